@@ -1,0 +1,13 @@
+export { convertAmount, type RoundingMode } from "./convert-amount.js";
+export { crossRate } from "./cross-rate.js";
+export { type CurrencyInfo, currencies } from "./currencies.js";
+export { currency } from "./currency.js";
+export { Decimal } from "./decimal.js";
+export { findCurrency } from "./find-currency.js";
+export { formatAmount } from "./format-amount.js";
+export { formatRate } from "./format-rate.js";
+export { invertRate } from "./invert-rate.js";
+export { isMoneyError, MoneyError, type MoneyErrorReason } from "./money-error.js";
+export { parseAmount } from "./parse-amount.js";
+export { parseAmountInput } from "./parse-amount-input.js";
+export { parseRate, RATE_DECIMALS } from "./parse-rate.js";
