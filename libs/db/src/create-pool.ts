@@ -1,0 +1,66 @@
+import "./type-parsers.js";
+import pg from "pg";
+import { assertSchemaName } from "./schema-name.js";
+
+/** Options for {@link createPool}. */
+export interface CreatePoolOptions {
+  /** Postgres connection URL, e.g. `postgres://user@host:5432/db`. */
+  url: string;
+  /**
+   * Schema every connection resolves unqualified names in (`search_path=<schema>` set at connect time, so it
+   * also holds for clients checked out later). Must match `^[a-z_][a-z0-9_]{0,62}$`. Default: the server's
+   * search_path.
+   */
+  schema?: string;
+  /** Maximum number of connections. Default 10. */
+  max?: number;
+  /** `application_name` reported in pg_stat_activity. Default: none. */
+  applicationName?: string;
+  /** Server-side `statement_timeout` in milliseconds for every statement. Default: none (server setting). */
+  statementTimeoutMs?: number;
+  /**
+   * Called when an idle connection fails (server restart, network drop). The pool has already discarded the
+   * connection; without a listener Node would crash on the unhandled `error` event. Default: `console.error`
+   * of the message.
+   */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * Creates a `pg.Pool`. Importing `@fintech/db` has already installed the INT8 -> bigint and NUMERIC -> string
+ * result parsers; bigint query parameters need nothing (pg sends `value.toString()`).
+ *
+ * Defaults: `max` 10, no statement timeout, server search_path when `schema` is omitted.
+ * @throws InvalidSchemaNameError when `schema` is not a plain lower-case identifier.
+ */
+export function createPool(opts: CreatePoolOptions): pg.Pool {
+  let connectionString = opts.url;
+  let options: string | undefined;
+  if (opts.schema !== undefined) {
+    assertSchemaName(opts.schema);
+    // The server splits `options` on whitespace; a validated, quoted identifier contains none.
+    options = `-c search_path=${pg.escapeIdentifier(opts.schema)}`;
+    // pg lets `?options=` in the URL override the `options` config, which would silently drop search_path.
+    // Checked by substring first so non-URL connection strings (socket paths) are passed through untouched.
+    if (opts.url.includes("options=")) {
+      const url = new URL(opts.url);
+      const fromUrl = url.searchParams.get("options");
+      if (fromUrl !== null) {
+        url.searchParams.delete("options");
+        connectionString = url.toString();
+        options = `${fromUrl} ${options}`;
+      }
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString,
+    max: opts.max ?? 10,
+    ...(options !== undefined && { options }),
+    ...(opts.applicationName !== undefined && { application_name: opts.applicationName }),
+    ...(opts.statementTimeoutMs !== undefined && { statement_timeout: opts.statementTimeoutMs }),
+  });
+  const onError =
+    opts.onError ?? ((error: Error) => console.error(`postgres idle client error: ${error.message}`));
+  pool.on("error", (error) => onError(error));
+  return pool;
+}

@@ -1,0 +1,88 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type pg from "pg";
+import { isSerializationFailure } from "./pg-errors.js";
+
+/** Transaction isolation levels accepted by {@link withTransaction}. */
+export type IsolationLevel = "read committed" | "repeatable read" | "serializable";
+
+/** Options for {@link withTransaction}. */
+export interface TransactionOptions {
+  /** Isolation level for `BEGIN`. Default: the server default (read committed). */
+  isolation?: IsolationLevel;
+  /**
+   * How many times the whole function is re-run after a serialization failure (40001) or deadlock (40P01).
+   * Default 5, so at most 6 attempts.
+   */
+  maxRetries?: number;
+}
+
+const BEGIN: Record<IsolationLevel, string> = {
+  "read committed": "BEGIN ISOLATION LEVEL READ COMMITTED",
+  "repeatable read": "BEGIN ISOLATION LEVEL REPEATABLE READ",
+  serializable: "BEGIN ISOLATION LEVEL SERIALIZABLE",
+};
+
+/** First backoff ceiling in ms; it doubles per retry up to {@link BACKOFF_MAX_MS}. */
+const BACKOFF_BASE_MS = 5;
+const BACKOFF_MAX_MS = 500;
+
+/**
+ * Runs `fn` inside a transaction on one pooled connection: BEGIN, `fn(client)`, COMMIT; ROLLBACK if anything
+ * throws. When the failure is a serialization failure (40001) or deadlock (40P01) — including one raised by
+ * COMMIT — the whole function runs again on a fresh transaction after a jittered exponential backoff (full
+ * jitter, 5 ms doubling per retry, capped at 500 ms), so `fn` must not have side effects outside the database.
+ *
+ * The error that ends the call is rethrown as is (same object, SQLSTATE and `cause` intact). The connection goes
+ * back to the pool, or is destroyed when it broke (ROLLBACK failed or the client emitted `error`).
+ *
+ * Defaults: server isolation level, `maxRetries` 5.
+ */
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  opts: TransactionOptions = {},
+): Promise<T> {
+  const maxRetries = opts.maxRetries ?? 5;
+  const begin = opts.isolation === undefined ? "BEGIN" : BEGIN[opts.isolation];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await attemptOnce(pool, fn, begin);
+    } catch (error) {
+      if (attempt >= maxRetries || !isSerializationFailure(error)) throw error;
+    }
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
+    await sleep(Math.random() * ceiling);
+  }
+}
+
+async function attemptOnce<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  begin: string,
+): Promise<T> {
+  const client = await pool.connect();
+  // A checked-out client has no pool error listener: an 'error' event between queries would crash the process.
+  let broken: Error | undefined;
+  const onClientError = (error: Error) => {
+    broken ??= error;
+  };
+  client.on("error", onClientError);
+  try {
+    await client.query(begin);
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    try {
+      await client.query("ROLLBACK");
+    } catch (rollbackError) {
+      // The caller gets the original error; the rollback failure only tells us the connection is unusable.
+      broken ??= rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+    }
+    throw error;
+  } finally {
+    client.removeListener("error", onClientError);
+    // release(error) makes the pool destroy the connection instead of reusing it.
+    client.release(broken);
+  }
+}

@@ -1,0 +1,7 @@
+export { type FileFixtures, test, type WorkerFixtures } from "./fixtures.js";
+export { type NatsFixture, provideNats } from "./provide-nats.js";
+export { type PgFixture, providePg } from "./provide-pg.js";
+export { provideRedis, type RedisFixture } from "./provide-redis.js";
+export { type StopContainers, startContainersIfNeeded } from "./start-containers-if-needed.js";
+export { LOCAL_TEST_ENV, type TestEnv, testEnv } from "./test-env.js";
+export { type WaitForOptions, WaitForTimeoutError, waitFor } from "./wait-for.js";
