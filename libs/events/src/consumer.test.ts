@@ -1,0 +1,325 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import { StringValueSchema } from "@bufbuild/protobuf/wkt";
+import { waitFor } from "@fintech/testing";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { headers } from "@nats-io/transport-node";
+import { describe, expect } from "vitest";
+import type { ConsumedEvent, ConsumerOptions } from "./consumer.js";
+import { createConsumer, eventHandler } from "./consumer.js";
+import { enqueue } from "./enqueue.js";
+import { ensureStream } from "./ensure-stream.js";
+import { newEventId } from "./event-id.js";
+import { streamName } from "./namespace.js";
+import { createOutboxRelay } from "./outbox-relay.js";
+import type { EventsFixture } from "./test/harness.js";
+import { captureLogs, test } from "./test/harness.js";
+
+let contexts = 0;
+
+/** Helpers bound to the file's schema and namespace. */
+function kit({ pg, nats }: EventsFixture) {
+  const h = { pool: pg.pool, nc: nats.nc, namespace: nats.namespace };
+
+  async function freshContext(): Promise<string> {
+    const ctx = `cons${++contexts}`;
+    await h.pool.query("CREATE TABLE IF NOT EXISTS effects (event_id text NOT NULL, value text NOT NULL)");
+    await ensureStream(h.nc, { context: ctx, namespace: h.namespace });
+    return ctx;
+  }
+
+  /** Publishes as the relay would, but lets the test choose the Nats-Msg-Id independently of ce-id. */
+  async function publishRaw(ctx: string, type: string, ceId: string, value: string, msgID = newEventId()) {
+    const hdr = headers();
+    hdr.set("ce-specversion", "1.0");
+    hdr.set("ce-id", ceId);
+    hdr.set("ce-type", type);
+    hdr.set("ce-source", ctx);
+    hdr.set("ce-time", "2025-01-02T03:04:05.000Z");
+    hdr.set("content-type", "application/protobuf");
+    const data = toBinary(StringValueSchema, create(StringValueSchema, { value }));
+    await jetstream(h.nc).publish(`${h.namespace}.${type}`, data, { msgID, headers: hdr });
+  }
+
+  async function effectsOf(eventId: string): Promise<string[]> {
+    const { rows } = await h.pool.query<{ value: string }>("SELECT value FROM effects WHERE event_id = $1", [
+      eventId,
+    ]);
+    return rows.map((r) => r.value);
+  }
+
+  /** The consumer has settled everything it was given: nothing pending and nothing awaiting an ack. */
+  async function settled(ctx: string, durable: string): Promise<boolean> {
+    const jsm = await jetstreamManager(h.nc);
+    const info = await jsm.consumers.info(streamName(ctx, h.namespace), durable);
+    return info.num_pending === 0 && info.num_ack_pending === 0;
+  }
+
+  function consumer(ctx: string, durable: string, extra: Partial<ConsumerOptions> = {}) {
+    const { logger, lines, registry } = captureLogs();
+    const c = createConsumer({
+      pool: h.pool,
+      nc: h.nc,
+      context: ctx,
+      durable,
+      filterSubject: `${ctx}.>`,
+      namespace: h.namespace,
+      handlers: {},
+      logger,
+      registry,
+      ackWaitMs: 2000,
+      backoffMs: [20, 40],
+      ...extra,
+    });
+    const outcomes = async (): Promise<Record<string, number>> => {
+      const metric = await registry.getSingleMetric("events_consumed_total")?.get();
+      const out: Record<string, number> = {};
+      for (const v of metric?.values ?? []) out[String(v.labels.outcome)] = v.value;
+      return out;
+    };
+    return { consumer: c, lines, outcomes };
+  }
+
+  return { h, freshContext, publishRaw, effectsOf, settled, consumer };
+}
+
+const recordEffect = eventHandler(StringValueSchema, async (event, tx) => {
+  await tx.query("INSERT INTO effects (event_id, value) VALUES ($1, $2)", [event.id, event.message.value]);
+});
+
+describe("consumer", () => {
+  test("delivers an enqueued event end to end, decoded, with its CloudEvents attributes", async ({
+    events,
+  }) => {
+    const { h, freshContext, effectsOf, consumer } = kit(events);
+    const ctx = await freshContext();
+    const type = `${ctx}.thing.happened`;
+    const seen: ConsumedEvent[] = [];
+    const { consumer: c } = consumer(ctx, "e2e", {
+      handlers: {
+        [type]: eventHandler(StringValueSchema, async (event, tx) => {
+          seen.push(event);
+          await recordEffect.handle(event, tx);
+        }),
+      },
+    });
+    const { logger, registry } = captureLogs();
+    const relay = createOutboxRelay({
+      pool: h.pool,
+      nc: h.nc,
+      source: ctx,
+      namespace: h.namespace,
+      logger,
+      registry,
+    });
+    const id = await enqueue(h.pool, {
+      type,
+      schema: StringValueSchema,
+      message: create(StringValueSchema, { value: "hi" }),
+    });
+    expect(await relay.runOnce()).toBe(1);
+    await c.start();
+    try {
+      await waitFor(async () => (await effectsOf(id)).length > 0);
+      expect(await effectsOf(id)).toEqual(["hi"]);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]?.id).toBe(id);
+      expect(seen[0]?.type).toBe(type);
+      expect(seen[0]?.source).toBe(ctx);
+      expect(Math.abs((seen[0]?.time.getTime() ?? 0) - Date.now())).toBeLessThan(60_000);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test("applies an event delivered twice (same ce-id) only once", async ({ events }) => {
+    const { h, freshContext, publishRaw, effectsOf, settled, consumer } = kit(events);
+    const ctx = await freshContext();
+    const type = `${ctx}.thing.happened`;
+    const { consumer: c, outcomes } = consumer(ctx, "twice", { handlers: { [type]: recordEffect } });
+    const id = newEventId();
+    await publishRaw(ctx, type, id, "first");
+    await publishRaw(ctx, type, id, "second");
+    await c.start();
+    try {
+      await waitFor(() => settled(ctx, "twice"));
+      expect(await effectsOf(id)).toEqual(["first"]);
+      expect(await outcomes()).toEqual({ handled: 1, duplicate: 1 });
+      const inbox = await h.pool.query("SELECT 1 FROM inbox WHERE consumer = 'twice' AND event_id = $1", [
+        id,
+      ]);
+      expect(inbox.rowCount).toBe(1);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test("retries a failing handler with its rollback, then succeeds once", async ({ events }) => {
+    const { freshContext, publishRaw, effectsOf, settled, consumer } = kit(events);
+    const ctx = await freshContext();
+    const type = `${ctx}.thing.happened`;
+    let calls = 0;
+    const { consumer: c, outcomes } = consumer(ctx, "flaky", {
+      handlers: {
+        [type]: eventHandler(StringValueSchema, async (event, tx) => {
+          calls++;
+          await recordEffect.handle(event, tx);
+          if (calls < 3) throw new Error(`transient failure ${calls}`);
+        }),
+      },
+    });
+    const id = newEventId();
+    await publishRaw(ctx, type, id, "v");
+    await c.start();
+    try {
+      await waitFor(async () => (await effectsOf(id)).length > 0);
+      await waitFor(() => settled(ctx, "flaky"));
+      expect(calls).toBe(3);
+      expect(await effectsOf(id)).toEqual(["v"]);
+      expect(await outcomes()).toEqual({ retried: 2, handled: 1 });
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test("terminates an event whose handler keeps failing after maxDeliver deliveries, logging it", async ({
+    events,
+  }) => {
+    const { h, freshContext, publishRaw, effectsOf, settled, consumer } = kit(events);
+    const ctx = await freshContext();
+    const type = `${ctx}.thing.happened`;
+    let calls = 0;
+    const {
+      consumer: c,
+      lines,
+      outcomes,
+    } = consumer(ctx, "doomed", {
+      maxDeliver: 3,
+      handlers: {
+        [type]: eventHandler(StringValueSchema, async (event, tx) => {
+          calls++;
+          await recordEffect.handle(event, tx);
+          throw new Error("permanent failure");
+        }),
+      },
+    });
+    const id = newEventId();
+    await publishRaw(ctx, type, id, "v");
+    await c.start();
+    try {
+      await waitFor(async () => (await outcomes()).terminated === 1);
+      // Well within ackWaitMs (2 s): the term itself settles the message, not its ack timeout.
+      await waitFor(() => settled(ctx, "doomed"), { timeoutMs: 1000 });
+      expect(calls).toBe(3);
+      expect(await outcomes()).toEqual({ retried: 2, terminated: 1 });
+      expect(await effectsOf(id)).toEqual([]);
+      const inbox = await h.pool.query("SELECT 1 FROM inbox WHERE consumer = 'doomed'");
+      expect(inbox.rowCount).toBe(0);
+      const errors = lines.filter((l) => l.level === 50);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ eventId: id, type, deliveries: 3 });
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test("terminates at once a message that cannot be processed: no ce-id, or an undecodable payload", async ({
+    events,
+  }) => {
+    const { h, freshContext, publishRaw, effectsOf, settled, consumer } = kit(events);
+    const ctx = await freshContext();
+    const type = `${ctx}.thing.happened`;
+    let calls = 0;
+    const {
+      consumer: c,
+      lines,
+      outcomes,
+    } = consumer(ctx, "strict", {
+      handlers: {
+        [type]: eventHandler(StringValueSchema, async (event, tx) => {
+          calls++;
+          await recordEffect.handle(event, tx);
+        }),
+      },
+    });
+    const noId = headers();
+    noId.set("ce-type", type);
+    await jetstream(h.nc).publish(`${h.namespace}.${type}`, new Uint8Array(), { headers: noId });
+    const garbled = headers();
+    garbled.set("ce-id", newEventId());
+    garbled.set("ce-type", type);
+    // Field 1 (value, a string) claiming 100 bytes that are not there.
+    await jetstream(h.nc).publish(`${h.namespace}.${type}`, new Uint8Array([0x0a, 0x64, 0x61]), {
+      headers: garbled,
+    });
+    const good = newEventId();
+    await publishRaw(ctx, type, good, "ok");
+    await c.start();
+    try {
+      await waitFor(() => settled(ctx, "strict"));
+      expect(await outcomes()).toEqual({ terminated: 2, handled: 1 });
+      expect(calls).toBe(1);
+      expect(await effectsOf(good)).toEqual(["ok"]);
+      expect(lines.filter((l) => l.level === 50)).toHaveLength(2);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test("acknowledges and ignores an event type without a handler", async ({ events }) => {
+    const { freshContext, publishRaw, effectsOf, settled, consumer } = kit(events);
+    const ctx = await freshContext();
+    const known = `${ctx}.thing.happened`;
+    const { consumer: c, outcomes } = consumer(ctx, "picky", { handlers: { [known]: recordEffect } });
+    const ignored = newEventId();
+    const handled = newEventId();
+    await publishRaw(ctx, `${ctx}.other.happened`, ignored, "x");
+    await publishRaw(ctx, known, handled, "y");
+    await c.start();
+    try {
+      await waitFor(() => settled(ctx, "picky"));
+      expect(await effectsOf(ignored)).toEqual([]);
+      expect(await effectsOf(handled)).toEqual(["y"]);
+      expect(await outcomes()).toEqual({ ignored: 1, handled: 1 });
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test("only receives subjects matching its filter, and resumes a durable after a restart", async ({
+    events,
+  }) => {
+    const { h, freshContext, publishRaw, effectsOf, settled, consumer } = kit(events);
+    const ctx = await freshContext();
+    const wanted = `${ctx}.wanted.happened`;
+    const handlers = { [wanted]: recordEffect, [`${ctx}.unwanted.happened`]: recordEffect };
+    const first = consumer(ctx, "filtered", { filterSubject: wanted, handlers });
+    await first.consumer.start();
+    const a = newEventId();
+    const unwanted = newEventId();
+    await publishRaw(ctx, `${ctx}.unwanted.happened`, unwanted, "no");
+    await publishRaw(ctx, wanted, a, "a");
+    await waitFor(async () => (await effectsOf(a)).length > 0);
+    await first.consumer.stop();
+
+    const b = newEventId();
+    await publishRaw(ctx, wanted, b, "b");
+    const second = consumer(ctx, "filtered", { filterSubject: wanted, handlers, ackWaitMs: 3000 });
+    await second.consumer.start();
+    try {
+      await waitFor(async () => (await effectsOf(b)).length > 0);
+      await waitFor(() => settled(ctx, "filtered"));
+      expect(await second.outcomes()).toEqual({ handled: 1 });
+      const { rows } = await h.pool.query<{ value: string }>(
+        "SELECT value FROM effects WHERE event_id = ANY($1) ORDER BY value",
+        [[a, b]],
+      );
+      expect(rows.map((r) => r.value)).toEqual(["a", "b"]);
+      expect(await effectsOf(unwanted)).toEqual([]);
+      const jsm = await jetstreamManager(h.nc);
+      const info = await jsm.consumers.info(streamName(ctx, h.namespace), "filtered");
+      expect(info.config.ack_wait).toBe(3_000_000_000);
+    } finally {
+      await second.consumer.stop();
+    }
+  });
+});

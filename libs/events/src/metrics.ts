@@ -1,0 +1,57 @@
+import type { Registry } from "prom-client";
+import { Counter, Gauge, register } from "prom-client";
+
+/**
+ * The library's Prometheus metrics. Created once per registry and shared by every relay and consumer in the
+ * process (they differ by label), because prom-client refuses to register a metric name twice.
+ */
+export interface EventsMetrics {
+  /** Outbox rows not yet published, by `source`, as seen at the relay's last pass. */
+  outboxBacklog: Gauge<"source">;
+  /** Outbox rows published and marked, by `source` (JetStream duplicates included: the row was still delivered). */
+  outboxPublished: Counter<"source">;
+  /** Relay passes that failed (database or NATS unavailable, publish timeout), by `source`. */
+  outboxRelayErrors: Counter<"source">;
+  /**
+   * Consumed messages by `consumer` (durable name), `type` and `outcome`: `handled`, `duplicate` (already in the
+   * inbox), `ignored` (no handler for the type), `retried` (handler failed, nak'd), `terminated` (gave up: last
+   * delivery failed, or the message is malformed).
+   */
+  consumed: Counter<"consumer" | "type" | "outcome">;
+}
+
+const cache = new WeakMap<Registry, EventsMetrics>();
+
+/** @param registry default prom-client's global registry. */
+export function eventsMetrics(registry: Registry = register): EventsMetrics {
+  const cached = cache.get(registry);
+  if (cached) return cached;
+  const metrics: EventsMetrics = {
+    outboxBacklog: new Gauge({
+      name: "events_outbox_backlog",
+      help: "Outbox rows not yet published, at the relay's last pass.",
+      labelNames: ["source"],
+      registers: [registry],
+    }),
+    outboxPublished: new Counter({
+      name: "events_outbox_published_total",
+      help: "Outbox rows published to JetStream and marked published.",
+      labelNames: ["source"],
+      registers: [registry],
+    }),
+    outboxRelayErrors: new Counter({
+      name: "events_outbox_relay_errors_total",
+      help: "Outbox relay passes that failed and will be retried.",
+      labelNames: ["source"],
+      registers: [registry],
+    }),
+    consumed: new Counter({
+      name: "events_consumed_total",
+      help: "Consumed event messages by outcome (handled, duplicate, ignored, retried, terminated).",
+      labelNames: ["consumer", "type", "outcome"],
+      registers: [registry],
+    }),
+  };
+  cache.set(registry, metrics);
+  return metrics;
+}

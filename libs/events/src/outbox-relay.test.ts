@@ -1,0 +1,297 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { create, fromBinary } from "@bufbuild/protobuf";
+import { StringValueSchema } from "@bufbuild/protobuf/wkt";
+import { withTransaction } from "@fintech/db";
+import { waitFor } from "@fintech/testing";
+import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { describe, expect } from "vitest";
+import { enqueue } from "./enqueue.js";
+import { ensureStream } from "./ensure-stream.js";
+import { InvalidEventError } from "./errors.js";
+import { streamName } from "./namespace.js";
+import type { OutboxRelayOptions } from "./outbox-relay.js";
+import { createOutboxRelay } from "./outbox-relay.js";
+import type { EventsFixture } from "./test/harness.js";
+import { captureLogs, streamMessages, test } from "./test/harness.js";
+
+let contexts = 0;
+
+/** Helpers bound to the file's schema and namespace. */
+function kit({ pg, nats }: EventsFixture) {
+  const h = { pool: pg.pool, nc: nats.nc, namespace: nats.namespace };
+
+  /** A fresh stream per test, so message counts are the test's own. */
+  async function freshContext(): Promise<{ ctx: string; stream: string }> {
+    const ctx = `relay${++contexts}`;
+    await ensureStream(h.nc, { context: ctx, namespace: h.namespace });
+    return { ctx, stream: streamName(ctx, h.namespace) };
+  }
+
+  function relay(ctx: string, extra: Partial<OutboxRelayOptions> = {}) {
+    const { logger, lines, registry } = captureLogs();
+    const r = createOutboxRelay({
+      pool: h.pool,
+      nc: h.nc,
+      source: ctx,
+      namespace: h.namespace,
+      logger,
+      registry,
+      ...extra,
+    });
+    return { relay: r, lines, registry };
+  }
+
+  async function enqueueCommitted(ctx: string, value: string): Promise<string> {
+    return withTransaction(h.pool, (tx) =>
+      enqueue(tx, {
+        type: `${ctx}.thing.happened`,
+        schema: StringValueSchema,
+        message: create(StringValueSchema, { value }),
+        headers: { traceparent: TRACEPARENT },
+      }),
+    );
+  }
+
+  async function publishedAt(id: string): Promise<Date | null> {
+    const { rows } = await h.pool.query<{ published_at: Date | null }>(
+      "SELECT published_at FROM outbox WHERE id = $1",
+      [id],
+    );
+    if (!rows[0]) throw new Error(`no outbox row ${id}`);
+    return rows[0].published_at;
+  }
+
+  return { h, freshContext, relay, enqueueCommitted, publishedAt };
+}
+
+const TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+describe("outbox relay", () => {
+  test("publishes a committed event once, with CloudEvents headers and the protobuf payload", async ({
+    events,
+  }) => {
+    const { h, freshContext, relay, enqueueCommitted, publishedAt } = kit(events);
+    const { ctx, stream } = await freshContext();
+    const id = await enqueueCommitted(ctx, "hello");
+    const { relay: r, registry } = relay(ctx);
+
+    expect(await r.runOnce()).toBe(1);
+    expect(await r.runOnce()).toBe(0);
+
+    expect(await streamMessages(h.nc, stream)).toBe(1);
+    expect(await publishedAt(id)).toBeInstanceOf(Date);
+    const jsm = await jetstreamManager(h.nc);
+    const stored = await jsm.streams.getMessage(stream, { seq: 1 });
+    expect(stored?.subject).toBe(`${h.namespace}.${ctx}.thing.happened`);
+    const hdr = stored?.header;
+    expect(hdr?.get("Nats-Msg-Id")).toBe(id);
+    expect(hdr?.get("ce-specversion")).toBe("1.0");
+    expect(hdr?.get("ce-id")).toBe(id);
+    expect(hdr?.get("ce-type")).toBe(`${ctx}.thing.happened`);
+    expect(hdr?.get("ce-source")).toBe(ctx);
+    expect(Number.isNaN(Date.parse(hdr?.get("ce-time") ?? ""))).toBe(false);
+    expect(hdr?.get("content-type")).toBe("application/protobuf");
+    expect(hdr?.get("traceparent")).toBe(TRACEPARENT);
+    expect(fromBinary(StringValueSchema, stored?.data ?? new Uint8Array()).value).toBe("hello");
+    const published = await registry.getSingleMetric("events_outbox_published_total")?.get();
+    expect(published?.values.find((v) => v.labels.source === ctx)?.value).toBe(1);
+  });
+
+  test("publishes nothing for an event whose transaction rolled back", async ({ events }) => {
+    const { h, freshContext, relay } = kit(events);
+    const { ctx, stream } = await freshContext();
+    const rollback = new Error("roll back");
+    await expect(
+      withTransaction(h.pool, async (tx) => {
+        await enqueue(tx, {
+          type: `${ctx}.thing.happened`,
+          schema: StringValueSchema,
+          message: create(StringValueSchema, { value: "never" }),
+        });
+        throw rollback;
+      }),
+    ).rejects.toBe(rollback);
+    const { relay: r } = relay(ctx);
+    expect(await r.runOnce()).toBe(0);
+    expect(await streamMessages(h.nc, stream)).toBe(0);
+  });
+
+  test("rejects an event type that is not a literal subject, writing nothing", async ({ events }) => {
+    const { h } = kit(events);
+    const before = await h.pool.query("SELECT count(*)::int4 AS n FROM outbox");
+    await expect(
+      enqueue(h.pool, {
+        type: "fx.*.updated",
+        schema: StringValueSchema,
+        message: create(StringValueSchema),
+      }),
+    ).rejects.toThrow(InvalidEventError);
+    const after = await h.pool.query("SELECT count(*)::int4 AS n FROM outbox");
+    expect(after.rows[0]).toEqual(before.rows[0]);
+  });
+
+  test("after a crash between publish and mark, publishing again leaves one message in the stream", async ({
+    events,
+  }) => {
+    const { h, freshContext, relay, enqueueCommitted, publishedAt } = kit(events);
+    const { ctx, stream } = await freshContext();
+    const id = await enqueueCommitted(ctx, "crash");
+
+    const child = spawn(
+      process.execPath,
+      [
+        "--conditions=source",
+        "--import",
+        "tsx",
+        fileURLToPath(new URL("./test/relay-crash-child.ts", import.meta.url)),
+      ],
+      {
+        env: {
+          ...process.env,
+          DATABASE_URL: events.pg.url,
+          NATS_URL: events.nats.url,
+          SCHEMA: events.pg.schema,
+          NAMESPACE: h.namespace,
+          SOURCE: ctx,
+        },
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    const exited = once(child, "exit");
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    try {
+      await waitFor(() => out.includes("published"), { timeoutMs: 15_000 });
+    } finally {
+      child.kill("SIGKILL");
+    }
+    expect(await exited).toEqual([null, "SIGKILL"]);
+
+    // The child's PubAck arrived but its mark died with it.
+    expect(await streamMessages(h.nc, stream)).toBe(1);
+    expect(await publishedAt(id)).toBeNull();
+
+    const { relay: r } = relay(ctx);
+    // The row stays locked until Postgres notices the dead connection; SKIP LOCKED skips it meanwhile.
+    await waitFor(async () => (await r.runOnce()) === 1);
+    expect(await publishedAt(id)).toBeInstanceOf(Date);
+    expect(await streamMessages(h.nc, stream)).toBe(1);
+  }, 20_000);
+
+  test("republishing an unmarked row is acknowledged as a duplicate by JetStream", async ({ events }) => {
+    const { h, freshContext, relay, enqueueCommitted } = kit(events);
+    const { ctx, stream } = await freshContext();
+    const id = await enqueueCommitted(ctx, "again");
+    const { relay: r } = relay(ctx);
+    expect(await r.runOnce()).toBe(1);
+    await h.pool.query("UPDATE outbox SET published_at = NULL WHERE id = $1", [id]);
+
+    expect(await r.runOnce()).toBe(1);
+    expect(await streamMessages(h.nc, stream)).toBe(1);
+    const dup = await jetstream(h.nc).publish(`${h.namespace}.${ctx}.thing.happened`, new Uint8Array(), {
+      msgID: id,
+    });
+    expect(dup.duplicate).toBe(true);
+  });
+
+  test("relays running side by side claim disjoint rows", async ({ events }) => {
+    const { h, freshContext, relay, enqueueCommitted } = kit(events);
+    const { ctx, stream } = await freshContext();
+    for (let i = 0; i < 30; i++) await enqueueCommitted(ctx, `v${i}`);
+    const a = relay(ctx, { batchSize: 5 }).relay;
+    const b = relay(ctx, { batchSize: 5 }).relay;
+    let total = 0;
+    for (;;) {
+      const [x, y] = await Promise.all([a.runOnce(), b.runOnce()]);
+      total += x + y;
+      if (x + y === 0) break;
+    }
+    expect(total).toBe(30);
+    expect(await streamMessages(h.nc, stream)).toBe(30);
+  });
+
+  test("once started, publishes on commit without waiting for the poll interval", async ({ events }) => {
+    const { h, freshContext, relay, enqueueCommitted, publishedAt } = kit(events);
+    const { ctx, stream } = await freshContext();
+    const { relay: r, registry } = relay(ctx, { pollIntervalMs: 60_000 });
+    r.start();
+    try {
+      // The backlog gauge is set at the end of the first pass, which starts by establishing the LISTEN.
+      const backlog = registry.getSingleMetric("events_outbox_backlog");
+      await waitFor(async () => ((await backlog?.get())?.values.length ?? 0) > 0);
+      const id = await enqueueCommitted(ctx, "wake");
+      await waitFor(async () => (await publishedAt(id)) !== null, { timeoutMs: 3000 });
+      expect(await streamMessages(h.nc, stream)).toBe(1);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  test("logs a failing pass once, keeps retrying, and publishes once the stream exists", async ({
+    events,
+  }) => {
+    const { h, relay, enqueueCommitted, publishedAt } = kit(events);
+    const ctx = `relay${++contexts}`;
+    const id = await enqueueCommitted(ctx, "late");
+    const { relay: r, lines, registry } = relay(ctx, { pollIntervalMs: 20 });
+    r.start();
+    try {
+      const errors = registry.getSingleMetric("events_outbox_relay_errors_total");
+      await waitFor(async () => ((await errors?.get())?.values[0]?.value ?? 0) >= 3);
+      expect(lines.filter((l) => l.level === 50)).toHaveLength(1);
+      expect(await publishedAt(id)).toBeNull();
+
+      await ensureStream(h.nc, { context: ctx, namespace: h.namespace });
+      await waitFor(async () => (await publishedAt(id)) !== null);
+      expect(await streamMessages(h.nc, streamName(ctx, h.namespace))).toBe(1);
+      await waitFor(() => lines.some((l) => l.msg === "outbox relay recovered"));
+    } finally {
+      await r.stop();
+    }
+  });
+
+  test("deletes published rows older than the retention", async ({ events }) => {
+    const { h, freshContext, relay, enqueueCommitted } = kit(events);
+    const { ctx } = await freshContext();
+    const id = await enqueueCommitted(ctx, "old");
+    const { relay: r } = relay(ctx, { retainPublishedMs: 0 });
+    r.start();
+    try {
+      await waitFor(async () => {
+        const { rowCount } = await h.pool.query("SELECT 1 FROM outbox WHERE id = $1", [id]);
+        return rowCount === 0;
+      });
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
+describe("namespaces", () => {
+  test("keep streams and consumers of the same context apart", async ({ events }) => {
+    const { h, relay, enqueueCommitted } = kit(events);
+    const other = `o${h.namespace.slice(1)}`;
+    const ctx = "shared";
+    try {
+      await ensureStream(h.nc, { context: ctx, namespace: h.namespace });
+      await ensureStream(h.nc, { context: ctx, namespace: other });
+      await enqueueCommitted(ctx, "mine");
+      expect(await relay(ctx).relay.runOnce()).toBe(1);
+      expect(await streamMessages(h.nc, streamName(ctx, h.namespace))).toBe(1);
+      expect(await streamMessages(h.nc, streamName(ctx, other))).toBe(0);
+      const jsm = await jetstreamManager(h.nc);
+      const info = await jsm.consumers.add(streamName(ctx, other), {
+        durable_name: "probe",
+        ack_policy: AckPolicy.Explicit,
+      });
+      expect(info.num_pending).toBe(0);
+    } finally {
+      const jsm = await jetstreamManager(h.nc);
+      await jsm.streams.delete(streamName(ctx, other)).catch(() => false);
+    }
+  });
+});

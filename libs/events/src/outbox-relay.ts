@@ -1,0 +1,231 @@
+import { withTransaction } from "@fintech/db";
+import type { PubAck } from "@nats-io/jetstream";
+import { jetstream } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { headers } from "@nats-io/transport-node";
+import type { Pool, PoolClient } from "pg";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { CloudEventHeaders, PROTOBUF_CONTENT_TYPE } from "./cloud-events.js";
+import { OutboxPublishError } from "./errors.js";
+import { eventsMetrics } from "./metrics.js";
+import { namespacedSubject } from "./namespace.js";
+
+export interface OutboxRelayOptions {
+  /** Pool on the service's schema (search_path), where the `outbox` table lives. */
+  pool: Pool;
+  nc: NatsConnection;
+  /** `ce-source` of every event, normally the service's context, e.g. `"fx"`. */
+  source: string;
+  /** `""` (the default) in production; must match the namespace given to `ensureStream`. */
+  namespace?: string;
+  logger: Logger;
+  /** Rows claimed and published per transaction; default 100. */
+  batchSize?: number;
+  /** Milliseconds between passes when no NOTIFY arrives (and between retries after an error); default 1000. */
+  pollIntervalMs?: number;
+  /**
+   * Milliseconds a published row is kept before the relay deletes it; default 86 400 000 (1 day). Must exceed the
+   * stream's duplicate window, which it does by far.
+   */
+  retainPublishedMs?: number;
+  /** Registry for the relay's metrics; default prom-client's global registry. */
+  registry?: Registry;
+}
+
+export interface OutboxRelay {
+  /** Starts relaying in the background: at once, on every outbox commit (LISTEN), and every poll interval. */
+  start(): void;
+  /** Stops the background relay after the pass in progress, and closes the LISTEN connection. */
+  stop(): Promise<void>;
+  /**
+   * Claims up to `batchSize` unpublished rows in outbox order, publishes them and marks them published, in one
+   * transaction. Safe to run concurrently with other relays (rows are claimed with SKIP LOCKED).
+   * @returns how many rows were published and marked.
+   * @throws OutboxPublishError when some rows could not be published (the others are marked).
+   */
+  runOnce(): Promise<number>;
+}
+
+interface OutboxRow {
+  id: string;
+  subject: string;
+  type: string;
+  payload: Buffer;
+  headers: Record<string, string> | null;
+  created_at: Date;
+}
+
+const CHANNEL = "outbox";
+const CLEANUP_EVERY_MS = 60_000;
+const CLEANUP_BATCH = 10_000;
+
+/**
+ * The publishing half of the transactional outbox. A row is marked published only after its PubAck; a crash
+ * between the two leaves it unmarked, and the next pass publishes it again with the same `Nats-Msg-Id`, which
+ * JetStream drops as a duplicate within the stream's duplicate window. Publish order follows `seq` within one pass;
+ * with several replicas, or after a failed publish, events can reach the stream out of `seq` order.
+ */
+export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const {
+    pool,
+    nc,
+    source,
+    namespace = "",
+    logger,
+    batchSize = 100,
+    pollIntervalMs = 1000,
+    retainPublishedMs = 86_400_000,
+  } = options;
+  const js = jetstream(nc);
+  const metrics = eventsMetrics(options.registry);
+  const log = logger.child({ component: "outbox-relay", source });
+
+  let stopped = true;
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> | undefined;
+  let wakeAgain = false;
+  let failing = false;
+  let lastCleanup = 0;
+  let listener: { client: PoolClient; drop(err?: Error): void } | undefined;
+  let schema: string | undefined;
+
+  function publish(row: OutboxRow): Promise<PubAck> {
+    const h = headers();
+    for (const [key, value] of Object.entries(row.headers ?? {})) h.set(key, value);
+    h.set(CloudEventHeaders.specVersion, "1.0");
+    h.set(CloudEventHeaders.id, row.id);
+    h.set(CloudEventHeaders.type, row.type);
+    h.set(CloudEventHeaders.source, source);
+    h.set(CloudEventHeaders.time, row.created_at.toISOString());
+    h.set(CloudEventHeaders.contentType, PROTOBUF_CONTENT_TYPE);
+    return js.publish(namespacedSubject(row.subject, namespace), row.payload, { msgID: row.id, headers: h });
+  }
+
+  async function runOnce(): Promise<number> {
+    const { published, failures } = await withTransaction(pool, async (tx) => {
+      const { rows } = await tx.query<OutboxRow>(
+        `SELECT id, subject, type, payload, headers, created_at FROM outbox
+          WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [batchSize],
+      );
+      // Published concurrently so one pass costs one round trip to the stream, not one per row.
+      const results = await Promise.allSettled(rows.map(publish));
+      const ids = rows.filter((_, i) => results[i]?.status === "fulfilled").map((row) => row.id);
+      if (ids.length > 0) {
+        await tx.query("UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])", [ids]);
+      }
+      return {
+        published: ids.length,
+        failures: results.flatMap((r) => (r.status === "rejected" ? [r.reason] : [])),
+      };
+    });
+    metrics.outboxPublished.inc({ source }, published);
+    if (failures.length > 0) {
+      throw new OutboxPublishError(`${failures.length} outbox event(s) not published, will retry`, {
+        cause: failures[0],
+      });
+    }
+    return published;
+  }
+
+  async function ensureListener(): Promise<void> {
+    if (listener) return;
+    const client = await pool.connect();
+    let released = false;
+    const drop = (err?: Error): void => {
+      if (listener?.client === client) listener = undefined;
+      if (released) return;
+      released = true;
+      client.release(err ?? true);
+    };
+    // A checked-out client with no "error" listener would crash the process when the connection breaks.
+    client.on("error", (err) => {
+      log.warn({ err }, "outbox LISTEN connection lost; polling until it is re-established");
+      drop(err);
+    });
+    client.on("notification", (n) => {
+      if (n.channel === CHANNEL && n.payload === schema) wake();
+    });
+    try {
+      const { rows } = await client.query<{ schema: string | null }>("SELECT current_schema() AS schema");
+      schema = rows[0]?.schema ?? undefined;
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (err) {
+      drop(err instanceof Error ? err : undefined);
+      throw err;
+    }
+    if (stopped) drop();
+    else listener = { client, drop };
+  }
+
+  async function updateBacklog(): Promise<void> {
+    const { rows } = await pool.query<{ n: number }>(
+      "SELECT count(*)::int4 AS n FROM outbox WHERE published_at IS NULL",
+    );
+    metrics.outboxBacklog.set({ source }, Number(rows[0]?.n ?? 0));
+  }
+
+  async function cleanup(): Promise<void> {
+    if (Date.now() - lastCleanup < CLEANUP_EVERY_MS) return;
+    lastCleanup = Date.now();
+    await pool.query(
+      `DELETE FROM outbox WHERE id IN (
+         SELECT id FROM outbox WHERE published_at < now() - make_interval(secs => $1::float8 / 1000) LIMIT $2)`,
+      [retainPublishedMs, CLEANUP_BATCH],
+    );
+  }
+
+  async function pass(): Promise<void> {
+    try {
+      await ensureListener();
+      let n: number;
+      do n = await runOnce();
+      while (n === batchSize && !stopped);
+      await updateBacklog();
+      await cleanup();
+      if (failing) log.info("outbox relay recovered");
+      failing = false;
+    } catch (err) {
+      metrics.outboxRelayErrors.inc({ source });
+      // Logged at error level once per outage, not once per retry.
+      if (failing) log.debug({ err }, "outbox relay pass failed again");
+      else log.error({ err }, "outbox relay pass failed; retrying");
+      failing = true;
+    }
+  }
+
+  function wake(): void {
+    if (stopped) return;
+    if (inFlight !== undefined) {
+      wakeAgain = true;
+      return;
+    }
+    clearTimeout(timer);
+    inFlight = pass().finally(() => {
+      inFlight = undefined;
+      if (stopped) return;
+      if (wakeAgain) {
+        wakeAgain = false;
+        wake();
+      } else {
+        timer = setTimeout(wake, pollIntervalMs);
+      }
+    });
+  }
+
+  return {
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      wake();
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await inFlight;
+      listener?.drop();
+    },
+    runOnce,
+  };
+}
