@@ -1,0 +1,93 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import { RateUpdatedSchema } from "@fintech/proto/fintech/fx/v1/events_pb.js";
+import { waitFor } from "@fintech/testing";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type pg from "pg";
+import { describe, expect } from "vitest";
+import { expectRefusal, fxTest } from "./test/harness.js";
+
+const test = fxTest({ FX_QUOTE_TTL_SECONDS: "30", FX_SPREAD_BPS: "0" });
+
+describe("rate updates", () => {
+  test("an admin update is answered at once, kept in the history and published exactly once", async ({
+    fx,
+    nats,
+    pg,
+  }) => {
+    const set = await fx.client.setRate({ base: "MYR", quote: "SGD", rate: "0.2900" });
+    expect(set.rate).toMatchObject({ base: "MYR", quote: "SGD", rate: "0.29", derivation: "direct" });
+    // The pair's other direction was replaced, not kept beside it.
+    const inverse = await fx.client.getRate({ base: "SGD", quote: "MYR" });
+    expect(inverse.rate).toMatchObject({ rate: "3.448275862069", derivation: "inverse" });
+
+    const history = await fx.client.listRateHistory({ base: "SGD", quote: "MYR", limit: 1 });
+    expect(history.data.map((r) => `${r.base}/${r.quote}=${r.rate}`)).toEqual(["MYR/SGD=0.29"]);
+    expect(history.hasMore).toBe(true);
+    const older = await fx.client.listRateHistory({ base: "SGD", quote: "MYR", cursor: history.nextCursor });
+    expect(older.data.map((r) => `${r.base}/${r.quote}=${r.rate}`)).toEqual(["SGD/MYR=3.5"]);
+    expect(older.hasMore).toBe(false);
+
+    const events = await publishedEvents(nats.nc, pg.pool, fx.namespace);
+    const updated = events.filter((e) => e.message.base === "MYR" && e.message.quote === "SGD");
+    expect(updated).toHaveLength(1);
+    expect(updated[0]?.message).toMatchObject({ rate: "0.29", previousRate: "0.285714285714" });
+    expect(updated[0]?.type).toBe("fx.rate.updated");
+  });
+
+  test("a rate for a new currency adds it; a bad rate is refused", async ({ fx }) => {
+    await fx.client.setRate({ base: "EUR", quote: "MYR", rate: "5.10" });
+    const { data } = await fx.client.listCurrencies({});
+    expect(data.map((c) => c.code)).toContain("EUR");
+    expect((await fx.client.getRate({ base: "EUR", quote: "USD" })).rate?.rate).toBe("1.085106382979");
+    for (const rate of ["0", "-1", "1.0000000000001", "abc", ""]) {
+      await expectRefusal(
+        fx.client.setRate({ base: "EUR", quote: "MYR", rate }),
+        Code.InvalidArgument,
+        "VALIDATION_ERROR",
+        {
+          field: "rate",
+        },
+      );
+    }
+  });
+
+  test("the relay killed between publish and mark publishes no second event", async ({ fx, pg, nats }) => {
+    await fx.app.relay.stop();
+    try {
+      await fx.client.setRate({ base: "USD", quote: "MYR", rate: "4.75" });
+      expect(await fx.app.relay.runOnce()).toBe(1);
+      // A crash after JetStream acknowledged the publish, before the row was marked, leaves exactly this.
+      const { rowCount } = await pg.pool.query(
+        "UPDATE outbox SET published_at = NULL WHERE seq = (SELECT max(seq) FROM outbox)",
+      );
+      expect(rowCount).toBe(1);
+      expect(await fx.app.relay.runOnce()).toBe(1);
+      const events = await publishedEvents(nats.nc, pg.pool, fx.namespace);
+      expect(events.filter((e) => e.message.rate === "4.75")).toHaveLength(1);
+    } finally {
+      fx.app.relay.start();
+    }
+  });
+});
+
+/** Every fx event in this file's stream, decoded, once the outbox has nothing left to publish. */
+async function publishedEvents(nc: NatsConnection, pool: pg.Pool, namespace: string) {
+  await waitFor(async () => {
+    const { rows } = await pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL",
+    );
+    return rows[0]?.n === 0;
+  });
+  const stream = `${namespace.toUpperCase()}_FX`;
+  const { messages } = (await (await jetstreamManager(nc)).streams.info(stream)).state;
+  const consumer = await jetstream(nc).consumers.get(stream);
+  const out = [];
+  for (let i = 0; i < messages; i++) {
+    const m = await consumer.next({ expires: 2_000 });
+    if (!m) break;
+    out.push({ type: m.headers?.get("ce-type"), message: fromBinary(RateUpdatedSchema, m.data) });
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { formatAmount, formatRate, parseAmount, parseRate } from "@fintech/money";
+import type { Quote as QuoteMessage, Rate } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
+import { FxService, QuoteSchema, RateSchema } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
+import type { FxService as Fx, Quote } from "./fx-service.js";
+import type { ResolvedRate, StoredRate } from "./rate-book.js";
+
+// The RPC surface: decimal strings and proto messages at the edge, bigint minor units inside.
+// Requests have passed validation.ts, so codes are known ISO currencies and amounts parse.
+
+const DEFAULT_PAGE = 50;
+
+export function fxRoutes(fx: Fx, opts: { pivot: string; source?: () => string }) {
+  const code = (c: string) => c.toUpperCase();
+  return (router: ConnectRouter) =>
+    router.service(FxService, {
+      async listCurrencies() {
+        const data = await fx.listCurrencies();
+        return { data: data.map((c) => ({ code: c.code, name: c.name, minorUnits: c.minorUnits })) };
+      },
+      async listRates(req) {
+        const base = req.base === "" ? opts.pivot : code(req.base);
+        return { base, data: (await fx.listRates(base)).map(rateMessage) };
+      },
+      async getRate(req) {
+        return { rate: rateMessage(await fx.getRate(code(req.base), code(req.quote))) };
+      },
+      async listRateHistory(req) {
+        const page = await fx.rateHistory(
+          code(req.base),
+          code(req.quote),
+          req.limit || DEFAULT_PAGE,
+          req.cursor === "" ? undefined : req.cursor,
+        );
+        return {
+          data: page.data.map((r) => rateMessage({ ...r, derivation: "direct" })),
+          hasMore: page.nextCursor !== undefined,
+          nextCursor: page.nextCursor ?? "",
+        };
+      },
+      async setRate(req) {
+        // Until the platform's auth lands, changes are attributed to "admin".
+        const source = opts.source?.() ?? "admin";
+        return {
+          rate: rateMessage(await fx.setRate(code(req.base), code(req.quote), parseRate(req.rate), source)),
+        };
+      },
+      async createQuote(req) {
+        const from = code(req.fromCurrency);
+        return {
+          quote: quoteMessage(
+            await fx.createQuote(from, code(req.toCurrency), parseAmount(req.amount, from)),
+          ),
+        };
+      },
+      async getQuote(req) {
+        return { quote: quoteMessage(await fx.getQuote(req.quoteId.toLowerCase())) };
+      },
+      async redeemQuote(req) {
+        return { quote: quoteMessage(await fx.redeemQuote(req.quoteId.toLowerCase())) };
+      },
+      async convert(req) {
+        const from = code(req.fromCurrency);
+        const to = code(req.toCurrency);
+        const amount = parseAmount(req.amount, from);
+        const { toAmount, rate } = await fx.convert(from, to, amount);
+        return {
+          fromCurrency: from,
+          toCurrency: to,
+          fromAmount: formatAmount(amount, from),
+          toAmount: formatAmount(toAmount, to),
+          rate: formatRate(rate),
+        };
+      },
+    });
+}
+
+function rateMessage(r: ResolvedRate | (StoredRate & { derivation: string })): Rate {
+  return create(RateSchema, {
+    base: r.base,
+    quote: r.quote,
+    rate: formatRate(r.rate),
+    updatedAt: timestampFromDate(r.updatedAt),
+    derivation: r.derivation,
+    source: r.source,
+  });
+}
+
+function quoteMessage(q: Quote): QuoteMessage {
+  return create(QuoteSchema, {
+    quoteId: q.id,
+    fromCurrency: q.fromCurrency,
+    toCurrency: q.toCurrency,
+    rate: formatRate(q.rate),
+    midRate: formatRate(q.midRate),
+    spreadBps: q.spreadBps,
+    fromAmount: formatAmount(q.fromAmount, q.fromCurrency),
+    toAmount: formatAmount(q.toAmount, q.toCurrency),
+    spreadAmount: formatAmount(q.spreadAmount, q.toCurrency),
+    createdAt: timestampFromDate(q.createdAt),
+    expiresAt: timestampFromDate(q.expiresAt),
+    status: q.status,
+  });
+}

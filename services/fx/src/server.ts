@@ -1,0 +1,72 @@
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createOutboxRelay } from "@fintech/events";
+import type { ListenOptions, ListenResult } from "@fintech/platform";
+import { createServer } from "@fintech/platform";
+import { file_fintech_fx_v1_events } from "@fintech/proto/fintech/fx/v1/events_pb.js";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type pg from "pg";
+import type { Logger } from "pino";
+import type { FxConfig } from "./config.js";
+import { toConnectError } from "./errors.js";
+import type { Clock } from "./fx-service.js";
+import { createFxService } from "./fx-service.js";
+import { fxRoutes } from "./routes.js";
+import { fxValidation } from "./validation.js";
+
+/** The fx service's SQL migrations. */
+export const migrationsDir = join(dirname(fileURLToPath(import.meta.url)), "..", "migrations");
+
+export interface FxDeps {
+  pool: pg.Pool;
+  nc: NatsConnection;
+  logger: Logger;
+  clock: Clock;
+}
+
+/**
+ * Builds the fx service, unstarted: its gRPC server and its outbox relay. Migrations and the event stream
+ * are the caller's (main.ts, or a test's fixtures).
+ */
+export function build(config: FxConfig, deps: FxDeps) {
+  const { pool, nc, logger, clock } = deps;
+  const service = createFxService({
+    pool,
+    clock,
+    settings: {
+      pivot: config.FX_PIVOT_CURRENCY,
+      quoteTtlMs: config.FX_QUOTE_TTL_SECONDS * 1000,
+      spreadBps: config.FX_SPREAD_BPS,
+      rateCacheTtlMs: config.FX_RATE_CACHE_TTL_MS,
+    },
+  });
+  const server = createServer({
+    name: "fx",
+    routes: fxRoutes(service, { pivot: config.FX_PIVOT_CURRENCY }),
+    files: [file_fintech_fx_v1_events],
+    logger,
+    mapError: toConnectError,
+    interceptors: [fxValidation],
+    metricsPort: config.METRICS_PORT,
+    readiness: async () => {
+      if (nc.isClosed()) return false;
+      await pool.query("SELECT 1");
+      return true;
+    },
+  });
+  const relay = createOutboxRelay({ pool, nc, source: "fx", namespace: config.EVENTS_NAMESPACE, logger });
+
+  return {
+    service,
+    server,
+    relay,
+    async start(listen: ListenOptions = { port: config.PORT, host: config.HOST }): Promise<ListenResult> {
+      relay.start();
+      return server.listen(listen);
+    },
+    async stop(): Promise<void> {
+      await server.close();
+      await relay.stop();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { migrate } from "@fintech/db";
+import { ensureStream, eventsMigrationsDir } from "@fintech/events";
+import { errorInfoOf } from "@fintech/platform";
+import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
+import { test as base } from "@fintech/testing";
+import pino from "pino";
+import { expect } from "vitest";
+import { parseFxConfig } from "../config.js";
+import { build, migrationsDir } from "../server.js";
+
+/** A clock the test moves by hand. */
+export class TestClock {
+  #now = new Date("2026-03-01T08:00:00Z");
+  now(): Date {
+    return new Date(this.#now);
+  }
+  advance(ms: number): void {
+    this.#now = new Date(this.#now.getTime() + ms);
+  }
+}
+
+export interface FxHarness {
+  url: string;
+  port: number;
+  client: ReturnType<typeof createClient<typeof FxService>>;
+  clock: TestClock;
+  app: ReturnType<typeof build>;
+  namespace: string;
+}
+
+/**
+ * The fx service on a real port, over this file's Postgres schema and NATS namespace, seeded with the
+ * default rates. Extra env (e.g. FX_SPREAD_BPS) comes from `fxEnv` in the file.
+ */
+export function fxTest(env: Record<string, string> = {}) {
+  return base.extend<{ $file: { fx: FxHarness } }>({
+    fx: [
+      async ({ pg, nats }, use) => {
+        const config = {
+          ...parseFxConfig({
+            DB_SCHEMA: pg.schema,
+            EVENTS_NAMESPACE: nats.namespace,
+            FX_RATE_CACHE_TTL_MS: "0",
+            ...env,
+          }),
+          METRICS_PORT: 0,
+        };
+        await migrate({ url: pg.url, schema: pg.schema, dirs: [eventsMigrationsDir, migrationsDir] });
+        await ensureStream(nats.nc, { context: "fx", namespace: nats.namespace });
+        const clock = new TestClock();
+        const app = build(config, { pool: pg.pool, nc: nats.nc, logger: pino({ level: "silent" }), clock });
+        await app.service.seed(config.FX_SEED_RATES);
+        const { url, port } = await app.start({ port: 0, host: "127.0.0.1" });
+        const client = createClient(FxService, createGrpcTransport({ baseUrl: url }));
+        try {
+          await use({ url, port, client, clock, app, namespace: nats.namespace });
+        } finally {
+          await app.stop();
+        }
+      },
+      { scope: "file" },
+    ],
+  });
+}
+
+/** Asserts that `call` fails with the Connect code and ErrorInfo reason (and metadata subset) given. */
+export async function expectRefusal(
+  call: Promise<unknown>,
+  code: Code,
+  reason: string,
+  metadata: Record<string, string> = {},
+): Promise<ConnectError> {
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ConnectError);
+  const ce = err as ConnectError;
+  expect(Code[ce.code]).toBe(Code[code]);
+  const info = errorInfoOf(ce);
+  expect(info?.reason).toBe(reason);
+  expect(info?.metadata).toMatchObject(metadata);
+  return ce;
+}

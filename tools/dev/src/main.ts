@@ -1,0 +1,92 @@
+// Starts every service of the platform on this machine as child processes, waits until each answers
+// its gRPC health check with SERVING, prints where they listen, and stops them all on Ctrl-C.
+import { type ChildProcess, spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Health, HealthCheckResponse_ServingStatus } from "@fintech/proto/grpc/health/v1/health_pb.js";
+import { services } from "./services.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const host = process.env.DEV_HOST ?? "127.0.0.1";
+const readyTimeoutMs = Number(process.env.DEV_READY_TIMEOUT_MS ?? 60_000);
+const children = new Map<string, ChildProcess>();
+let stopping = false;
+
+function envFor(name: string): NodeJS.ProcessEnv {
+  // A service's own variables may be given with its prefix (FX_PORT=...) so ports don't collide.
+  const prefix = `${name.toUpperCase()}_`;
+  const own = Object.fromEntries(
+    Object.entries(process.env)
+      .filter(([k]) => k.startsWith(prefix) && ["PORT", "METRICS_PORT", "HOST"].includes(k.slice(prefix.length)))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
+  );
+  return { ...process.env, ...own };
+}
+
+function start(svc: (typeof services)[number]): ChildProcess {
+  const env = envFor(svc.name);
+  env.PORT ??= String(svc.port);
+  env.METRICS_PORT ??= String(svc.metricsPort);
+  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", join(root, svc.entry)], {
+    cwd: root,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on("line", (line) => console.log(`[${svc.name}] ${line}`));
+  }
+  child.on("exit", (code, signal) => {
+    children.delete(svc.name);
+    if (!stopping) {
+      console.error(`[${svc.name}] exited (${signal ?? code}); stopping the platform`);
+      void stop(1);
+    }
+  });
+  children.set(svc.name, child);
+  return child;
+}
+
+async function waitServing(name: string, port: number): Promise<void> {
+  const health = createClient(Health, createGrpcTransport({ baseUrl: `http://${host}:${port}` }));
+  const deadline = Date.now() + readyTimeoutMs;
+  while (Date.now() < deadline) {
+    if (stopping) return;
+    try {
+      const res = await health.check({ service: "" }, { timeoutMs: 1_000 });
+      if (res.status === HealthCheckResponse_ServingStatus.SERVING) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${name} did not report SERVING on port ${port} within ${readyTimeoutMs} ms`);
+}
+
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const exits = [...children.values()].map((c) => new Promise((r) => c.once("exit", r)));
+  for (const c of children.values()) c.kill("SIGTERM");
+  await Promise.all(exits);
+  process.exit(code);
+}
+
+process.on("SIGINT", () => void stop(0));
+process.on("SIGTERM", () => void stop(0));
+
+const ports = services.map((svc) => {
+  const child = start(svc);
+  return { svc, port: Number(envFor(svc.name).PORT ?? svc.port), child };
+});
+try {
+  await Promise.all(ports.map(({ svc, port }) => waitServing(svc.name, port)));
+} catch (err) {
+  console.error(err instanceof Error ? err.message : err);
+  await stop(1);
+}
+console.log("\nThe platform is up:");
+for (const { svc, port } of ports) console.log(`  ${svc.name.padEnd(10)} grpc://${host}:${port}`);
+console.log("\nPress Ctrl-C to stop.\n");
