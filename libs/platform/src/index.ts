@@ -1,0 +1,25 @@
+export type { ConfigIssue, LogLevel } from "./config.js";
+export {
+  ConfigError,
+  envBool,
+  envCsv,
+  envInt,
+  envLogLevel,
+  envPort,
+  envUrl,
+  LOG_LEVELS,
+  parseConfig,
+} from "./config.js";
+export type { ErrorMapper } from "./error-mapping-interceptor.js";
+export type { ConnectErrorOptions } from "./errors.js";
+export { connectError, DEFAULT_ERROR_DOMAIN, errorInfoOf } from "./errors.js";
+export type { HealthReporter } from "./health.js";
+export type { LoggerOptions } from "./logger.js";
+export { createLogger, REDACTED, REDACTED_KEYS, redactSecrets, SECRET_KEY_PATTERN } from "./logger.js";
+export { getRequestId, REQUEST_ID_HEADER, requestIdKey } from "./request-id.js";
+export type { Running } from "./run-main.js";
+export { runMain } from "./run-main.js";
+export type { ListenOptions, ListenResult, PlatformServer, ServerOptions } from "./server.js";
+export { createServer } from "./server.js";
+export type { ValidationIssue, ValidationRules } from "./validation.js";
+export { defineValidation, VALIDATION_ERROR, validationError } from "./validation.js";

@@ -1,0 +1,222 @@
+import type { Server as HttpServer } from "node:http";
+import type { Http2Server, ServerHttp2Session } from "node:http2";
+import { createServer as createHttp2Server } from "node:http2";
+import type { AddressInfo } from "node:net";
+import type { DescFile } from "@bufbuild/protobuf";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { file_grpc_health_v1_health, Health } from "@fintech/proto/grpc/health/v1/health_pb.js";
+import {
+  file_grpc_reflection_v1_reflection,
+  ServerReflection,
+} from "@fintech/proto/grpc/reflection/v1/reflection_pb.js";
+import type { Logger } from "pino";
+import type { ErrorMapper } from "./error-mapping-interceptor.js";
+import { createErrorMappingInterceptor } from "./error-mapping-interceptor.js";
+import type { HealthReporter } from "./health.js";
+import { createHealthService, createHealthState } from "./health.js";
+import { createLoggingInterceptor } from "./logging-interceptor.js";
+import { createMetricsInterceptor, createMetricsServer } from "./metrics.js";
+import { createReflectionService } from "./reflection.js";
+import { createRequestIdInterceptor } from "./request-id.js";
+
+/** Largest request message accepted, in bytes (gRPC's customary default). */
+const READ_MAX_BYTES = 4 * 1024 * 1024;
+/** How long close() lets in-flight RPCs run by default, in milliseconds. */
+const DEFAULT_GRACE_MS = 10_000;
+
+/** Options for {@link createServer}. */
+export interface ServerOptions {
+  /** The service's name (e.g. "fx"), used in logs and as the default ErrorInfo domain. */
+  name: string;
+  /** Registers the service's RPCs: `(router) => router.service(FxService, impl)`. */
+  routes: (router: ConnectRouter) => void;
+  /**
+   * Generated file descriptors (`file_fintech_fx_v1_fx`, ...) served by reflection. The files of every service
+   * registered in `routes`, of Health and of reflection are always included; list extra ones (event types) here.
+   */
+  files?: readonly DescFile[];
+  /** Where RPC lines and unhandled errors go; see createLogger. */
+  logger: Logger;
+  /** The service's one domain-error map; errors it returns undefined for become Internal "internal error". */
+  mapError?: ErrorMapper;
+  /** The service's own interceptors (auth, validation), run after the platform's, in order. Not applied to Health or reflection. */
+  interceptors?: readonly Interceptor[];
+  /** Port of a separate HTTP/1.1 server for GET /metrics and GET /healthz. 0 = any free port; undefined = none. */
+  metricsPort?: number;
+  /** Asked by Health/Check of "" while SERVING; false or a throw reports NOT_SERVING. */
+  readiness?: () => Promise<boolean>;
+}
+
+/** Where to listen. */
+export interface ListenOptions {
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default "0.0.0.0": every IPv4 interface. Also used by the metrics server. */
+  host?: string;
+}
+
+/** Where the server ended up listening. */
+export interface ListenResult {
+  port: number;
+  /** Base URL for clients, e.g. "http://127.0.0.1:50051" (loopback when listening on a wildcard address). */
+  url: string;
+  /** Set when `metricsPort` was given. */
+  metricsPort?: number;
+  /** Set when `metricsPort` was given, e.g. "http://127.0.0.1:9464". */
+  metricsUrl?: string;
+}
+
+/** An unstarted gRPC/Connect server; see {@link createServer}. */
+export interface PlatformServer {
+  /** Starts the h2c server (and the metrics server). */
+  listen(opts?: ListenOptions): Promise<ListenResult>;
+  /**
+   * Graceful stop: every health status goes NOT_SERVING (watchers are told), no new connections or streams are
+   * accepted, in-flight RPCs get `graceMs` (default 10000 ms) to finish, then they are cancelled and the
+   * connections destroyed. Resolves once everything is closed; calling it again returns the same promise.
+   */
+  close(opts?: { graceMs?: number }): Promise<void>;
+  /** Lets the service report its own health (e.g. NOT_SERVING while a dependency is down). */
+  readonly health: HealthReporter;
+}
+
+/**
+ * The bootstrap every service uses: one HTTP/2 cleartext (h2c) port speaking gRPC, gRPC-Web and Connect, with
+ * the service's routes plus grpc.health.v1.Health and grpc.reflection.v1.ServerReflection. Every RPC runs
+ * through, in order: request id, logging, metrics, error mapping, then `interceptors`.
+ * HTTP/1.1 is not served on this port (h2c only): curl needs `--http2-prior-knowledge`.
+ */
+export function createServer(opts: ServerOptions): PlatformServer {
+  // One child, made once, so every line says which service wrote it; never one logger per request.
+  const logger =
+    "service" in opts.logger.bindings() ? opts.logger : opts.logger.child({ service: opts.name });
+  const platform: Interceptor[] = [
+    createRequestIdInterceptor(),
+    createLoggingInterceptor(logger),
+    createMetricsInterceptor(),
+    createErrorMappingInterceptor({ logger, domain: opts.name, mapError: opts.mapError }),
+  ];
+  const shutdown = new AbortController();
+  const serviceNames: string[] = [];
+  const state = createHealthState();
+
+  const handler = connectNodeAdapter({
+    interceptors: [...platform, ...(opts.interceptors ?? [])],
+    readMaxBytes: READ_MAX_BYTES,
+    shutdownSignal: shutdown.signal,
+    routes(router) {
+      opts.routes(router);
+      const files = new Set<DescFile>(opts.files);
+      for (const { service } of router.handlers) {
+        if (!serviceNames.includes(service.typeName)) {
+          serviceNames.push(service.typeName);
+          files.add(service.file);
+        }
+      }
+      for (const name of serviceNames) {
+        state.setServing(name);
+      }
+      serviceNames.push(Health.typeName, ServerReflection.typeName);
+      files.add(file_grpc_health_v1_health).add(file_grpc_reflection_v1_reflection);
+      // The service's own interceptors (auth, validation) must not stand between a probe and Health.
+      const platformOnly = { interceptors: platform };
+      router.service(Health, createHealthService(state, { readiness: opts.readiness, logger }), platformOnly);
+      router.service(
+        ServerReflection,
+        createReflectionService(files, () => serviceNames),
+        platformOnly,
+      );
+    },
+  });
+
+  const server: Http2Server = createHttp2Server(handler);
+  const sessions = new Set<ServerHttp2Session>();
+  server.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+  server.on("sessionError", (err) => {
+    logger.debug({ err }, "http2 session error");
+  });
+  let metrics: HttpServer | undefined;
+  let closing: Promise<void> | undefined;
+
+  const closeGracefully = async (graceMs: number): Promise<void> => {
+    logger.info({ grace_ms: graceMs }, "closing");
+    state.shutdown();
+    const closed = new Promise<void>((resolve) => {
+      if (server.listening) {
+        server.close(() => resolve());
+      } else {
+        resolve();
+      }
+    });
+    // GOAWAY: streams already open run to completion, no new ones start.
+    for (const session of sessions) {
+      session.close();
+    }
+    const deadline = setTimeout(() => {
+      if (sessions.size > 0) {
+        logger.warn({ sessions: sessions.size }, "grace period over, cancelling in-flight RPCs");
+      }
+      shutdown.abort();
+      for (const session of sessions) {
+        session.destroy();
+      }
+    }, graceMs);
+    try {
+      await closed;
+    } finally {
+      clearTimeout(deadline);
+    }
+    const metricsServer = metrics;
+    if (metricsServer?.listening) {
+      await new Promise<void>((resolve) => {
+        metricsServer.close(() => resolve());
+        metricsServer.closeAllConnections();
+      });
+    }
+    logger.info("closed");
+  };
+
+  return {
+    health: state,
+    async listen(listenOpts = {}) {
+      const host = listenOpts.host ?? "0.0.0.0";
+      const port = await listenOn(server, listenOpts.port ?? 0, host);
+      const result: ListenResult = { port, url: urlFor(host, port) };
+      if (opts.metricsPort !== undefined) {
+        metrics = createMetricsServer();
+        result.metricsPort = await listenOn(metrics, opts.metricsPort, host);
+        result.metricsUrl = urlFor(host, result.metricsPort);
+      }
+      logger.info({ port, metrics_port: result.metricsPort }, "listening");
+      return result;
+    },
+    close(closeOpts = {}) {
+      closing ??= closeGracefully(closeOpts.graceMs ?? DEFAULT_GRACE_MS);
+      return closing;
+    },
+  };
+}
+
+function listenOn(server: Http2Server | HttpServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      const address = server.address();
+      resolve(isAddressInfo(address) ? address.port : port);
+    });
+  });
+}
+
+function isAddressInfo(address: string | AddressInfo | null): address is AddressInfo {
+  return typeof address === "object" && address !== null;
+}
+
+function urlFor(host: string, port: number): string {
+  const reachable = host === "0.0.0.0" || host === "::" || host === "" ? "127.0.0.1" : host;
+  return `http://${reachable.includes(":") ? `[${reachable}]` : reachable}:${port}`;
+}
