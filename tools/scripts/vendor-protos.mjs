@@ -17,7 +17,11 @@ const files = [
   [pkg("google-proto-files"), "google/rpc/code.proto", "google/rpc/code.proto"],
   [pkg("google-proto-files"), "google/rpc/error_details.proto", "google/rpc/error_details.proto"],
   [pkg("grpc-health-check"), "proto/health/v1/health.proto", "grpc/health/v1/health.proto"],
-  [pkg("@grpc/reflection"), "build/proto/grpc/reflection/v1/reflection.proto", "grpc/reflection/v1/reflection.proto"],
+  [
+    pkg("@grpc/reflection"),
+    "build/proto/grpc/reflection/v1/reflection.proto",
+    "grpc/reflection/v1/reflection.proto",
+  ],
 ];
 
 rmSync(out, { recursive: true, force: true });

@@ -1,10 +1,4 @@
-import { fromBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { RateUpdatedSchema } from "@fintech/proto/fintech/fx/v1/events_pb.js";
-import { waitFor } from "@fintech/testing";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
-import type pg from "pg";
 import { describe, expect } from "vitest";
 import { expectRefusal, fxTest } from "./test/harness.js";
 

@@ -1,6 +1,7 @@
 // Starts every service of the platform on this machine as child processes, waits until each answers
 // its gRPC health check with SERVING, prints where they listen, and stops them all on Ctrl-C.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -20,7 +21,9 @@ function envFor(name: string): NodeJS.ProcessEnv {
   const prefix = `${name.toUpperCase()}_`;
   const own = Object.fromEntries(
     Object.entries(process.env)
-      .filter(([k]) => k.startsWith(prefix) && ["PORT", "METRICS_PORT", "HOST"].includes(k.slice(prefix.length)))
+      .filter(
+        ([k]) => k.startsWith(prefix) && ["PORT", "METRICS_PORT", "HOST"].includes(k.slice(prefix.length)),
+      )
       .map(([k, v]) => [k.slice(prefix.length), v]),
   );
   return { ...process.env, ...own };
