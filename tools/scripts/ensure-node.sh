@@ -25,7 +25,11 @@ ensure_deps() {
   local stamp="$ROOT/node_modules/.install-stamp"
   if [ ! -f "$stamp" ] || [ "$ROOT/package-lock.json" -nt "$stamp" ]; then
     echo "Installing dependencies ..." >&2
-    npm ci --no-audit --no-fund --loglevel=error >&2
+    # A registry mirror that lacks another platform's optional binaries (biome, nx, buf ship one
+    # package per platform) leaves them out of the lockfile, and npm ci then refuses it as out of
+    # sync; npm install still installs exactly the locked versions for this platform.
+    npm ci --no-audit --no-fund --loglevel=error >&2 2>/dev/null ||
+      npm install --no-audit --no-fund --loglevel=error >&2
     touch "$stamp"
   fi
 }
