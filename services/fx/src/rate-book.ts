@@ -76,7 +76,7 @@ export class RateBook {
       rate: parseRate(formatRate(num.div(den))),
       derivation: "cross",
       source: first.source === second.source ? first.source : `${first.source}+${second.source}`,
-      updatedAt: Math.max(first.updatedAt, second.updatedAt),
+      updatedAt: new Date(Math.max(first.updatedAt.getTime(), second.updatedAt.getTime())),
     };
   }
 
