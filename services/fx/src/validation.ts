@@ -24,19 +24,14 @@ function pair(aField: string, a: string, bField: string, b: string): ValidationI
   return issues;
 }
 
-function positiveAmount(
-  field: string,
-  value: string,
-  currencyField: string,
-  code: string,
-): ValidationIssue[] {
+function positiveAmount(field: string, value: string, code: string): ValidationIssue[] {
   if (!CODE.test(code) || !findCurrency(code.toUpperCase())) return []; // reported on the currency field
   try {
     if (parseAmount(value, code.toUpperCase()) > 0n) return [];
     return [{ field, message: "must be greater than zero" }];
   } catch (err) {
     if (!isMoneyError(err)) throw err;
-    return [{ field, message: `${err.message} (in ${currencyField})` }];
+    return [{ field, message: err.message }];
   }
 }
 
@@ -61,14 +56,14 @@ export const fxValidation = defineValidation(FxService, {
   setRate: (r) => [...pair("base", r.base, "quote", r.quote), ...rate("rate", r.rate)],
   createQuote: (r) => [
     ...pair("from_currency", r.fromCurrency, "to_currency", r.toCurrency),
-    ...positiveAmount("amount", r.amount, "from_currency", r.fromCurrency),
+    ...positiveAmount("amount", r.amount, r.fromCurrency),
   ],
   getQuote: (r) => quoteId(r.quoteId),
   redeemQuote: (r) => quoteId(r.quoteId),
   convert: (r) => [
     ...currencyCode("from_currency", r.fromCurrency),
     ...currencyCode("to_currency", r.toCurrency),
-    ...positiveAmount("amount", r.amount, "from_currency", r.fromCurrency),
+    ...positiveAmount("amount", r.amount, r.fromCurrency),
   ],
 });
 

@@ -37,6 +37,9 @@ function start(svc: (typeof services)[number]): ChildProcess {
     cwd: root,
     env,
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group: a terminal's Ctrl-C reaches only the launcher, which then stops each
+    // service once, gracefully, instead of every service seeing two signals and exiting at once.
+    detached: true,
   });
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on("line", (line) => console.log(`[${svc.name}] ${line}`));
