@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * The one vitest configuration every package uses (its vitest.config.ts re-exports this): workspace
+ * packages resolve to their TypeScript source, tests sit beside the code, and each run leaves a JSON
+ * report that tools/scripts/test-summary.mjs adds up after `nx run-many -t test`.
+ */
+export default defineConfig({
+  resolve: { conditions: ["source"] },
+  ssr: { resolve: { conditions: ["source"] } },
+  test: {
+    include: ["src/**/*.test.ts"],
+    reporters: ["default", ["json", { outputFile: ".test-report.json" }]],
+  },
+});
