@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { waitFor } from "@fintech/testing";
 import { describe, expect, it } from "vitest";
-import { waitFor } from "./test/grpc-js.js";
 
 const fixture = fileURLToPath(new URL("./test/run-main-fixture.ts", import.meta.url));
 
@@ -40,7 +40,7 @@ describe("runMain", () => {
 
   it("stops gracefully on SIGTERM and exits 0", async () => {
     const { child, out, exited } = run("serve");
-    await waitFor(() => started(out), 15_000);
+    await waitFor(() => started(out), { timeoutMs: 15_000 });
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect(out.stdout).toContain('"msg":"stopping"');
@@ -49,7 +49,7 @@ describe("runMain", () => {
 
   it("exits 1 at once on a second signal while stopping", async () => {
     const { child, out, exited } = run("stuck");
-    await waitFor(() => started(out), 15_000);
+    await waitFor(() => started(out), { timeoutMs: 15_000 });
     child.kill("SIGINT");
     await waitFor(() => out.stdout.includes('"msg":"stopping"'));
     child.kill("SIGINT");

@@ -16,6 +16,7 @@ import {
   HealthCheckResponse_ServingStatus as Status,
 } from "@fintech/proto/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "@fintech/proto/grpc/reflection/v1/reflection_pb.js";
+import { bidiAll, collect, grpcClient, serverStream, unary, waitFor } from "@fintech/testing";
 import type { Client, ServiceError } from "@grpc/grpc-js";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,7 +25,6 @@ import { createLogger } from "./logger.js";
 import { getRequestId } from "./request-id.js";
 import type { PlatformServer } from "./server.js";
 import { createServer } from "./server.js";
-import { bidiAll, collect, grpcClient, serverStream, unary, waitFor } from "./test/grpc-js.js";
 import { defineValidation } from "./validation.js";
 
 type LogLine = Record<string, unknown>;

@@ -1,4 +1,6 @@
 export { type FileFixtures, test, type WorkerFixtures } from "./fixtures.js";
+export type { Collected, UnaryResult } from "./grpc-js.js";
+export { bidiAll, bidiStream, collect, grpcClient, serverStream, unary } from "./grpc-js.js";
 export { type NatsFixture, provideNats } from "./provide-nats.js";
 export { type PgFixture, providePg } from "./provide-pg.js";
 export { provideRedis, type RedisFixture } from "./provide-redis.js";

@@ -5,6 +5,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { ClientDuplexStream, ClientReadableStream, ServiceError } from "@grpc/grpc-js";
 import { Client, credentials, Metadata } from "@grpc/grpc-js";
 
+/** A plain grpc-js client (no TLS) for a server on this machine. */
 export function grpcClient(port: number): Client {
   return new Client(`127.0.0.1:${port}`, credentials.createInsecure());
 }
@@ -30,6 +31,7 @@ export interface UnaryResult<O extends DescMessage> {
   header: Metadata;
 }
 
+/** Calls a unary method given by its generated descriptor (e.g. `FxService.method.getRate`). */
 export function unary<I extends DescMessage, O extends DescMessage>(
   client: Client,
   method: DescMethod & { input: I; output: O },
@@ -114,21 +116,6 @@ export function collect<T>(stream: ClientReadableStream<T>): Collected<T> {
     collected.ended = true;
   });
   return collected;
-}
-
-/** Polls `probe` every 10 ms until it returns something other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`condition not met within ${timeoutMs} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 function toMetadata(values: Record<string, string>): Metadata {
