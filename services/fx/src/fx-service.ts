@@ -47,6 +47,7 @@ export function createFxService(deps: { pool: pg.Pool; clock: Clock; settings: F
   let book: RateBook | undefined;
   let loadedAt = 0;
   let loading: Promise<RateBook> | undefined;
+  let generation = 0;
 
   // Rates are few and read on every call: serve them from memory, reloading at most once per TTL
   // (single flight) so another replica's change is seen within rateCacheTtlMs.
@@ -59,10 +60,15 @@ export function createFxService(deps: { pool: pg.Pool; clock: Clock; settings: F
   }
 
   async function reload(): Promise<RateBook> {
-    const rates = await store.loadRates(pool);
-    book = new RateBook(settings.pivot, rates);
-    loadedAt = Date.now();
-    return book;
+    const mine = ++generation;
+    const next = new RateBook(settings.pivot, await store.loadRates(pool));
+    // A load that started before a newer one (say, before this replica's own rate change) must not
+    // replace the newer snapshot when it finishes last.
+    if (mine === generation) {
+      book = next;
+      loadedAt = Date.now();
+    }
+    return next;
   }
 
   function supported(b: RateBook, code: string, field: string): void {
