@@ -14,11 +14,18 @@ describe("fx configuration", () => {
 
   it("names every bad variable in one message", () => {
     expect(() =>
-      parseFxConfig({ PORT: "http", FX_SEED_RATES: "SGD/MYR=abc", FX_PIVOT_CURRENCY: "XXX", FX_SPREAD_BPS: "-1" }),
+      parseFxConfig({
+        PORT: "http",
+        FX_SEED_RATES: "SGD/MYR=abc",
+        FX_PIVOT_CURRENCY: "XXX",
+        FX_SPREAD_BPS: "-1",
+      }),
     ).toThrow(
       expect.objectContaining({
         name: "ConfigError",
-        message: expect.stringMatching(/PORT:.*\n.*FX_PIVOT_CURRENCY:.*\n.*FX_SEED_RATES:.*\n.*FX_SPREAD_BPS:/s),
+        message: expect.stringMatching(
+          /PORT:.*\n.*FX_PIVOT_CURRENCY:.*\n.*FX_SEED_RATES:.*\n.*FX_SPREAD_BPS:/s,
+        ),
       }),
     );
   });
