@@ -1,5 +1,5 @@
 // Asks every service of the platform for its grpc.health.v1 status with a stock grpc-js client, as
-// an orchestrator's probe would; exits non-zero unless all are SERVING.
+// an orchestrator's probe would (the HTTP edge: GET /ready); exits non-zero unless all are SERVING.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   HealthCheckRequestSchema,
@@ -29,10 +29,19 @@ function check(port: number): Promise<string> {
   }).finally(() => client.close());
 }
 
+async function ready(port: number): Promise<string> {
+  try {
+    const res = await fetch(`http://${host}:${port}/ready`, { signal: AbortSignal.timeout(2_000) });
+    return res.ok ? "SERVING" : `NOT_SERVING (${res.status})`;
+  } catch (err) {
+    return `unreachable (${err instanceof Error ? err.message : err})`;
+  }
+}
+
 let healthy = true;
 for (const svc of services) {
   const port = Number(process.env[`${svc.name.toUpperCase()}_PORT`] ?? svc.port);
-  const status = await check(port);
+  const status = svc.kind === "http" ? await ready(port) : await check(port);
   healthy &&= status === "SERVING";
   console.log(`${svc.name.padEnd(10)} ${host}:${port}  ${status}`);
 }

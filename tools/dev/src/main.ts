@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "@fintech/proto/grpc/health/v1/health_pb.js";
+import type { DevService } from "./services.js";
 import { services } from "./services.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -29,7 +30,7 @@ function envFor(name: string): NodeJS.ProcessEnv {
   return { ...process.env, ...own };
 }
 
-function start(svc: (typeof services)[number]): ChildProcess {
+function start(svc: DevService): ChildProcess {
   const env = envFor(svc.name);
   env.PORT ??= String(svc.port);
   env.METRICS_PORT ??= String(svc.metricsPort);
@@ -55,20 +56,30 @@ function start(svc: (typeof services)[number]): ChildProcess {
   return child;
 }
 
-async function waitServing(name: string, port: number): Promise<void> {
-  const health = createClient(Health, createGrpcTransport({ baseUrl: `http://${host}:${port}` }));
+function probe(svc: DevService, port: number): () => Promise<boolean> {
+  const baseUrl = `http://${host}:${port}`;
+  if (svc.kind === "http") {
+    return async () => (await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(1_000) })).ok;
+  }
+  const health = createClient(Health, createGrpcTransport({ baseUrl }));
+  return async () =>
+    (await health.check({ service: "" }, { timeoutMs: 1_000 })).status ===
+    HealthCheckResponse_ServingStatus.SERVING;
+}
+
+async function waitServing(svc: DevService, port: number): Promise<void> {
+  const ready = probe(svc, port);
   const deadline = Date.now() + readyTimeoutMs;
   while (Date.now() < deadline) {
     if (stopping) return;
     try {
-      const res = await health.check({ service: "" }, { timeoutMs: 1_000 });
-      if (res.status === HealthCheckResponse_ServingStatus.SERVING) return;
+      if (await ready()) return;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`${name} did not report SERVING on port ${port} within ${readyTimeoutMs} ms`);
+  throw new Error(`${svc.name} was not ready on port ${port} within ${readyTimeoutMs} ms`);
 }
 
 async function stop(code: number): Promise<void> {
@@ -83,16 +94,25 @@ async function stop(code: number): Promise<void> {
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 
-const ports = services.map((svc) => {
-  const child = start(svc);
-  return { svc, port: Number(envFor(svc.name).PORT ?? svc.port), child };
-});
+const portOf = (svc: DevService) => Number(envFor(svc.name).PORT ?? svc.port);
 try {
-  await Promise.all(ports.map(({ svc, port }) => waitServing(svc.name, port)));
+  // The gRPC services first; the HTTP edge needs them (JWKS, backends) once they serve.
+  for (const kind of ["grpc", "http"] as const) {
+    const wave = services.filter((svc) => svc.kind === kind);
+    for (const svc of wave) start(svc);
+    await Promise.all(wave.map((svc) => waitServing(svc, portOf(svc))));
+  }
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
   await stop(1);
 }
 console.log("\nThe platform is up:");
-for (const { svc, port } of ports) console.log(`  ${svc.name.padEnd(10)} grpc://${host}:${port}`);
+for (const svc of services) {
+  console.log(`  ${svc.name.padEnd(10)} ${svc.kind === "http" ? "http" : "grpc"}://${host}:${portOf(svc)}`);
+}
+const edge = services.find((svc) => svc.kind === "http");
+if (edge) {
+  console.log(`\n  REST API   http://${host}:${portOf(edge)}/api/v1`);
+  console.log(`  API docs   http://${host}:${portOf(edge)}/docs`);
+}
 console.log("\nPress Ctrl-C to stop.\n");

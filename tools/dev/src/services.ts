@@ -1,4 +1,15 @@
-/** Every service the launcher starts, in start order. A new service adds one line here. */
-export const services = [
-  { name: "fx", entry: "services/fx/src/main.ts", port: 50055, metricsPort: 9155 },
-] as const;
+/** A process the launcher starts: gRPC services first, then the HTTP edge once they all serve. */
+export interface DevService {
+  name: string;
+  entry: string;
+  /** Default port; `<NAME>_PORT` overrides it. */
+  port: number;
+  metricsPort: number;
+  /** How readiness is asked: grpc.health.v1 Check, or GET /health on an HTTP port. */
+  kind: "grpc" | "http";
+}
+
+/** Every service of the platform. A new service adds one line here. */
+export const services: readonly DevService[] = [
+  { name: "fx", entry: "services/fx/src/main.ts", port: 50055, metricsPort: 9155, kind: "grpc" },
+];
