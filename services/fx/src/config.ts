@@ -1,3 +1,4 @@
+import { authEnv } from "@fintech/auth";
 import type { Decimal } from "@fintech/money";
 import { findCurrency, parseRate } from "@fintech/money";
 import { envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
@@ -62,6 +63,7 @@ export const fxEnv = z.object({
   FX_QUOTE_TTL_SECONDS: envInt(30, { min: 1, max: 86_400 }),
   FX_SPREAD_BPS: envInt(0, { min: 0, max: 5_000 }),
   FX_RATE_CACHE_TTL_MS: envInt(1_000, { min: 0, max: 600_000 }),
+  ...authEnv("fx"),
 });
 
 export type FxConfig = z.infer<typeof fxEnv>;

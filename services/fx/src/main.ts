@@ -1,3 +1,4 @@
+import { connectIdentity } from "@fintech/auth";
 import { createPool, migrate } from "@fintech/db";
 import { ensureStream, eventsMigrationsDir } from "@fintech/events";
 import { createLogger, runMain } from "@fintech/platform";
@@ -31,7 +32,8 @@ await runMain(async () => {
     replicas: config.NATS_STREAM_REPLICAS,
   });
 
-  const fx = build(config, { pool, nc, logger, clock: { now: () => new Date() } });
+  const { authenticator } = connectIdentity(config, { logger });
+  const fx = build(config, { pool, nc, logger, authenticator, clock: { now: () => new Date() } });
   const seeded = await fx.service.seed(config.FX_SEED_RATES);
   if (seeded > 0) logger.info({ seeded }, "seed rates set");
   const where = await fx.start();

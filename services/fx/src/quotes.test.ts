@@ -15,7 +15,7 @@ describe("quotes", () => {
     expect(Number(quote?.expiresAt?.seconds) - Number(quote?.createdAt?.seconds)).toBe(30);
 
     // A later rate change does not move the quote.
-    await fx.client.setRate({ base: "SGD", quote: "MYR", rate: "3.60" });
+    await fx.admin.setRate({ base: "SGD", quote: "MYR", rate: "3.60" });
     const id = quote?.quoteId ?? "";
     expect((await fx.client.getQuote({ quoteId: id })).quote?.toAmount).toBe("350.00");
 

@@ -1,5 +1,6 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
+import { testService } from "@fintech/auth/testing";
 import { RateUpdatedSchema } from "@fintech/proto/fintech/fx/v1/events_pb.js";
 import { waitFor } from "@fintech/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -11,13 +12,34 @@ import { expectRefusal, fxTest } from "./test/harness.js";
 const test = fxTest({ FX_QUOTE_TTL_SECONDS: "30", FX_SPREAD_BPS: "0" });
 
 describe("rate updates", () => {
+  test("only an admin sets a rate; every caller must be authenticated", async ({ fx }) => {
+    await expectRefusal(
+      fx.client.setRate({ base: "SGD", quote: "MYR", rate: "9.99" }),
+      Code.PermissionDenied,
+      "FORBIDDEN",
+    );
+    await expectRefusal(
+      fx.clientAs().getRate({ base: "SGD", quote: "MYR" }),
+      Code.Unauthenticated,
+      "UNAUTHENTICATED",
+    );
+    const service = await fx.clientAs(testService("wallet")).getRate({ base: "SGD", quote: "MYR" });
+    expect(service.rate?.rate).toBe("3.5");
+  });
+
   test("an admin update is answered at once, kept in the history and published exactly once", async ({
     fx,
     nats,
     pg,
   }) => {
-    const set = await fx.client.setRate({ base: "MYR", quote: "SGD", rate: "0.2900" });
-    expect(set.rate).toMatchObject({ base: "MYR", quote: "SGD", rate: "0.29", derivation: "direct" });
+    const set = await fx.admin.setRate({ base: "MYR", quote: "SGD", rate: "0.2900" });
+    expect(set.rate).toMatchObject({
+      base: "MYR",
+      quote: "SGD",
+      rate: "0.29",
+      derivation: "direct",
+      source: "admin:admin-1",
+    });
     // The pair's other direction was replaced, not kept beside it.
     const inverse = await fx.client.getRate({ base: "SGD", quote: "MYR" });
     expect(inverse.rate).toMatchObject({ rate: "3.448275862069", derivation: "inverse" });
@@ -37,13 +59,13 @@ describe("rate updates", () => {
   });
 
   test("a rate for a new currency adds it; a bad rate is refused", async ({ fx }) => {
-    await fx.client.setRate({ base: "EUR", quote: "MYR", rate: "5.10" });
+    await fx.admin.setRate({ base: "EUR", quote: "MYR", rate: "5.10" });
     const { data } = await fx.client.listCurrencies({});
     expect(data.map((c) => c.code)).toContain("EUR");
     expect((await fx.client.getRate({ base: "EUR", quote: "USD" })).rate?.rate).toBe("1.085106382979");
     for (const rate of ["0", "-1", "1.0000000000001", "abc", ""]) {
       await expectRefusal(
-        fx.client.setRate({ base: "EUR", quote: "MYR", rate }),
+        fx.admin.setRate({ base: "EUR", quote: "MYR", rate }),
         Code.InvalidArgument,
         "VALIDATION_ERROR",
         {
@@ -56,7 +78,7 @@ describe("rate updates", () => {
   test("the relay killed between publish and mark publishes no second event", async ({ fx, pg, nats }) => {
     await fx.app.relay.stop();
     try {
-      await fx.client.setRate({ base: "USD", quote: "MYR", rate: "4.75" });
+      await fx.admin.setRate({ base: "USD", quote: "MYR", rate: "4.75" });
       expect(await fx.app.relay.runOnce()).toBe(1);
       // A crash after JetStream acknowledged the publish, before the row was marked, leaves exactly this.
       const { rowCount } = await pg.pool.query(

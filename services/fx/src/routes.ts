@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
+import { requireAdmin } from "@fintech/auth";
 import { formatAmount, formatRate, parseAmount, parseRate } from "@fintech/money";
 import type { Quote as QuoteMessage, Rate } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { FxService, QuoteSchema, RateSchema } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
@@ -12,7 +13,7 @@ import type { ResolvedRate, StoredRate } from "./rate-book.js";
 
 const DEFAULT_PAGE = 50;
 
-export function fxRoutes(fx: Fx, opts: { pivot: string; source?: () => string }) {
+export function fxRoutes(fx: Fx, opts: { pivot: string }) {
   const code = (c: string) => c.toUpperCase();
   return (router: ConnectRouter) =>
     router.service(FxService, {
@@ -40,12 +41,15 @@ export function fxRoutes(fx: Fx, opts: { pivot: string; source?: () => string })
           nextCursor: page.nextCursor ?? "",
         };
       },
-      async setRate(req) {
-        // Until the platform's auth lands, changes are attributed to "admin".
-        const source = opts.source?.() ?? "admin";
-        return {
-          rate: rateMessage(await fx.setRate(code(req.base), code(req.quote), parseRate(req.rate), source)),
-        };
+      async setRate(req, ctx) {
+        const admin = requireAdmin(ctx);
+        const rate = await fx.setRate(
+          code(req.base),
+          code(req.quote),
+          parseRate(req.rate),
+          `admin:${admin.userId}`,
+        );
+        return { rate: rateMessage(rate) };
       },
       async createQuote(req) {
         const from = code(req.fromCurrency);

@@ -1,5 +1,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Authenticator } from "@fintech/auth";
+import { createAuthInterceptor } from "@fintech/auth";
 import { createOutboxRelay } from "@fintech/events";
 import type { ListenOptions, ListenResult } from "@fintech/platform";
 import { createServer } from "@fintech/platform";
@@ -19,6 +21,8 @@ export const migrationsDir = join(dirname(fileURLToPath(import.meta.url)), "..",
 
 export interface FxDeps {
   pool: pg.Pool;
+  /** Verifies every caller (see connectIdentity); any user or service may read, only admins set rates. */
+  authenticator: Authenticator;
   nc: NatsConnection;
   logger: Logger;
   clock: Clock;
@@ -29,7 +33,7 @@ export interface FxDeps {
  * are the caller's (main.ts, or a test's fixtures).
  */
 export function build(config: FxConfig, deps: FxDeps) {
-  const { pool, nc, logger, clock } = deps;
+  const { pool, nc, logger, clock, authenticator } = deps;
   const service = createFxService({
     pool,
     clock,
@@ -46,7 +50,7 @@ export function build(config: FxConfig, deps: FxDeps) {
     files: [file_fintech_fx_v1_events],
     logger,
     mapError: toConnectError,
-    interceptors: [fxValidation],
+    interceptors: [createAuthInterceptor({ authenticator }), fxValidation],
     metricsPort: config.METRICS_PORT,
     readiness: async () => {
       if (nc.isClosed()) return false;

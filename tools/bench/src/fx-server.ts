@@ -2,6 +2,7 @@
 // event loop: the real fx service (Postgres, NATS, outbox relay) and, on the same bootstrap, a
 // do-nothing PingService. Prints one JSON line with both ports, then serves until SIGTERM.
 import { randomBytes } from "node:crypto";
+import { createTestAuth, testUser } from "@fintech/auth/testing";
 import { createPool, migrate } from "@fintech/db";
 import { ensureStream, eventsMigrationsDir } from "@fintech/events";
 import { build, migrationsDir, parseFxConfig } from "@fintech/fx";
@@ -28,7 +29,12 @@ const pool = createPool({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, ma
 const nc = await connect({ servers: config.NATS_URL });
 await ensureStream(nc, { context: "fx", namespace: config.EVENTS_NAMESPACE });
 
-const fx = build({ ...config, METRICS_PORT: 0 }, { pool, nc, logger, clock: { now: () => new Date() } });
+// Callers are verified as in production (a JWT on every call); the key is the benchmark's own.
+const auth = await createTestAuth();
+const fx = build(
+  { ...config, METRICS_PORT: 0 },
+  { pool, nc, logger, authenticator: auth.authenticator, clock: { now: () => new Date() } },
+);
 await fx.service.seed(config.FX_SEED_RATES);
 const fxAt = await fx.start({ port: 0, host: "127.0.0.1" });
 
@@ -39,7 +45,7 @@ const ping = createServer({
 });
 const pingAt = await ping.listen({ port: 0, host: "127.0.0.1" });
 
-process.send?.({ fxPort: fxAt.port, pingPort: pingAt.port });
+process.send?.({ fxPort: fxAt.port, pingPort: pingAt.port, token: await auth.token(testUser("bench-user")) });
 
 process.on("SIGTERM", async () => {
   await Promise.all([fx.stop(), ping.close()]);

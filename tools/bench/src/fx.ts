@@ -21,8 +21,8 @@ const server = fork(join(dirname(fileURLToPath(import.meta.url)), "fx-server.ts"
   execArgv: ["--conditions=source", "--import", "tsx"],
   stdio: ["ignore", "ignore", "inherit", "ipc"],
 });
-const ports = await new Promise<{ fxPort: number; pingPort: number }>((resolve, reject) => {
-  server.once("message", (m) => resolve(m as { fxPort: number; pingPort: number }));
+const ports = await new Promise<{ fxPort: number; pingPort: number; token: string }>((resolve, reject) => {
+  server.once("message", (m) => resolve(m as { fxPort: number; pingPort: number; token: string }));
   server.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
 });
 
@@ -45,6 +45,7 @@ const createQuote = pairs.map(([from, to], k) =>
 );
 const at = (port: number) => `127.0.0.1:${port}`;
 const pick = (list: Buffer[]) => (i: number) => list[i % list.length] as Buffer;
+const metadata = { authorization: `Bearer ${ports.token}` };
 
 const results: LoadResult[] = [];
 try {
@@ -60,7 +61,7 @@ try {
     await runLoad(
       "fx GetRate",
       at(ports.fxPort),
-      { path: "/fintech.fx.v1.FxService/GetRate", request: pick(getRate) },
+      { path: "/fintech.fx.v1.FxService/GetRate", request: pick(getRate), metadata },
       opts,
     ),
   );
@@ -68,7 +69,7 @@ try {
     await runLoad(
       "fx CreateQuote",
       at(ports.fxPort),
-      { path: "/fintech.fx.v1.FxService/CreateQuote", request: pick(createQuote) },
+      { path: "/fintech.fx.v1.FxService/CreateQuote", request: pick(createQuote), metadata },
       opts,
     ),
   );

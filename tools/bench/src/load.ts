@@ -12,6 +12,8 @@ export interface LoadResult {
 
 export interface UnaryCall {
   path: string;
+  /** Sent with every call, e.g. `{ authorization: "Bearer ..." }`. */
+  metadata?: Record<string, string>;
   /** Encodes the request for call number i (so requests can vary). */
   request: (i: number) => Buffer;
 }
@@ -32,6 +34,8 @@ export async function runLoad(
     highestTrackableValue: 60_000_000,
     numberOfSignificantValueDigits: 3,
   });
+  const metadata = new grpc.Metadata();
+  for (const [k, v] of Object.entries(call.metadata ?? {})) metadata.set(k, v);
   let i = 0;
   let requests = 0;
   let errors = 0;
@@ -46,6 +50,7 @@ export async function runLoad(
         (b: Buffer) => b,
         (b: Buffer) => b,
         call.request(i++),
+        metadata,
         (err) => {
           if (measuring) {
             requests++;

@@ -1,7 +1,9 @@
 // Starts every service of the platform on this machine as child processes, waits until each answers
 // its gRPC health check with SERVING, prints where they listen, and stops them all on Ctrl-C.
+
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -30,8 +32,20 @@ function envFor(name: string): NodeJS.ProcessEnv {
   return { ...process.env, ...own };
 }
 
+// Each service calls others as itself with a secret identity knows; for a local run they are made
+// afresh at every start unless the environment sets SERVICE_CREDENTIALS itself.
+const secrets = new Map(services.map((svc) => [svc.name, randomBytes(24).toString("base64url")]));
+const serviceCredentials =
+  process.env.SERVICE_CREDENTIALS ??
+  services
+    .filter((svc) => svc.name !== "identity")
+    .map((svc) => `${svc.name}:${secrets.get(svc.name)}`)
+    .join(",");
+
 function start(svc: DevService): ChildProcess {
   const env = envFor(svc.name);
+  if (svc.name === "identity") env.SERVICE_CREDENTIALS = serviceCredentials;
+  else env.SERVICE_CLIENT_SECRET ??= secrets.get(svc.name);
   env.PORT ??= String(svc.port);
   env.METRICS_PORT ??= String(svc.metricsPort);
   const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", join(root, svc.entry)], {

@@ -1,5 +1,7 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import type { Principal } from "@fintech/auth";
+import { createTestAuth, testUser } from "@fintech/auth/testing";
 import { migrate } from "@fintech/db";
 import { ensureStream, eventsMigrationsDir } from "@fintech/events";
 import { errorInfoOf } from "@fintech/platform";
@@ -21,11 +23,20 @@ export class TestClock {
   }
 }
 
+type FxClient = ReturnType<typeof createClient<typeof FxService>>;
+
 export interface FxHarness {
   url: string;
   port: number;
-  client: ReturnType<typeof createClient<typeof FxService>>;
+  /** Calls as an ordinary user. */
+  client: FxClient;
+  /** Calls as an admin. */
+  admin: FxClient;
+  /** A client calling as the principal given, or anonymously. */
+  clientAs(principal?: Principal): FxClient;
   clock: TestClock;
+  /** An access token for the principal (for raw clients). */
+  token(principal: Principal): Promise<string>;
   app: ReturnType<typeof build>;
   namespace: string;
 }
@@ -50,12 +61,35 @@ export function fxTest(env: Record<string, string> = {}) {
         await migrate({ url: pg.url, schema: pg.schema, dirs: [eventsMigrationsDir, migrationsDir] });
         await ensureStream(nats.nc, { context: "fx", namespace: nats.namespace });
         const clock = new TestClock();
-        const app = build(config, { pool: pg.pool, nc: nats.nc, logger: pino({ level: "silent" }), clock });
+        const auth = await createTestAuth();
+        const app = build(config, {
+          pool: pg.pool,
+          nc: nats.nc,
+          logger: pino({ level: "silent" }),
+          clock,
+          authenticator: auth.authenticator,
+        });
         await app.service.seed(config.FX_SEED_RATES);
         const { url, port } = await app.start({ port: 0, host: "127.0.0.1" });
-        const client = createClient(FxService, createGrpcTransport({ baseUrl: url }));
+        const clientAs = (principal?: Principal) =>
+          createClient(
+            FxService,
+            createGrpcTransport({ baseUrl: url, interceptors: principal ? [auth.as(principal)] : [] }),
+          );
+        const client = clientAs(testUser("user-1"));
+        const admin = clientAs(testUser("admin-1", ["user", "admin"]));
         try {
-          await use({ url, port, client, clock, app, namespace: nats.namespace });
+          await use({
+            url,
+            port,
+            client,
+            admin,
+            clientAs,
+            token: auth.token,
+            clock,
+            app,
+            namespace: nats.namespace,
+          });
         } finally {
           await app.stop();
         }

@@ -1,0 +1,87 @@
+import type { Interceptor, Transport } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { envInt, envUrl } from "@fintech/platform";
+import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
+import type { Logger } from "pino";
+import { z } from "zod";
+import type { Authenticator } from "./authenticator.js";
+import { createAuthenticator } from "./authenticator.js";
+import { identityApiKeyVerifier, identityJwks, identityTokenIssuer } from "./identity-client.js";
+import { createJwtVerifier } from "./jwt-verifier.js";
+import type { ServiceCredentials } from "./service-credentials.js";
+import { createServiceCredentials } from "./service-credentials.js";
+
+/**
+ * The environment every service reads to verify its callers and to call others as itself; spread it into
+ * the service's own env schema. SERVICE_CLIENT_ID defaults to the service's name.
+ */
+export function authEnv(serviceName: string) {
+  return {
+    IDENTITY_URL: envUrl("http://127.0.0.1:50051"),
+    /** Access tokens must carry this `iss` and `aud` (identity's JWT_ISSUER / JWT_AUDIENCE). */
+    JWT_ISSUER: z.string().min(1).default("fintech-identity"),
+    JWT_AUDIENCE: z.string().min(1).default("fintech"),
+    /** This service's credentials at identity (one entry of identity's SERVICE_CREDENTIALS). */
+    SERVICE_CLIENT_ID: z.string().min(1).default(serviceName),
+    SERVICE_CLIENT_SECRET: z.string().default(""),
+    /** How long an API key's answer from identity is reused, in milliseconds. */
+    API_KEY_CACHE_TTL_MS: envInt(10_000, { min: 0, max: 600_000 }),
+  };
+}
+
+/** The values of {@link authEnv}. */
+export interface AuthConfig {
+  IDENTITY_URL: string;
+  JWT_ISSUER: string;
+  JWT_AUDIENCE: string;
+  SERVICE_CLIENT_ID: string;
+  SERVICE_CLIENT_SECRET: string;
+  API_KEY_CACHE_TTL_MS: number;
+}
+
+/** A transport to identity carrying the given interceptors. */
+export type TransportFactory = (baseUrl: string, interceptors: Interceptor[]) => Transport;
+
+const connectOverH2: TransportFactory = (baseUrl, interceptors) =>
+  createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true, interceptors });
+
+/**
+ * A service's link to identity: an authenticator verifying access tokens locally against identity's JWKS
+ * (GetJwks, cached, reloaded on an unknown kid) and API keys through identity's VerifyApiKey (cached for
+ * API_KEY_CACHE_TTL_MS), and this service's own credentials (a service token from IssueServiceToken,
+ * renewed before expiry) for calling identity and other services as itself. Without SERVICE_CLIENT_SECRET
+ * there are no service credentials and API keys are refused (a warning says so).
+ */
+export function connectIdentity(
+  config: AuthConfig,
+  opts: { logger: Logger; transport?: TransportFactory; clock?: () => Date },
+): { authenticator: Authenticator; credentials: ServiceCredentials | undefined } {
+  const transport = opts.transport ?? connectOverH2;
+  const identity = createClient(IdentityService, transport(config.IDENTITY_URL, []));
+  const jwt = createJwtVerifier({
+    getJwks: identityJwks(identity),
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    ...(opts.clock === undefined ? {} : { clock: opts.clock }),
+  });
+  if (config.SERVICE_CLIENT_SECRET === "") {
+    opts.logger.warn(
+      "SERVICE_CLIENT_SECRET is not set: API keys are refused and calls to other services go out anonymous",
+    );
+    return { authenticator: createAuthenticator({ jwt }), credentials: undefined };
+  }
+  const credentials = createServiceCredentials({
+    issue: identityTokenIssuer(identity, {
+      clientId: config.SERVICE_CLIENT_ID,
+      clientSecret: config.SERVICE_CLIENT_SECRET,
+    }),
+  });
+  const asService = createClient(IdentityService, transport(config.IDENTITY_URL, [credentials.interceptor]));
+  const authenticator = createAuthenticator({
+    jwt,
+    verifyApiKey: identityApiKeyVerifier(asService),
+    apiKeyCacheMs: config.API_KEY_CACHE_TTL_MS,
+  });
+  return { authenticator, credentials };
+}

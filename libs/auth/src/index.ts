@@ -1,0 +1,38 @@
+export type { SignAccessTokenOptions } from "./access-token.js";
+export {
+  ACCESS_TOKEN_ALG,
+  ACCESS_TOKEN_TYP,
+  SERVICE_SUBJECT_PREFIX,
+  signAccessToken,
+} from "./access-token.js";
+export type { AuthInterceptorOptions } from "./auth-interceptor.js";
+export { createAuthInterceptor } from "./auth-interceptor.js";
+export type { Authenticator, AuthenticatorOptions } from "./authenticator.js";
+export { createAuthenticator } from "./authenticator.js";
+export { FORBIDDEN, forbidden, UNAUTHENTICATED, unauthenticated } from "./errors.js";
+export { FORWARDED_HEADERS, forwardCredentials } from "./forward-credentials.js";
+export type { AuthConfig, TransportFactory } from "./identity-auth.js";
+export { authEnv, connectIdentity } from "./identity-auth.js";
+export type { IdentityClient } from "./identity-client.js";
+export {
+  identityApiKeyVerifier,
+  identityJwks,
+  identityTokenIssuer,
+  roleFromProto,
+  roleToProto,
+} from "./identity-client.js";
+export type { JwtVerifier, JwtVerifierOptions } from "./jwt-verifier.js";
+export { createJwtVerifier } from "./jwt-verifier.js";
+export type { Principal, Role, ServicePrincipal, UserPrincipal, WithContextValues } from "./principal.js";
+export {
+  getPrincipal,
+  isOwnerOrAdmin,
+  isRole,
+  principalKey,
+  ROLES,
+  requireAdmin,
+  requireService,
+  requireUser,
+} from "./principal.js";
+export type { ServiceCredentials, ServiceCredentialsOptions } from "./service-credentials.js";
+export { createServiceCredentials } from "./service-credentials.js";

@@ -1,0 +1,23 @@
+import type { DescService } from "@bufbuild/protobuf";
+import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
+import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
+
+/** A service behind the gateway: its RPCs with google.api.http annotations become REST routes. */
+export interface Backend {
+  /** Short name, used in logs, metrics and /ready. */
+  readonly name: string;
+  readonly service: DescService;
+  /** The environment variable holding the service's base URL. */
+  readonly env: string;
+  /** Its URL under `./dev start`. */
+  readonly defaultUrl: string;
+}
+
+/**
+ * Every backend the gateway routes to. A new service joins the public API with one line here (and the
+ * google.api.http annotations on its proto); its URL variable becomes part of the gateway's config.
+ */
+export const backends = [
+  { name: "identity", service: IdentityService, env: "IDENTITY_URL", defaultUrl: "http://127.0.0.1:50051" },
+  { name: "fx", service: FxService, env: "FX_URL", defaultUrl: "http://127.0.0.1:50055" },
+] as const satisfies readonly Backend[];

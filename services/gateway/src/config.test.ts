@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { parseGatewayConfig } from "./config.js";
+
+describe("gateway configuration", () => {
+  it("has working defaults, with one URL per backend", () => {
+    const c = parseGatewayConfig({});
+    expect(c).toMatchObject({
+      PORT: 8080,
+      RATE_LIMIT_RPS: 100,
+      RATE_LIMIT_BURST: 200,
+      CORS_ORIGINS: [],
+      FX_URL: "http://127.0.0.1:50055",
+      IDENTITY_URL: "http://127.0.0.1:50051",
+      BACKEND_PROTOCOL: "connect",
+    });
+  });
+
+  it("names every bad variable in one message", () => {
+    let message = "";
+    try {
+      parseGatewayConfig({
+        PORT: "http",
+        RATE_LIMIT_RPS: "0",
+        FX_URL: "nope",
+        BACKEND_PROTOCOL: "carrier-pigeon",
+      });
+    } catch (err) {
+      message = err instanceof Error ? err.message : "";
+    }
+    for (const variable of ["PORT", "RATE_LIMIT_RPS", "FX_URL", "BACKEND_PROTOCOL"]) {
+      expect(message).toContain(`  ${variable}: `);
+    }
+  });
+
+  it("reads CORS origins as a list", () => {
+    expect(parseGatewayConfig({ CORS_ORIGINS: "https://a.example, https://b.example" }).CORS_ORIGINS).toEqual(
+      ["https://a.example", "https://b.example"],
+    );
+  });
+});

@@ -1,0 +1,42 @@
+import { authEnv } from "@fintech/auth";
+import { envCsv, envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
+import { z } from "zod";
+import { backends } from "./backends.js";
+
+type BackendEnv = (typeof backends)[number]["env"];
+
+// One URL variable per backend (FX_URL, IDENTITY_URL, ...), from the backend table.
+const backendUrls = Object.fromEntries(backends.map((b) => [b.env, envUrl(b.defaultUrl)])) as Record<
+  BackendEnv,
+  ReturnType<typeof envUrl>
+>;
+
+export const gatewayEnv = z.object({
+  HOST: z.string().default("0.0.0.0"),
+  PORT: envPort(8080),
+  METRICS_PORT: envPort(9180),
+  LOG_LEVEL: envLogLevel(),
+  REDIS_URL: envUrl("redis://127.0.0.1:6379"),
+  /** Prefix of every rate-limit key in Redis. */
+  RATE_LIMIT_PREFIX: z.string().default("gateway:rl:"),
+  /** Sustained requests per second per principal (or per client IP when anonymous). */
+  RATE_LIMIT_RPS: envInt(100, { min: 1, max: 1_000_000 }),
+  /** Requests allowed at once above the sustained rate (the bucket's size). */
+  RATE_LIMIT_BURST: envInt(200, { min: 1, max: 1_000_000 }),
+  /** Origins allowed by CORS ("*" for any); empty: no CORS headers, browsers on other origins are refused. */
+  CORS_ORIGINS: envCsv(),
+  /** Deadline of one backend call, in ms (504 after it). */
+  BACKEND_TIMEOUT_MS: envInt(10_000, { min: 1, max: 600_000 }),
+  /** Protocol of backend calls over HTTP/2: "connect" (measured faster, see tools/bench) or "grpc". */
+  BACKEND_PROTOCOL: z.enum(["connect", "grpc"]).default("connect"),
+  /** How many proxies in front of the gateway append to X-Forwarded-For (0: use the socket's address). */
+  TRUST_PROXY_HOPS: envInt(0, { min: 0, max: 10 }),
+  ...backendUrls,
+  ...authEnv("gateway"),
+});
+
+export type GatewayConfig = z.infer<typeof gatewayEnv>;
+
+/** Reads and validates the gateway's environment; throws one message naming every bad variable. */
+export const parseGatewayConfig = (env: NodeJS.ProcessEnv = process.env): GatewayConfig =>
+  parseConfig(gatewayEnv, env);

@@ -1,0 +1,87 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+
+/** A static file to send. */
+export interface StaticFile {
+  contentType: string;
+  body: Buffer;
+}
+
+const uiDir = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+
+// Only these files of swagger-ui-dist are served; nothing else of the package (or the disk) is reachable.
+const assets: Record<string, string> = {
+  "swagger-ui.css": "text/css; charset=utf-8",
+  "index.css": "text/css; charset=utf-8",
+  "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+  "swagger-ui-standalone-preset.js": "text/javascript; charset=utf-8",
+  "favicon-32x32.png": "image/png",
+  "favicon-16x16.png": "image/png",
+};
+
+const page = `<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="UTF-8">
+    <title>Fintech platform API</title>
+    <link rel="stylesheet" type="text/css" href="/docs/swagger-ui.css" />
+    <link rel="stylesheet" type="text/css" href="/docs/index.css" />
+    <link rel="icon" type="image/png" href="/docs/favicon-32x32.png" sizes="32x32" />
+  </head>
+  <body>
+    <div id="swagger-ui"></div>
+    <script src="/docs/swagger-ui-bundle.js" charset="UTF-8"></script>
+    <script src="/docs/swagger-ui-standalone-preset.js" charset="UTF-8"></script>
+    <script src="/docs/swagger-initializer.js" charset="UTF-8"></script>
+  </body>
+</html>
+`;
+
+// The stock initializer points at the petstore; ours at this gateway's own document.
+const initializer = `window.onload = function () {
+  window.ui = SwaggerUIBundle({
+    url: "/openapi.json",
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    persistAuthorization: true,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    plugins: [SwaggerUIBundle.plugins.DownloadUrl],
+    layout: "StandaloneLayout",
+  });
+};
+`;
+
+/**
+ * Swagger UI at /docs from the swagger-ui-dist package (no CDN): the page, our initializer and the package's
+ * assets, read from disk once on first use and kept in memory.
+ */
+export function createDocs() {
+  const cache = new Map<string, Promise<StaticFile>>();
+  const fixed: Record<string, StaticFile> = {
+    "": { contentType: "text/html; charset=utf-8", body: Buffer.from(page) },
+    "swagger-initializer.js": {
+      contentType: "text/javascript; charset=utf-8",
+      body: Buffer.from(initializer),
+    },
+  };
+  return {
+    /** The file for a path under /docs ("/docs", "/docs/", "/docs/swagger-ui.css"), undefined for any other. */
+    async file(path: string): Promise<StaticFile | undefined> {
+      const name =
+        path === "/docs" ? "" : path.startsWith("/docs/") ? path.slice("/docs/".length) : undefined;
+      if (name === undefined) return undefined;
+      const own = fixed[name === "index.html" ? "" : name];
+      if (own !== undefined) return own;
+      const contentType = assets[name];
+      if (contentType === undefined) return undefined;
+      let file = cache.get(name);
+      if (file === undefined) {
+        file = readFile(join(uiDir, name)).then((body) => ({ contentType, body }));
+        cache.set(name, file);
+        file.catch(() => cache.delete(name));
+      }
+      return file;
+    },
+  };
+}

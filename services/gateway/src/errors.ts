@@ -1,0 +1,142 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { errorInfoOf } from "@fintech/platform";
+
+/** Refusals the gateway gives itself, before or instead of a backend call. */
+export type GatewayErrorReason =
+  | "VALIDATION_ERROR"
+  | "UNAUTHENTICATED"
+  | "NOT_FOUND"
+  | "METHOD_NOT_ALLOWED"
+  | "PAYLOAD_TOO_LARGE"
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "RATE_LIMITED"
+  | "UNAVAILABLE"
+  | "INTERNAL";
+
+// A Record over the union: a new reason without a status does not compile.
+const gatewayStatus: Record<GatewayErrorReason, number> = {
+  VALIDATION_ERROR: 400,
+  UNAUTHENTICATED: 401,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+export class GatewayError extends Error {
+  override readonly name = "GatewayError";
+
+  constructor(
+    readonly reason: GatewayErrorReason,
+    message: string,
+    readonly details: Record<string, string> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export const isGatewayError = (e: unknown): e is GatewayError =>
+  e instanceof Error && e.name === "GatewayError";
+
+/** A bad request field; `field` is its snake_case path ("amount", "query.limit", "header.idempotency-key"). */
+export const validationError = (field: string, message: string, details: Record<string, string> = {}) =>
+  new GatewayError("VALIDATION_ERROR", message, { field, ...details });
+
+/** API.md's error table: these reasons answer with their status whatever the gRPC code. */
+const reasonStatus: Record<string, number> = {
+  VALIDATION_ERROR: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  IDEMPOTENCY_KEY_IN_USE: 409,
+  EMAIL_TAKEN: 409,
+  WALLET_EXISTS: 409,
+  INSUFFICIENT_BALANCE: 422,
+  LIMIT_EXCEEDED: 422,
+  USER_NOT_ACTIVE: 422,
+  CURRENCY_NOT_SUPPORTED: 422,
+  REFUND_NOT_ALLOWED: 422,
+  TRANSACTION_DECLINED: 422,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+};
+
+/** Any other reason: status, and the error name when the backend sent no ErrorInfo, by gRPC code. */
+const codeStatus: Partial<Record<Code, { status: number; error: string }>> = {
+  [Code.InvalidArgument]: { status: 400, error: "VALIDATION_ERROR" },
+  [Code.OutOfRange]: { status: 400, error: "VALIDATION_ERROR" },
+  [Code.Unauthenticated]: { status: 401, error: "UNAUTHENTICATED" },
+  [Code.PermissionDenied]: { status: 403, error: "FORBIDDEN" },
+  [Code.NotFound]: { status: 404, error: "NOT_FOUND" },
+  [Code.AlreadyExists]: { status: 409, error: "CONFLICT" },
+  [Code.Aborted]: { status: 409, error: "CONFLICT" },
+  [Code.FailedPrecondition]: { status: 422, error: "FAILED_PRECONDITION" },
+  [Code.ResourceExhausted]: { status: 429, error: "RATE_LIMITED" },
+  [Code.Unavailable]: { status: 503, error: "UNAVAILABLE" },
+  [Code.DeadlineExceeded]: { status: 504, error: "TIMEOUT" },
+  [Code.Canceled]: { status: 499, error: "CANCELLED" },
+};
+
+const genericMessage: Record<number, string> = {
+  503: "the service is unavailable, try again later",
+  504: "the service did not answer in time",
+};
+
+/** What the client is told: HTTP status and the public part of the error body. */
+export interface HttpError {
+  status: number;
+  error: string;
+  message: string;
+  details: Record<string, string>;
+  /** Extra response headers (Retry-After, Allow). */
+  headers?: Record<string, string>;
+  /** Set when the client must not see the real cause (an internal error): log it instead. */
+  hidden?: unknown;
+}
+
+/**
+ * The gateway's one map from failures to HTTP answers. A backend's ErrorInfo reason in API.md's table gets
+ * that status; any other by its gRPC code (FailedPrecondition 422, DeadlineExceeded 504, ...); Internal, Unknown,
+ * DataLoss, Unimplemented and anything that is not a known error become 500 INTERNAL with no internals.
+ */
+export function toHttpError(err: unknown): HttpError {
+  if (isGatewayError(err)) {
+    const status = gatewayStatus[err.reason];
+    if (status === 500)
+      return { status, error: "INTERNAL", message: "internal error", details: {}, hidden: err };
+    const out: HttpError = { status, error: err.reason, message: err.message, details: err.details };
+    if (err.reason === "METHOD_NOT_ALLOWED" && err.details.allow !== undefined)
+      out.headers = { allow: err.details.allow };
+    if (err.reason === "RATE_LIMITED" && err.details.retry_after_seconds !== undefined) {
+      out.headers = { "retry-after": err.details.retry_after_seconds };
+    }
+    return out;
+  }
+  if (err instanceof ConnectError) {
+    const info = errorInfoOf(err);
+    const byCode = codeStatus[err.code];
+    const status = (info !== undefined ? reasonStatus[info.reason] : undefined) ?? byCode?.status ?? 500;
+    if (status === 500)
+      return { status, error: "INTERNAL", message: "internal error", details: {}, hidden: err };
+    const details = info?.metadata ?? {};
+    const out: HttpError = {
+      status,
+      error: info?.reason ?? byCode?.error ?? "INTERNAL",
+      // A transport failure (no ErrorInfo) may name hosts and ports: say only what happened.
+      message:
+        info === undefined && status >= 503 ? (genericMessage[status] ?? "unavailable") : err.rawMessage,
+      details,
+    };
+    const retry = details.retry_after_seconds;
+    if (status === 429 && retry !== undefined && /^\d+$/.test(retry)) out.headers = { "retry-after": retry };
+    return out;
+  }
+  return { status: 500, error: "INTERNAL", message: "internal error", details: {}, hidden: err };
+}

@@ -1,0 +1,96 @@
+import type { IncomingMessage } from "node:http";
+import { GatewayError } from "./errors.js";
+
+/** Largest request body accepted, in bytes (1 MiB). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * Reads the request body, at most `limit` bytes: a declared Content-Length over it is refused before any byte
+ * is read, and a body that grows past it stops being read at once (PAYLOAD_TOO_LARGE either way; the caller
+ * closes the connection, so the rest is never read). A non-empty body must be JSON (UNSUPPORTED_MEDIA_TYPE).
+ */
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
+  const tooLarge = () =>
+    new GatewayError("PAYLOAD_TOO_LARGE", `the body is over ${limit} bytes`, { limit_bytes: String(limit) });
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.pause();
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve();
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+  });
+  if (size === 0) return "";
+  const type = req.headers["content-type"];
+  if (type !== undefined && !JSON_TYPE.test(type)) {
+    throw new GatewayError(
+      "UNSUPPORTED_MEDIA_TYPE",
+      "the body must be JSON (content-type: application/json)",
+    );
+  }
+  return Buffer.concat(chunks, size).toString("utf8");
+}
+
+// The same rule as the services' request ids: short and boring, since it lands in every log line.
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The client's X-Request-Id when it is a sane one, else undefined. */
+export function acceptableRequestId(value: string | string[] | undefined): string | undefined {
+  return typeof value === "string" && REQUEST_ID.test(value) ? value : undefined;
+}
+
+/** Idempotency-Key: 1-255 visible ASCII characters. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** The request's Idempotency-Key, refused (VALIDATION_ERROR) when present but not 1-255 visible characters. */
+export function idempotencyKey(req: IncomingMessage): string | undefined {
+  const value = req.headers["idempotency-key"];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !IDEMPOTENCY_KEY.test(value)) {
+    throw new GatewayError("VALIDATION_ERROR", "Idempotency-Key must be 1-255 visible ASCII characters", {
+      field: "Idempotency-Key",
+    });
+  }
+  return value;
+}
+
+/**
+ * The client's address: the socket's, or with `trustedHops` proxies in front, the X-Forwarded-For entry
+ * the outermost trusted proxy added (entries further left are the client's own claims).
+ */
+export function clientIp(req: IncomingMessage, trustedHops: number): string {
+  const socket = req.socket.remoteAddress ?? "unknown";
+  if (trustedHops === 0) return socket;
+  const header = req.headers["x-forwarded-for"];
+  const list = (Array.isArray(header) ? header.join(",") : (header ?? ""))
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return list[list.length - trustedHops] ?? list[0] ?? socket;
+}

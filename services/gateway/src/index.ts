@@ -1,0 +1,10 @@
+export { createIdentityAuthenticator } from "./auth.js";
+export type { Backend } from "./backends.js";
+export { backends } from "./backends.js";
+export type { GatewayConfig } from "./config.js";
+export { gatewayEnv, parseGatewayConfig } from "./config.js";
+export { buildOpenApi } from "./openapi.js";
+export type { GatewayDeps, GatewayListen } from "./server.js";
+export { build } from "./server.js";
+export type { Route } from "./transcoder.js";
+export { deriveRoutes } from "./transcoder.js";

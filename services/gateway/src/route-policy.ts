@@ -1,0 +1,23 @@
+/** What a route's proto annotation cannot say: whether it needs a credential, and an unusual success status. */
+export interface RoutePolicy {
+  /** Callable without a credential (a credential that is sent is still verified). */
+  public?: boolean;
+  /** The success status when the default rule is wrong for it. */
+  status?: number;
+}
+
+/**
+ * Per-route exceptions, keyed by "METHOD /path/template" exactly as API.md (and the proto annotation) writes
+ * them. Every other route needs a credential and answers by the default rule: 204 without a body when the
+ * method is DELETE or the response message has no fields, 201 for POST (it creates something), 200 otherwise.
+ */
+export const routePolicies: Readonly<Record<string, RoutePolicy>> = {
+  "POST /api/v1/auth/register": { public: true },
+  "POST /api/v1/auth/login": { public: true, status: 200 },
+  "POST /api/v1/auth/refresh": { public: true, status: 200 },
+  "POST /api/v1/auth/logout": { public: true },
+  "GET /.well-known/jwks.json": { public: true },
+  "POST /api/v1/transactions/{id}/reverse": { status: 200 },
+  "POST /api/v1/fraud/reviews/{transaction_id}/decision": { status: 200 },
+  "POST /api/v1/imports": { status: 202 },
+};

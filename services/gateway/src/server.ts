@@ -1,0 +1,372 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Transport } from "@connectrpc/connect";
+import { ConnectError } from "@connectrpc/connect";
+import type { Authenticator, Principal } from "@fintech/auth";
+import { forwardCredentials } from "@fintech/auth";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { backends } from "./backends.js";
+import type { GatewayConfig } from "./config.js";
+import { createCors } from "./cors.js";
+import { createDocs } from "./docs.js";
+import type { HttpError } from "./errors.js";
+import { GatewayError, toHttpError } from "./errors.js";
+import { acceptableRequestId, clientIp, idempotencyKey, readBody } from "./http-io.js";
+import type { Input } from "./message-json.js";
+import { parseJson } from "./message-json.js";
+import { createMetricsServer, gatewayMetrics } from "./metrics.js";
+import { buildOpenApi } from "./openapi.js";
+import type { RateLimitDecision } from "./rate-limit.js";
+import { createRateLimiter } from "./rate-limit.js";
+import { createReadiness } from "./readiness.js";
+import { routePolicies } from "./route-policy.js";
+import { createRouter } from "./router.js";
+import type { Route } from "./transcoder.js";
+import { bindRequest, deriveRoutes, renderResponse } from "./transcoder.js";
+import { createBackendTransport } from "./transports.js";
+
+/** What the gateway is built from. */
+export interface GatewayDeps {
+  /** For rate limits and readiness. Give it `enableOfflineQueue: false` so a Redis outage fails fast. */
+  redis: Redis;
+  logger: Logger;
+  /** Verifies Bearer tokens and API keys (createIdentityAuthenticator). */
+  authenticator: Authenticator;
+  /** Timestamps of error bodies. Default: the system clock. */
+  clock?: { now(): Date };
+  /** A backend's transport by backend name; default: an HTTP/2 transport to the URL in the config. */
+  transports?: Readonly<Record<string, Transport>>;
+}
+
+/** Where the gateway listens. */
+export interface GatewayListen {
+  port?: number;
+  host?: string;
+}
+
+/** Backend response headers passed on to the client. */
+const PASSED_BACK = ["idempotent-replayed"] as const;
+const UNMATCHED = "(unmatched)";
+/** How long stop() lets in-flight requests finish, in ms. */
+const GRACE_MS = 10_000;
+
+/**
+ * Builds the gateway, unstarted: the REST routes derived from every backend's google.api.http annotations,
+ * auth, rate limits, CORS, OpenAPI at /openapi.json, Swagger UI at /docs, /health and /ready on one HTTP/1.1
+ * server, and Prometheus /metrics on a separate one (METRICS_PORT).
+ */
+export function build(config: GatewayConfig, deps: GatewayDeps) {
+  const { redis, logger, authenticator } = deps;
+  const clock = deps.clock ?? { now: () => new Date() };
+  const routes = deriveRoutes(backends, routePolicies);
+  const router = createRouter(routes);
+  const transports = new Map<string, Transport>(
+    backends.map((b) => [
+      b.name,
+      deps.transports?.[b.name] ?? createBackendTransport(config[b.env], config.BACKEND_PROTOCOL),
+    ]),
+  );
+  const metrics = gatewayMetrics();
+  const limiter = createRateLimiter({
+    redis,
+    rps: config.RATE_LIMIT_RPS,
+    burst: config.RATE_LIMIT_BURST,
+    prefix: config.RATE_LIMIT_PREFIX,
+    logger,
+    onFailOpen: metrics.failOpen,
+  });
+  const readiness = createReadiness(
+    redis,
+    backends.map((b) => ({ name: b.name, transport: transports.get(b.name) as Transport })),
+  );
+  const openApi = buildOpenApi(routes);
+  const openApiJson = Buffer.from(JSON.stringify(openApi));
+  const docs = createDocs();
+  const cors = createCors(config.CORS_ORIGINS);
+
+  /** Everything the handler learns about a request, for its one log line. */
+  interface Exchange {
+    req: IncomingMessage;
+    res: ServerResponse;
+    requestId: string;
+    path: string;
+    route: string;
+    principal?: Principal;
+    error?: HttpError;
+  }
+
+  const send = (x: Exchange, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+    if (body === undefined) {
+      x.res.writeHead(status, headers).end();
+      return;
+    }
+    const text = JSON.stringify(body);
+    x.res
+      .writeHead(status, {
+        ...headers,
+        "content-type": "application/json; charset=utf-8",
+        "content-length": String(Buffer.byteLength(text)),
+      })
+      .end(text);
+  };
+
+  const sendError = (x: Exchange, err: unknown): void => {
+    const e = toHttpError(err);
+    x.error = e;
+    if (e.hidden !== undefined)
+      logger.error({ err: e.hidden, request_id: x.requestId, route: x.route }, "request failed");
+    if (x.res.headersSent) {
+      x.res.destroy();
+      return;
+    }
+    const headers: Record<string, string> = { ...e.headers };
+    // Stop reading an oversize upload: the connection closes after this answer.
+    if (e.status === 413) headers.connection = "close";
+    if (err instanceof ConnectError) passBack(err.metadata, headers);
+    send(
+      x,
+      e.status,
+      {
+        error: e.error,
+        message: e.message,
+        details: e.details,
+        request_id: x.requestId,
+        timestamp: clock.now().toISOString(),
+        path: x.path,
+      },
+      headers,
+    );
+  };
+
+  const rateLimit = async (x: Exchange, ip: string): Promise<RateLimitDecision | undefined> => {
+    const p = x.principal;
+    const key = p === undefined ? `ip:${ip}` : p.kind === "user" ? `u:${p.userId}` : `s:${p.service}`;
+    const decision = await limiter.check(key);
+    for (const [name, value] of Object.entries(limiter.headers(decision))) x.res.setHeader(name, value);
+    return decision;
+  };
+
+  async function handle(x: Exchange): Promise<void> {
+    const { req, res } = x;
+    const verb = req.method ?? "GET";
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const search = q < 0 ? "" : url.slice(q + 1);
+
+    if (cors.handle(req, res, () => allowedMethods(x.path))) {
+      x.route = "(preflight)";
+      return;
+    }
+    // Probes: never rate limited or authenticated.
+    if (x.path === "/health" || x.path === "/ready") {
+      x.route = `GET ${x.path}`;
+      if (verb !== "GET" && verb !== "HEAD") throw methodNotAllowed(["GET"]);
+      if (x.path === "/health") return send(x, 200, { status: "ok" });
+      const r = await readiness();
+      return send(x, r.ready ? 200 : 503, { status: r.ready ? "ready" : "not_ready", checks: r.checks });
+    }
+
+    const own = x.path === "/openapi.json" || x.path === "/docs" || x.path.startsWith("/docs/");
+    const match = own ? undefined : router.match(verb, x.path);
+    const route = match?.kind === "route" ? match.route : undefined;
+    if (own) x.route = x.path === "/openapi.json" ? "GET /openapi.json" : "GET /docs";
+    else if (route !== undefined) x.route = route.key;
+
+    // Who is calling: a credential that is sent is always verified; only public routes do without one.
+    let authError: unknown;
+    const credentials = new Headers();
+    for (const name of ["authorization", "x-api-key", "idempotency-key"] as const) {
+      const value = req.headers[name];
+      if (typeof value === "string") credentials.set(name, value);
+    }
+    if (route !== undefined) {
+      try {
+        x.principal = await authenticator.authenticate(credentials);
+        if (x.principal === undefined && !route.public) {
+          authError = new GatewayError(
+            "UNAUTHENTICATED",
+            "credentials required: Authorization: Bearer <token> or X-API-Key",
+          );
+        }
+      } catch (err) {
+        authError = err;
+      }
+    }
+    const ip = clientIp(req, config.TRUST_PROXY_HOPS);
+    const decision = await rateLimit(x, ip);
+    if (decision !== undefined && !decision.allowed) {
+      metrics.rateLimited();
+      throw new GatewayError("RATE_LIMITED", "too many requests, slow down", {
+        retry_after_seconds: String(Math.max(1, decision.retryAfterSeconds)),
+      });
+    }
+    if (authError !== undefined) throw authError;
+
+    if (own) {
+      if (verb !== "GET" && verb !== "HEAD") throw methodNotAllowed(["GET"]);
+      if (x.path === "/openapi.json") {
+        res.writeHead(200, {
+          "content-type": "application/json; charset=utf-8",
+          "content-length": String(openApiJson.length),
+        });
+        res.end(openApiJson);
+        return;
+      }
+      const file = await docs.file(x.path);
+      if (file === undefined) throw new GatewayError("NOT_FOUND", `no such page ${x.path}`);
+      res.writeHead(200, {
+        "content-type": file.contentType,
+        "content-length": String(file.body.length),
+        "cache-control": "public, max-age=3600",
+      });
+      res.end(file.body);
+      return;
+    }
+    if (match === undefined || match.kind === "not_found")
+      throw new GatewayError("NOT_FOUND", `no route for ${verb} ${x.path}`);
+    if (match.kind === "method_not_allowed") throw methodNotAllowed(match.allow);
+    await call(x, match.route, match.pathValues, search, credentials);
+  }
+
+  async function call(
+    x: Exchange,
+    route: Route,
+    pathValues: Map<string, string>,
+    search: string,
+    credentials: Headers,
+  ): Promise<void> {
+    idempotencyKey(x.req);
+    let body: Input | undefined;
+    if (route.body !== undefined) {
+      const text = await readBody(x.req);
+      if (text.trim() !== "") {
+        try {
+          body = parseJson(text);
+        } catch (err) {
+          throw new GatewayError(
+            "VALIDATION_ERROR",
+            "the body is not valid JSON",
+            { field: "body" },
+            { cause: err },
+          );
+        }
+      }
+    } else {
+      x.req.resume();
+    }
+    const message = bindRequest(route, { pathValues, query: new URLSearchParams(search), body });
+    const transport = transports.get(route.backend.name);
+    if (transport === undefined) throw new GatewayError("INTERNAL", `no transport for ${route.backend.name}`);
+    const headers = forwardCredentials(credentials);
+    headers["x-request-id"] = x.requestId;
+    headers["x-forwarded-for"] = clientIp(x.req, config.TRUST_PROXY_HOPS);
+    const abort = new AbortController();
+    x.res.once("close", () => {
+      if (!x.res.writableFinished) abort.abort();
+    });
+    const response = await transport.unary(
+      route.method,
+      abort.signal,
+      config.BACKEND_TIMEOUT_MS,
+      headers,
+      message,
+    );
+    const extra: Record<string, string> = {};
+    passBack(response.header, extra);
+    send(x, route.status, renderResponse(route, response.message), extra);
+  }
+
+  const allowedMethods = (path: string): string[] => {
+    const match = router.match("\u0000", path);
+    return match.kind === "method_not_allowed" ? match.allow : ["GET"];
+  };
+
+  const server: Server = createServer((req, res) => {
+    const started = performance.now();
+    const requestId = acceptableRequestId(req.headers["x-request-id"]) ?? randomUUID();
+    res.setHeader("x-request-id", requestId);
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const x: Exchange = { req, res, requestId, path: q < 0 ? url : url.slice(0, q), route: UNMATCHED };
+    res.once("finish", () => {
+      const seconds = (performance.now() - started) / 1000;
+      metrics.observe(req.method ?? "", x.route, res.statusCode, seconds);
+      const p = x.principal;
+      logger.info(
+        {
+          method: req.method,
+          route: x.route,
+          status: res.statusCode,
+          duration_ms: Math.round(seconds * 10_000) / 10,
+          request_id: requestId,
+          ...(p === undefined ? {} : p.kind === "user" ? { user_id: p.userId } : { caller: p.service }),
+          ...(x.error === undefined ? {} : { error: x.error.error }),
+        },
+        "request",
+      );
+    });
+    handle(x).catch((err: unknown) => sendError(x, err));
+  });
+
+  let metricsServer: Server | undefined;
+  let stopping: Promise<void> | undefined;
+
+  return {
+    routes,
+    openApi,
+    server,
+    async start(listen: GatewayListen = { port: config.PORT, host: config.HOST }) {
+      const host = listen.host ?? config.HOST;
+      const port = await listenOn(server, listen.port ?? config.PORT, host);
+      metricsServer = createMetricsServer();
+      const metricsPort = await listenOn(metricsServer, config.METRICS_PORT, host);
+      const reachable = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+      return {
+        port,
+        url: `http://${reachable}:${port}`,
+        metricsPort,
+        metricsUrl: `http://${reachable}:${metricsPort}`,
+      };
+    },
+    /** Stops accepting connections, lets in-flight requests finish (10 s at most), then closes everything. */
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), GRACE_MS);
+        await closed;
+        clearTimeout(timer);
+        const m = metricsServer;
+        if (m?.listening) await new Promise<void>((resolve) => m.close(() => resolve()));
+      })();
+      return stopping;
+    },
+  };
+}
+
+function methodNotAllowed(allow: string[]): GatewayError {
+  const err = new GatewayError("METHOD_NOT_ALLOWED", `method not allowed; use ${allow.join(", ")}`, {
+    allow: allow.join(", "),
+  });
+  return err;
+}
+
+function passBack(from: Headers, to: Record<string, string>): void {
+  for (const name of PASSED_BACK) {
+    const value = from.get(name);
+    if (value !== null) to[name] = value;
+  }
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}

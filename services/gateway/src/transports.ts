@@ -1,0 +1,24 @@
+import type { Interceptor, Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+
+/** How the gateway talks to backends. */
+export type BackendProtocol = "connect" | "grpc";
+
+/**
+ * A transport to one backend over HTTP/2 cleartext, binary protobuf. "connect" (the Connect protocol) is the
+ * default: measured faster than Connect's gRPC client on the same connect-node servers (see tools/bench).
+ */
+export function createBackendTransport(
+  baseUrl: string,
+  protocol: BackendProtocol = "connect",
+  interceptors: Interceptor[] = [],
+): Transport {
+  const options = {
+    baseUrl,
+    httpVersion: "2" as const,
+    useBinaryFormat: true,
+    interceptors,
+    pingIntervalMs: 30_000,
+  };
+  return protocol === "grpc" ? createGrpcTransport(options) : createConnectTransport(options);
+}

@@ -1,0 +1,243 @@
+import { Code } from "@connectrpc/connect";
+import {
+  UserDeletedSchema,
+  UserRegisteredSchema,
+  UserStatusChangedSchema,
+} from "@fintech/proto/fintech/identity/v1/events_pb.js";
+import { Role, UserStatus } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
+import { decodeJwt } from "jose";
+import { describe, expect } from "vitest";
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  bearer,
+  expectRefusal,
+  identityTest,
+  PASSWORD,
+  publishedEvents,
+} from "./test/harness.js";
+
+const test = identityTest();
+
+describe("admin", () => {
+  test("the first admin comes from ADMIN_EMAIL/ADMIN_PASSWORD, once", async ({ identity }) => {
+    const token = await identity.adminToken();
+    expect(decodeJwt(token).roles).toEqual(["user", "admin"]);
+    expect(await identity.app.service.ensureAdmin(ADMIN_EMAIL, ADMIN_PASSWORD)).toBe(false);
+    const { user } = await identity.client.getMe({}, bearer(token));
+    expect(user).toMatchObject({ email: ADMIN_EMAIL, roles: [Role.USER, Role.ADMIN] });
+  });
+
+  test("a user calling admin RPCs is FORBIDDEN", async ({ identity }) => {
+    const u = await identity.signUp("nosy");
+    const other = await identity.signUp("target");
+    const as = bearer(u.accessToken);
+    await expectRefusal(identity.client.getUser({ id: other.id }, as), Code.PermissionDenied, "FORBIDDEN");
+    await expectRefusal(identity.client.getUser({ id: u.id }, as), Code.PermissionDenied, "FORBIDDEN");
+    await expectRefusal(
+      identity.client.updateUserStatus({ id: other.id, status: UserStatus.SUSPENDED }, as),
+      Code.PermissionDenied,
+      "FORBIDDEN",
+    );
+    await expectRefusal(identity.client.deleteUser({ id: other.id }, as), Code.PermissionDenied, "FORBIDDEN");
+    await expectRefusal(
+      identity.client.setUserRoles({ id: u.id, roles: [Role.ADMIN] }, as),
+      Code.PermissionDenied,
+      "FORBIDDEN",
+    );
+    await expectRefusal(identity.client.rotateSigningKey({}, as), Code.PermissionDenied, "FORBIDDEN");
+  });
+
+  test("an admin reads any user; an unknown id is NOT_FOUND", async ({ identity }) => {
+    const admin = bearer(await identity.adminToken());
+    const u = await identity.signUp("seen");
+    expect((await identity.client.getUser({ id: u.id }, admin)).user?.email).toBe(u.email);
+    await expectRefusal(
+      identity.client.getUser({ id: "00000000-0000-4000-8000-000000000000" }, admin),
+      Code.NotFound,
+      "NOT_FOUND",
+    );
+    await expectRefusal(
+      identity.client.getUser({ id: "me" }, admin),
+      Code.InvalidArgument,
+      "VALIDATION_ERROR",
+      {
+        field: "id",
+      },
+    );
+  });
+
+  test("suspension stops login, refresh, tokens and API keys; reactivation restores login", async ({
+    identity,
+  }) => {
+    const admin = bearer(await identity.adminToken());
+    const u = await identity.signUp("suspendee");
+    const { key } = await identity.client.createApiKey({ name: "k" }, bearer(u.accessToken));
+    const res = await identity.client.updateUserStatus({ id: u.id, status: UserStatus.SUSPENDED }, admin);
+    expect(res.user?.status).toBe(UserStatus.SUSPENDED);
+
+    await expectRefusal(
+      identity.client.login({ email: u.email, password: PASSWORD }),
+      Code.FailedPrecondition,
+      "USER_NOT_ACTIVE",
+      { status: "suspended" },
+    );
+    await expectRefusal(
+      identity.client.refresh({ refreshToken: u.refreshToken }),
+      Code.Unauthenticated,
+      "UNAUTHENTICATED",
+    );
+    await expectRefusal(
+      identity.client.getMe({}, bearer(u.accessToken)),
+      Code.FailedPrecondition,
+      "USER_NOT_ACTIVE",
+    );
+    const svc = bearer(await identity.serviceToken());
+    await expectRefusal(identity.client.verifyApiKey({ key }, svc), Code.Unauthenticated, "UNAUTHENTICATED");
+
+    await identity.client.updateUserStatus({ id: u.id, status: UserStatus.ACTIVE }, admin);
+    const again = await identity.client.login({ email: u.email, password: PASSWORD });
+    expect((await identity.client.getMe({}, bearer(again.accessToken))).user?.status).toBe(UserStatus.ACTIVE);
+    // The refresh token family revoked at suspension stays dead.
+    await expectRefusal(
+      identity.client.refresh({ refreshToken: u.refreshToken }),
+      Code.Unauthenticated,
+      "UNAUTHENTICATED",
+    );
+    expect((await identity.client.verifyApiKey({ key }, svc)).userId).toBe(u.id);
+  });
+
+  test("closed is final", async ({ identity }) => {
+    const admin = bearer(await identity.adminToken());
+    const u = await identity.signUp("closer");
+    await identity.client.updateUserStatus({ id: u.id, status: UserStatus.CLOSED }, admin);
+    for (const status of [UserStatus.ACTIVE, UserStatus.SUSPENDED]) {
+      await expectRefusal(
+        identity.client.updateUserStatus({ id: u.id, status }, admin),
+        Code.FailedPrecondition,
+        "USER_NOT_ACTIVE",
+      );
+    }
+    await expectRefusal(
+      identity.client.login({ email: u.email, password: PASSWORD }),
+      Code.FailedPrecondition,
+      "USER_NOT_ACTIVE",
+    );
+    await expectRefusal(
+      identity.client.updateUserStatus({ id: u.id, status: UserStatus.UNSPECIFIED }, admin),
+      Code.InvalidArgument,
+      "VALIDATION_ERROR",
+      { field: "status" },
+    );
+  });
+
+  test("soft delete keeps the row; the user can no longer log in or use tokens or keys", async ({
+    identity,
+    pg,
+  }) => {
+    const admin = bearer(await identity.adminToken());
+    const u = await identity.signUp("deletee");
+    const { key } = await identity.client.createApiKey({ name: "k" }, bearer(u.accessToken));
+    await identity.client.deleteUser({ id: u.id }, admin);
+    await identity.client.deleteUser({ id: u.id }, admin);
+
+    const { rows } = await pg.pool.query("SELECT deleted_at FROM users WHERE id = $1", [u.id]);
+    expect(rows[0]?.deleted_at).toBeInstanceOf(Date);
+    expect((await identity.client.getUser({ id: u.id }, admin)).user?.deletedAt).toBeDefined();
+
+    await expectRefusal(
+      identity.client.login({ email: u.email, password: PASSWORD }),
+      Code.Unauthenticated,
+      "UNAUTHENTICATED",
+    );
+    await expectRefusal(
+      identity.client.getMe({}, bearer(u.accessToken)),
+      Code.Unauthenticated,
+      "UNAUTHENTICATED",
+    );
+    await expectRefusal(
+      identity.client.refresh({ refreshToken: u.refreshToken }),
+      Code.Unauthenticated,
+      "UNAUTHENTICATED",
+    );
+    await expectRefusal(
+      identity.client.getMe({}, { headers: { "x-api-key": key } }),
+      Code.Unauthenticated,
+      "UNAUTHENTICATED",
+    );
+    await expectRefusal(
+      identity.client.register({ email: u.email, password: PASSWORD, fullName: "Again" }),
+      Code.AlreadyExists,
+      "EMAIL_TAKEN",
+    );
+    await expectRefusal(
+      identity.client.updateUserStatus({ id: u.id, status: UserStatus.ACTIVE }, admin),
+      Code.FailedPrecondition,
+      "USER_NOT_ACTIVE",
+    );
+  });
+
+  test("roles are set by admins and show in the next token", async ({ identity }) => {
+    const admin = bearer(await identity.adminToken());
+    const u = await identity.signUp("promoted");
+    const res = await identity.client.setUserRoles(
+      { id: u.id, roles: [Role.ADMIN, Role.USER, Role.ADMIN] },
+      admin,
+    );
+    expect(res.user?.roles).toEqual([Role.USER, Role.ADMIN]);
+    const token = (await identity.client.login({ email: u.email, password: PASSWORD })).accessToken;
+    expect(decodeJwt(token).roles).toEqual(["user", "admin"]);
+    await identity.client.getUser({ id: u.id }, bearer(token));
+    await expectRefusal(
+      identity.client.setUserRoles({ id: u.id, roles: [] }, admin),
+      Code.InvalidArgument,
+      "VALIDATION_ERROR",
+      { field: "roles" },
+    );
+  });
+
+  test("each change is published exactly once", async ({ identity, pg, nats }) => {
+    const admin = bearer(await identity.adminToken());
+    const u = await identity.signUp("evented");
+    await identity.client.updateUserStatus({ id: u.id, status: UserStatus.SUSPENDED }, admin);
+    await identity.client.updateUserStatus({ id: u.id, status: UserStatus.SUSPENDED }, admin);
+    await identity.client.deleteUser({ id: u.id }, admin);
+    await identity.client.deleteUser({ id: u.id }, admin);
+
+    const mine = <T extends { userId: string }>(events: T[]) => events.filter((e) => e.userId === u.id);
+    const registered = mine(
+      await publishedEvents(
+        nats.nc,
+        pg.pool,
+        identity.namespace,
+        "identity.user.registered",
+        UserRegisteredSchema,
+      ),
+    );
+    expect(registered).toHaveLength(1);
+    expect(registered[0]).toMatchObject({
+      email: u.email,
+      status: UserStatus.ACTIVE,
+      timezone: "UTC",
+      defaultCurrency: "MYR",
+      roles: [Role.USER],
+    });
+    expect(registered[0]?.occurredAt).toBeDefined();
+    const changed = mine(
+      await publishedEvents(
+        nats.nc,
+        pg.pool,
+        identity.namespace,
+        "identity.user.status_changed",
+        UserStatusChangedSchema,
+      ),
+    );
+    expect(changed).toHaveLength(1);
+    expect(changed[0]).toMatchObject({ status: UserStatus.SUSPENDED, previousStatus: UserStatus.ACTIVE });
+    const deleted = mine(
+      await publishedEvents(nats.nc, pg.pool, identity.namespace, "identity.user.deleted", UserDeletedSchema),
+    );
+    expect(deleted).toHaveLength(1);
+    expect(deleted[0]?.email).toBe(u.email);
+  });
+});

@@ -1,0 +1,6 @@
+export type { Clock } from "./clock.js";
+export type { IdentityConfig, ServiceCredential } from "./config.js";
+export { parseIdentityConfig } from "./config.js";
+export { checkPassword } from "./password-policy.js";
+export type { IdentityDeps } from "./server.js";
+export { build, migrationsDir } from "./server.js";

@@ -1,0 +1,179 @@
+import { Writable } from "node:stream";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
+import type { CallOptions } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { migrate } from "@fintech/db";
+import { ensureStream, eventsMigrationsDir } from "@fintech/events";
+import { createLogger, errorInfoOf } from "@fintech/platform";
+import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
+import { test as base, waitFor } from "@fintech/testing";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type pg from "pg";
+import { expect } from "vitest";
+import { parseIdentityConfig } from "../config.js";
+import { build, migrationsDir } from "../server.js";
+
+/** A clock the test moves by hand. */
+export class TestClock {
+  #now = new Date("2026-03-01T08:00:00Z");
+  now(): Date {
+    return new Date(this.#now);
+  }
+  advance(ms: number): void {
+    this.#now = new Date(this.#now.getTime() + ms);
+  }
+}
+
+export const ADMIN_EMAIL = "root@example.com";
+export const ADMIN_PASSWORD = "Admin password 42";
+export const GATEWAY_SECRET = "gateway-secret-for-tests-0123456789";
+export const WALLET_SECRET = "wallet-secret-for-tests-0123456789";
+/** A password the policy accepts. */
+export const PASSWORD = "plum-Orchard-77";
+
+export type IdentityClient = ReturnType<typeof createClient<typeof IdentityService>>;
+
+export interface IdentityHarness {
+  url: string;
+  port: number;
+  client: IdentityClient;
+  clock: TestClock;
+  app: ReturnType<typeof build>;
+  namespace: string;
+  /** Every log line the service wrote, parsed (level trace and up). */
+  logs: string[];
+  /** Registers a user (email made unique per call when it has no "@") and logs them in. */
+  signUp(name?: string): Promise<{ id: string; email: string; accessToken: string; refreshToken: string }>;
+  /** Logs the configured admin in. */
+  adminToken(): Promise<string>;
+  /** A service token for "gateway". */
+  serviceToken(): Promise<string>;
+}
+
+/** The secret with its last character changed (always a different string). */
+export const tamper = (secret: string): string => `${secret.slice(0, -1)}${secret.endsWith("A") ? "B" : "A"}`;
+
+/** Call options sending `authorization: Bearer <token>`. */
+export const bearer = (token: string): CallOptions => ({ headers: { authorization: `Bearer ${token}` } });
+
+let seq = 0;
+
+/**
+ * The identity service on a real port, over this file's Postgres schema and NATS namespace, with an admin
+ * (ADMIN_EMAIL) and service credentials for gateway and wallet. Extra env comes from `env`.
+ */
+export function identityTest(env: Record<string, string> = {}) {
+  return base.extend<{ $file: { identity: IdentityHarness } }>({
+    identity: [
+      async ({ pg, nats }, use) => {
+        const config = {
+          ...parseIdentityConfig({
+            DB_SCHEMA: pg.schema,
+            EVENTS_NAMESPACE: nats.namespace,
+            ADMIN_EMAIL,
+            ADMIN_PASSWORD,
+            SERVICE_CREDENTIALS: `gateway:${GATEWAY_SECRET},wallet:${WALLET_SECRET}`,
+            ...env,
+          }),
+          METRICS_PORT: 0,
+        };
+        await migrate({ url: pg.url, schema: pg.schema, dirs: [eventsMigrationsDir, migrationsDir] });
+        await ensureStream(nats.nc, { context: "identity", namespace: nats.namespace });
+        const logs: string[] = [];
+        const destination = new Writable({
+          write(chunk, _encoding, done) {
+            logs.push(String(chunk));
+            done();
+          },
+        });
+        const logger = createLogger({ name: "identity", level: "trace", destination });
+        const clock = new TestClock();
+        const app = build(config, { pool: pg.pool, nc: nats.nc, logger, clock });
+        const { url, port } = await app.start({ port: 0, host: "127.0.0.1" });
+        const client = createClient(IdentityService, createGrpcTransport({ baseUrl: url }));
+        const harness: IdentityHarness = {
+          url,
+          port,
+          client,
+          clock,
+          app,
+          namespace: nats.namespace,
+          logs,
+          async signUp(name = "user") {
+            const email = name.includes("@") ? name : `${name}-${++seq}-${Date.now()}@example.com`;
+            const { user } = await client.register({ email, password: PASSWORD, fullName: `Test ${name}` });
+            const tokens = await client.login({ email, password: PASSWORD });
+            return {
+              id: user?.id ?? "",
+              email,
+              accessToken: tokens.accessToken,
+              refreshToken: tokens.refreshToken,
+            };
+          },
+          async adminToken() {
+            return (await client.login({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).accessToken;
+          },
+          async serviceToken() {
+            return (await client.issueServiceToken({ clientId: "gateway", clientSecret: GATEWAY_SECRET }))
+              .accessToken;
+          },
+        };
+        try {
+          await use(harness);
+        } finally {
+          await app.stop();
+        }
+      },
+      { scope: "file" },
+    ],
+  });
+}
+
+/** Asserts that `call` fails with the Connect code and ErrorInfo reason (and metadata subset) given. */
+export async function expectRefusal(
+  call: Promise<unknown>,
+  code: Code,
+  reason: string,
+  metadata: Record<string, string> = {},
+): Promise<ConnectError> {
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ConnectError);
+  const ce = err as ConnectError;
+  expect(Code[ce.code]).toBe(Code[code]);
+  const info = errorInfoOf(ce);
+  expect(info?.reason).toBe(reason);
+  expect(info?.metadata).toMatchObject(metadata);
+  return ce;
+}
+
+/** Every event of this file's identity stream with type `type`, decoded, once the outbox is drained. */
+export async function publishedEvents<D extends DescMessage>(
+  nc: NatsConnection,
+  pool: pg.Pool,
+  namespace: string,
+  type: string,
+  schema: D,
+): Promise<Array<MessageShape<D>>> {
+  await waitFor(async () => {
+    const { rows } = await pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL",
+    );
+    return rows[0]?.n === 0;
+  });
+  const stream = `${namespace.toUpperCase()}_IDENTITY`;
+  const { messages } = (await (await jetstreamManager(nc)).streams.info(stream)).state;
+  const consumer = await jetstream(nc).consumers.get(stream);
+  const out: Array<MessageShape<D>> = [];
+  for (let i = 0; i < messages; i++) {
+    const m = await consumer.next({ expires: 2_000 });
+    if (!m) break;
+    if (m.headers?.get("ce-type") === type) out.push(fromBinary(schema, m.data));
+  }
+  return out;
+}
