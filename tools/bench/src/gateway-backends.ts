@@ -1,6 +1,7 @@
 // The backends of the gateway benchmark, in their own process: the real identity and fx services on
 // Postgres and NATS (fresh schemas and stream namespace, removed on SIGTERM). Sends their URLs over IPC.
 import { randomBytes } from "node:crypto";
+import { connectIdentity } from "@fintech/auth";
 import { createPool, migrate } from "@fintech/db";
 import { ensureStream, eventsMigrationsDir } from "@fintech/events";
 import { build as buildFx, migrationsDir as fxMigrations, parseFxConfig } from "@fintech/fx";
@@ -44,9 +45,11 @@ for (const [config, dirs, context] of [
 }
 const [identityPool, fxPool] = pools as [ReturnType<typeof createPool>, ReturnType<typeof createPool>];
 const identity = buildIdentity(identityConfig, { pool: identityPool, nc, logger, clock });
-const fx = buildFx(fxConfig, { pool: fxPool, nc, logger, clock });
-await fx.service.seed(fxConfig.FX_SEED_RATES);
 const identityAt = await identity.start({ port: 0, host: "127.0.0.1" });
+// fx verifies the forwarded tokens again against identity's JWKS, as in production.
+const { authenticator } = connectIdentity({ ...fxConfig, IDENTITY_URL: identityAt.url }, { logger });
+const fx = buildFx(fxConfig, { pool: fxPool, nc, logger, clock, authenticator });
+await fx.service.seed(fxConfig.FX_SEED_RATES);
 const fxAt = await fx.start({ port: 0, host: "127.0.0.1" });
 
 process.send?.({
