@@ -1,4 +1,5 @@
 import type { DescService } from "@bufbuild/protobuf";
+import { AnalyticsService } from "@fintech/proto/fintech/analytics/v1/analytics_pb.js";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 
@@ -20,4 +21,10 @@ export interface Backend {
 export const backends = [
   { name: "identity", service: IdentityService, env: "IDENTITY_URL", defaultUrl: "http://127.0.0.1:50051" },
   { name: "fx", service: FxService, env: "FX_URL", defaultUrl: "http://127.0.0.1:50055" },
+  {
+    name: "analytics",
+    service: AnalyticsService,
+    env: "ANALYTICS_URL",
+    defaultUrl: "http://127.0.0.1:50056",
+  },
 ] as const satisfies readonly Backend[];

@@ -32,6 +32,12 @@ describe("gateway configuration", () => {
     }
   });
 
+  it("routes to every backend unless BACKENDS names some, and refuses unknown names", () => {
+    expect(parseGatewayConfig({}).BACKENDS).toEqual(["identity", "fx", "analytics"]);
+    expect(parseGatewayConfig({ BACKENDS: "identity, fx" }).BACKENDS).toEqual(["identity", "fx"]);
+    expect(() => parseGatewayConfig({ BACKENDS: "identity,ledgr" })).toThrow(/BACKENDS/);
+  });
+
   it("reads CORS origins as a list", () => {
     expect(parseGatewayConfig({ CORS_ORIGINS: "https://a.example, https://b.example" }).CORS_ORIGINS).toEqual(
       ["https://a.example", "https://b.example"],

@@ -31,6 +31,14 @@ export const gatewayEnv = z.object({
   BACKEND_PROTOCOL: z.enum(["connect", "grpc"]).default("connect"),
   /** How many proxies in front of the gateway append to X-Forwarded-For (0: use the socket's address). */
   TRUST_PROXY_HOPS: envInt(0, { min: 0, max: 10 }),
+  /**
+   * The backends routed to (csv of names; default all): a deployment without a service leaves it out, and
+   * its routes answer 404 and stay out of /ready and the OpenAPI document.
+   */
+  BACKENDS: envCsv(backends.map((b) => b.name)).refine(
+    (names) => names.every((n) => backends.some((b) => b.name === n)),
+    `expected names among ${backends.map((b) => b.name).join(", ")}`,
+  ),
   ...backendUrls,
   ...authEnv("gateway"),
 });

@@ -6,12 +6,24 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
+/** A request body as read: JSON text, or the text of an uploaded file for a route whose body is one string field. */
+export type Body = { kind: "json"; text: string } | { kind: "file"; text: string };
+
+const TEXT_TYPE = /^text\/(?:csv|plain)\s*(?:;|$)/i;
+const MULTIPART_TYPE = /^multipart\/form-data\s*;/i;
+
 /**
  * Reads the request body, at most `limit` bytes: a declared Content-Length over it is refused before any byte
  * is read, and a body that grows past it stops being read at once (PAYLOAD_TOO_LARGE either way; the caller
- * closes the connection, so the rest is never read). A non-empty body must be JSON (UNSUPPORTED_MEDIA_TYPE).
+ * closes the connection, so the rest is never read). A non-empty body must be JSON, or, when `acceptsFile`
+ * (the route's body is one string field such as an import's CSV), text/csv, text/plain or a multipart form
+ * whose first file part is taken (UNSUPPORTED_MEDIA_TYPE otherwise).
  */
-export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
+export async function readBody(
+  req: IncomingMessage,
+  opts: { acceptsFile: boolean; limit?: number },
+): Promise<Body> {
+  const limit = opts.limit ?? MAX_BODY_BYTES;
   const tooLarge = () =>
     new GatewayError("PAYLOAD_TOO_LARGE", `the body is over ${limit} bytes`, { limit_bytes: String(limit) });
   const declared = req.headers["content-length"];
@@ -46,15 +58,38 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
     req.on("end", onEnd);
     req.on("error", onError);
   });
-  if (size === 0) return "";
+  if (size === 0) return { kind: "json", text: "" };
+  const raw = Buffer.concat(chunks, size);
   const type = req.headers["content-type"];
-  if (type !== undefined && !JSON_TYPE.test(type)) {
+  if (type === undefined || JSON_TYPE.test(type)) return { kind: "json", text: raw.toString("utf8") };
+  if (opts.acceptsFile && TEXT_TYPE.test(type)) return { kind: "file", text: raw.toString("utf8") };
+  if (opts.acceptsFile && MULTIPART_TYPE.test(type))
+    return { kind: "file", text: await firstFile(raw, type) };
+  throw new GatewayError(
+    "UNSUPPORTED_MEDIA_TYPE",
+    opts.acceptsFile
+      ? "the body must be JSON, text/csv or multipart/form-data with a file"
+      : "the body must be JSON (content-type: application/json)",
+  );
+}
+
+/** The text of the first file part of a multipart/form-data body (parsed by the runtime's fetch Response). */
+async function firstFile(raw: Buffer, contentType: string): Promise<string> {
+  let form: FormData;
+  try {
+    form = await new Response(raw, { headers: { "content-type": contentType } }).formData();
+  } catch (err) {
     throw new GatewayError(
-      "UNSUPPORTED_MEDIA_TYPE",
-      "the body must be JSON (content-type: application/json)",
+      "VALIDATION_ERROR",
+      "the multipart body is malformed",
+      { field: "body" },
+      { cause: err },
     );
   }
-  return Buffer.concat(chunks, size).toString("utf8");
+  for (const value of form.values()) {
+    if (typeof value !== "string") return value.text();
+  }
+  throw new GatewayError("VALIDATION_ERROR", "the multipart body has no file part", { field: "body" });
 }
 
 // The same rule as the services' request ids: short and boring, since it lands in every log line.

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { ScalarType } from "@bufbuild/protobuf";
 import type { Transport } from "@connectrpc/connect";
 import { ConnectError } from "@connectrpc/connect";
 import type { Authenticator, Principal } from "@fintech/auth";
@@ -61,10 +62,11 @@ const GRACE_MS = 10_000;
 export function build(config: GatewayConfig, deps: GatewayDeps) {
   const { redis, logger, authenticator } = deps;
   const clock = deps.clock ?? { now: () => new Date() };
-  const routes = deriveRoutes(backends, routePolicies);
+  const enabled = backends.filter((b) => config.BACKENDS.includes(b.name));
+  const routes = deriveRoutes(enabled, routePolicies);
   const router = createRouter(routes);
   const transports = new Map<string, Transport>(
-    backends.map((b) => [
+    enabled.map((b) => [
       b.name,
       deps.transports?.[b.name] ?? createBackendTransport(config[b.env], config.BACKEND_PROTOCOL),
     ]),
@@ -80,7 +82,7 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
   });
   const readiness = createReadiness(
     redis,
-    backends.map((b) => ({ name: b.name, transport: transports.get(b.name) as Transport })),
+    enabled.map((b) => ({ name: b.name, transport: transports.get(b.name) as Transport })),
   );
   const openApi = buildOpenApi(routes);
   const openApiJson = Buffer.from(JSON.stringify(openApi));
@@ -241,8 +243,13 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     idempotencyKey(x.req);
     let body: Input | undefined;
     if (route.body !== undefined) {
-      const text = await readBody(x.req);
-      if (text.trim() !== "") {
+      const acceptsFile =
+        route.body !== "*" && route.body.fieldKind === "scalar" && route.body.scalar === ScalarType.STRING;
+      const read = await readBody(x.req, { acceptsFile });
+      const text = read.text;
+      if (read.kind === "file") {
+        body = text;
+      } else if (text.trim() !== "") {
         try {
           body = parseJson(text);
         } catch (err) {

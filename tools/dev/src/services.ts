@@ -13,5 +13,12 @@ export interface DevService {
 export const services: readonly DevService[] = [
   { name: "identity", entry: "services/identity/src/main.ts", port: 50051, metricsPort: 9151, kind: "grpc" },
   { name: "fx", entry: "services/fx/src/main.ts", port: 50055, metricsPort: 9155, kind: "grpc" },
+  {
+    name: "analytics",
+    entry: "services/analytics/src/main.ts",
+    port: 50056,
+    metricsPort: 9156,
+    kind: "grpc",
+  },
   { name: "gateway", entry: "services/gateway/src/main.ts", port: 8080, metricsPort: 9180, kind: "http" },
 ];

@@ -142,6 +142,7 @@ export function gatewayTest(
         const signer = await testSigner();
         const log = memoryLog();
         const gatewayVars = {
+          BACKENDS: "identity,fx",
           IDENTITY_URL: identity?.url ?? DOWN_URL,
           SERVICE_CLIENT_SECRET: GATEWAY_SECRET,
           RATE_LIMIT_PREFIX: redis.prefix,

@@ -1,0 +1,220 @@
+import { withTransaction } from "@fintech/db";
+import type { ReviewDecided, TransactionScored } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
+import type { TransactionEvent } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
+import { TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
+import type pg from "pg";
+import type { Clock } from "./clock.js";
+import type { Counters, ScopeDays } from "./counters.js";
+import { countersFromJson, countersToJson } from "./counters.js";
+import type { HotStore, ScopeBatch } from "./hot-store.js";
+import { addReview, addScore, addTransaction } from "./projections.js";
+import type { DayRow, PendingDeltas, ScopeDay } from "./store.js";
+import { store } from "./store.js";
+
+/** A consumed event, decoded and checked, ready to be counted. */
+export type AnalyticsEvent =
+  | {
+      kind: "transaction";
+      /** The event id (ce-id): the inbox key. */
+      id: string;
+      /** +1: the transaction completed (or was imported); -1: it was reversed. */
+      sign: 1n | -1n;
+      /** An imported row: no refund will ever name it, so its category is not kept for lookups. */
+      imported?: boolean;
+      message: TransactionEvent;
+      amounts: { currency: string; amount: bigint; base: bigint };
+      /** When the change happened, Unix ms: the event-time clock. */
+      eventTime: number;
+    }
+  | { kind: "score"; id: string; message: TransactionScored; eventTime: number }
+  | { kind: "review"; id: string; message: ReviewDecided; eventTime: number };
+
+/** Options for {@link createAggregator}. */
+export interface AggregatorOptions {
+  pool: pg.Pool;
+  hot: HotStore;
+  clock: Clock;
+  baseCurrency: string;
+}
+
+/** The event-time clock never runs more than this far ahead of the wall clock, whatever an event claims. */
+const MAX_EVENT_TIME_LEAD_MS = 86_400_000;
+/** (scope, day) pairs known to be in hot_days, so a batch does not insert them again. */
+const KNOWN_HOT_MAX = 200_000;
+
+/**
+ * Counts batches of events exactly once into the hot (Redis) and cold (Postgres) aggregates.
+ *
+ * A batch is one Postgres transaction: inbox rows for its events (a redelivered event finds its row and adds
+ * nothing), increments of days before the hot/cold boundary added to day_aggregates directly, and the hot
+ * days' increments written as a pending batch row. After the commit the pending batch is applied to Redis by
+ * {@link Aggregator.applyPending}: under the row's lock, one Lua script per scope that adds the batch id to the
+ * scope's applied set and increments only if it was not there, then the row is deleted. So:
+ * - a crash after the commit and before the increments leaves the row; recoverPending applies it later (nothing
+ *   is lost);
+ * - a crash after the increments and before the row's deletion re-runs the scripts, which find the batch id and
+ *   do nothing (nothing is counted twice);
+ * - the row lock keeps two appliers (the consumer and the mover's drain) from both applying and then clearing
+ *   the markers.
+ */
+export function createAggregator(opts: AggregatorOptions) {
+  const { pool, hot, clock, baseCurrency } = opts;
+  const knownHot = new Set<string>();
+
+  async function applyPending(id: string, known?: PendingDeltas): Promise<boolean> {
+    const scopes = await withTransaction(pool, async (tx) => {
+      const deltas = await store.lockPending(tx, id);
+      if (deltas === undefined) return undefined;
+      const batches = toScopeBatches(known ?? deltas);
+      await hot.applyBatch(id, batches);
+      await store.deletePending(tx, id);
+      return [...batches.keys()];
+    });
+    if (scopes === undefined) return false;
+    await hot.forgetApplied(id, scopes);
+    return true;
+  }
+
+  return {
+    /**
+     * Counts `events` for `consumer` (the inbox's consumer name) and applies their hot increments before
+     * returning. Returns how many were new (not in the inbox yet).
+     */
+    async record(consumer: string, events: AnalyticsEvent[]): Promise<number> {
+      if (events.length === 0) return 0;
+      const ids = [...new Set(events.map((e) => e.id))];
+      const result = await withTransaction(pool, async (tx) => {
+        const coldBefore = await store.lockColdBefore(tx);
+        const fresh = await store.insertInbox(tx, consumer, ids);
+        if (fresh.size === 0) return { count: 0, pending: undefined, newHot: [] as string[] };
+        const todo = events.filter((e) => fresh.delete(e.id));
+
+        const categories = await resolveCategories(tx, todo);
+        const deltas: ScopeDays = new Map();
+        let eventTime = 0;
+        for (const e of todo) {
+          if (e.kind === "transaction") {
+            const category =
+              e.message.merchantCategory || categories.get(e.message.originalTransactionId) || "";
+            addTransaction(deltas, e.message, e.amounts, category, e.sign);
+          } else if (e.kind === "score") {
+            addScore(deltas, e.message, baseCurrency);
+          } else {
+            addReview(deltas, e.message);
+          }
+          eventTime = Math.max(eventTime, e.eventTime);
+        }
+
+        const cold: DayRow[] = [];
+        const hotPairs: ScopeDay[] = [];
+        const newHot: string[] = [];
+        const pending: PendingDeltas = {};
+        for (const [scope, days] of [...deltas].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+          const scopePending: Record<string, Record<string, string>> = {};
+          pending[scope] = scopePending;
+          for (const [day, counters] of days) {
+            const nonZero = dropZeros(counters);
+            if (coldBefore !== undefined && day < coldBefore) {
+              if (nonZero.size > 0) cold.push({ scope, day, counters: nonZero });
+              scopePending[day] = {};
+            } else {
+              scopePending[day] = countersToJson(nonZero);
+              const k = `${scope}\u0000${day}`;
+              if (nonZero.size > 0 && !knownHot.has(k)) {
+                hotPairs.push({ scope, day });
+                newHot.push(k);
+              }
+            }
+          }
+        }
+        cold.sort(byScopeDay);
+        hotPairs.sort(byScopeDay);
+        await store.addCold(tx, cold);
+        await store.insertHotDays(tx, hotPairs);
+        const pendingId = await store.insertPending(tx, pending);
+        if (eventTime > 0) {
+          const capped = Math.min(eventTime, clock.now().getTime() + MAX_EVENT_TIME_LEAD_MS);
+          await store.advanceWatermark(tx, consumer, new Date(capped));
+        }
+        return { count: todo.length, pending: { id: pendingId, deltas: pending }, newHot };
+      });
+      if (knownHot.size + result.newHot.length > KNOWN_HOT_MAX) knownHot.clear();
+      for (const k of result.newHot) knownHot.add(k);
+      if (result.pending !== undefined) await applyPending(result.pending.id, result.pending.deltas);
+      return result.count;
+    },
+
+    /**
+     * Applies one pending batch to Redis and deletes it, waiting for whoever holds it; false when it was already
+     * gone. `known` saves re-reading the deltas the caller just wrote.
+     */
+    applyPending,
+
+    /** Applies every pending batch at least `minAgeMs` old (left by a crash); returns how many it applied. */
+    async recoverPending(minAgeMs: number): Promise<number> {
+      let applied = 0;
+      for (;;) {
+        const ids = await store.pendingIds(pool, minAgeMs, 100);
+        for (const id of ids) if (await applyPending(id)) applied++;
+        if (ids.length < 100) return applied;
+      }
+    },
+
+    /** Forgets which hot days are known to be listed (the mover moved some). */
+    forgetHotDays(): void {
+      knownHot.clear();
+    },
+  };
+}
+
+export type Aggregator = ReturnType<typeof createAggregator>;
+
+async function resolveCategories(tx: pg.PoolClient, events: AnalyticsEvent[]): Promise<Map<string, string>> {
+  const purchaseIds: string[] = [];
+  const purchaseCategories: string[] = [];
+  const wanted: string[] = [];
+  for (const e of events) {
+    if (e.kind !== "transaction") continue;
+    const m = e.message;
+    if (
+      m.type === TransactionType.PURCHASE &&
+      e.sign > 0n &&
+      m.merchantCategory !== "" &&
+      m.transactionId !== ""
+    ) {
+      purchaseIds.push(m.transactionId);
+      purchaseCategories.push(m.merchantCategory);
+    } else if (
+      m.type === TransactionType.REFUND &&
+      m.merchantCategory === "" &&
+      m.originalTransactionId !== ""
+    ) {
+      wanted.push(m.originalTransactionId);
+    }
+  }
+  if (purchaseIds.length > 0) await store.recordCategories(tx, purchaseIds, purchaseCategories);
+  if (wanted.length === 0) return new Map();
+  return store.categories(tx, wanted);
+}
+
+function dropZeros(counters: Counters): Counters {
+  for (const value of counters.values()) {
+    if (value === 0n) return new Map([...counters].filter(([, v]) => v !== 0n));
+  }
+  return counters;
+}
+
+function byScopeDay(a: ScopeDay, b: ScopeDay): number {
+  if (a.scope !== b.scope) return a.scope < b.scope ? -1 : 1;
+  return a.day < b.day ? -1 : a.day > b.day ? 1 : 0;
+}
+
+function toScopeBatches(deltas: PendingDeltas): Map<string, ScopeBatch> {
+  const out = new Map<string, ScopeBatch>();
+  for (const [scope, days] of Object.entries(deltas)) {
+    const batch: ScopeBatch = new Map();
+    for (const [day, fields] of Object.entries(days)) batch.set(day, countersFromJson(fields));
+    out.set(scope, batch);
+  }
+  return out;
+}

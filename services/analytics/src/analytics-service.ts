@@ -1,0 +1,199 @@
+import type pg from "pg";
+import type { Clock } from "./clock.js";
+import { FRAUD_SCOPE, PLATFORM_SCOPE, userScope } from "./counters.js";
+import { addDays, addMonths, dayNumber, utcDate } from "./dates.js";
+import { readDays } from "./day-reader.js";
+import { AnalyticsError } from "./errors.js";
+import type { HotStore } from "./hot-store.js";
+import type {
+  CurrencyView,
+  FraudResult,
+  Granularity,
+  SpendingResult,
+  StatsResult,
+  SummaryResult,
+  TimeSeriesResult,
+} from "./reports.js";
+import {
+  fraudReport,
+  periodCount,
+  spendingReport,
+  statsReport,
+  summaryReport,
+  timeSeriesReport,
+  timeSeriesSpan,
+} from "./reports.js";
+
+/** Settings of {@link createAnalyticsService}. */
+export interface AnalyticsSettings {
+  baseCurrency: string;
+  /** How long a query answer is cached, in milliseconds; 0 turns the cache off. */
+  cacheTtlMs: number;
+}
+
+/** Most days a range can span for platform and fraud statistics. */
+export const MAX_STATS_DAYS = 366;
+/** Most points a time series can have. */
+export const MAX_POINTS = 1000;
+/** Ranges up to this many days are cached under per-day versions; longer ones under the scope's version. */
+const PER_DAY_TOKEN_DAYS = 400;
+
+/**
+ * The analytics queries: hot and cold counters merged per day (day-reader.ts), turned into answers
+ * (reports.ts) and cached in Redis under the versions of the days they read. Every counted event bumps its
+ * day's and its scope's version in the same Lua script that counts it, so a cached answer is served only while
+ * no event has landed on a day it covers.
+ */
+export function createAnalyticsService(deps: {
+  pool: pg.Pool;
+  hot: HotStore;
+  clock: Clock;
+  settings: AnalyticsSettings;
+}) {
+  const { pool, hot, clock, settings } = deps;
+  const base = settings.baseCurrency;
+
+  const view = (currency: string | undefined): CurrencyView =>
+    currency === undefined || currency === ""
+      ? { currency: base, filter: undefined }
+      : { currency, filter: currency };
+
+  function daysOf(from: string, to: string): string[] {
+    const out: string[] = [];
+    for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
+    return out;
+  }
+
+  function tokenDays(from: string | undefined, to: string | undefined): string[] {
+    if (from === undefined || to === undefined || dayNumber(to) - dayNumber(from) >= PER_DAY_TOKEN_DAYS) {
+      return ["*"];
+    }
+    return daysOf(from, to);
+  }
+
+  async function cached<T>(
+    scope: string,
+    name: string,
+    days: string[],
+    compute: () => Promise<T>,
+  ): Promise<T> {
+    if (settings.cacheTtlMs <= 0) return compute();
+    // The token is read before computing: an event landing meanwhile leaves an answer under the old token,
+    // which the next read sees as stale.
+    const { token, value } = await hot.cached(scope, name, days);
+    if (value !== null) {
+      const entry = JSON.parse(value) as { t: string; r: T };
+      if (entry.t === token) return entry.r;
+    }
+    const result = await compute();
+    await hot.cache(scope, name, JSON.stringify({ t: token, r: result }), settings.cacheTtlMs);
+    return result;
+  }
+
+  function statsRange(fromDate: string, toDate: string): { from: string; to: string } {
+    const to = toDate || utcDate(clock.now().getTime());
+    const from = fromDate || addDays(to, -29);
+    if (from > to) throw invalid("from_date", "must not be after to_date");
+    if (dayNumber(to) - dayNumber(from) + 1 > MAX_STATS_DAYS) {
+      throw invalid("to_date", `the range must span at most ${MAX_STATS_DAYS} days`);
+    }
+    return { from, to };
+  }
+
+  return {
+    /** A user's spending per category between two days (inclusive; undefined: unbounded). */
+    async spending(
+      userId: string,
+      q: { startDate?: string; endDate?: string; currency?: string },
+    ): Promise<SpendingResult> {
+      const from = q.startDate || undefined;
+      const to = q.endDate || undefined;
+      if (from !== undefined && to !== undefined && from > to)
+        throw invalid("start_date", "must not be after end_date");
+      const scope = userScope(userId);
+      const v = view(q.currency);
+      return cached(
+        scope,
+        `spending:${from ?? ""}:${to ?? ""}:${v.filter ?? ""}`,
+        tokenDays(from, to),
+        async () =>
+          spendingReport(
+            await readDays(pool, hot, scope, from, to),
+            v,
+            { startDate: from ?? "", endDate: to ?? "" },
+            base,
+          ),
+      );
+    },
+
+    /** A user's net spending per day, week or month; every period of the range is present. */
+    async timeSeries(
+      userId: string,
+      q: { granularity: Granularity; startDate?: string; endDate?: string; currency?: string },
+    ): Promise<TimeSeriesResult> {
+      const { granularity } = q;
+      const end = q.endDate || utcDate(clock.now().getTime());
+      const start =
+        q.startDate ||
+        (granularity === "day"
+          ? addDays(end, -29)
+          : granularity === "week"
+            ? addDays(end, -77)
+            : addMonths(end, -11));
+      if (start > end) throw invalid("start_date", "must not be after end_date");
+      if (periodCount(start, end, granularity) > MAX_POINTS) {
+        throw invalid("start_date", `the range must hold at most ${MAX_POINTS} ${granularity}s`);
+      }
+      const [from, to] = timeSeriesSpan(start, end, granularity);
+      const scope = userScope(userId);
+      const v = view(q.currency);
+      return cached(
+        scope,
+        `series:${granularity}:${start}:${end}:${v.filter ?? ""}`,
+        tokenDays(from, to),
+        async () =>
+          timeSeriesReport(
+            await readDays(pool, hot, scope, from, to),
+            v,
+            { startDate: start, endDate: end, granularity },
+            base,
+          ),
+      );
+    },
+
+    /** A user's all-time summary. */
+    async summary(userId: string, q: { currency?: string }): Promise<SummaryResult> {
+      const scope = userScope(userId);
+      const v = view(q.currency);
+      return cached(scope, `summary:${v.filter ?? ""}`, ["*"], async () =>
+        summaryReport(await readDays(pool, hot, scope), v),
+      );
+    },
+
+    /** Platform totals per UTC day, type and provider; default the last 30 days. */
+    async stats(q: { fromDate: string; toDate: string }): Promise<StatsResult> {
+      const { from, to } = statsRange(q.fromDate, q.toDate);
+      return cached(PLATFORM_SCOPE, `stats:${from}:${to}`, daysOf(from, to), async () =>
+        statsReport(
+          await readDays(pool, hot, PLATFORM_SCOPE, from, to),
+          { fromDate: from, toDate: to },
+          base,
+        ),
+      );
+    },
+
+    /** Fraud statistics per UTC day; default the last 30 days. */
+    async fraudStats(q: { fromDate: string; toDate: string }): Promise<FraudResult> {
+      const { from, to } = statsRange(q.fromDate, q.toDate);
+      return cached(FRAUD_SCOPE, `fraud:${from}:${to}`, daysOf(from, to), async () =>
+        fraudReport(await readDays(pool, hot, FRAUD_SCOPE, from, to), { fromDate: from, toDate: to }, base),
+      );
+    },
+  };
+}
+
+export type AnalyticsService = ReturnType<typeof createAnalyticsService>;
+
+function invalid(field: string, message: string): AnalyticsError {
+  return new AnalyticsError("VALIDATION_ERROR", `${field} ${message}`, { field });
+}

@@ -1,0 +1,64 @@
+import { authEnv } from "@fintech/auth";
+import { findCurrency } from "@fintech/money";
+import { envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
+import { z } from "zod";
+import { parseRateList } from "./rates.js";
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v === "" ? undefined : v));
+
+// "SGD/MYR=3.50,USD/MYR=4.70": fixed rates for imports; unset = ask the fx service.
+const importRates = optionalText.transform((text, ctx) => {
+  if (text === undefined) return undefined;
+  try {
+    return parseRateList(text);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
+    return z.NEVER;
+  }
+});
+
+export const analyticsEnv = z.object({
+  HOST: z.string().default("0.0.0.0"),
+  PORT: envPort(50056),
+  METRICS_PORT: envPort(9156),
+  LOG_LEVEL: envLogLevel(),
+  DATABASE_URL: envUrl("postgres://postgres@127.0.0.1:5432/postgres"),
+  DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, "expected a lower-case Postgres schema name")
+    .default("analytics"),
+  DB_POOL_MAX: envInt(10, { min: 1, max: 200 }),
+  NATS_URL: envUrl("nats://127.0.0.1:4222"),
+  NATS_STREAM_REPLICAS: envInt(1, { min: 1, max: 5 }),
+  EVENTS_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9]*$/, "expected lower-case letters and digits")
+    .default(""),
+  REDIS_URL: envUrl("redis://127.0.0.1:6379"),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]*$/, "expected letters, digits, ':', '_' or '-'")
+    .default(""),
+  BASE_CURRENCY: z
+    .string()
+    .default("MYR")
+    .refine((c) => findCurrency(c) !== undefined, "expected an ISO 4217 currency code such as MYR"),
+  FX_URL: envUrl("http://127.0.0.1:50055"),
+  ...authEnv("analytics"),
+  ANALYTICS_HOT_DAYS: envInt(7, { min: 1, max: 366 }),
+  ANALYTICS_MOVER_INTERVAL_MS: envInt(60_000, { min: 100, max: 86_400_000 }),
+  ANALYTICS_CACHE_TTL_SECONDS: envInt(300, { min: 0, max: 86_400 }),
+  ANALYTICS_BATCH_SIZE: envInt(1000, { min: 1, max: 10_000 }),
+  ANALYTICS_CONSUMER_CONCURRENCY: envInt(2, { min: 1, max: 8 }),
+  ANALYTICS_IMPORT_MAX_ERRORS: envInt(1000, { min: 1, max: 100_000 }),
+  ANALYTICS_IMPORT_RATES: importRates,
+});
+
+export type AnalyticsConfig = z.infer<typeof analyticsEnv>;
+
+/** Reads and validates the analytics service's environment; throws one message naming every bad variable. */
+export const parseAnalyticsConfig = (env: NodeJS.ProcessEnv = process.env): AnalyticsConfig =>
+  parseConfig(analyticsEnv, env);

@@ -1,0 +1,240 @@
+import { createHash } from "node:crypto";
+import { findCurrency, parseAmount } from "@fintech/money";
+import { TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
+import type { CsvRecord } from "./csv.js";
+import { UNCATEGORIZED } from "./projections.js";
+
+/** Columns every import must have. */
+export const REQUIRED_COLUMNS = ["timestamp", "type", "provider", "amount"] as const;
+/** Columns an import may have: currency (default the base currency), sleep_ms (replay), merchant_category. */
+export const OPTIONAL_COLUMNS = ["currency", "sleep_ms", "merchant_category"] as const;
+
+type Column = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
+
+/** Why a line was not imported. */
+export type LineErrorReason =
+  | "MISSING_COLUMN"
+  | "BAD_DATE"
+  | "BAD_TYPE"
+  | "BAD_AMOUNT"
+  | "NEGATIVE_AMOUNT"
+  | "UNKNOWN_CURRENCY"
+  | "BAD_SLEEP_MS"
+  | "MALFORMED_ROW";
+
+/** One bad line of an import. */
+export interface LineError {
+  /** 1-based line where the row starts; 1 is the header. */
+  line: number;
+  reason: LineErrorReason;
+  message: string;
+  /** The column at fault, when one is. */
+  column?: string;
+}
+
+/** A valid row, ready to become an event. */
+export interface ImportRow {
+  line: number;
+  /** Unix milliseconds. */
+  at: number;
+  type: TransactionType;
+  provider: string;
+  currency: string;
+  /** Minor units of `currency`, greater than zero. */
+  amount: bigint;
+  category: string;
+  /** Replay delay before this row, when given. */
+  sleepMs: number | undefined;
+}
+
+/** Where each known column is in the rows, and how many fields a row has. */
+export interface Header {
+  columns: Map<Column, number>;
+  width: number;
+}
+
+const TYPES: Record<string, TransactionType> = {
+  deposit: TransactionType.TOP_UP,
+  withdrawal: TransactionType.WITHDRAWAL,
+  purchase: TransactionType.PURCHASE,
+  refund: TransactionType.REFUND,
+  transfer: TransactionType.TRANSFER,
+};
+
+const KNOWN = new Set<string>([...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]);
+
+/** Reads the header line: column names, any case, in any order; other columns are ignored. */
+export function readHeader(record: CsvRecord): Header | LineError {
+  if (record.error !== undefined) {
+    return { line: record.line, reason: "MALFORMED_ROW", message: `header: ${record.error}` };
+  }
+  const columns = new Map<Column, number>();
+  record.fields.forEach((name, index) => {
+    const n = name.trim().toLowerCase();
+    if (KNOWN.has(n) && !columns.has(n as Column)) columns.set(n as Column, index);
+  });
+  for (const column of REQUIRED_COLUMNS) {
+    if (!columns.has(column)) {
+      return {
+        line: record.line,
+        reason: "MISSING_COLUMN",
+        message: `the header has no ${column} column (required: ${REQUIRED_COLUMNS.join(", ")})`,
+        column,
+      };
+    }
+  }
+  return { columns, width: record.fields.length };
+}
+
+// 2026-03-01, 2026-03-01T08:00, 2026-03-01 08:00:00.123, with Z, +08:00 or +0800; no zone means UTC.
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/** Unix milliseconds of an RFC 3339-like timestamp, or undefined when it is not a real instant. */
+export function parseTimestamp(text: string): number | undefined {
+  const m = TIMESTAMP.exec(text);
+  if (m === null) return undefined;
+  const [, y, mo, d, h = "0", mi = "0", s = "0", frac = "", zone = "Z"] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(s);
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined;
+  let offsetMin = 0;
+  if (zone !== "Z" && zone !== "z") {
+    const sign = zone.startsWith("-") ? -1 : 1;
+    const digits = zone.slice(1).replace(":", "");
+    const oh = Number(digits.slice(0, 2));
+    const om = Number(digits.slice(2) || "0");
+    if (oh > 18 || om > 59) return undefined;
+    offsetMin = sign * (oh * 60 + om);
+  }
+  const ms = Number(frac.padEnd(3, "0").slice(0, 3));
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, ms);
+  return date.getTime() - offsetMin * 60_000;
+}
+
+const SLEEP = /^\d{1,8}$/;
+const MAX_SLEEP_MS = 86_400_000;
+
+/**
+ * Checks one data row against the header. A row is refused for its first problem, in this order: a malformed
+ * record (or more fields than the header), a missing column (fewer fields, or an empty required value), the timestamp, the type, the currency, the amount, sleep_ms.
+ */
+export function readRow(record: CsvRecord, header: Header, baseCurrency: string): ImportRow | LineError {
+  const line = record.line;
+  if (record.error !== undefined) return { line, reason: "MALFORMED_ROW", message: record.error };
+  if (record.fields.length > header.width) {
+    return {
+      line,
+      reason: "MALFORMED_ROW",
+      message: `the row has ${record.fields.length} fields but the header has ${header.width}`,
+    };
+  }
+  const value = (column: Column): string | undefined => {
+    const index = header.columns.get(column);
+    if (index === undefined) return undefined;
+    return record.fields[index]?.trim();
+  };
+  for (const column of REQUIRED_COLUMNS) {
+    const v = value(column);
+    if (v === undefined || v === "") {
+      return { line, reason: "MISSING_COLUMN", message: `no value in column ${column}`, column };
+    }
+  }
+  const timestamp = value("timestamp") ?? "";
+  const at = parseTimestamp(timestamp);
+  if (at === undefined) {
+    return {
+      line,
+      reason: "BAD_DATE",
+      message: `timestamp "${clip(timestamp)}" is not a date such as 2026-03-01T08:00:00Z`,
+      column: "timestamp",
+    };
+  }
+  const typeText = (value("type") ?? "").toLowerCase();
+  const type = TYPES[typeText];
+  if (type === undefined) {
+    return {
+      line,
+      reason: "BAD_TYPE",
+      message: `type "${clip(typeText)}" is not one of ${Object.keys(TYPES).join(", ")}`,
+      column: "type",
+    };
+  }
+  const currencyText = (value("currency") ?? "").toUpperCase();
+  const currency = currencyText === "" ? baseCurrency : currencyText;
+  if (findCurrency(currency) === undefined) {
+    return {
+      line,
+      reason: "UNKNOWN_CURRENCY",
+      message: `currency "${clip(currencyText)}" is not an ISO 4217 code`,
+      column: "currency",
+    };
+  }
+  const amountText = value("amount") ?? "";
+  let amount: bigint;
+  try {
+    amount = parseAmount(amountText, currency);
+  } catch (err) {
+    return {
+      line,
+      reason: "BAD_AMOUNT",
+      message: err instanceof Error ? err.message : `amount "${clip(amountText)}" is not a decimal`,
+      column: "amount",
+    };
+  }
+  if (amount < 0n) {
+    return { line, reason: "NEGATIVE_AMOUNT", message: `amount ${amountText} is negative`, column: "amount" };
+  }
+  if (amount === 0n) {
+    return { line, reason: "BAD_AMOUNT", message: "amount must be greater than zero", column: "amount" };
+  }
+  const sleepText = value("sleep_ms") ?? "";
+  let sleepMs: number | undefined;
+  if (sleepText !== "") {
+    sleepMs = SLEEP.test(sleepText) ? Number(sleepText) : Number.NaN;
+    if (!(sleepMs >= 0 && sleepMs <= MAX_SLEEP_MS)) {
+      return {
+        line,
+        reason: "BAD_SLEEP_MS",
+        message: `sleep_ms "${clip(sleepText)}" is not a whole number of milliseconds from 0 to ${MAX_SLEEP_MS}`,
+        column: "sleep_ms",
+      };
+    }
+  }
+  const categoryText = (value("merchant_category") ?? "").toLowerCase();
+  const category =
+    type === TransactionType.PURCHASE || type === TransactionType.REFUND ? categoryText || UNCATEGORIZED : "";
+  return {
+    line,
+    at,
+    type,
+    provider: (value("provider") ?? "").toLowerCase(),
+    currency,
+    amount,
+    category,
+    sleepMs,
+  };
+}
+
+function clip(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+}
+
+/**
+ * The event id of a row: a UUID-shaped digest of the file's SHA-256, the user it is imported for and the line,
+ * so the same file imported again for the same user yields the same ids (and counts nothing twice).
+ */
+export function rowEventId(fileSha256: string, userId: string, line: number): string {
+  const hex = createHash("sha256").update(`${fileSha256}\n${userId}\n${line}`).digest("hex");
+  // Version 8 (custom) and the RFC 9562 variant, so it is a well-formed UUID.
+  const v = `8${hex.slice(13, 16)}`;
+  const variant = ((Number.parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${v}-${variant}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
+}

@@ -1,0 +1,177 @@
+import { createHash, randomUUID } from "node:crypto";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type pg from "pg";
+import type { Logger } from "pino";
+import type { Clock, Timer } from "./clock.js";
+import { AnalyticsError } from "./errors.js";
+import { createImportPublisher } from "./import-publisher.js";
+import type { ImportProgress } from "./import-runner.js";
+import { countRows, runImport, textChunks } from "./import-runner.js";
+import type { ClaimedImport, ImportRecord } from "./import-store.js";
+import { importStore } from "./import-store.js";
+import type { RateSource } from "./rates.js";
+
+/** What an admin asks to import. */
+export interface ImportRequest {
+  csv: string;
+  userId: string;
+  timezone: string;
+  replay: boolean;
+  speed: number;
+  fileName: string;
+  /** The admin's user id. */
+  createdBy: string;
+}
+
+/** Settings of {@link createImportService}. */
+export interface ImportServiceSettings {
+  baseCurrency: string;
+  /** Bad lines kept per import. */
+  maxErrors: number;
+  /** A running import whose runner has not written for this long is taken over; default 30 000 ms. */
+  staleMs?: number;
+  /** How often a runner proves it is alive while replay waits; default 10 000 ms. */
+  heartbeatMs?: number;
+}
+
+/**
+ * CSV imports as background jobs: create() stores the file and answers at once; the job reads it, publishes
+ * the good rows on the import subject (counted by the same projections as live events) and records progress,
+ * bad lines and the result. A job whose runner died (crash, restart) is taken over by resume(); since row event
+ * ids derive from the file, running it again from the start counts nothing twice.
+ */
+export function createImportService(deps: {
+  pool: pg.Pool;
+  nc: NatsConnection;
+  namespace: string;
+  clock: Clock;
+  timer: Timer;
+  rates: RateSource;
+  logger: Logger;
+  settings: ImportServiceSettings;
+}) {
+  const { pool, nc, namespace, clock, timer, rates, settings } = deps;
+  const log = deps.logger.child({ component: "imports" });
+  const staleMs = settings.staleMs ?? 30_000;
+  const heartbeatMs = settings.heartbeatMs ?? 10_000;
+  const running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+
+  function run(job: ClaimedImport): void {
+    const abort = new AbortController();
+    const heartbeat = setInterval(() => {
+      importStore
+        .heartbeat(pool, job.id)
+        .catch((err: unknown) => log.warn({ err, importId: job.id }, "heartbeat failed"));
+    }, heartbeatMs);
+    let last: ImportProgress | undefined;
+    const done = (async () => {
+      try {
+        const result = await runImport(
+          textChunks(job.csv),
+          job.bytesTotal,
+          {
+            fileSha256: job.fileSha256,
+            userId: job.userId,
+            timezone: job.timezone,
+            baseCurrency: settings.baseCurrency,
+            replay: job.replay,
+            speed: job.speed,
+            maxErrors: settings.maxErrors,
+            rowsTotal: job.rowsTotal,
+          },
+          {
+            publisher: createImportPublisher({ nc, namespace, importId: job.id, clock }),
+            rates,
+            timer,
+            signal: abort.signal,
+            onProgress: async (p) => {
+              last = p;
+              await importStore.progress(pool, job.id, p);
+            },
+          },
+        );
+        const status = result.fatal === undefined ? "completed" : "failed";
+        await importStore.finish(pool, job.id, status, result, result.fatal?.message ?? "", clock.now());
+        log.info(
+          {
+            importId: job.id,
+            status,
+            rows: result.rowsProcessed,
+            imported: result.rowsImported,
+            failed: result.rowsFailed,
+          },
+          "import finished",
+        );
+      } catch (err) {
+        if (abort.signal.aborted) {
+          log.info({ importId: job.id }, "import stopped; another runner will take it over");
+          return;
+        }
+        log.error({ err, importId: job.id }, "import failed");
+        const message = err instanceof Error ? err.message : String(err);
+        await importStore
+          .finish(pool, job.id, "failed", last, `the import stopped: ${message}`, clock.now())
+          .catch((e: unknown) => log.error({ err: e, importId: job.id }, "could not record the failure"));
+      } finally {
+        clearInterval(heartbeat);
+        running.delete(job.id);
+      }
+    })();
+    running.set(job.id, { abort, done });
+  }
+
+  return {
+    /** Stores the import and starts it in the background; returns its id. */
+    async create(req: ImportRequest): Promise<ImportRecord> {
+      const bytesTotal = Buffer.byteLength(req.csv);
+      const record = await importStore.insert(pool, {
+        id: randomUUID(),
+        fileName: req.fileName,
+        fileSha256: createHash("sha256").update(req.csv).digest("hex"),
+        userId: req.userId,
+        timezone: req.timezone,
+        replay: req.replay,
+        speed: req.speed,
+        csv: req.csv,
+        bytesTotal,
+        rowsTotal: countRows(req.csv),
+        createdBy: req.createdBy,
+        createdAt: clock.now(),
+      });
+      run({ ...record, csv: req.csv });
+      return record;
+    },
+
+    async get(id: string): Promise<ImportRecord> {
+      const record = await importStore.get(pool, id);
+      if (record === undefined) {
+        throw new AnalyticsError("NOT_FOUND", `import ${id} not found`, { import_id: id });
+      }
+      return record;
+    },
+
+    /** Takes over imports left running by a runner that died; returns how many it started. */
+    async resume(): Promise<number> {
+      const stale = await importStore.claimStale(pool, staleMs);
+      for (const job of stale) {
+        log.info({ importId: job.id }, "resuming an interrupted import");
+        run(job);
+      }
+      return stale.length;
+    },
+
+    /** Stops every running import between two rows; they stay "running" for resume() to take over. */
+    async stop(): Promise<void> {
+      const jobs = [...running.values()];
+      for (const j of jobs) j.abort.abort(new Error("the service is stopping"));
+      await Promise.all(jobs.map((j) => j.done));
+    },
+
+    /** Resolves when every import running now has ended (tests, shutdown). */
+    async idle(): Promise<void> {
+      await Promise.all([...running.values()].map((j) => j.done));
+    },
+  };
+}
+
+export type ImportService = ReturnType<typeof createImportService>;

@@ -1,0 +1,192 @@
+import type { Queryable } from "@fintech/db";
+import type { LineError } from "./import-rows.js";
+import type { ImportProgress } from "./import-runner.js";
+
+export type ImportStatus = "running" | "completed" | "failed";
+
+/** An import as stored (without its CSV). */
+export interface ImportRecord {
+  id: string;
+  status: ImportStatus;
+  fileName: string;
+  fileSha256: string;
+  userId: string;
+  timezone: string;
+  replay: boolean;
+  speed: number;
+  bytesTotal: number;
+  bytesProcessed: number;
+  /** Lines after the header: an estimate of the rows. */
+  rowsTotal: number;
+  rowsProcessed: number;
+  rowsImported: number;
+  rowsFailed: number;
+  errors: LineError[];
+  errorsTruncated: boolean;
+  rowsPerSecond: number;
+  duplicateOf: string | undefined;
+  failure: string;
+  createdBy: string;
+  createdAt: Date;
+  finishedAt: Date | undefined;
+}
+
+interface Row {
+  id: string;
+  status: ImportStatus;
+  file_name: string;
+  file_sha256: string;
+  user_id: string;
+  timezone: string;
+  replay: boolean;
+  speed: number;
+  bytes_total: bigint;
+  bytes_processed: bigint;
+  rows_total: bigint;
+  rows_processed: bigint;
+  rows_imported: bigint;
+  rows_failed: bigint;
+  errors: LineError[];
+  errors_truncated: boolean;
+  rows_per_second: number;
+  duplicate_of: string | null;
+  failure: string;
+  created_by: string;
+  created_at: Date;
+  finished_at: Date | null;
+}
+
+const COLUMNS = `id, status, file_name, file_sha256, user_id, timezone, replay, speed, bytes_total, bytes_processed,
+  rows_total, rows_processed, rows_imported, rows_failed, errors, errors_truncated, rows_per_second, duplicate_of, failure,
+  created_by, created_at, finished_at`;
+
+const toRecord = (r: Row): ImportRecord => ({
+  id: r.id,
+  status: r.status,
+  fileName: r.file_name,
+  fileSha256: r.file_sha256,
+  userId: r.user_id,
+  timezone: r.timezone,
+  replay: r.replay,
+  speed: r.speed,
+  bytesTotal: Number(r.bytes_total),
+  bytesProcessed: Number(r.bytes_processed),
+  rowsTotal: Number(r.rows_total),
+  rowsProcessed: Number(r.rows_processed),
+  rowsImported: Number(r.rows_imported),
+  rowsFailed: Number(r.rows_failed),
+  errors: r.errors,
+  errorsTruncated: r.errors_truncated,
+  rowsPerSecond: r.rows_per_second,
+  duplicateOf: r.duplicate_of ?? undefined,
+  failure: r.failure,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  finishedAt: r.finished_at ?? undefined,
+});
+
+/** What a new import is. */
+export interface NewImport {
+  id: string;
+  fileName: string;
+  fileSha256: string;
+  userId: string;
+  timezone: string;
+  replay: boolean;
+  speed: number;
+  csv: string;
+  bytesTotal: number;
+  rowsTotal: number;
+  createdBy: string;
+  createdAt: Date;
+}
+
+/** An import to run: its record and its CSV. */
+export type ClaimedImport = ImportRecord & { csv: string };
+
+/** The analytics schema's SQL for imports. */
+export const importStore = {
+  /** Inserts a running import; duplicate_of is the earliest import of the same file for the same user. */
+  async insert(db: Queryable, i: NewImport): Promise<ImportRecord> {
+    const { rows } = await db.query<Row>(
+      `INSERT INTO imports (id, status, file_name, file_sha256, user_id, timezone, replay, speed, csv, bytes_total,
+         rows_total, duplicate_of, created_by, created_at, heartbeat_at)
+       VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8, $9, $10,
+         (SELECT id FROM imports WHERE file_sha256 = $3 AND user_id = $4 ORDER BY created_at, id LIMIT 1),
+         $11, $12, now())
+       RETURNING ${COLUMNS}`,
+      [
+        i.id,
+        i.fileName,
+        i.fileSha256,
+        i.userId,
+        i.timezone,
+        i.replay,
+        i.speed,
+        i.csv,
+        i.bytesTotal,
+        i.rowsTotal,
+        i.createdBy,
+        i.createdAt,
+      ],
+    );
+    return toRecord(rows[0] as Row);
+  },
+
+  async get(db: Queryable, id: string): Promise<ImportRecord | undefined> {
+    const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM imports WHERE id = $1`, [id]);
+    return rows[0] === undefined ? undefined : toRecord(rows[0]);
+  },
+
+  /** Records progress and that the import is alive. */
+  async progress(db: Queryable, id: string, p: ImportProgress): Promise<void> {
+    await db.query(
+      `UPDATE imports SET bytes_processed = $2, rows_processed = $3, rows_imported = $4, rows_failed = $5,
+         errors = $6, errors_truncated = $7, rows_per_second = $8, heartbeat_at = now()
+        WHERE id = $1 AND status = 'running'`,
+      [
+        id,
+        p.bytesProcessed,
+        p.rowsProcessed,
+        p.rowsImported,
+        p.rowsFailed,
+        JSON.stringify(p.errors),
+        p.errorsTruncated,
+        p.rowsPerSecond,
+      ],
+    );
+  },
+
+  async heartbeat(db: Queryable, id: string): Promise<void> {
+    await db.query("UPDATE imports SET heartbeat_at = now() WHERE id = $1 AND status = 'running'", [id]);
+  },
+
+  /** Ends an import with its final progress; its CSV is dropped. */
+  async finish(
+    db: Queryable,
+    id: string,
+    status: "completed" | "failed",
+    p: ImportProgress | undefined,
+    failure: string,
+    at: Date,
+  ): Promise<void> {
+    if (p !== undefined) await importStore.progress(db, id, p);
+    await db.query(
+      "UPDATE imports SET status = $2, failure = $3, finished_at = $4, csv = NULL WHERE id = $1 AND status = 'running'",
+      [id, status, failure, at],
+    );
+  },
+
+  /** Takes over running imports nobody has touched for `staleMs` (their runner died); returns them. */
+  async claimStale(db: Queryable, staleMs: number): Promise<ClaimedImport[]> {
+    const { rows } = await db.query<Row & { csv: string }>(
+      `UPDATE imports SET heartbeat_at = now()
+        WHERE id IN (SELECT id FROM imports WHERE status = 'running' AND csv IS NOT NULL
+                       AND heartbeat_at < now() - make_interval(secs => $1::float8 / 1000)
+                     FOR UPDATE SKIP LOCKED)
+       RETURNING ${COLUMNS}, csv`,
+      [staleMs],
+    );
+    return rows.map((r) => ({ ...toRecord(r), csv: r.csv }));
+  },
+};

@@ -1,0 +1,141 @@
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Authenticator } from "@fintech/auth";
+import { createAuthInterceptor } from "@fintech/auth";
+import type { ListenOptions, ListenResult } from "@fintech/platform";
+import { createServer } from "@fintech/platform";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Redis } from "ioredis";
+import type pg from "pg";
+import type { Logger } from "pino";
+import type { AnalyticsEvent } from "./aggregator.js";
+import { createAggregator } from "./aggregator.js";
+import { createAnalyticsService } from "./analytics-service.js";
+import type { BatchConsumer } from "./batch-consumer.js";
+import { createBatchConsumer } from "./batch-consumer.js";
+import type { Clock, Timer } from "./clock.js";
+import { realTimer } from "./clock.js";
+import type { AnalyticsConfig } from "./config.js";
+import { toConnectError } from "./errors.js";
+import { CONSUMED, eventDecoder } from "./events.js";
+import { createHotStore } from "./hot-store.js";
+import { createImportService } from "./import-service.js";
+import { createMover } from "./mover.js";
+import type { RateSource } from "./rates.js";
+import { analyticsRoutes } from "./routes.js";
+import { analyticsValidation } from "./validation.js";
+
+/** The analytics service's SQL migrations. */
+export const migrationsDir = join(dirname(fileURLToPath(import.meta.url)), "..", "migrations");
+
+export interface AnalyticsDeps {
+  pool: pg.Pool;
+  nc: NatsConnection;
+  redis: Redis;
+  logger: Logger;
+  clock: Clock;
+  /** Replay's waits; default real time. */
+  timer?: Timer;
+  /** Rates for imported rows in other currencies than the base one. */
+  rates: RateSource;
+  /** Verifies callers (connectIdentity in production, createTestAuth in tests). */
+  authenticator: Authenticator;
+}
+
+/**
+ * Builds the analytics service, unstarted: its gRPC server, the event consumers feeding the aggregates, the
+ * hot-to-cold mover and the import runner. Migrations and streams are the caller's (main.ts or a test).
+ */
+export function build(config: AnalyticsConfig, deps: AnalyticsDeps) {
+  const { pool, nc, redis, logger, clock, rates } = deps;
+  const namespace = config.EVENTS_NAMESPACE;
+  const hot = createHotStore({ redis, prefix: config.REDIS_PREFIX });
+  const aggregator = createAggregator({ pool, hot, clock, baseCurrency: config.BASE_CURRENCY });
+  const mover = createMover({ pool, hot, aggregator, logger, hotDays: config.ANALYTICS_HOT_DAYS });
+  const analytics = createAnalyticsService({
+    pool,
+    hot,
+    clock,
+    settings: { baseCurrency: config.BASE_CURRENCY, cacheTtlMs: config.ANALYTICS_CACHE_TTL_SECONDS * 1000 },
+  });
+  const imports = createImportService({
+    pool,
+    nc,
+    namespace,
+    clock,
+    timer: deps.timer ?? realTimer,
+    rates,
+    logger,
+    settings: { baseCurrency: config.BASE_CURRENCY, maxErrors: config.ANALYTICS_IMPORT_MAX_ERRORS },
+  });
+  const decode = eventDecoder(config.BASE_CURRENCY, (eventId, reason) =>
+    logger.error({ eventId, reason }, "imported row cannot be counted; skipped"),
+  );
+  const consumers: BatchConsumer[] = CONSUMED.map((c) =>
+    createBatchConsumer<AnalyticsEvent>({
+      nc,
+      context: c.context,
+      durable: c.durable,
+      filterSubject: c.filterSubject,
+      namespace,
+      logger,
+      batchSize: config.ANALYTICS_BATCH_SIZE,
+      concurrency: config.ANALYTICS_CONSUMER_CONCURRENCY,
+      decode,
+      handle: async (events) => {
+        await aggregator.record(c.durable, events);
+      },
+    }),
+  );
+  const server = createServer({
+    name: "analytics",
+    routes: analyticsRoutes(analytics, imports),
+    logger,
+    mapError: toConnectError,
+    interceptors: [createAuthInterceptor({ authenticator: deps.authenticator }), analyticsValidation],
+    metricsPort: config.METRICS_PORT,
+    readiness: async () => {
+      if (nc.isClosed()) return false;
+      await pool.query("SELECT 1");
+      await redis.ping();
+      return true;
+    },
+  });
+
+  let timer: NodeJS.Timeout | undefined;
+  let tick: Promise<void> | undefined;
+  const maintain = async () => {
+    try {
+      await mover.runOnce();
+      await imports.resume();
+    } catch (err) {
+      logger.error({ err }, "maintenance pass failed; will retry");
+    }
+  };
+
+  return {
+    analytics,
+    imports,
+    aggregator,
+    mover,
+    server,
+    async start(listen: ListenOptions = { port: config.PORT, host: config.HOST }): Promise<ListenResult> {
+      await aggregator.recoverPending(0);
+      await Promise.all(consumers.map((c) => c.start()));
+      await imports.resume();
+      timer = setInterval(() => {
+        tick ??= maintain().finally(() => {
+          tick = undefined;
+        });
+      }, config.ANALYTICS_MOVER_INTERVAL_MS);
+      return server.listen(listen);
+    },
+    async stop(): Promise<void> {
+      clearInterval(timer);
+      await server.close();
+      await Promise.all(consumers.map((c) => c.stop()));
+      await imports.stop();
+      await tick;
+    },
+  };
+}

@@ -1,0 +1,178 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
+import type { Code } from "@connectrpc/connect";
+import { ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import type { Role } from "@fintech/auth";
+import { createTestAuth, testUser } from "@fintech/auth/testing";
+import { migrate } from "@fintech/db";
+import { CloudEventHeaders, ensureStream, eventsMigrationsDir, namespacedSubject } from "@fintech/events";
+import { parseRate } from "@fintech/money";
+import { errorInfoOf } from "@fintech/platform";
+import { AnalyticsService } from "@fintech/proto/fintech/analytics/v1/analytics_pb.js";
+import { TransactionEventSchema } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
+import { test as base, waitFor } from "@fintech/testing";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import { jetstream } from "@nats-io/jetstream";
+import { headers } from "@nats-io/transport-node";
+import type pg from "pg";
+import pino from "pino";
+import { expect } from "vitest";
+import { parseAnalyticsConfig } from "../config.js";
+import { staticRates } from "../rates.js";
+import { build, migrationsDir } from "../server.js";
+
+/** A clock the test moves by hand; starts far enough ahead that event times are never capped by it. */
+export class TestClock {
+  #now = new Date("2030-01-01T00:00:00Z");
+  now(): Date {
+    return new Date(this.#now);
+  }
+  set(date: Date): void {
+    this.#now = new Date(date);
+  }
+}
+
+export interface AnalyticsHarness {
+  url: string;
+  port: number;
+  app: ReturnType<typeof build>;
+  clock: TestClock;
+  pool: pg.Pool;
+  namespace: string;
+  js: JetStreamClient;
+  /** A Connect client calling as this user (roles default ["user"]). */
+  as(userId: string, roles?: Role[]): ReturnType<typeof createClient<typeof AnalyticsService>>;
+  /** An access token of this user. */
+  token(userId: string, roles?: Role[]): Promise<string>;
+  /** Publishes an event on a namespaced stream with the CloudEvents headers the consumers read. */
+  publish(type: string, payload: Uint8Array, id: string): Promise<void>;
+  /** Publishes a wallet transaction event. */
+  publishTransaction(
+    type: string,
+    event: MessageInitShape<typeof TransactionEventSchema>,
+    id: string,
+  ): Promise<void>;
+  /** Waits until a consumer's inbox holds `count` events and every pending batch is applied to Redis. */
+  settled(consumer: string, count: number): Promise<void>;
+}
+
+/**
+ * The analytics service on a real port over this file's Postgres schema, NATS namespace and Redis prefix, with
+ * a test signing key (users' tokens come from `token`/`as`), fixed import rates (1 SGD = 3.50 MYR, 1 USD = 4.70
+ * MYR) and the mover only run by hand. Extra env comes from `env`.
+ */
+export function analyticsTest(env: Record<string, string> = {}) {
+  return base.extend<{ $file: { analytics: AnalyticsHarness } }>({
+    analytics: [
+      async ({ pg, nats, redis }, use) => {
+        const config = {
+          ...parseAnalyticsConfig({
+            DB_SCHEMA: pg.schema,
+            EVENTS_NAMESPACE: nats.namespace,
+            REDIS_PREFIX: redis.prefix,
+            ANALYTICS_MOVER_INTERVAL_MS: "86400000",
+            ...env,
+          }),
+          METRICS_PORT: 0,
+        };
+        await migrate({ url: pg.url, schema: pg.schema, dirs: [eventsMigrationsDir, migrationsDir] });
+        for (const context of ["wallet", "analytics", "fraud"]) {
+          await ensureStream(nats.nc, { context, namespace: nats.namespace });
+        }
+        const auth = await createTestAuth();
+        const clock = new TestClock();
+        const app = build(config, {
+          pool: pg.pool,
+          nc: nats.nc,
+          redis: redis.client,
+          logger: pino({ level: "silent" }),
+          clock,
+          rates: staticRates(
+            [
+              { base: "SGD", quote: "MYR", rate: parseRate("3.50") },
+              { base: "USD", quote: "MYR", rate: parseRate("4.70") },
+            ],
+            "MYR",
+          ),
+          authenticator: auth.authenticator,
+        });
+        const { url, port } = await app.start({ port: 0, host: "127.0.0.1" });
+        const js = jetstream(nats.nc);
+        const token = (userId: string, roles: Role[] = ["user"]) => auth.token(testUser(userId, roles));
+        const publish = async (type: string, payload: Uint8Array, id: string) => {
+          const h = headers();
+          h.set(CloudEventHeaders.specVersion, "1.0");
+          h.set(CloudEventHeaders.id, id);
+          h.set(CloudEventHeaders.type, type);
+          h.set(CloudEventHeaders.source, type.split(".")[0] ?? "");
+          h.set(CloudEventHeaders.time, new Date().toISOString());
+          h.set(CloudEventHeaders.contentType, "application/protobuf");
+          await js.publish(namespacedSubject(type, nats.namespace), payload, { headers: h });
+        };
+        const harness: AnalyticsHarness = {
+          url,
+          port,
+          app,
+          clock,
+          pool: pg.pool,
+          namespace: nats.namespace,
+          js,
+          as: (userId, roles = ["user"]) =>
+            createClient(
+              AnalyticsService,
+              createGrpcTransport({
+                baseUrl: url,
+                interceptors: [auth.as(testUser(userId, roles))],
+              }),
+            ),
+          token,
+          publish,
+          async publishTransaction(type, event, id) {
+            await publish(type, toBinary(TransactionEventSchema, create(TransactionEventSchema, event)), id);
+          },
+          async settled(consumer, count) {
+            await waitFor(
+              async () => {
+                const { rows } = await pg.pool.query<{ inbox: number; pending: number }>(
+                  `SELECT (SELECT count(*)::int FROM inbox WHERE consumer = $1) AS inbox,
+                          (SELECT count(*)::int FROM pending_batches) AS pending`,
+                  [consumer],
+                );
+                const r = rows[0];
+                return r !== undefined && r.inbox >= count && r.pending === 0;
+              },
+              { timeoutMs: 15_000 },
+            );
+          },
+        };
+        try {
+          await use(harness);
+        } finally {
+          await app.stop();
+        }
+      },
+      { scope: "file" },
+    ],
+  });
+}
+
+/** Asserts that `call` fails with the Connect code and ErrorInfo reason (and metadata subset) given. */
+export async function expectRefusal(
+  call: Promise<unknown>,
+  code: Code,
+  reason: string,
+  metadata: Record<string, string> = {},
+): Promise<ConnectError> {
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ConnectError);
+  const ce = err as ConnectError;
+  expect(ce.code).toBe(code);
+  const info = errorInfoOf(ce);
+  expect(info?.reason).toBe(reason);
+  expect(info?.metadata).toMatchObject(metadata);
+  return ce;
+}
