@@ -9,6 +9,7 @@ import type { Authenticator } from "./authenticator.js";
 import { createAuthenticator } from "./authenticator.js";
 import { identityApiKeyVerifier, identityJwks, identityTokenIssuer } from "./identity-client.js";
 import { createJwtVerifier } from "./jwt-verifier.js";
+import { rememberBearer } from "./remember-bearer.js";
 import type { ServiceCredentials } from "./service-credentials.js";
 import { createServiceCredentials } from "./service-credentials.js";
 
@@ -49,7 +50,8 @@ const connectOverH2: TransportFactory = (baseUrl, interceptors) =>
 /**
  * A service's link to identity: an authenticator verifying access tokens locally against identity's JWKS
  * (GetJwks, cached, reloaded on an unknown kid) and API keys through identity's VerifyApiKey (cached for
- * API_KEY_CACHE_TTL_MS), and this service's own credentials (a service token from IssueServiceToken,
+ * API_KEY_CACHE_TTL_MS), accepted bearer tokens remembered briefly (rememberBearer: an Ed25519
+ * verification costs more than most RPCs' own work), and this service's own credentials (a service token from IssueServiceToken,
  * renewed before expiry) for calling identity and other services as itself. Without SERVICE_CLIENT_SECRET
  * there are no service credentials and API keys are refused (a warning says so).
  */
@@ -83,5 +85,5 @@ export function connectIdentity(
     verifyApiKey: identityApiKeyVerifier(asService),
     apiKeyCacheMs: config.API_KEY_CACHE_TTL_MS,
   });
-  return { authenticator, credentials };
+  return { authenticator: rememberBearer(authenticator), credentials };
 }

@@ -34,5 +34,6 @@ export {
   requireService,
   requireUser,
 } from "./principal.js";
+export { rememberBearer } from "./remember-bearer.js";
 export type { ServiceCredentials, ServiceCredentialsOptions } from "./service-credentials.js";
 export { createServiceCredentials } from "./service-credentials.js";

@@ -14,8 +14,9 @@ import { fileURLToPath } from "node:url";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { GetRateRequestSchema } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { GetMeRequestSchema } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
-import { drive, grpcCaller, httpCaller } from "./http-load.js";
+import { httpCaller } from "./http-load.js";
 import type { LoadResult } from "./load.js";
+import { drive, grpcCaller } from "./load.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 64);
@@ -115,7 +116,7 @@ try {
         results.push(
           await drive(
             "fx GetRate, gRPC direct",
-            () => fxGrpc.call("/fintech.fx.v1.FxService/GetRate", getRate, {}),
+            (i) => fxGrpc.call("/fintech.fx.v1.FxService/GetRate", getRate, auth(i)),
             opts,
           ),
         );

@@ -1,0 +1,101 @@
+import type { ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
+import { isMoneyError } from "@fintech/money";
+import { connectError } from "@fintech/platform";
+import { RefusalReason as RefusalReasonProto } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
+
+/** Why the ledger refuses one transfer; in CreateTransfers results and as CreateTransfer's error reason. */
+export type RefusalReason =
+  | "INSUFFICIENT_FUNDS"
+  | "CREDITS_EXCEED_DEBITS"
+  | "ACCOUNT_NOT_FOUND"
+  | "CURRENCY_MISMATCH"
+  | "SAME_ACCOUNT"
+  | "ACCOUNT_CLOSED"
+  | "PENDING_NOT_FOUND"
+  | "PENDING_ALREADY_RESOLVED"
+  | "PENDING_EXPIRED"
+  | "AMOUNT_EXCEEDS_PENDING"
+  | "PENDING_MISMATCH"
+  | "EXISTS_WITH_DIFFERENT_FIELDS"
+  | "LINKED_EVENT_FAILED"
+  | "BALANCE_OVERFLOW";
+
+/** Every error the ledger answers with, named as clients see it in ErrorInfo.reason. */
+export type LedgerErrorReason = RefusalReason | "VALIDATION_ERROR" | "TRANSFER_NOT_FOUND";
+
+/** A refused transfer: the reason, a message for humans and structured details (amounts as decimal strings). */
+export interface Refusal {
+  reason: RefusalReason;
+  message: string;
+  details: Record<string, string>;
+}
+
+export class LedgerError extends Error {
+  override readonly name = "LedgerError";
+
+  constructor(
+    readonly reason: LedgerErrorReason,
+    message: string,
+    readonly details: Record<string, string> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export const isLedgerError = (e: unknown): e is LedgerError => e instanceof Error && e.name === "LedgerError";
+
+/** The error CreateTransfer answers with for a refusal. */
+export const refusalError = (r: Refusal): LedgerError => new LedgerError(r.reason, r.message, r.details);
+
+// Records over the unions: a new reason without a code or a proto value does not compile.
+const codes: Record<LedgerErrorReason, Code> = {
+  VALIDATION_ERROR: Code.InvalidArgument,
+  TRANSFER_NOT_FOUND: Code.NotFound,
+  ACCOUNT_NOT_FOUND: Code.NotFound,
+  PENDING_NOT_FOUND: Code.NotFound,
+  SAME_ACCOUNT: Code.InvalidArgument,
+  INSUFFICIENT_FUNDS: Code.FailedPrecondition,
+  CREDITS_EXCEED_DEBITS: Code.FailedPrecondition,
+  CURRENCY_MISMATCH: Code.FailedPrecondition,
+  ACCOUNT_CLOSED: Code.FailedPrecondition,
+  PENDING_ALREADY_RESOLVED: Code.FailedPrecondition,
+  PENDING_EXPIRED: Code.FailedPrecondition,
+  AMOUNT_EXCEEDS_PENDING: Code.FailedPrecondition,
+  PENDING_MISMATCH: Code.FailedPrecondition,
+  EXISTS_WITH_DIFFERENT_FIELDS: Code.AlreadyExists,
+  LINKED_EVENT_FAILED: Code.Aborted,
+  BALANCE_OVERFLOW: Code.OutOfRange,
+};
+
+const refusalValues: Record<RefusalReason, RefusalReasonProto> = {
+  INSUFFICIENT_FUNDS: RefusalReasonProto.INSUFFICIENT_FUNDS,
+  CREDITS_EXCEED_DEBITS: RefusalReasonProto.CREDITS_EXCEED_DEBITS,
+  ACCOUNT_NOT_FOUND: RefusalReasonProto.ACCOUNT_NOT_FOUND,
+  CURRENCY_MISMATCH: RefusalReasonProto.CURRENCY_MISMATCH,
+  SAME_ACCOUNT: RefusalReasonProto.SAME_ACCOUNT,
+  ACCOUNT_CLOSED: RefusalReasonProto.ACCOUNT_CLOSED,
+  PENDING_NOT_FOUND: RefusalReasonProto.PENDING_NOT_FOUND,
+  PENDING_ALREADY_RESOLVED: RefusalReasonProto.PENDING_ALREADY_RESOLVED,
+  PENDING_EXPIRED: RefusalReasonProto.PENDING_EXPIRED,
+  AMOUNT_EXCEEDS_PENDING: RefusalReasonProto.AMOUNT_EXCEEDS_PENDING,
+  PENDING_MISMATCH: RefusalReasonProto.PENDING_MISMATCH,
+  EXISTS_WITH_DIFFERENT_FIELDS: RefusalReasonProto.EXISTS_WITH_DIFFERENT_FIELDS,
+  LINKED_EVENT_FAILED: RefusalReasonProto.LINKED_EVENT_FAILED,
+  BALANCE_OVERFLOW: RefusalReasonProto.BALANCE_OVERFLOW,
+};
+
+/** The RefusalReason enum value of a refusal in CreateTransfers results. */
+export const refusalValue = (reason: RefusalReason): RefusalReasonProto => refusalValues[reason];
+
+/** The ledger's one map from domain errors to Connect errors; undefined for anything else. */
+export function toConnectError(err: unknown): ConnectError | undefined {
+  if (isLedgerError(err)) return connectError(codes[err.reason], err.reason, err.message, err.details);
+  if (isMoneyError(err)) {
+    const details: Record<string, string> = { money_reason: err.reason };
+    if (err.field !== undefined) details.field = err.field;
+    return connectError(Code.InvalidArgument, "VALIDATION_ERROR", err.message, details);
+  }
+  return undefined;
+}

@@ -1,0 +1,118 @@
+import { createHash } from "node:crypto";
+import type pg from "pg";
+import type { Logger } from "pino";
+import type { Clock, LedgerService } from "./ledger-service.js";
+import type { LedgerMetrics } from "./metrics.js";
+import type { ResolveRequest } from "./model.js";
+import { store } from "./store.js";
+
+/** Voids pending transfers whose timeout has passed; see {@link createExpirySweeper}. */
+export interface ExpirySweeper {
+  /** Starts sweeping every `intervalMs` in the background. */
+  start(): void;
+  /** Stops after the pass in progress. */
+  stop(): Promise<void>;
+  /** One pass: voids up to `batchSize` timed-out pending transfers; returns how many it voided. */
+  runOnce(): Promise<number>;
+}
+
+/**
+ * The id of the ledger's void of a timed-out pending transfer: derived from the pending id, so replicas
+ * sweeping at once write one void between them (the second is a replay). A UUID version 8 (RFC 9562) made of
+ * SHA-256 bits.
+ */
+export function expiryTransferId(pendingId: string): string {
+  const bytes = createHash("sha256").update(`ledger.expiry:${pendingId}`).digest().subarray(0, 16);
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x80;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = bytes.toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * Voids, through the ledger's own batcher (so with the same locks and checks as any transfer), every pending
+ * transfer whose expires_at is at or before the clock's now. Each void is published as ledger.transfer.expired.
+ * Defaults: `batchSize` 1000.
+ */
+export function createExpirySweeper(deps: {
+  pool: pg.Pool;
+  ledger: Pick<LedgerService, "createTransfers">;
+  clock: Clock;
+  logger: Logger;
+  metrics: LedgerMetrics;
+  intervalMs: number;
+  batchSize?: number;
+}): ExpirySweeper {
+  const { pool, ledger, clock, logger, metrics, intervalMs } = deps;
+  const batchSize = deps.batchSize ?? 1000;
+  const log = logger.child({ component: "expiry-sweeper" });
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> | undefined;
+  let failing = false;
+
+  async function runOnce(): Promise<number> {
+    const due = await store.expiredPendings(pool, clock.now(), batchSize);
+    if (due.length === 0) return 0;
+    const voids = due.map(
+      (pendingId): ResolveRequest => ({
+        id: expiryTransferId(pendingId),
+        kind: "void",
+        pendingId,
+        linked: false,
+        debitAccountId: undefined,
+        creditAccountId: undefined,
+        amount: undefined,
+        currency: undefined,
+        code: 0,
+        reference: "",
+        description: "pending transfer timed out",
+        userData: {},
+        expiry: true,
+      }),
+    );
+    const outcomes = await ledger.createTransfers(voids);
+    let voided = 0;
+    outcomes.forEach((o, i) => {
+      if (o.ok) {
+        if (!o.replayed) voided++;
+      } else if (o.refusal.reason !== "PENDING_ALREADY_RESOLVED") {
+        log.error(
+          { pending_id: due[i], reason: o.refusal.reason },
+          "could not void a timed-out pending transfer",
+        );
+      }
+    });
+    metrics.expired.inc(voided);
+    return voided;
+  }
+
+  async function pass(): Promise<void> {
+    try {
+      while ((await runOnce()) === batchSize && timer !== undefined);
+      if (failing) log.info("expiry sweeper recovered");
+      failing = false;
+    } catch (err) {
+      // Logged once per outage, not once per pass.
+      if (!failing) log.error({ err }, "expiry sweep failed; retrying");
+      failing = true;
+    }
+  }
+
+  return {
+    start() {
+      if (timer !== undefined) return;
+      timer = setInterval(() => {
+        inFlight ??= pass().finally(() => {
+          inFlight = undefined;
+        });
+      }, intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      timer = undefined;
+      await inFlight;
+    },
+    runOnce,
+  };
+}

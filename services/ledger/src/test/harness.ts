@@ -1,0 +1,208 @@
+import { randomUUID } from "node:crypto";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { Client, Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createPool, migrate } from "@fintech/db";
+import { ensureStream, eventsMigrationsDir } from "@fintech/events";
+import { errorInfoOf } from "@fintech/platform";
+import type { Account, NewTransferSchema } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
+import { AccountKind, LedgerService } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
+import { test as base } from "@fintech/testing";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type pg from "pg";
+import pino from "pino";
+import { expect } from "vitest";
+import type { LedgerConfig } from "../config.js";
+import { parseLedgerConfig } from "../config.js";
+import { build, migrationsDir } from "../server.js";
+import { testAuthenticator, tokenFor } from "./keys.js";
+
+export { AUDIENCE, ISSUER, testAuthenticator, testJwk, tokenFor } from "./keys.js";
+
+/** A clock the test moves by hand. */
+export class TestClock {
+  #now = new Date("2026-03-01T08:00:00Z");
+  now(): Date {
+    return new Date(this.#now);
+  }
+  advance(ms: number): void {
+    this.#now = new Date(this.#now.getTime() + ms);
+  }
+}
+
+export type LedgerClient = Client<typeof LedgerService>;
+
+/** A Connect client (gRPC protocol) of the ledger at `url` calling with `token` (none when undefined). */
+export function ledgerClient(url: string, token: string | undefined): LedgerClient {
+  const bearer: Interceptor = (next) => async (req) => {
+    if (token !== undefined) req.header.set("authorization", `Bearer ${token}`);
+    return next(req);
+  };
+  return createClient(LedgerService, createGrpcTransport({ baseUrl: url, interceptors: [bearer] }));
+}
+
+export interface LedgerHarness {
+  url: string;
+  port: number;
+  /** Calls as the service "wallet". */
+  client: LedgerClient;
+  clock: TestClock;
+  app: ReturnType<typeof build>;
+  config: LedgerConfig;
+  pool: pg.Pool;
+  nc: NatsConnection;
+  namespace: string;
+  /** Database URL and schema, for child processes. */
+  databaseUrl: string;
+  schema: string;
+  natsUrl: string;
+}
+
+/**
+ * The ledger on a real port, over this file's Postgres schema and NATS namespace, with real service-token
+ * auth. The expiry sweeper and the scheduled integrity check do not run on their own (tests call runOnce and
+ * CheckIntegrity). Extra env comes from the file.
+ */
+export function ledgerTest(env: Record<string, string> = {}) {
+  return base.extend<{ $file: { ledger: LedgerHarness } }>({
+    ledger: [
+      async ({ pg, nats }, use) => {
+        const config = {
+          ...parseLedgerConfig({
+            DB_SCHEMA: pg.schema,
+            EVENTS_NAMESPACE: nats.namespace,
+            LEDGER_INTEGRITY_INTERVAL_SECONDS: "0",
+            LEDGER_EXPIRY_INTERVAL_MS: "3600000",
+            ...env,
+          }),
+          METRICS_PORT: 0,
+        };
+        await migrate({ url: pg.url, schema: pg.schema, dirs: [eventsMigrationsDir, migrationsDir] });
+        await ensureStream(nats.nc, { context: "ledger", namespace: nats.namespace });
+        const clock = new TestClock();
+        const app = build(config, {
+          pool: pg.pool,
+          nc: nats.nc,
+          logger: pino({ level: "silent" }),
+          clock,
+          authenticator: testAuthenticator(),
+        });
+        const { url, port } = await app.start({ port: 0, host: "127.0.0.1" });
+        const client = ledgerClient(url, await tokenFor({ kind: "service", service: "wallet" }));
+        try {
+          await use({
+            url,
+            port,
+            client,
+            clock,
+            app,
+            config,
+            pool: pg.pool,
+            nc: nats.nc,
+            namespace: nats.namespace,
+            databaseUrl: pg.url,
+            schema: pg.schema,
+            natsUrl: nats.url,
+          });
+        } finally {
+          await app.stop();
+        }
+      },
+      { scope: "file" },
+    ],
+  });
+}
+
+/** Asserts that `call` fails with the Connect code and ErrorInfo reason (and metadata subset) given. */
+export async function expectRefusal(
+  call: Promise<unknown>,
+  code: Code,
+  reason: string,
+  metadata: Record<string, string> = {},
+): Promise<ConnectError> {
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ConnectError);
+  const ce = err as ConnectError;
+  expect(Code[ce.code]).toBe(Code[code]);
+  const info = errorInfoOf(ce);
+  expect(info?.reason).toBe(reason);
+  expect(info?.metadata).toMatchObject(metadata);
+  return ce;
+}
+
+/** Opens a MYR account (by default one that cannot go below zero) and returns it. */
+export async function openAccount(
+  client: LedgerClient,
+  opts: { currency?: string; limited?: boolean; creditLimited?: boolean } = {},
+): Promise<Account> {
+  const res = await client.createAccount({
+    currency: opts.currency ?? "MYR",
+    flags: {
+      debitsMustNotExceedCredits: opts.limited ?? true,
+      creditsMustNotExceedDebits: opts.creditLimited ?? false,
+    },
+  });
+  if (!res.account) throw new Error("no account");
+  return res.account;
+}
+
+/** The settlement account of a currency: the outside world, unlimited. */
+export async function settlement(client: LedgerClient, currency = "MYR"): Promise<Account> {
+  const { account } = await client.getSystemAccount({ kind: AccountKind.SETTLEMENT, currency });
+  if (!account) throw new Error("no settlement account");
+  return account;
+}
+
+export type NewTransferInit = MessageInitShape<typeof NewTransferSchema>;
+
+/** A single-phase MYR transfer with a fresh id. */
+export function move(
+  from: Account,
+  to: Account,
+  amount: string,
+  extra: NewTransferInit = {},
+): NewTransferInit {
+  return {
+    id: randomUUID(),
+    debitAccountId: from.id,
+    creditAccountId: to.id,
+    amount,
+    currency: from.currency,
+    ...extra,
+  };
+}
+
+/** Funds `account` with `amount` from the settlement account. */
+export async function fund(client: LedgerClient, account: Account, amount: string): Promise<void> {
+  await client.createTransfer({
+    transfer: move(await settlement(client, account.currency), account, amount),
+  });
+}
+
+/**
+ * A second ledger replica over the same schema and stream, with its own pool (and `config` changes): what
+ * another pod would be. Stop it before the file ends.
+ */
+export async function startReplica(
+  h: LedgerHarness,
+  config: Partial<LedgerConfig> = {},
+): Promise<{ url: string; client: LedgerClient; stop(): Promise<void> }> {
+  const pool = createPool({ url: h.databaseUrl, schema: h.schema, max: 5 });
+  const app = build(
+    { ...h.config, ...config },
+    { pool, nc: h.nc, logger: pino({ level: "silent" }), clock: h.clock, authenticator: testAuthenticator() },
+  );
+  const { url } = await app.start({ port: 0, host: "127.0.0.1" });
+  return {
+    url,
+    client: ledgerClient(url, await tokenFor({ kind: "service", service: "wallet" })),
+    async stop() {
+      await app.stop();
+      await pool.end();
+    },
+  };
+}
