@@ -284,10 +284,14 @@ export function toMessage<Desc extends DescMessage>(desc: Desc, json: JsonObject
   }
 }
 
-// Messages that contain an enum somewhere, so responses without one skip the second walk.
-const enumBearing = new WeakMap<DescMessage, boolean>();
-function hasEnums(desc: DescMessage, seen = new Set<DescMessage>()): boolean {
-  const known = enumBearing.get(desc);
+// 64-bit integers on this platform are counts (money is always a decimal string), so REST shows them as
+// JSON numbers while they are exact in one (below 2^53), unlike protobuf JSON's strings.
+const isInt64 = (leaf: Leaf) => leaf.kind === "scalar" && INT64.has(leaf.scalar);
+
+// Messages that contain an enum or a 64-bit integer somewhere, so responses without one skip the second walk.
+const rewriteBearing = new WeakMap<DescMessage, boolean>();
+function needsRewrite(desc: DescMessage, seen = new Set<DescMessage>()): boolean {
+  const known = rewriteBearing.get(desc);
   if (known !== undefined) return known;
   if (seen.has(desc)) return false;
   seen.add(desc);
@@ -295,29 +299,42 @@ function hasEnums(desc: DescMessage, seen = new Set<DescMessage>()): boolean {
     const leaf = leafOf(f);
     return (
       leaf.kind === "enum" ||
-      (leaf.kind === "message" && !isWellKnown(leaf.desc) && hasEnums(leaf.desc, seen))
+      isInt64(leaf) ||
+      (leaf.kind === "message" && !isWellKnown(leaf.desc) && needsRewrite(leaf.desc, seen))
     );
   });
-  enumBearing.set(desc, result);
+  rewriteBearing.set(desc, result);
   return result;
+}
+
+function int64Number(value: JsonValue): JsonValue {
+  if (typeof value !== "string") return value;
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : value;
 }
 
 /**
  * A response message as REST JSON: proto field names, every implicit-presence field present (false, 0, "",
- * [] included, so clients see `has_more: false`), enums as lower-case words, an unset enum left out.
+ * [] included, so clients see `has_more: false`), enums as lower-case words, an unset enum left out, 64-bit
+ * integers as numbers while exact.
  */
 export function writeMessage(desc: DescMessage, message: Message): JsonObject {
   const json = toJson(desc, message, { useProtoFieldName: true, alwaysEmitImplicit: true }) as JsonObject;
-  if (hasEnums(desc)) rewriteEnums(desc, json);
+  if (needsRewrite(desc)) rewrite(desc, json);
   return json;
 }
 
-function rewriteEnums(desc: DescMessage, json: JsonObject): void {
+function rewrite(desc: DescMessage, json: JsonObject): void {
   for (const field of desc.fields) {
     const value = json[field.name];
     if (value === undefined || value === null) continue;
     const leaf = leafOf(field);
-    if (leaf.kind === "enum") {
+    if (isInt64(leaf)) {
+      if (field.fieldKind === "list" && Array.isArray(value)) json[field.name] = value.map(int64Number);
+      else if (field.fieldKind === "map" && typeof value === "object" && !Array.isArray(value)) {
+        for (const [k, v] of Object.entries(value)) value[k] = int64Number(v);
+      } else json[field.name] = int64Number(value);
+    } else if (leaf.kind === "enum") {
       if (field.fieldKind === "list" && Array.isArray(value)) {
         json[field.name] = value.map((v) => enumWord(leaf.desc, v)).filter((v) => v !== undefined);
       } else if (field.fieldKind === "map" && typeof value === "object" && !Array.isArray(value)) {
@@ -327,7 +344,7 @@ function rewriteEnums(desc: DescMessage, json: JsonObject): void {
         if (word === undefined) delete json[field.name];
         else json[field.name] = word;
       }
-    } else if (leaf.kind === "message" && !isWellKnown(leaf.desc) && hasEnums(leaf.desc)) {
+    } else if (leaf.kind === "message" && !isWellKnown(leaf.desc) && needsRewrite(leaf.desc)) {
       const items =
         field.fieldKind === "list" && Array.isArray(value)
           ? value
@@ -335,7 +352,7 @@ function rewriteEnums(desc: DescMessage, json: JsonObject): void {
             ? Object.values(value)
             : [value];
       for (const item of items) {
-        if (item !== null && typeof item === "object" && !Array.isArray(item)) rewriteEnums(leaf.desc, item);
+        if (item !== null && typeof item === "object" && !Array.isArray(item)) rewrite(leaf.desc, item);
       }
     }
   }

@@ -233,10 +233,10 @@ function scalarSchema(scalar: ScalarType, dir: Direction, money: boolean): Json 
     default:
       if (INT32.has(scalar)) return { type: "integer", format: "int32" };
       if (UINT32.has(scalar)) return { type: "integer", format: "int32", minimum: 0 };
-      // 64-bit integers are strings in protobuf JSON; requests may send a number.
+      // 64-bit integers are counts: numbers in responses (see writeMessage); requests may send a string too.
       return dir === "input"
         ? { type: ["string", "integer"], format: "int64" }
-        : { type: "string", format: "int64" };
+        : { type: "integer", format: "int64" };
   }
 }
 

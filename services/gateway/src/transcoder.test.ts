@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { GetSummaryResponseSchema } from "@fintech/proto/fintech/analytics/v1/analytics_pb.js";
 import {
   GetUserResponseSchema,
   ListApiKeysResponseSchema,
@@ -156,6 +157,28 @@ describe("response rendering", () => {
       roles: ["user", "admin"],
       created_at: "2026-03-01T08:00:00Z",
     });
+  });
+
+  it("renders 64-bit counts as JSON numbers while they are exact, and money as decimal strings", () => {
+    const m = route("GET", "/api/v1/analytics/summary");
+    const counted = renderResponse(
+      m.route,
+      create(GetSummaryResponseSchema, {
+        currency: "MYR",
+        transactionCount: 42n,
+        averageTransactionValue: "12.50",
+      }),
+    ) as Record<string, unknown>;
+    expect(counted).toMatchObject({
+      currency: "MYR",
+      transaction_count: 42,
+      average_transaction_value: "12.50",
+    });
+    const huge = renderResponse(
+      m.route,
+      create(GetSummaryResponseSchema, { transactionCount: 9_007_199_254_740_993n }),
+    ) as Record<string, unknown>;
+    expect(huge.transaction_count).toBe("9007199254740993");
   });
 
   it("shows empty lists and false flags, and sends no body for 204 routes", () => {
