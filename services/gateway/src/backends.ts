@@ -1,5 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { AnalyticsService } from "@fintech/proto/fintech/analytics/v1/analytics_pb.js";
+import { FraudService } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 
@@ -20,6 +21,7 @@ export interface Backend {
  */
 export const backends = [
   { name: "identity", service: IdentityService, env: "IDENTITY_URL", defaultUrl: "http://127.0.0.1:50051" },
+  { name: "fraud", service: FraudService, env: "FRAUD_URL", defaultUrl: "http://127.0.0.1:50054" },
   { name: "fx", service: FxService, env: "FX_URL", defaultUrl: "http://127.0.0.1:50055" },
   {
     name: "analytics",

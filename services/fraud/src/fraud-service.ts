@@ -1,0 +1,325 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { withTransaction } from "@fintech/db";
+import { enqueue, newEventId } from "@fintech/events";
+import { formatAmount } from "@fintech/money";
+import { ReviewDecidedSchema, TransactionScoredSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
+import { Decision as DecisionEnum, ReviewDecision } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
+import type pg from "pg";
+import { createBatcher } from "./batcher.js";
+import { FraudError } from "./errors.js";
+import type { FeatureStore } from "./features.js";
+import { signatureOf } from "./features.js";
+import type { FraudMetrics } from "./metrics.js";
+import type { RuleBook } from "./rule-book.js";
+import type { RulePatch } from "./rules.js";
+import { longestWindowMs, MAX_LOOKBACK_DAYS } from "./rules.js";
+import type { Decision } from "./scoring.js";
+import { evaluate } from "./scoring.js";
+import type { ReviewRow, ReviewStatus, ScoreInsert, ScoreRow, StoredRuleVersion } from "./store.js";
+import { store } from "./store.js";
+
+export interface Clock {
+  now(): Date;
+}
+
+/** A transaction to score, as the RPC edge hands it over (validated: ids set, amounts positive, zone known). */
+export interface ScoreInput {
+  transactionId: string;
+  userId: string;
+  /** fintech.wallet.v1.TransactionType number. */
+  type: number;
+  amountMinor: bigint;
+  currency: string;
+  /** In the base currency. */
+  baseAmountMinor: bigint;
+  merchantName: string;
+  merchantCategory: string;
+  /** IANA zone; "" is UTC. */
+  timezone: string;
+  /** Default: the clock's now. */
+  occurredAt?: Date;
+}
+
+export interface FraudSettings {
+  /** The currency of base amounts and of HIGH_VALUE's threshold, e.g. "MYR". */
+  baseCurrency: string;
+  /** How long per-user transaction rows are kept, in milliseconds (at least the longest window). */
+  transactionRetentionMs: number;
+}
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | undefined;
+}
+
+export type AnalystDecision = "approve" | "reject";
+
+const decisionEnum: Record<Decision, DecisionEnum> = {
+  approve: DecisionEnum.APPROVE,
+  review: DecisionEnum.REVIEW,
+  decline: DecisionEnum.DECLINE,
+};
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The fraud domain: scoring from precomputed features, the review queue, the versioned rules and their
+ * statistics. Amounts are bigint minor units.
+ */
+export function createFraudService(deps: {
+  pool: pg.Pool;
+  features: FeatureStore;
+  rules: RuleBook;
+  clock: Clock;
+  metrics: FraudMetrics;
+  settings: FraudSettings;
+}) {
+  const { pool, features, rules, clock, metrics, settings } = deps;
+  // Concurrent scores are written together: one statement, one WAL flush for many (see batcher.ts).
+  const writer = createBatcher({
+    run: async (items: ScoreInsert[]) => {
+      const inserted = await store.insertScores(pool, items);
+      return items.map((i) => inserted.has(i.row.transactionId));
+    },
+    // The same transaction twice in one statement would look new to both callers.
+    keyOf: (i) => i.row.transactionId,
+  });
+
+  return {
+    /**
+     * Scores one transaction and records the score, its review case (decision review) and
+     * fraud.transaction.scored atomically, in one statement with concurrent scores. Scoring a transaction id
+     * again returns the first record and writes nothing.
+     */
+    async score(input: ScoreInput): Promise<ScoreRow> {
+      const { stored, compiled } = await rules.current();
+      const { config } = compiled;
+      const at = input.occurredAt ?? clock.now();
+      const timezone = input.timezone || "UTC";
+      const signature = signatureOf({
+        type: input.type,
+        currency: input.currency,
+        amountMinor: input.amountMinor,
+        merchant: input.merchantName,
+      });
+      const f = await features.read({
+        transactionId: input.transactionId,
+        userId: input.userId,
+        at,
+        signature,
+        highVelocityMs: config.highVelocity.windowSeconds * 1000,
+        suspiciousVelocityMs: config.suspiciousVelocity.windowSeconds * 1000,
+        duplicateMs: config.possibleDuplicate.windowSeconds * 1000,
+        longestMs: longestWindowMs(config),
+        lookbackDays: config.unusualAmount.lookbackDays,
+      });
+      const { score, flags, ruleDecision } = evaluate(
+        compiled,
+        { baseAmountMinor: input.baseAmountMinor, occurredAt: at, timezone },
+        f,
+      );
+      const shadow = config.mode === "shadow";
+      const decision: Decision = shadow ? "approve" : ruleDecision;
+      const row: ScoreRow = {
+        transactionId: input.transactionId,
+        userId: input.userId,
+        type: input.type,
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+        baseAmountMinor: input.baseAmountMinor,
+        baseCurrency: settings.baseCurrency,
+        merchantName: input.merchantName,
+        merchantCategory: input.merchantCategory,
+        timezone,
+        occurredAt: at,
+        scoredAt: clock.now(),
+        score,
+        flags,
+        decision,
+        ruleDecision,
+        shadow,
+        ruleVersion: stored.version,
+      };
+      const event = create(TransactionScoredSchema, {
+        transactionId: row.transactionId,
+        userId: row.userId,
+        score,
+        flags,
+        decision: decisionEnum[decision],
+        ruleDecision: decisionEnum[ruleDecision],
+        ruleVersion: row.ruleVersion,
+        shadow,
+        baseAmount: {
+          currency: settings.baseCurrency,
+          amount: formatAmount(row.baseAmountMinor, settings.baseCurrency),
+        },
+        occurredAt: timestampFromDate(at),
+        scoredAt: timestampFromDate(row.scoredAt),
+      });
+      const inserted = await writer.submit({
+        row,
+        openReview: decision === "review",
+        event: {
+          id: newEventId(),
+          type: "fraud.transaction.scored",
+          payload: toBinary(TransactionScoredSchema, event),
+        },
+      });
+      const recorded = inserted ? row : await store.getScore(pool, input.transactionId);
+      if (!recorded) throw new Error(`score of ${input.transactionId} vanished after a conflict`);
+      if (inserted) metrics.scores.inc({ decision, mode: config.mode });
+      return recorded;
+    },
+
+    /** Review cases with `status`, oldest first. */
+    async listReviews(filter: {
+      status: ReviewStatus;
+      userId?: string;
+      minScore?: number;
+      limit: number;
+      cursor?: string;
+    }): Promise<Page<ReviewRow>> {
+      const rows = await store.listReviews(pool, {
+        status: filter.status,
+        userId: filter.userId,
+        minScore: filter.minScore,
+        after: filter.cursor === undefined ? undefined : decodeReviewCursor(filter.cursor),
+        limit: filter.limit + 1,
+      });
+      const data = rows.slice(0, filter.limit);
+      const last = data.at(-1);
+      return {
+        data,
+        nextCursor: rows.length > filter.limit && last ? encodeReviewCursor(last) : undefined,
+      };
+    },
+
+    /**
+     * Decides an open review case, once, and publishes fraud.review.decided.
+     * @throws FraudError REVIEW_NOT_FOUND, REVIEW_ALREADY_DECIDED.
+     */
+    async decideReview(
+      transactionId: string,
+      decision: AnalystDecision,
+      analystId: string,
+      note: string,
+    ): Promise<ReviewRow> {
+      return withTransaction(pool, async (tx) => {
+        const review = await store.getReview(tx, transactionId, { forUpdate: true });
+        if (!review) {
+          throw new FraudError("REVIEW_NOT_FOUND", `no review case for transaction ${transactionId}`, {
+            transaction_id: transactionId,
+          });
+        }
+        if (review.status !== "open") {
+          throw new FraudError(
+            "REVIEW_ALREADY_DECIDED",
+            `the review of transaction ${transactionId} was already decided (${review.status})`,
+            {
+              transaction_id: transactionId,
+              status: review.status,
+              decided_at: review.decidedAt?.toISOString() ?? "",
+            },
+          );
+        }
+        const decidedAt = clock.now();
+        const status: ReviewStatus = decision === "approve" ? "approved" : "rejected";
+        await store.decideReview(tx, { transactionId, status, analystId, note, decidedAt });
+        await enqueue(tx, {
+          type: "fraud.review.decided",
+          schema: ReviewDecidedSchema,
+          message: create(ReviewDecidedSchema, {
+            transactionId,
+            userId: review.userId,
+            decision: decision === "approve" ? ReviewDecision.APPROVE : ReviewDecision.REJECT,
+            analystId,
+            note,
+            decidedAt: timestampFromDate(decidedAt),
+          }),
+        });
+        return { ...review, status, analystId, note, decidedAt };
+      });
+    },
+
+    async getRules(): Promise<StoredRuleVersion> {
+      return (await rules.current()).stored;
+    },
+
+    /** See RuleBook.update. */
+    async updateRules(
+      patch: RulePatch,
+      changedBy: string,
+      note: string,
+      expectedVersion?: number,
+    ): Promise<StoredRuleVersion> {
+      return rules.update(patch, changedBy, note, expectedVersion);
+    },
+
+    /** Every rule version, newest first. */
+    async ruleVersions(limit: number, cursor?: string): Promise<Page<StoredRuleVersion>> {
+      await rules.current(); // version 1 exists once anything has been read
+      const rows = await store.ruleVersions(pool, {
+        limit: limit + 1,
+        before: cursor === undefined ? undefined : decodeVersionCursor(cursor),
+      });
+      const data = rows.slice(0, limit);
+      const last = data.at(-1);
+      return {
+        data,
+        nextCursor:
+          rows.length > limit && last ? Buffer.from(String(last.version)).toString("base64url") : undefined,
+      };
+    },
+
+    /** Statistics of scores and review cases in [from, to). */
+    async stats(from: Date, to: Date) {
+      return store.stats(pool, from, to);
+    },
+
+    /** Resolves once every score taken so far is written (graceful stop). */
+    async flushed(): Promise<void> {
+      await writer.idle();
+    },
+
+    /** Deletes feature rows past their retention; run periodically. @returns rows deleted. */
+    async prune(): Promise<number> {
+      const now = clock.now().getTime();
+      return features.prune(
+        pool,
+        new Date(now - settings.transactionRetentionMs),
+        new Date(now - (MAX_LOOKBACK_DAYS + 1) * DAY_MS),
+      );
+    },
+  };
+}
+
+export type FraudService = ReturnType<typeof createFraudService>;
+
+function encodeReviewCursor(r: ReviewRow): string {
+  return Buffer.from(JSON.stringify([r.createdAt.toISOString(), r.transactionId])).toString("base64url");
+}
+
+function badCursor(): FraudError {
+  return new FraudError("VALIDATION_ERROR", "cursor is not valid", { field: "cursor" });
+}
+
+function decodeReviewCursor(cursor: string): { createdAt: Date; transactionId: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString());
+  } catch {
+    throw badCursor();
+  }
+  if (!Array.isArray(parsed) || typeof parsed[0] !== "string" || typeof parsed[1] !== "string")
+    throw badCursor();
+  const createdAt = new Date(parsed[0]);
+  if (Number.isNaN(createdAt.getTime())) throw badCursor();
+  return { createdAt, transactionId: parsed[1] };
+}
+
+function decodeVersionCursor(cursor: string): number {
+  const text = Buffer.from(cursor, "base64url").toString();
+  if (!/^\d{1,9}$/.test(text)) throw badCursor();
+  return Number(text);
+}
