@@ -1,7 +1,7 @@
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { envInt, envUrl } from "@fintech/platform";
+import { envInt, envUrl, propagateTrace } from "@fintech/platform";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -45,7 +45,12 @@ export interface AuthConfig {
 export type TransportFactory = (baseUrl: string, interceptors: Interceptor[]) => Transport;
 
 const connectOverH2: TransportFactory = (baseUrl, interceptors) =>
-  createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true, interceptors });
+  createConnectTransport({
+    baseUrl,
+    httpVersion: "2",
+    useBinaryFormat: true,
+    interceptors: [propagateTrace, ...interceptors],
+  });
 
 /**
  * A service's link to identity: an authenticator verifying access tokens locally against identity's JWKS

@@ -1,5 +1,6 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
+import { currentSpan, runInSpan } from "@fintech/platform";
 import { waitFor } from "@fintech/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
@@ -87,6 +88,45 @@ const recordEffect = eventHandler(StringValueSchema, async (event, tx) => {
 });
 
 describe("consumer", () => {
+  test("an event carries the trace of the work that enqueued it into its handler", async ({ events }) => {
+    const { h, freshContext, consumer, settled } = kit(events);
+    const ctx = await freshContext();
+    const type = `${ctx}.traced.thing`;
+    const handledIn: string[] = [];
+    const { consumer: c } = consumer(ctx, "traced", {
+      handlers: {
+        [type]: eventHandler(StringValueSchema, async () => {
+          handledIn.push(currentSpan()?.traceId ?? "none");
+        }),
+      },
+    });
+    const { logger, registry } = captureLogs();
+    const relay = createOutboxRelay({
+      pool: h.pool,
+      nc: h.nc,
+      source: ctx,
+      namespace: h.namespace,
+      logger,
+      registry,
+    });
+    const rpc = { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1 };
+    await runInSpan(rpc, () =>
+      enqueue(h.pool, {
+        type,
+        schema: StringValueSchema,
+        message: create(StringValueSchema, { value: "t" }),
+      }),
+    );
+    await relay.runOnce();
+    await c.start();
+    try {
+      await waitFor(() => handledIn.length === 1 && settled(ctx, "traced"));
+      expect(handledIn).toEqual([rpc.traceId]);
+    } finally {
+      await c.stop();
+    }
+  });
+
   test("delivers an enqueued event end to end, decoded, with its CloudEvents attributes", async ({
     events,
   }) => {

@@ -2,6 +2,7 @@ import type { DescMessage, Message, MessageShape } from "@bufbuild/protobuf";
 import { fromBinary } from "@bufbuild/protobuf";
 import type { IsolationLevel } from "@fintech/db";
 import { withTransaction } from "@fintech/db";
+import { childSpan, parseTraceparent, runInSpan, TRACEPARENT_HEADER } from "@fintech/platform";
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -150,7 +151,14 @@ export function createConsumer(options: ConsumerOptions): EventConsumer {
     await jsm.consumers.update(stream, durable, config);
   }
 
-  async function handle(msg: JsMsg): Promise<void> {
+  // Each event is handled as a span in the trace of the work that published it.
+  function handle(msg: JsMsg): Promise<void> {
+    return runInSpan(childSpan(parseTraceparent(msg.headers?.get(TRACEPARENT_HEADER))), () =>
+      handleInSpan(msg),
+    );
+  }
+
+  async function handleInSpan(msg: JsMsg): Promise<void> {
     const id = msg.headers?.get(CloudEventHeaders.id) ?? "";
     const type = msg.headers?.get(CloudEventHeaders.type) || stripNamespace(msg.subject, namespace);
     if (!id) {

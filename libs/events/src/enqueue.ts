@@ -1,6 +1,7 @@
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { toBinary } from "@bufbuild/protobuf";
 import type { Queryable } from "@fintech/db";
+import { currentSpan, formatTraceparent, TRACEPARENT_HEADER } from "@fintech/platform";
 import { InvalidEventError } from "./errors.js";
 import { newEventId } from "./event-id.js";
 
@@ -34,12 +35,18 @@ export async function enqueue<Desc extends DescMessage>(
   }
   const id = event.id ?? newEventId();
   const payload = toBinary(event.schema, event.message);
+  // The event joins the trace of the work that caused it (an RPC or another event's handler).
+  const span = currentSpan();
+  const headers =
+    span === undefined || event.headers?.[TRACEPARENT_HEADER] !== undefined
+      ? (event.headers ?? {})
+      : { ...event.headers, [TRACEPARENT_HEADER]: formatTraceparent(span) };
   await client.query("INSERT INTO outbox (id, subject, type, payload, headers) VALUES ($1, $2, $3, $4, $5)", [
     id,
     event.type,
     event.type,
     Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
-    event.headers ?? {},
+    headers,
   ]);
   return id;
 }

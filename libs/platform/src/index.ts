@@ -21,5 +21,15 @@ export type { Running } from "./run-main.js";
 export { runMain } from "./run-main.js";
 export type { ListenOptions, ListenResult, PlatformServer, ServerOptions } from "./server.js";
 export { createServer } from "./server.js";
+export {
+  childSpan,
+  createTraceInterceptor,
+  currentSpan,
+  formatTraceparent,
+  parseTraceparent,
+  propagateTrace,
+  runInSpan,
+  TRACEPARENT_HEADER,
+} from "./trace-context.js";
 export type { ValidationIssue, ValidationRules } from "./validation.js";
 export { defineValidation, VALIDATION_ERROR, validationError } from "./validation.js";

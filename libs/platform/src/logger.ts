@@ -1,5 +1,6 @@
 import type { DestinationStream, Logger } from "pino";
 import { pino } from "pino";
+import { currentSpan } from "./trace-context.js";
 
 /**
  * Keys whose values never reach a log line, matched case-insensitively anywhere in the key: password, passwd,
@@ -101,7 +102,8 @@ export interface LoggerOptions {
 }
 
 /**
- * A pino logger writing one JSON object per line with `service`, an ISO `time`, a textual `level`, and the values
+ * A pino logger writing one JSON object per line with `service`, an ISO `time`, a textual `level`, `trace_id`
+ * and `span_id` when the line is written inside an RPC or event handler (see trace-context.ts), and the values
  * of secret-looking keys replaced by "[redacted]" as a last line of defence: keys matching
  * {@link SECRET_KEY_PATTERN} up to four levels into a log call's object, and {@link REDACTED_KEYS} in child bindings.
  *
@@ -113,6 +115,11 @@ export function createLogger(opts: LoggerOptions): Logger {
     level: opts.level ?? "info",
     base: { service: opts.name },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // Every line written while an RPC or event handler runs names its trace (W3C trace context).
+    mixin: () => {
+      const span = currentSpan();
+      return span === undefined ? {} : { trace_id: span.traceId, span_id: span.spanId };
+    },
     formatters: {
       level: (label: string) => ({ level: label }),
       log: (object: Record<string, unknown>) => redactSecrets(object),

@@ -19,6 +19,7 @@ import { createLoggingInterceptor } from "./logging-interceptor.js";
 import { createMetricsInterceptor, createMetricsServer } from "./metrics.js";
 import { createReflectionService } from "./reflection.js";
 import { createRequestIdInterceptor } from "./request-id.js";
+import { createTraceInterceptor } from "./trace-context.js";
 
 /** Largest request message accepted, in bytes (gRPC's customary default). */
 const READ_MAX_BYTES = 4 * 1024 * 1024;
@@ -92,6 +93,7 @@ export function createServer(opts: ServerOptions): PlatformServer {
   const logger =
     "service" in opts.logger.bindings() ? opts.logger : opts.logger.child({ service: opts.name });
   const platform: Interceptor[] = [
+    createTraceInterceptor(),
     createRequestIdInterceptor(),
     createLoggingInterceptor(logger),
     createMetricsInterceptor(),

@@ -18,6 +18,11 @@ await runMain(async () => {
     log: (msg) => logger.debug(msg),
   });
   if (applied.length > 0) logger.info({ migrations: applied }, "migrations applied");
+  // The Helm chart's migrations Job (a pre-install/pre-upgrade hook) runs the image with --migrate-only.
+  if (process.argv.includes("--migrate-only")) {
+    logger.info({ schema: config.DB_SCHEMA }, "schema up to date; exiting (--migrate-only)");
+    process.exit(0);
+  }
 
   const pool = createPool({
     url: config.DATABASE_URL,

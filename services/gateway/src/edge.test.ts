@@ -37,6 +37,22 @@ function post(url: string, path: string, headers: Record<string, string>, chunks
 }
 
 describe("the HTTP edge", () => {
+  test("a request continues the client's W3C trace, so its log lines can be followed by trace_id", async ({
+    gw,
+  }) => {
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const res = await gw.call("/api/v1/fx/currencies", {
+      token: await gw.signer.token(),
+      headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    });
+    expect(res.status).toBe(200);
+    const line = gw
+      .logs()
+      .split("\n")
+      .find((l) => l.includes('"route":"GET /api/v1/fx/currencies"') && l.includes(traceId));
+    expect(line).toBeDefined();
+  });
+
   test("a declared body over 1 MiB is 413 before it is read", async ({ gw }) => {
     const token = await gw.signer.token();
     const res = await post(

@@ -1,3 +1,4 @@
+import { AsyncResource } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer } from "node:http";
@@ -7,6 +8,14 @@ import type { Transport } from "@connectrpc/connect";
 import { ConnectError } from "@connectrpc/connect";
 import type { Authenticator, Principal } from "@fintech/auth";
 import { forwardCredentials } from "@fintech/auth";
+import {
+  childSpan,
+  currentSpan,
+  formatTraceparent,
+  parseTraceparent,
+  runInSpan,
+  TRACEPARENT_HEADER,
+} from "@fintech/platform";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { backends } from "./backends.js";
@@ -269,6 +278,8 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     if (transport === undefined) throw new GatewayError("INTERNAL", `no transport for ${route.backend.name}`);
     const headers = forwardCredentials(credentials);
     headers["x-request-id"] = x.requestId;
+    const span = currentSpan();
+    if (span !== undefined) headers[TRACEPARENT_HEADER] = formatTraceparent(span);
     headers["x-forwarded-for"] = clientIp(x.req, config.TRUST_PROXY_HOPS);
     const abort = new AbortController();
     x.res.once("close", () => {
@@ -291,32 +302,45 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     return match.kind === "method_not_allowed" ? match.allow : ["GET"];
   };
 
+  // Each request is the root (or, behind a tracing proxy, a child) span of a W3C trace that every backend
+  // call and event it causes carries on, so its log lines can be followed through the platform by trace_id.
   const server: Server = createServer((req, res) => {
+    const parent = parseTraceparent(
+      typeof req.headers.traceparent === "string" ? req.headers.traceparent : undefined,
+    );
+    runInSpan(childSpan(parent), () => serve(req, res));
+  });
+
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
     const requestId = acceptableRequestId(req.headers["x-request-id"]) ?? randomUUID();
     res.setHeader("x-request-id", requestId);
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const x: Exchange = { req, res, requestId, path: q < 0 ? url : url.slice(0, q), route: UNMATCHED };
-    res.once("finish", () => {
-      const seconds = (performance.now() - started) / 1000;
-      metrics.observe(req.method ?? "", x.route, res.statusCode, seconds);
-      const p = x.principal;
-      logger.info(
-        {
-          method: req.method,
-          route: x.route,
-          status: res.statusCode,
-          duration_ms: Math.round(seconds * 10_000) / 10,
-          request_id: requestId,
-          ...(p === undefined ? {} : p.kind === "user" ? { user_id: p.userId } : { caller: p.service }),
-          ...(x.error === undefined ? {} : { error: x.error.error }),
-        },
-        "request",
-      );
-    });
+    // Bound to the request's span: "finish" fires from socket callbacks outside it.
+    res.once(
+      "finish",
+      AsyncResource.bind(() => {
+        const seconds = (performance.now() - started) / 1000;
+        metrics.observe(req.method ?? "", x.route, res.statusCode, seconds);
+        const p = x.principal;
+        logger.info(
+          {
+            method: req.method,
+            route: x.route,
+            status: res.statusCode,
+            duration_ms: Math.round(seconds * 10_000) / 10,
+            request_id: requestId,
+            ...(p === undefined ? {} : p.kind === "user" ? { user_id: p.userId } : { caller: p.service }),
+            ...(x.error === undefined ? {} : { error: x.error.error }),
+          },
+          "request",
+        );
+      }),
+    );
     handle(x).catch((err: unknown) => sendError(x, err));
-  });
+  };
 
   let metricsServer: Server | undefined;
   let stopping: Promise<void> | undefined;

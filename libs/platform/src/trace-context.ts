@@ -1,0 +1,70 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomBytes } from "node:crypto";
+import type { Interceptor } from "@connectrpc/connect";
+import type { SpanContext } from "@opentelemetry/api";
+import { isSpanContextValid, TraceFlags } from "@opentelemetry/api";
+
+// W3C trace context (https://www.w3.org/TR/trace-context/) carried through every RPC and event, with the
+// OpenTelemetry API's SpanContext as its shape, so one request can be followed through every service's
+// logs by its trace_id (and an OpenTelemetry SDK added later finds the same ids).
+
+const storage = new AsyncLocalStorage<SpanContext>();
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** The header both HTTP and gRPC carry it in; events carry it as a NATS header of the same name. */
+export const TRACEPARENT_HEADER = "traceparent";
+
+/** The span context of a `traceparent` value, or undefined when it is missing or malformed. */
+export function parseTraceparent(value: string | null | undefined): SpanContext | undefined {
+  const m = value ? TRACEPARENT.exec(value.trim().toLowerCase()) : null;
+  if (!m) return undefined;
+  const sc: SpanContext = {
+    traceId: m[1] as string,
+    spanId: m[2] as string,
+    traceFlags: Number.parseInt(m[3] as string, 16),
+    isRemote: true,
+  };
+  return isSpanContextValid(sc) ? sc : undefined;
+}
+
+export function formatTraceparent(sc: SpanContext): string {
+  return `00-${sc.traceId}-${sc.spanId}-${sc.traceFlags.toString(16).padStart(2, "0")}`;
+}
+
+/** A new span in the parent's trace, or the first span of a new (sampled) trace. */
+export function childSpan(parent?: SpanContext): SpanContext {
+  return {
+    traceId: parent?.traceId ?? randomBytes(16).toString("hex"),
+    spanId: randomBytes(8).toString("hex"),
+    traceFlags: parent?.traceFlags ?? TraceFlags.SAMPLED,
+  };
+}
+
+/** The span of the work running now (an RPC, an event handler), if any. */
+export function currentSpan(): SpanContext | undefined {
+  return storage.getStore();
+}
+
+/** Runs `fn` as the span `sc`: logs, outgoing calls and enqueued events within it carry its trace. */
+export function runInSpan<T>(sc: SpanContext, fn: () => T): T {
+  return storage.run(sc, fn);
+}
+
+/** Server interceptor: each RPC runs as a child span of the caller's `traceparent` (or starts a trace). */
+export function createTraceInterceptor(): Interceptor {
+  return (next) => (req) =>
+    runInSpan(childSpan(parseTraceparent(req.header.get(TRACEPARENT_HEADER))), () => next(req));
+}
+
+/**
+ * Client interceptor for calls to other services: sends the current span as `traceparent`, so the callee's
+ * work joins the same trace. Add it to every outgoing transport.
+ */
+export const propagateTrace: Interceptor = (next) => (req) => {
+  const sc = currentSpan();
+  if (sc !== undefined && !req.header.has(TRACEPARENT_HEADER)) {
+    req.header.set(TRACEPARENT_HEADER, formatTraceparent(sc));
+  }
+  return next(req);
+};
