@@ -3,6 +3,7 @@ import { AnalyticsService } from "@fintech/proto/fintech/analytics/v1/analytics_
 import { FraudService } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
+import { WalletService } from "@fintech/proto/fintech/wallet/v1/wallet_pb.js";
 
 /** A service behind the gateway: its RPCs with google.api.http annotations become REST routes. */
 export interface Backend {
@@ -22,6 +23,7 @@ export interface Backend {
 export const backends = [
   { name: "identity", service: IdentityService, env: "IDENTITY_URL", defaultUrl: "http://127.0.0.1:50051" },
   { name: "fraud", service: FraudService, env: "FRAUD_URL", defaultUrl: "http://127.0.0.1:50054" },
+  { name: "wallet", service: WalletService, env: "WALLET_URL", defaultUrl: "http://127.0.0.1:50052" },
   { name: "fx", service: FxService, env: "FX_URL", defaultUrl: "http://127.0.0.1:50055" },
   {
     name: "analytics",

@@ -33,7 +33,7 @@ describe("gateway configuration", () => {
   });
 
   it("routes to every backend unless BACKENDS names some, and refuses unknown names", () => {
-    expect(parseGatewayConfig({}).BACKENDS).toEqual(["identity", "fraud", "fx", "analytics"]);
+    expect(parseGatewayConfig({}).BACKENDS).toEqual(["identity", "fraud", "wallet", "fx", "analytics"]);
     expect(parseGatewayConfig({ BACKENDS: "identity, fx" }).BACKENDS).toEqual(["identity", "fx"]);
     expect(() => parseGatewayConfig({ BACKENDS: "identity,ledgr" })).toThrow(/BACKENDS/);
   });

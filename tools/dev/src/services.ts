@@ -12,6 +12,7 @@ export interface DevService {
 /** Every service of the platform. A new service adds one line here. */
 export const services: readonly DevService[] = [
   { name: "identity", entry: "services/identity/src/main.ts", port: 50051, metricsPort: 9151, kind: "grpc" },
+  { name: "wallet", entry: "services/wallet/src/main.ts", port: 50052, metricsPort: 9152, kind: "grpc" },
   { name: "ledger", entry: "services/ledger/src/main.ts", port: 50053, metricsPort: 9153, kind: "grpc" },
   { name: "fraud", entry: "services/fraud/src/main.ts", port: 50054, metricsPort: 9154, kind: "grpc" },
   { name: "fx", entry: "services/fx/src/main.ts", port: 50055, metricsPort: 9155, kind: "grpc" },

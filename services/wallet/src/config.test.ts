@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { parseWalletConfig } from "./config.js";
+
+describe("config", () => {
+  it("has the platform's defaults", () => {
+    expect(parseWalletConfig({})).toMatchObject({
+      PORT: 50052,
+      METRICS_PORT: 9152,
+      DB_SCHEMA: "wallet",
+      LEDGER_URL: "http://127.0.0.1:50053",
+      FX_URL: "http://127.0.0.1:50055",
+      FRAUD_URL: "http://127.0.0.1:50054",
+      IDENTITY_URL: "http://127.0.0.1:50051",
+      SERVICE_CLIENT_ID: "wallet",
+      FRAUD_UNAVAILABLE_POLICY: "review",
+      BASE_CURRENCY: "MYR",
+      WALLET_MAX_TRANSACTION: "50000.00",
+      WALLET_DAILY_LIMIT: "100000.00",
+      WALLET_IDEMPOTENCY_TTL_HOURS: 24,
+    });
+  });
+
+  it("names every bad variable", () => {
+    expect(() =>
+      parseWalletConfig({
+        FRAUD_UNAVAILABLE_POLICY: "approve",
+        WALLET_DAILY_LIMIT: "100.001",
+        WALLET_IDEMPOTENCY_TTL_HOURS: "1",
+        BASE_CURRENCY: "XYZ",
+      }),
+    ).toThrow(/FRAUD_UNAVAILABLE_POLICY[\s\S]*BASE_CURRENCY|BASE_CURRENCY[\s\S]*FRAUD_UNAVAILABLE_POLICY/);
+    expect(() => parseWalletConfig({ WALLET_DAILY_LIMIT: "100.001" })).toThrow(/WALLET_DAILY_LIMIT/);
+    expect(() => parseWalletConfig({ WALLET_IDEMPOTENCY_TTL_HOURS: "12" })).toThrow(
+      /WALLET_IDEMPOTENCY_TTL_HOURS/,
+    );
+  });
+});

@@ -1,0 +1,90 @@
+import { authEnv } from "@fintech/auth";
+import { findCurrency, parseAmount } from "@fintech/money";
+import { envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
+import { z } from "zod";
+
+const baseCurrency = z
+  .string()
+  .default("MYR")
+  .refine((c) => findCurrency(c) !== undefined, "expected an ISO 4217 currency code such as MYR");
+
+// A decimal string in the base currency, e.g. "50000.00"; the refine below reads it in that currency.
+const amountText = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((v) => /^\d+(\.\d+)?$/.test(v), 'expected a positive decimal such as "50000.00"');
+
+export const walletEnv = z
+  .object({
+    HOST: z.string().default("0.0.0.0"),
+    PORT: envPort(50052),
+    METRICS_PORT: envPort(9152),
+    LOG_LEVEL: envLogLevel(),
+    DATABASE_URL: envUrl("postgres://postgres@127.0.0.1:5432/postgres"),
+    DB_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, "expected a lower-case Postgres schema name")
+      .default("wallet"),
+    DB_POOL_MAX: envInt(10, { min: 2, max: 200 }),
+    NATS_URL: envUrl("nats://127.0.0.1:4222"),
+    NATS_STREAM_REPLICAS: envInt(1, { min: 1, max: 5 }),
+    EVENTS_NAMESPACE: z
+      .string()
+      .regex(/^[a-z0-9]*$/, "expected lower-case letters and digits")
+      .default(""),
+    LEDGER_URL: envUrl("http://127.0.0.1:50053"),
+    FX_URL: envUrl("http://127.0.0.1:50055"),
+    FRAUD_URL: envUrl("http://127.0.0.1:50054"),
+    ...authEnv("wallet"),
+    /** Deadline of one fraud Score call, in milliseconds; past it FRAUD_UNAVAILABLE_POLICY applies. */
+    FRAUD_TIMEOUT_MS: envInt(500, { min: 1, max: 60_000 }),
+    /**
+     * What happens to a purchase, withdrawal or transfer when fraud does not answer in time: "review" holds the
+     * funds and keeps re-scoring until fraud answers; "decline" refuses it. Never approve blindly.
+     */
+    FRAUD_UNAVAILABLE_POLICY: z.enum(["review", "decline"]).default("review"),
+    /** The platform's base currency: limits and base amounts are in it. */
+    BASE_CURRENCY: baseCurrency,
+    /** Most one transaction may be, in the base currency. */
+    WALLET_MAX_TRANSACTION: amountText("50000.00"),
+    /** Most a user may spend per calendar day in their own time zone, in the base currency. */
+    WALLET_DAILY_LIMIT: amountText("100000.00"),
+    /** How long an idempotency key and its answer are kept, in hours (API.md: at least 24). */
+    WALLET_IDEMPOTENCY_TTL_HOURS: envInt(24, { min: 24, max: 24 * 30 }),
+    /** How long a repeated request waits for the first one with its key before IDEMPOTENCY_KEY_IN_USE, in ms. */
+    WALLET_IDEMPOTENCY_WAIT_MS: envInt(10_000, { min: 0, max: 60_000 }),
+    /**
+     * How long a transaction may stay unfinished before the recovery pass takes it over and drives it again
+     * (a crashed request, or a hold waiting for fraud to answer), in milliseconds.
+     */
+    WALLET_RECOVERY_AFTER_MS: envInt(30_000, { min: 1_000, max: 3_600_000 }),
+    /** Milliseconds between recovery passes; 0 turns them off. */
+    WALLET_RECOVERY_INTERVAL_MS: envInt(5_000, { min: 0, max: 3_600_000 }),
+    /** How long the list of supported currencies is reused, in milliseconds. */
+    WALLET_CURRENCY_CACHE_TTL_MS: envInt(60_000, { min: 0, max: 3_600_000 }),
+    /**
+     * How long a user's status, time zone and default currency are reused in memory, in milliseconds (0: read
+     * on every request). A replica applies identity's events at once; others see a change within this time.
+     */
+    WALLET_USER_CACHE_TTL_MS: envInt(1_000, { min: 0, max: 60_000 }),
+  })
+  .superRefine((c, ctx) => {
+    for (const key of ["WALLET_MAX_TRANSACTION", "WALLET_DAILY_LIMIT"] as const) {
+      try {
+        if (parseAmount(c[key], c.BASE_CURRENCY) <= 0n) throw new Error("not positive");
+      } catch {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `expected a positive amount in ${c.BASE_CURRENCY} with at most its minor units`,
+        });
+      }
+    }
+  });
+
+export type WalletConfig = z.infer<typeof walletEnv>;
+
+/** Reads and validates the wallet service's environment; throws one message naming every bad variable. */
+export const parseWalletConfig = (env: NodeJS.ProcessEnv = process.env): WalletConfig =>
+  parseConfig(walletEnv, env);

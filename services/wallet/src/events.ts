@@ -1,0 +1,119 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { Queryable } from "@fintech/db";
+import { enqueue, newEventId } from "@fintech/events";
+import { formatAmount } from "@fintech/money";
+import type { TransactionEvent } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
+import {
+  TransactionEventSchema,
+  TransactionStatus,
+  TransactionType,
+  WalletCreatedSchema,
+} from "@fintech/proto/fintech/wallet/v1/events_pb.js";
+import type { TransactionStatus as Status, Transaction, TransactionType as Type, Wallet } from "./model.js";
+import type { OutboxRow } from "./store.js";
+
+// What the wallet publishes (through the outbox, in the transaction that makes the change):
+// - wallet.created (WalletCreated) when a wallet opens;
+// - wallet.transaction.created | completed | failed | reversed for every transaction's state change, the
+//   payload the transaction as it is after the change; a transfer publishes each side (direction outgoing
+//   for the sender, incoming for the receiver). Every completion is published, including transactions
+//   completed as they are created (top-ups, refunds): analytics counts completions;
+// - wallet.transaction.refunded for a purchase whose refunded_amount changed.
+
+export const TYPE_TO_PROTO: Record<Type, TransactionType> = {
+  top_up: TransactionType.TOP_UP,
+  withdrawal: TransactionType.WITHDRAWAL,
+  purchase: TransactionType.PURCHASE,
+  transfer: TransactionType.TRANSFER,
+  conversion: TransactionType.CONVERSION,
+  refund: TransactionType.REFUND,
+};
+
+export const STATUS_TO_PROTO: Record<Status, TransactionStatus> = {
+  pending: TransactionStatus.PENDING,
+  completed: TransactionStatus.COMPLETED,
+  failed: TransactionStatus.FAILED,
+  reversed: TransactionStatus.REVERSED,
+};
+
+export type TransactionEventType = "created" | "completed" | "failed" | "reversed" | "refunded";
+
+/** The event payload of a transaction as it is now; `occurredAt` is when this change happened. */
+export function transactionEvent(t: Transaction, occurredAt: Date): TransactionEvent {
+  return create(TransactionEventSchema, {
+    transactionId: t.id,
+    userId: t.userId,
+    walletId: t.walletId,
+    type: TYPE_TO_PROTO[t.type],
+    status: STATUS_TO_PROTO[t.status],
+    amount: { currency: t.currency, amount: formatAmount(t.amount, t.currency) },
+    baseAmount: { currency: t.baseCurrency, amount: formatAmount(t.baseAmount, t.baseCurrency) },
+    merchantName: t.merchantName,
+    merchantCategory: t.merchantCategory,
+    provider: t.source,
+    counterpartyUserId: t.counterpartyUserId ?? "",
+    originalTransactionId: t.originalTransactionId ?? "",
+    refundedAmount:
+      t.type === "purchase"
+        ? { currency: t.currency, amount: formatAmount(t.refundedAmount, t.currency) }
+        : undefined,
+    timezone: t.timezone,
+    fraudScore: t.fraudScore,
+    fraudFlags: t.fraudFlags,
+    direction: t.direction,
+    createdAt: timestampFromDate(t.createdAt),
+    occurredAt: timestampFromDate(occurredAt),
+  });
+}
+
+/** Writes `wallet.transaction.<type>` for each row into the outbox of the open transaction `db`. */
+export async function publishTransactions(
+  db: Queryable,
+  type: TransactionEventType,
+  rows: readonly Transaction[],
+  occurredAt: Date,
+): Promise<void> {
+  for (const t of rows) {
+    await enqueue(db, {
+      type: `wallet.transaction.${type}`,
+      schema: TransactionEventSchema,
+      message: transactionEvent(t, occurredAt),
+    });
+  }
+}
+
+/** Writes wallet.created into the outbox of the open transaction `db`. */
+export async function publishWalletCreated(db: Queryable, w: Wallet): Promise<void> {
+  await enqueue(db, {
+    type: "wallet.created",
+    schema: WalletCreatedSchema,
+    message: create(WalletCreatedSchema, {
+      walletId: w.id,
+      userId: w.userId,
+      currency: w.currency,
+      isDefault: w.isDefault,
+      createdAt: timestampFromDate(w.createdAt),
+    }),
+  });
+}
+
+/**
+ * The outbox rows of `wallet.transaction.<type>` for each row, for statements that write the change and its
+ * events at once (store.record, store.transitionOne): what enqueue would insert, built here so that the
+ * event rides in the same round trip as the change.
+ */
+export function transactionOutboxRows(
+  type: TransactionEventType,
+  rows: readonly Transaction[],
+  occurredAt: Date,
+): OutboxRow[] {
+  return rows.map((t) => {
+    const payload = toBinary(TransactionEventSchema, transactionEvent(t, occurredAt));
+    return {
+      id: newEventId(occurredAt.getTime()),
+      type: `wallet.transaction.${type}`,
+      payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+    };
+  });
+}

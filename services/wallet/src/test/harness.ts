@@ -1,0 +1,529 @@
+import { randomBytes } from "node:crypto";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { Client, Interceptor, Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { connectIdentity } from "@fintech/auth";
+import { createPool, migrate } from "@fintech/db";
+import { ensureStream, eventsMigrationsDir } from "@fintech/events";
+import { build as buildFraud, migrationsDir as fraudMigrations, parseFraudConfig } from "@fintech/fraud";
+import { build as buildFx, migrationsDir as fxMigrations, parseFxConfig } from "@fintech/fx";
+import { build as buildGateway, createIdentityAuthenticator, parseGatewayConfig } from "@fintech/gateway";
+import {
+  build as buildIdentity,
+  migrationsDir as identityMigrations,
+  parseIdentityConfig,
+} from "@fintech/identity";
+import { build as buildLedger, migrationsDir as ledgerMigrations, parseLedgerConfig } from "@fintech/ledger";
+import type { UpdateRulesRequestSchema } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
+import { FraudService } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
+import { LedgerService } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
+import { test as base, waitFor } from "@fintech/testing";
+import { Redis } from "ioredis";
+import pg from "pg";
+import pino from "pino";
+import { expect } from "vitest";
+import { connectBackends } from "../backends.js";
+import { parseWalletConfig } from "../config.js";
+import { build, migrationsDir } from "../server.js";
+
+// The whole platform in this test file's process: identity, ledger, fx, fraud, wallet and the REST gateway,
+// each on its own schema beside the file's (the wallet on the file's own), one NATS namespace, real service
+// credentials and tokens. Tests talk REST to the gateway, as a client would.
+
+/** A clock at a fixed daytime instant plus the real time since the file started, movable by tests. */
+export class TestClock {
+  #offset: number;
+  constructor(start = "2026-03-02T04:00:00Z") {
+    this.#offset = new Date(start).getTime() - Date.now();
+  }
+  now(): Date {
+    return new Date(Date.now() + this.#offset);
+  }
+  /** Jumps to `at`; time keeps running from there. */
+  set(at: Date | string): void {
+    this.#offset = new Date(at).getTime() - Date.now();
+  }
+}
+
+export const ADMIN_EMAIL = "admin@example.com";
+export const ADMIN_PASSWORD = "Root pass 42 for tests";
+export const PASSWORD = "Correct horse 42 battery";
+
+/** A user signed up through the gateway. */
+export interface TestUser {
+  id: string;
+  email: string;
+  token: string;
+}
+
+/** A REST answer: status, parsed JSON body (undefined for none) and headers. */
+export interface Answer<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface ApiInit {
+  token?: string;
+  json?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Platform {
+  /** The gateway's base URL. */
+  url: string;
+  /** A REST call through the gateway. */
+  api<T = Record<string, unknown>>(method: string, path: string, init?: ApiInit): Promise<Answer<T>>;
+  /** Registers and logs in a new user (time zone Asia/Kuala_Lumpur, MYR unless given). */
+  signup(opts?: { timezone?: string; currency?: string }): Promise<TestUser>;
+  /** Logs the configured admin in. */
+  admin(): Promise<TestUser>;
+  clock: TestClock;
+  /** Fraud as an admin (rules, review decisions). */
+  fraudAdmin(): Promise<Client<typeof FraudService>>;
+  /** Changes the fraud rules (as the admin). */
+  rules(change: MessageInitShape<typeof UpdateRulesRequestSchema>): Promise<void>;
+  /** The ledger as the wallet service. */
+  ledger: Client<typeof LedgerService>;
+  /** The wallet app (maintain() runs a recovery pass). */
+  wallet: ReturnType<typeof build>;
+  /** The wallet's own gRPC port. */
+  walletPort: number;
+  /** The wallet's pool (its schema). */
+  pool: pg.Pool;
+  /** While true, every Score call fails as if fraud were down. */
+  fraudDown: boolean;
+  /** Asserts that per currency the ledger balances: wallets plus system accounts sum to zero. */
+  expectBooksBalance(): Promise<void>;
+}
+
+const silent = pino({ level: process.env.WALLET_TEST_LOG ?? "silent" });
+
+async function adminQuery(url: string, sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * The platform for this file. `walletEnv`, `fraudEnv` and `fxEnv` add service variables (e.g.
+ * WALLET_DAILY_LIMIT, FX_SPREAD_BPS).
+ */
+export function platformTest(
+  opts: {
+    walletEnv?: Record<string, string>;
+    fraudEnv?: Record<string, string>;
+    fxEnv?: Record<string, string>;
+  } = {},
+) {
+  return base.extend<{ $file: { platform: Platform } }>({
+    platform: [
+      async ({ pg: db, nats, redis }, use) => {
+        const suffix = randomBytes(3).toString("hex");
+        const schema = (name: string) => `${db.schema}_${name}`;
+        const schemas = ["identity", "ledger", "fx", "fraud"].map(schema);
+        for (const s of schemas) await adminQuery(db.url, `CREATE SCHEMA ${s}`);
+        const namespace = nats.namespace;
+        for (const context of ["identity", "ledger", "fx", "fraud", "wallet"]) {
+          await ensureStream(nats.nc, { context, namespace });
+        }
+        const pools: pg.Pool[] = [];
+        const poolFor = (s: string, max = 5) => {
+          const p = createPool({ url: db.url, schema: s, max });
+          pools.push(p);
+          return p;
+        };
+        const clock = new TestClock();
+        const realClock = { now: () => new Date() };
+        const secrets = {
+          gateway: `gateway-${suffix}-0123456789abcdef`,
+          wallet: `wallet-${suffix}-0123456789abcdef`,
+        };
+        const stops: Array<() => Promise<void>> = [];
+        let redisClient: Redis | undefined;
+        try {
+          // identity: real time (tokens are checked against the wall clock everywhere).
+          const identityConfig = {
+            ...parseIdentityConfig({
+              DB_SCHEMA: schema("identity"),
+              EVENTS_NAMESPACE: namespace,
+              ADMIN_EMAIL,
+              ADMIN_PASSWORD,
+              SERVICE_CREDENTIALS: `gateway:${secrets.gateway},wallet:${secrets.wallet}`,
+            }),
+            METRICS_PORT: 0,
+          };
+          await migrate({
+            url: db.url,
+            schema: schema("identity"),
+            dirs: [eventsMigrationsDir, identityMigrations],
+          });
+          const identity = buildIdentity(identityConfig, {
+            pool: poolFor(schema("identity")),
+            nc: nats.nc,
+            logger: silent,
+            clock: realClock,
+          });
+          const identityAt = await identity.start({ port: 0, host: "127.0.0.1" });
+          stops.push(() => identity.stop());
+          const verifier = () =>
+            connectIdentity(
+              {
+                IDENTITY_URL: identityAt.url,
+                JWT_ISSUER: identityConfig.JWT_ISSUER,
+                JWT_AUDIENCE: identityConfig.JWT_AUDIENCE,
+                SERVICE_CLIENT_ID: "none",
+                SERVICE_CLIENT_SECRET: "",
+                API_KEY_CACHE_TTL_MS: 0,
+              },
+              { logger: silent },
+            ).authenticator;
+
+          const ledgerConfig = {
+            ...parseLedgerConfig({
+              DB_SCHEMA: schema("ledger"),
+              EVENTS_NAMESPACE: namespace,
+              LEDGER_INTEGRITY_INTERVAL_SECONDS: "0",
+            }),
+            METRICS_PORT: 0,
+          };
+          await migrate({
+            url: db.url,
+            schema: schema("ledger"),
+            dirs: [eventsMigrationsDir, ledgerMigrations],
+          });
+          const ledger = buildLedger(ledgerConfig, {
+            pool: poolFor(schema("ledger"), 8),
+            nc: nats.nc,
+            logger: silent,
+            clock: realClock,
+            authenticator: verifier(),
+          });
+          const ledgerAt = await ledger.start({ port: 0, host: "127.0.0.1" });
+          stops.push(() => ledger.stop());
+
+          const fxConfig = {
+            ...parseFxConfig({
+              DB_SCHEMA: schema("fx"),
+              EVENTS_NAMESPACE: namespace,
+              FX_RATE_CACHE_TTL_MS: "0",
+              ...opts.fxEnv,
+            }),
+            METRICS_PORT: 0,
+          };
+          await migrate({ url: db.url, schema: schema("fx"), dirs: [eventsMigrationsDir, fxMigrations] });
+          const fx = buildFx(fxConfig, {
+            pool: poolFor(schema("fx")),
+            nc: nats.nc,
+            logger: silent,
+            clock,
+            authenticator: verifier(),
+          });
+          await fx.service.seed(fxConfig.FX_SEED_RATES);
+          const fxAt = await fx.start({ port: 0, host: "127.0.0.1" });
+          stops.push(() => fx.stop());
+
+          const fraudConfig = {
+            ...parseFraudConfig({
+              DB_SCHEMA: schema("fraud"),
+              EVENTS_NAMESPACE: namespace,
+              REDIS_PREFIX: `${redis.prefix}fraud:`,
+              FRAUD_RULES_CACHE_TTL_MS: "0",
+              FRAUD_PRUNE_INTERVAL_MS: "0",
+              ...opts.fraudEnv,
+            }),
+            METRICS_PORT: 0,
+          };
+          await migrate({
+            url: db.url,
+            schema: schema("fraud"),
+            dirs: [eventsMigrationsDir, fraudMigrations],
+          });
+          redisClient = new Redis(redis.url, {
+            enableOfflineQueue: false,
+            maxRetriesPerRequest: 0,
+            lazyConnect: true,
+          });
+          redisClient.on("error", () => {});
+          await redisClient.connect();
+          const fraud = buildFraud(fraudConfig, {
+            pool: poolFor(schema("fraud")),
+            nc: nats.nc,
+            redis: redisClient,
+            logger: silent,
+            clock,
+            authenticator: verifier(),
+          });
+          const fraudAt = await fraud.start({ port: 0, host: "127.0.0.1" });
+          stops.push(() => fraud.stop());
+
+          // The wallet, on the file's own schema, calling everyone as itself.
+          const walletConfig = {
+            ...parseWalletConfig({
+              DB_SCHEMA: db.schema,
+              EVENTS_NAMESPACE: namespace,
+              IDENTITY_URL: identityAt.url,
+              LEDGER_URL: ledgerAt.url,
+              FX_URL: fxAt.url,
+              FRAUD_URL: fraudAt.url,
+              SERVICE_CLIENT_SECRET: secrets.wallet,
+              WALLET_RECOVERY_INTERVAL_MS: "0",
+              WALLET_CURRENCY_CACHE_TTL_MS: "0",
+              ...opts.walletEnv,
+            }),
+            METRICS_PORT: 0,
+          };
+          await migrate({ url: db.url, schema: db.schema, dirs: [eventsMigrationsDir, migrationsDir] });
+          const { authenticator, credentials } = connectIdentity(walletConfig, { logger: silent });
+          const asWallet: Interceptor[] = credentials === undefined ? [] : [credentials.interceptor];
+          const platform = { fraudDown: false } as Platform;
+          const fraudSwitch: Interceptor = (next) => async (req) => {
+            if (platform.fraudDown) throw new ConnectError("fraud is down (test)", Code.Unavailable);
+            return next(req);
+          };
+          const fraudTransport: Transport = createConnectTransport({
+            baseUrl: fraudAt.url,
+            httpVersion: "2",
+            useBinaryFormat: true,
+            interceptors: [fraudSwitch, ...asWallet],
+          });
+          const backends = connectBackends(walletConfig, asWallet, { fraud: fraudTransport });
+          const walletPool = poolFor(db.schema, 10);
+          const wallet = build(walletConfig, {
+            pool: walletPool,
+            nc: nats.nc,
+            logger: silent,
+            clock,
+            authenticator,
+            backends,
+          });
+          const walletAt = await wallet.start({ port: 0, host: "127.0.0.1" });
+          stops.push(() => wallet.stop());
+
+          const gatewayVars = {
+            BACKENDS: "identity,wallet,fx",
+            IDENTITY_URL: identityAt.url,
+            WALLET_URL: walletAt.url,
+            FX_URL: fxAt.url,
+            SERVICE_CLIENT_SECRET: secrets.gateway,
+            RATE_LIMIT_PREFIX: `${redis.prefix}rl:`,
+            RATE_LIMIT_RPS: "100000",
+            RATE_LIMIT_BURST: "100000",
+          };
+          const gatewayConfig = { ...parseGatewayConfig(gatewayVars), METRICS_PORT: 0 };
+          const gateway = buildGateway(gatewayConfig, {
+            redis: redis.client,
+            logger: silent,
+            authenticator: createIdentityAuthenticator(gatewayConfig, { logger: silent }),
+          });
+          const gatewayAt = await gateway.start({ port: 0, host: "127.0.0.1" });
+          stops.push(() => gateway.stop());
+
+          const api = async <T>(method: string, path: string, init: ApiInit = {}): Promise<Answer<T>> => {
+            const headers = new Headers(init.headers);
+            if (init.token !== undefined) headers.set("authorization", `Bearer ${init.token}`);
+            if (init.json !== undefined) headers.set("content-type", "application/json");
+            const res = await fetch(`${gatewayAt.url}${path}`, {
+              method,
+              headers,
+              body: init.json === undefined ? undefined : JSON.stringify(init.json),
+            });
+            const text = await res.text();
+            return {
+              status: res.status,
+              body: (text === "" ? undefined : JSON.parse(text)) as T,
+              headers: res.headers,
+            };
+          };
+          const login = async (email: string, password: string): Promise<string> => {
+            const res = await api<{ access_token: string }>("POST", "/api/v1/auth/login", {
+              json: { email, password },
+            });
+            expect(res.status).toBe(200);
+            return res.body.access_token;
+          };
+          let adminUser: TestUser | undefined;
+          const admin = async (): Promise<TestUser> => {
+            if (adminUser !== undefined) return adminUser;
+            const token = await login(ADMIN_EMAIL, ADMIN_PASSWORD);
+            const me = await api<{ id: string }>("GET", "/api/v1/users/me", { token });
+            adminUser = { id: me.body.id, email: ADMIN_EMAIL, token };
+            return adminUser;
+          };
+          const fraudAdmin = async () => {
+            const { token } = await admin();
+            return createClient(
+              FraudService,
+              createConnectTransport({
+                baseUrl: fraudAt.url,
+                httpVersion: "2",
+                interceptors: [
+                  (next) => async (req) => {
+                    req.header.set("authorization", `Bearer ${token}`);
+                    return next(req);
+                  },
+                ],
+              }),
+            );
+          };
+          let users = 0;
+          Object.assign(platform, {
+            url: gatewayAt.url,
+            api,
+            clock,
+            wallet,
+            walletPort: walletAt.port,
+            pool: walletPool,
+            ledger: createClient(
+              LedgerService,
+              createConnectTransport({
+                baseUrl: ledgerAt.url,
+                httpVersion: "2",
+                interceptors: asWallet,
+              }),
+            ),
+            admin,
+            fraudAdmin,
+            async rules(change) {
+              await (await fraudAdmin()).updateRules(change);
+            },
+            async signup(o = {}) {
+              const email = `user${++users}-${suffix}@example.com`;
+              const reg = await api<{ id: string }>("POST", "/api/v1/auth/register", {
+                json: {
+                  email,
+                  password: PASSWORD,
+                  full_name: `User ${users}`,
+                  timezone: o.timezone ?? "Asia/Kuala_Lumpur",
+                  default_currency: o.currency ?? "MYR",
+                },
+              });
+              expect(reg.status).toBe(201);
+              return { id: reg.body.id, email, token: await login(email, PASSWORD) };
+            },
+            async expectBooksBalance() {
+              const report = await platform.ledger.checkIntegrity({});
+              expect(report.violations).toEqual([]);
+              expect(report.ok).toBe(true);
+              for (const t of report.totals) {
+                expect({ currency: t.currency, debits: t.debitsPosted, pending: t.debitsPending }).toEqual({
+                  currency: t.currency,
+                  debits: t.creditsPosted,
+                  pending: t.creditsPending,
+                });
+              }
+            },
+          } satisfies Omit<Platform, "fraudDown">);
+          await use(platform);
+        } finally {
+          for (const stop of stops.reverse()) await stop().catch(() => undefined);
+          redisClient?.disconnect();
+          for (const p of pools) await p.end().catch(() => undefined);
+          for (const s of schemas) await adminQuery(db.url, `DROP SCHEMA IF EXISTS ${s} CASCADE`);
+        }
+      },
+      { scope: "file" },
+    ],
+  });
+}
+
+/** The default wallet of a user, once it exists. */
+export async function defaultWallet(
+  p: Platform,
+  user: TestUser,
+): Promise<{
+  id: string;
+  currency: string;
+  balance: { available: string; pending: string; posted: string };
+}> {
+  return waitFor(async () => {
+    const res = await p.api<{
+      data: Array<{
+        id: string;
+        currency: string;
+        is_default: boolean;
+        balance: { available: string; pending: string; posted: string };
+      }>;
+    }>("GET", "/api/v1/wallets", { token: user.token });
+    return res.body.data.find((w) => w.is_default);
+  });
+}
+
+/** A wallet's balance through the gateway. */
+export async function balanceOf(
+  p: Platform,
+  user: TestUser,
+  walletId: string,
+): Promise<{ available: string; pending: string; posted: string; incoming: string }> {
+  const res = await p.api<{ available: string; pending: string; posted: string; incoming: string }>(
+    "GET",
+    `/api/v1/wallets/${walletId}/balance`,
+    { token: user.token },
+  );
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+/** Tops a wallet up through the gateway and returns the transaction. */
+export async function fund(
+  p: Platform,
+  user: TestUser,
+  walletId: string,
+  amount: string,
+): Promise<Transaction> {
+  const res = await p.api<Transaction>("POST", `/api/v1/wallets/${walletId}/fund`, {
+    token: user.token,
+    json: { amount, source: "visa" },
+  });
+  expect(res.status).toBe(201);
+  return res.body;
+}
+
+/** A transaction as REST renders it (the fields tests read). */
+export interface Transaction {
+  transaction_id: string;
+  user_id: string;
+  wallet_id: string;
+  amount: string;
+  currency: string;
+  transaction_type: string;
+  status: string;
+  fraud_score: number;
+  fraud_flags: string[];
+  fraud_decision: string;
+  refunded_amount: string;
+  original_transaction_id: string;
+  charged_amount: string;
+  charged_currency: string;
+  rate: string;
+  to_wallet_id: string;
+  to_amount: string;
+  to_currency: string;
+  spread_amount: string;
+  quote_id: string;
+  direction: string;
+  related_transaction_id: string;
+  failure_reason: string;
+  base_amount: string;
+  merchant_name: string;
+  merchant_category: string;
+  description: string;
+  tags: string[];
+  created_at: string;
+  updated_at: string;
+}
+
+/** The error body every failure has (API.md). */
+export interface ErrorBody {
+  error: string;
+  message: string;
+  details: Record<string, string>;
+  request_id: string;
+  timestamp: string;
+  path: string;
+}

@@ -1,0 +1,188 @@
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { Client } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { withTransaction } from "@fintech/db";
+import type { EventConsumer } from "@fintech/events";
+import { createConsumer, eventHandler } from "@fintech/events";
+import {
+  UserDeletedSchema,
+  UserRegisteredSchema,
+  UserStatusChangedSchema,
+} from "@fintech/proto/fintech/identity/v1/events_pb.js";
+import type {
+  IdentityService,
+  User as IdentityUser,
+} from "@fintech/proto/fintech/identity/v1/identity_pb.js";
+import { UserStatus } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type pg from "pg";
+import type { Logger } from "pino";
+import type { Book } from "./book.js";
+import { TtlCache } from "./cache.js";
+import { WalletError } from "./errors.js";
+import { publishWalletCreated } from "./events.js";
+import { walletId } from "./ids.js";
+import type { UserStatus as Status, User, Wallet } from "./model.js";
+import { store } from "./store.js";
+
+// The users the wallet serves: a projection of identity's events (status, time zone, default currency),
+// with identity's GetUser as the fallback when a request arrives before the user's first event. A user's
+// default wallet opens when identity.user.registered arrives, or on that fallback, whichever comes first.
+
+/** Durable consumer name (and inbox `consumer`) of the identity events consumer. */
+export const IDENTITY_CONSUMER = "wallet-identity";
+
+const STATUS: Partial<Record<UserStatus, Status>> = {
+  [UserStatus.ACTIVE]: "active",
+  [UserStatus.SUSPENDED]: "suspended",
+  [UserStatus.CLOSED]: "closed",
+};
+
+interface UserFacts {
+  userId: string;
+  status: UserStatus;
+  timezone: string;
+  defaultCurrency: string;
+}
+
+const userOf = (f: UserFacts, deleted = false): User => ({
+  id: f.userId,
+  status: deleted ? "deleted" : (STATUS[f.status] ?? "suspended"),
+  timezone: f.timezone || "UTC",
+  defaultCurrency: f.defaultCurrency || "MYR",
+});
+
+export function createUsers(deps: {
+  pool: pg.Pool;
+  identity: Client<typeof IdentityService>;
+  book: Book;
+  clock: { now(): Date };
+  /**
+   * How long a user's state is reused in memory, in ms (0: read it every time). This process's consumer drops
+   * a user's entry as their change arrives; other replicas see it within this time.
+   */
+  cacheTtlMs: number;
+}) {
+  const { pool, identity, book, clock } = deps;
+  const cache = new TtlCache<User>(deps.cacheTtlMs);
+  // Wallets never change owner or currency; closing one (its user closed) is also refused by the user's
+  // status, so a minute of reuse is safe.
+  const wallets = new TtlCache<Wallet>(deps.cacheTtlMs > 0 ? 60_000 : 0);
+
+  /**
+   * Opens a user's wallet in `currency` (ledger account first, then the row), unless it exists; idempotent
+   * and safe to race, since the id is derived from the user and currency. Returns the wallet and whether this
+   * call opened it.
+   */
+  async function openWallet(
+    db: pg.Pool | pg.PoolClient,
+    userId: string,
+    currency: string,
+    isDefault: boolean,
+  ): Promise<{ wallet: Wallet; opened: boolean }> {
+    const id = walletId(userId, currency);
+    await book.openWalletAccount(id, currency, userId);
+    const wallet: Wallet = { id, userId, currency, status: "active", isDefault, createdAt: clock.now() };
+    const insert = async (tx: pg.PoolClient) => {
+      const opened = await store.insertWallet(tx, wallet);
+      if (opened) await publishWalletCreated(tx, wallet);
+      return opened;
+    };
+    const opened = "release" in db ? await insert(db) : await withTransaction(db, insert);
+    if (opened) return { wallet, opened };
+    const existing = await store.getWallet(db, id);
+    if (existing === undefined) {
+      // Another wallet holds (user, currency) under another id: only possible if ids were made differently.
+      throw new WalletError("WALLET_EXISTS", `a ${currency} wallet exists already`, { currency });
+    }
+    return { wallet: existing, opened: false };
+  }
+
+  /** Applies one state of a user from identity and opens their default wallet if they have none yet. */
+  async function apply(db: pg.PoolClient, user: User, version: Date): Promise<void> {
+    await store.upsertUser(db, user, version);
+    if (user.status === "closed" || user.status === "deleted") await store.closeWallets(db, user.id);
+    cache.delete(user.id);
+    wallets.deleteWhere((w) => w.userId === user.id);
+  }
+
+  return {
+    openWallet,
+
+    /** A wallet by id (reused from memory for a minute; see `wallets`). */
+    async wallet(id: string): Promise<Wallet | undefined> {
+      const cached = wallets.get(id);
+      if (cached !== undefined) return cached;
+      const w = await store.getWallet(pool, id);
+      if (w !== undefined) wallets.set(id, w);
+      return w;
+    },
+
+    /**
+     * The user as the wallet knows them; from identity (GetUser, as this service) when no event has arrived
+     * yet, which also opens their default wallet. NOT_FOUND when identity does not know them.
+     */
+    async get(userId: string): Promise<User> {
+      const cached = cache.get(userId);
+      if (cached !== undefined) return cached;
+      const known = await store.getUser(pool, userId);
+      if (known !== undefined) {
+        cache.set(userId, known);
+        return known;
+      }
+      let found: IdentityUser | undefined;
+      try {
+        found = (await identity.getUser({ id: userId })).user;
+      } catch (err) {
+        if (err instanceof ConnectError && err.code === Code.NotFound) {
+          throw new WalletError("NOT_FOUND", `user ${userId} not found`, {}, { cause: err });
+        }
+        throw err;
+      }
+      if (found === undefined) throw new WalletError("NOT_FOUND", `user ${userId} not found`);
+      const user = userOf(
+        {
+          userId: found.id,
+          status: found.status,
+          timezone: found.timezone,
+          defaultCurrency: found.defaultCurrency,
+        },
+        found.deletedAt !== undefined,
+      );
+      const version = found.updatedAt ? timestampDate(found.updatedAt) : new Date(0);
+      await withTransaction(pool, (tx) => apply(tx, user, version));
+      if (user.status === "active") await openWallet(pool, user.id, user.defaultCurrency, true);
+      return (await store.getUser(pool, userId)) ?? user;
+    },
+
+    /** The consumer of identity.user.* keeping the projection and opening default wallets. */
+    consumer(opts: { nc: NatsConnection; namespace: string; logger: Logger }): EventConsumer {
+      const at = (t: { occurredAt?: Parameters<typeof timestampDate>[0] }, fallback: Date) =>
+        t.occurredAt ? timestampDate(t.occurredAt) : fallback;
+      return createConsumer({
+        pool,
+        nc: opts.nc,
+        context: "identity",
+        durable: IDENTITY_CONSUMER,
+        filterSubject: "identity.user.>",
+        namespace: opts.namespace,
+        logger: opts.logger,
+        handlers: {
+          "identity.user.registered": eventHandler(UserRegisteredSchema, async (event, tx) => {
+            const user = userOf(event.message);
+            await apply(tx, user, at(event.message, event.time));
+            await openWallet(tx, user.id, user.defaultCurrency, true);
+          }),
+          "identity.user.status_changed": eventHandler(UserStatusChangedSchema, async (event, tx) => {
+            await apply(tx, userOf(event.message), at(event.message, event.time));
+          }),
+          "identity.user.deleted": eventHandler(UserDeletedSchema, async (event, tx) => {
+            await apply(tx, userOf(event.message, true), at(event.message, event.time));
+          }),
+        },
+      });
+    },
+  };
+}
+
+export type Users = ReturnType<typeof createUsers>;

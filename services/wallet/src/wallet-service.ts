@@ -1,0 +1,238 @@
+import type { UserPrincipal } from "@fintech/auth";
+import type pg from "pg";
+import type { Logger } from "pino";
+import { activeUser, transactionOf, walletOf } from "./access.js";
+import type { Backends } from "./backends.js";
+import type { Balance } from "./book.js";
+import { createBook } from "./book.js";
+import { invalid, WalletError } from "./errors.js";
+import type { ListParams } from "./list-query.js";
+import { cursorAfter, DEFAULT_PAGE, MAX_PAGE, transactionQuery } from "./list-query.js";
+import { walletMetrics } from "./metrics.js";
+import type { Transaction, Wallet } from "./model.js";
+import type { MovementSettings } from "./movements.js";
+import { createMovements } from "./movements.js";
+import type { ProcessorSettings } from "./processor.js";
+import { createProcessor } from "./processor.js";
+import { createRates } from "./rates.js";
+import { store } from "./store.js";
+import { createUsers } from "./users.js";
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface WalletSettings extends MovementSettings {
+  fraud: Omit<ProcessorSettings, "leaseMs">;
+  /** How long fx's currency list is reused, in ms. */
+  currencyCacheTtlMs: number;
+  /** How long a user's status and time zone are reused in memory, in ms. */
+  userCacheTtlMs: number;
+}
+
+/** A wallet with its balance (from the ledger). */
+export interface WalletView {
+  wallet: Wallet;
+  balance: Balance;
+}
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | undefined;
+}
+
+const MAX_DESCRIPTION = 500;
+const MAX_TAGS = 20;
+const MAX_TAG = 50;
+
+/**
+ * The wallet domain: wallets and balances, the money movements (movements.ts) driven by the processor
+ * (processor.ts), the lists, and the users projection (users.ts). Amounts are bigint minor units.
+ */
+export function createWalletService(deps: {
+  pool: pg.Pool;
+  backends: Backends;
+  clock: Clock;
+  logger: Logger;
+  settings: WalletSettings;
+}) {
+  const { pool, backends, clock, logger, settings } = deps;
+  const book = createBook(backends.ledger);
+  const rates = createRates({ fx: backends.fx, cacheTtlMs: settings.currencyCacheTtlMs });
+  const users = createUsers({
+    pool,
+    identity: backends.identity,
+    book,
+    clock,
+    cacheTtlMs: settings.userCacheTtlMs,
+  });
+  const processor = createProcessor({
+    pool,
+    book,
+    fraud: backends.fraud,
+    fx: backends.fx,
+    clock,
+    logger,
+    settings: { ...settings.fraud, leaseMs: settings.leaseMs },
+    metrics: walletMetrics(),
+  });
+  const movements = createMovements({ pool, book, users, rates, processor, clock, logger, settings });
+
+  async function view(wallet: Wallet): Promise<WalletView> {
+    return { wallet, balance: await book.balance(wallet.id) };
+  }
+
+  async function page(
+    p: UserPrincipal,
+    params: ListParams,
+    scope: { userId: string } | { walletId: string },
+  ): Promise<Page<Transaction>> {
+    const user = await users.get(p.userId);
+    const query = transactionQuery(params, scope, user.timezone);
+    const rows = await store.listTransactions(pool, { ...query, limit: query.limit + 1 });
+    const data = rows.slice(0, query.limit);
+    const last = data.at(-1);
+    return {
+      data,
+      nextCursor: rows.length > query.limit && last ? cursorAfter(last, query.sortBy) : undefined,
+    };
+  }
+
+  return {
+    users,
+    processor,
+    movements,
+    book,
+    rates,
+
+    /** Opens the caller's wallet in a supported currency. */
+    async createWallet(p: UserPrincipal, currency: string): Promise<WalletView> {
+      const user = await activeUser(users, p.userId);
+      const code = currency.toUpperCase();
+      await rates.requireSupported(code, "currency");
+      const existing = (await store.walletsOf(pool, user.id)).find((w) => w.currency === code);
+      if (existing !== undefined) {
+        throw new WalletError("WALLET_EXISTS", `a ${code} wallet exists already`, {
+          currency: code,
+          wallet_id: existing.id,
+        });
+      }
+      const { wallet, opened } = await users.openWallet(pool, user.id, code, code === user.defaultCurrency);
+      if (!opened) {
+        throw new WalletError("WALLET_EXISTS", `a ${code} wallet exists already`, {
+          currency: code,
+          wallet_id: wallet.id,
+        });
+      }
+      return view(wallet);
+    },
+
+    /** The caller's wallets, oldest first. */
+    async listWallets(p: UserPrincipal, limit: number, cursor: string): Promise<Page<WalletView>> {
+      if (limit < 0 || limit > MAX_PAGE) throw invalid("limit", `must be between 1 and ${MAX_PAGE}`);
+      const size = limit || DEFAULT_PAGE;
+      await users.get(p.userId);
+      let after: { createdAt: Date; id: string } | undefined;
+      if (cursor !== "") {
+        const [at = "", id = ""] = Buffer.from(cursor, "base64url").toString().split("|");
+        if (Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id))
+          throw invalid("cursor", "is not valid");
+        after = { createdAt: new Date(at), id };
+      }
+      const rows = await store.listWallets(pool, p.userId, size + 1, after);
+      const wallets = rows.slice(0, size);
+      const last = wallets.at(-1);
+      return {
+        data: await Promise.all(wallets.map(view)),
+        nextCursor:
+          rows.length > size && last
+            ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString("base64url")
+            : undefined,
+      };
+    },
+
+    async getWallet(p: UserPrincipal, id: string): Promise<WalletView> {
+      return view(await walletOf(users, p, id, { forRead: true }));
+    },
+
+    /** Every wallet of a user, each available balance converted into their default currency and summed. */
+    async userBalance(
+      p: UserPrincipal,
+      userId: string,
+    ): Promise<{ userId: string; currency: string; total: bigint; wallets: WalletView[] }> {
+      const id = userId === "me" ? p.userId : userId;
+      if (id !== p.userId && !p.roles.includes("admin")) {
+        throw new WalletError("NOT_FOUND", `user ${userId} not found`, { field: "user_id" });
+      }
+      const user = await users.get(id);
+      const wallets = await Promise.all((await store.walletsOf(pool, id)).map(view));
+      let total = 0n;
+      for (const w of wallets) {
+        if (w.balance.available <= 0n) continue;
+        total += (await rates.convert(w.balance.available, w.wallet.currency, user.defaultCurrency)).amount;
+      }
+      return { userId: id, currency: user.defaultCurrency, total, wallets };
+    },
+
+    async getTransaction(p: UserPrincipal, id: string): Promise<Transaction> {
+      return transactionOf(pool, p, id);
+    },
+
+    /** The caller's transactions. */
+    listTransactions(p: UserPrincipal, params: ListParams): Promise<Page<Transaction>> {
+      return page(p, params, { userId: p.userId });
+    },
+
+    /** One of the caller's wallets' transactions (conversions into it included). */
+    async listWalletTransactions(
+      p: UserPrincipal,
+      walletId: string,
+      params: ListParams,
+    ): Promise<Page<Transaction>> {
+      const wallet = await walletOf(users, p, walletId, { forRead: true });
+      return page(p, params, { walletId: wallet.id });
+    },
+
+    /** Changes a transaction's description and tags, nothing else. */
+    async annotate(
+      p: UserPrincipal,
+      id: string,
+      change: { description?: string; tags: string[]; clearTags: boolean },
+    ): Promise<Transaction> {
+      const t = await transactionOf(pool, p, id);
+      if (change.description !== undefined && change.description.length > MAX_DESCRIPTION) {
+        throw invalid("description", `must be at most ${MAX_DESCRIPTION} characters`);
+      }
+      if (change.clearTags && change.tags.length > 0) throw invalid("tags", "must be empty with clear_tags");
+      const tags = change.tags.map((tag) => tag.trim());
+      if (tags.length > MAX_TAGS) throw invalid("tags", `at most ${MAX_TAGS} tags`);
+      if (tags.some((tag) => tag.length === 0 || tag.length > MAX_TAG)) {
+        throw invalid("tags", `each tag must be 1 to ${MAX_TAG} characters`);
+      }
+      const next: { description?: string; tags?: string[] } = {};
+      if (change.description !== undefined) next.description = change.description;
+      if (change.clearTags) next.tags = [];
+      else if (tags.length > 0) next.tags = [...new Set(tags)];
+      if (next.description === undefined && next.tags === undefined) return t;
+      return (await store.annotate(pool, t.id, next, clock.now())) ?? t;
+    },
+
+    /**
+     * One recovery pass: takes over up to `limit` unfinished transactions whose lease ran out and drives each
+     * again. Returns how many it took.
+     */
+    async recoverOnce(limit = 100): Promise<number> {
+      const ids = await store.claimUnfinished(pool, clock.now(), settings.leaseMs, limit);
+      for (const id of ids) {
+        try {
+          await processor.recover(id);
+        } catch (err) {
+          logger.warn({ err, transaction_id: id }, "recovery of a transaction failed; it is retried later");
+        }
+      }
+      return ids.length;
+    },
+  };
+}
+
+export type WalletService = ReturnType<typeof createWalletService>;
