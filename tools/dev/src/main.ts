@@ -4,6 +4,7 @@
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -11,7 +12,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "@fintech/proto/grpc/health/v1/health_pb.js";
 import type { DevService } from "./services.js";
-import { services } from "./services.js";
+import { DEV_ADMIN_EMAIL, services } from "./services.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const host = process.env.DEV_HOST ?? "127.0.0.1";
@@ -41,6 +42,18 @@ const serviceCredentials =
     .filter((svc) => svc.name !== "identity")
     .map((svc) => `${svc.name}:${secrets.get(svc.name)}`)
     .join(",");
+
+// A local admin for the demo and the tour, unless the environment names one: created once by identity,
+// with a random password kept in .data/ (git-ignored) so later starts and `./dev demo` reuse it.
+if (process.env.ADMIN_EMAIL === undefined) {
+  const file = join(root, ".data", "dev-admin-password");
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${randomBytes(18).toString("base64url")}\n`, { mode: 0o600 });
+  }
+  process.env.ADMIN_EMAIL = DEV_ADMIN_EMAIL;
+  process.env.ADMIN_PASSWORD = readFileSync(file, "utf8").trim();
+}
 
 function start(svc: DevService): ChildProcess {
   const env = envFor(svc.name);
@@ -129,4 +142,7 @@ if (edge) {
   console.log(`\n  REST API   http://${host}:${portOf(edge)}/api/v1`);
   console.log(`  API docs   http://${host}:${portOf(edge)}/docs`);
 }
-console.log("\nPress Ctrl-C to stop.\n");
+if (process.env.ADMIN_EMAIL === DEV_ADMIN_EMAIL) {
+  console.log(`\n  admin      ${DEV_ADMIN_EMAIL} (password in .data/dev-admin-password)`);
+}
+console.log("\nSeed demo data and get a tour: ./dev demo\nPress Ctrl-C to stop.\n");

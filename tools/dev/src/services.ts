@@ -25,3 +25,6 @@ export const services: readonly DevService[] = [
   },
   { name: "gateway", entry: "services/gateway/src/main.ts", port: 8080, metricsPort: 9180, kind: "http" },
 ];
+
+/** The admin `./dev start` creates when ADMIN_EMAIL is not set (its password is in .data/dev-admin-password). */
+export const DEV_ADMIN_EMAIL = "admin@example.com";
