@@ -22,18 +22,22 @@ export interface OutboxEvent<Desc extends DescMessage = DescMessage> {
 const SUBJECT = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 /**
- * Writes an event to the outbox through `client`, which must be the caller's transaction so that the event exists
- * if and only if the state change commits. The relay publishes it after the commit.
- * @returns the event id.
+ * An outbox row exactly as {@link enqueue} writes it, for services whose hot path inserts the change and its
+ * events in one statement of their own (columns id, subject, type, payload, headers; pass `headers` as jsonb).
+ * It carries the current trace (W3C traceparent) so consumers continue it.
  */
-export async function enqueue<Desc extends DescMessage>(
-  client: Queryable,
-  event: OutboxEvent<Desc>,
-): Promise<string> {
+export interface OutboxRow {
+  id: string;
+  subject: string;
+  type: string;
+  payload: Buffer;
+  headers: Record<string, string>;
+}
+
+export function outboxRow<Desc extends DescMessage>(event: OutboxEvent<Desc>): OutboxRow {
   if (!SUBJECT.test(event.type)) {
     throw new InvalidEventError(`event type ${JSON.stringify(event.type)} is not a literal NATS subject`);
   }
-  const id = event.id ?? newEventId();
   const payload = toBinary(event.schema, event.message);
   // The event joins the trace of the work that caused it (an RPC or another event's handler).
   const span = currentSpan();
@@ -41,12 +45,31 @@ export async function enqueue<Desc extends DescMessage>(
     span === undefined || event.headers?.[TRACEPARENT_HEADER] !== undefined
       ? (event.headers ?? {})
       : { ...event.headers, [TRACEPARENT_HEADER]: formatTraceparent(span) };
-  await client.query("INSERT INTO outbox (id, subject, type, payload, headers) VALUES ($1, $2, $3, $4, $5)", [
-    id,
-    event.type,
-    event.type,
-    Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+  return {
+    id: event.id ?? newEventId(),
+    subject: event.type,
+    type: event.type,
+    payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
     headers,
+  };
+}
+
+/**
+ * Writes the event into the outbox in the caller's transaction (`client`), so it is published
+ * if and only if the state change commits. The relay publishes it after the commit.
+ * @returns the event id.
+ */
+export async function enqueue<Desc extends DescMessage>(
+  client: Queryable,
+  event: OutboxEvent<Desc>,
+): Promise<string> {
+  const row = outboxRow(event);
+  await client.query("INSERT INTO outbox (id, subject, type, payload, headers) VALUES ($1, $2, $3, $4, $5)", [
+    row.id,
+    row.subject,
+    row.type,
+    row.payload,
+    row.headers,
   ]);
-  return id;
+  return row.id;
 }

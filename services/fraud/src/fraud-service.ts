@@ -1,7 +1,7 @@
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { withTransaction } from "@fintech/db";
-import { enqueue, newEventId } from "@fintech/events";
+import { enqueue, outboxRow } from "@fintech/events";
 import { formatAmount } from "@fintech/money";
 import { ReviewDecidedSchema, TransactionScoredSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
 import { Decision as DecisionEnum, ReviewDecision } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
@@ -160,11 +160,11 @@ export function createFraudService(deps: {
       const inserted = await writer.submit({
         row,
         openReview: decision === "review",
-        event: {
-          id: newEventId(),
+        event: outboxRow({
           type: "fraud.transaction.scored",
-          payload: toBinary(TransactionScoredSchema, event),
-        },
+          schema: TransactionScoredSchema,
+          message: event,
+        }),
       });
       const recorded = inserted ? row : await store.getScore(pool, input.transactionId);
       if (!recorded) throw new Error(`score of ${input.transactionId} vanished after a conflict`);

@@ -1,4 +1,5 @@
 import type { Queryable } from "@fintech/db";
+import type { OutboxRow } from "@fintech/events";
 import type { RuleChange, RuleConfig } from "./rules.js";
 import type { Decision, Flag } from "./scoring.js";
 
@@ -34,13 +35,6 @@ export interface ScoreRow {
 }
 
 export type ReviewStatus = "open" | "approved" | "rejected";
-
-/** An event for the outbox: id (ce-id), type (also the subject) and the protobuf payload. */
-export interface OutboxRow {
-  id: string;
-  type: string;
-  payload: Uint8Array;
-}
 
 /** One score to record: the row, whether it opens a review case, and its event. */
 export interface ScoreInsert {
@@ -202,10 +196,10 @@ export const store = {
       `WITH i AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::int2[], $4::int8[], $5::text[], $6::int8[], $7::text[],
            $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::int2[], $14::text[],
-           $15::text[], $16::text[], $17::bool[], $18::int4[], $19::bool[], $20::uuid[], $21::text[], $22::bytea[])
+           $15::text[], $16::text[], $17::bool[], $18::int4[], $19::bool[], $20::uuid[], $21::text[], $22::bytea[], $23::text[])
            AS t(transaction_id, user_id, type, amount_minor, currency, base_amount_minor, base_currency, merchant_name,
              merchant_category, timezone, occurred_at, scored_at, score, flags, decision, rule_decision, shadow,
-             rule_version, open_review, event_id, event_type, payload)),
+             rule_version, open_review, event_id, event_type, payload, event_headers)),
        s AS (
          INSERT INTO scores (transaction_id, user_id, type, amount_minor, currency, base_amount_minor, base_currency,
            merchant_name, merchant_category, timezone, occurred_at, scored_at, score, flags, decision, rule_decision,
@@ -220,8 +214,9 @@ export const store = {
          SELECT i.transaction_id, i.user_id, i.score, 'open', i.scored_at FROM i JOIN s USING (transaction_id)
           WHERE i.open_review RETURNING 1),
        o AS (
-         INSERT INTO outbox (id, subject, type, payload)
-         SELECT i.event_id, i.event_type, i.event_type, i.payload FROM i JOIN s USING (transaction_id) RETURNING 1)
+         INSERT INTO outbox (id, subject, type, payload, headers)
+         SELECT i.event_id, i.event_type, i.event_type, i.payload, i.event_headers::jsonb
+           FROM i JOIN s USING (transaction_id) RETURNING 1)
        SELECT transaction_id FROM s`,
       [
         col((i) => i.row.transactionId),
@@ -246,6 +241,7 @@ export const store = {
         col((i) => i.event.id),
         col((i) => i.event.type),
         col((i) => i.event.payload),
+        col((i) => JSON.stringify(i.event.headers)),
       ],
     );
     return new Set(rows.map((r) => r.transaction_id));

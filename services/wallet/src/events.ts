@@ -1,7 +1,8 @@
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Queryable } from "@fintech/db";
-import { enqueue, newEventId } from "@fintech/events";
+import type { OutboxRow } from "@fintech/events";
+import { enqueue, newEventId, outboxRow } from "@fintech/events";
 import { formatAmount } from "@fintech/money";
 import type { TransactionEvent } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import {
@@ -11,7 +12,6 @@ import {
   WalletCreatedSchema,
 } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import type { TransactionStatus as Status, Transaction, TransactionType as Type, Wallet } from "./model.js";
-import type { OutboxRow } from "./store.js";
 
 // What the wallet publishes (through the outbox, in the transaction that makes the change):
 // - wallet.created (WalletCreated) when a wallet opens;
@@ -108,12 +108,12 @@ export function transactionOutboxRows(
   rows: readonly Transaction[],
   occurredAt: Date,
 ): OutboxRow[] {
-  return rows.map((t) => {
-    const payload = toBinary(TransactionEventSchema, transactionEvent(t, occurredAt));
-    return {
+  return rows.map((t) =>
+    outboxRow({
       id: newEventId(occurredAt.getTime()),
       type: `wallet.transaction.${type}`,
-      payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
-    };
-  });
+      schema: TransactionEventSchema,
+      message: transactionEvent(t, occurredAt),
+    }),
+  );
 }

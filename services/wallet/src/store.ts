@@ -1,5 +1,6 @@
 import type { Queryable } from "@fintech/db";
 import { sqlState } from "@fintech/db";
+import type { OutboxRow } from "@fintech/events";
 import { currency as currencyInfo } from "@fintech/money";
 import type {
   FraudDecision,
@@ -238,13 +239,6 @@ function valuesOf(t: Transaction, params: unknown[]): string {
   return `(${values.map((_, i) => `$${first + i}`).join(", ")})`;
 }
 
-/** An outbox row as @fintech/events' enqueue writes it (subject = type, no extra headers). */
-export interface OutboxRow {
-  id: string;
-  type: string;
-  payload: Buffer;
-}
-
 /** Keyset position in a list: the sort key's value and the id. */
 export interface ListPosition {
   key: string;
@@ -368,8 +362,8 @@ export const store = {
     );
     if (events.length > 0) {
       parts.push(
-        `ob AS (INSERT INTO outbox (id, subject, type, payload) VALUES ${events
-          .map((e) => `(${p(e.id)}, ${p(e.type)}, ${p(e.type)}, ${p(e.payload)})`)
+        `ob AS (INSERT INTO outbox (id, subject, type, payload, headers) VALUES ${events
+          .map((e) => `(${p(e.id)}, ${p(e.subject)}, ${p(e.type)}, ${p(e.payload)}, ${p(e.headers)})`)
           .join(", ")} RETURNING 1)`,
       );
     }
@@ -410,10 +404,10 @@ export const store = {
     const outbox =
       events.length === 0
         ? ""
-        : `, ob AS (INSERT INTO outbox (id, subject, type, payload) ${events
+        : `, ob AS (INSERT INTO outbox (id, subject, type, payload, headers) ${events
             .map(
               (e) =>
-                `SELECT ${p(e.id)}::uuid, ${p(e.type)}::text, ${p(e.type)}::text, ${p(e.payload)}::bytea WHERE EXISTS (SELECT 1 FROM t)`,
+                `SELECT ${p(e.id)}::uuid, ${p(e.subject)}::text, ${p(e.type)}::text, ${p(e.payload)}::bytea, ${p(e.headers)}::jsonb WHERE EXISTS (SELECT 1 FROM t)`,
             )
             .join(" UNION ALL ")} RETURNING 1)`;
     const { rows } = await db.query<TransactionRecord>(
