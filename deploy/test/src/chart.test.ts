@@ -2,10 +2,15 @@
 // rendered: the variables they set are modelled below from _helpers.tpl (a check keeps the model and the
 // templates naming the same variables), and every service's configuration parser judges them.
 
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { testEnv } from "@fintech/testing";
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
+
+const { databaseUrl } = testEnv();
+
 import type { ParseConfig } from "./repo.js";
 import {
   chartDir,
@@ -236,10 +241,37 @@ describe("every service of the monorepo", () => {
           });
       });
 
-      it("supports --migrate-only when it has a schema (the migrations Job runs it)", () => {
-        const main = `services/${name}/src/main.ts`;
-        if (svc?.schema) expect(readText(main).includes('"--migrate-only"'), `${main} handles it`).toBe(true);
-      });
+      it("applies its migrations and exits 0 with --migrate-only when it has a schema (the migrations Job runs it)", () => {
+        if (!svc?.schema) return;
+        const schema = `migrate_only_${name}_${process.pid}`;
+        const run = spawnSync(
+          process.execPath,
+          [
+            "--conditions=source",
+            "--import",
+            "tsx",
+            join(root, `services/${name}/src/main.ts`),
+            "--migrate-only",
+          ],
+          {
+            cwd: root,
+            env: { ...process.env, DB_SCHEMA: schema, LOG_LEVEL: "warn" },
+            timeout: 60_000,
+            encoding: "utf8",
+          },
+        );
+        try {
+          expect(run.status, run.stderr).toBe(0);
+          const tables = spawnSync(
+            "psql",
+            [databaseUrl, "-Atc", `SELECT count(*) FROM pg_tables WHERE schemaname = '${schema}'`],
+            { encoding: "utf8" },
+          );
+          expect(Number(tables.stdout.trim())).toBeGreaterThan(2);
+        } finally {
+          spawnSync("psql", [databaseUrl, "-qc", `DROP SCHEMA IF EXISTS ${schema} CASCADE`]);
+        }
+      }, 90_000);
     });
   }
 });

@@ -10,11 +10,10 @@
 //   ./dev npm run bench:ledger -w @fintech/bench
 //   BENCH_SECONDS=10 BENCH_IN_FLIGHT=64 BENCH_BATCH_IN_FLIGHT=32 by default; about 90 s in all. BENCH_RUNS=a,c
 //   picks runs; BENCH_CPU_PROF=<dir> writes the server's CPU profile.
-import { execFile, fork } from "node:child_process";
+import { fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { create, toBinary } from "@bufbuild/protobuf";
 import type { NewTransfer } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import {
@@ -23,9 +22,9 @@ import {
   NewTransferSchema,
 } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import { PingRequestSchema } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
-import pg from "pg";
 import type { LedgerLoadResult } from "./ledger-load.js";
 import { runLedgerLoad } from "./ledger-load.js";
+import { runPgbench } from "./pgbench.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 64);
@@ -216,7 +215,7 @@ try {
   server.kill("SIGTERM");
 }
 
-const pgbenchTps = runs.has("d") ? await runPgbench() : undefined;
+const pgbenchTps = runs.has("d") ? await runPgbench(databaseUrl, inFlight, seconds) : undefined;
 
 const byRun = (k: string) => results.find((r) => r.name.startsWith(`(${k})`));
 const [p, a, b, c] = [byRun("p"), byRun("a"), byRun("b"), byRun("c")];
@@ -247,40 +246,4 @@ console.log(
   if (a && b)
     console.log(`  (b) / (a) = ${ratio(b.transfersPerSecond, a.transfersPerSecond)}   goal >= 0.80`);
   if (c) console.log(`  (c)       = ${c.transfersPerSecond.toFixed(0)} transfers/s   goal >= 15000`);
-}
-
-/** pgbench -N (simple-update: no branch/teller hot rows) tps on a scratch database, dropped afterwards. */
-async function runPgbench(): Promise<number | undefined> {
-  const url = new URL(databaseUrl);
-  const scratch = `bench_pgbench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: databaseUrl });
-  await admin.connect();
-  const run = promisify(execFile);
-  const conn = [
-    "-h",
-    url.hostname,
-    "-p",
-    url.port || "5432",
-    "-U",
-    decodeURIComponent(url.username || "postgres"),
-  ];
-  const env = { ...process.env, PGPASSWORD: decodeURIComponent(url.password) };
-  try {
-    await admin.query(`CREATE DATABASE ${scratch}`);
-    await run("pgbench", [...conn, "-i", "-s", "10", "-q", scratch], { env });
-    const { stdout } = await run(
-      "pgbench",
-      [...conn, "-N", "-c", String(inFlight), "-j", "2", "-T", String(seconds), scratch],
-      { env },
-    );
-    const tps = /tps = ([\d.]+)/.exec(stdout)?.[1];
-    return tps === undefined ? undefined : Number(tps);
-  } catch (err) {
-    const missing = err instanceof Error && "code" in err && err.code === "ENOENT";
-    console.log(missing ? "pgbench is not installed: (d) skipped" : `pgbench failed: ${String(err)}`);
-    return undefined;
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${scratch}`);
-    await admin.end();
-  }
 }

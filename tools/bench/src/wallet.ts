@@ -10,11 +10,10 @@
 //   BENCH_USERS (64) signs up that many users; BENCH_CPU_PROF=<dir> writes each service's CPU profile there,
 //   BENCH_LOG_DIR=<dir> each service's log (every RPC with its duration_ms).
 //   About 70 s in all.
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import pg from "pg";
 import { httpCaller } from "./http-load.js";
 import { drive } from "./load.js";
+import { runPgbench } from "./pgbench.js";
 
 import { cpuSeconds, cpuSecondsOf, machineCpu, SERVICES, startPlatform } from "./wallet-platform.js";
 
@@ -190,44 +189,8 @@ try {
   await platform.stop();
 }
 
-const tps = await runPgbench();
+const tps = await runPgbench(databaseUrl, inFlight, seconds);
 report.push(
   `\npgbench -N (same Postgres, ${inFlight} clients, ${seconds}s): ${tps === undefined ? "n/a" : `${tps.toFixed(0)} tps`}`,
 );
 console.log(report.join("\n"));
-
-/** pgbench -N (simple-update) tps on a scratch database, dropped afterwards. */
-async function runPgbench(): Promise<number | undefined> {
-  const url = new URL(databaseUrl);
-  const scratch = `bench_pgbench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: databaseUrl });
-  await admin.connect();
-  const run = promisify(execFile);
-  const conn = [
-    "-h",
-    url.hostname,
-    "-p",
-    url.port || "5432",
-    "-U",
-    decodeURIComponent(url.username || "postgres"),
-  ];
-  const env = { ...process.env, PGPASSWORD: decodeURIComponent(url.password) };
-  try {
-    await admin.query(`CREATE DATABASE ${scratch}`);
-    await run("pgbench", [...conn, "-i", "-s", "10", "-q", scratch], { env });
-    const { stdout } = await run(
-      "pgbench",
-      [...conn, "-N", "-c", String(inFlight), "-j", "2", "-T", String(seconds), scratch],
-      { env },
-    );
-    const tpsText = /tps = ([\d.]+)/.exec(stdout)?.[1];
-    return tpsText === undefined ? undefined : Number(tpsText);
-  } catch (err) {
-    const missing = err instanceof Error && "code" in err && err.code === "ENOENT";
-    console.log(missing ? "pgbench is not installed: skipped" : `pgbench failed: ${String(err)}`);
-    return undefined;
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${scratch}`);
-    await admin.end();
-  }
-}
