@@ -1,3 +1,4 @@
+export { expectRefusal } from "./expect-refusal.js";
 export { type FileFixtures, test, type WorkerFixtures } from "./fixtures.js";
 export type { Collected, UnaryResult } from "./grpc-js.js";
 export { bidiAll, bidiStream, collect, grpcClient, serverStream, unary } from "./grpc-js.js";
@@ -5,5 +6,6 @@ export { type NatsFixture, provideNats } from "./provide-nats.js";
 export { type PgFixture, providePg } from "./provide-pg.js";
 export { provideRedis, type RedisFixture } from "./provide-redis.js";
 export { type StopContainers, startContainersIfNeeded } from "./start-containers-if-needed.js";
+export { TestClock } from "./test-clock.js";
 export { LOCAL_TEST_ENV, type TestEnv, testEnv } from "./test-env.js";
 export { type WaitForOptions, WaitForTimeoutError, waitFor } from "./wait-for.js";

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { parseAmount } from "@fintech/money";
 import { errorInfoOf } from "@fintech/platform";
 import { describe, expect } from "vitest";
 import type { LedgerClient } from "./test/harness.js";
@@ -82,8 +83,11 @@ describe("under contention", () => {
       await replica.stop();
     }
     const total = await Promise.all([a, b, c].map((x) => ledger.client.getAccount({ accountId: x.id })));
-    const sum = total.reduce((n, r) => n + Number.parseFloat(r.account?.balance?.available ?? "0") * 100, 0);
-    expect(Math.round(sum)).toBe(30_000);
+    const sum = total.reduce(
+      (n, r) => n + parseAmount(r.account?.balance?.available ?? "0", r.account?.currency ?? "MYR"),
+      0n,
+    );
+    expect(sum).toBe(30_000n);
     expect((await ledger.client.checkIntegrity({})).ok).toBe(true);
   });
 

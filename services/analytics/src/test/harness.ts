@@ -1,37 +1,23 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { create, toBinary } from "@bufbuild/protobuf";
-import type { Code } from "@connectrpc/connect";
-import { ConnectError, createClient } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { Role } from "@fintech/auth";
 import { createTestAuth, testUser } from "@fintech/auth/testing";
 import { migrate } from "@fintech/db";
 import { CloudEventHeaders, ensureStream, eventsMigrationsDir, namespacedSubject } from "@fintech/events";
 import { parseRate } from "@fintech/money";
-import { errorInfoOf } from "@fintech/platform";
 import { AnalyticsService } from "@fintech/proto/fintech/analytics/v1/analytics_pb.js";
 import { TransactionEventSchema } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
-import { test as base, waitFor } from "@fintech/testing";
+import { test as base, TestClock, waitFor } from "@fintech/testing";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { jetstream } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import type pg from "pg";
 import pino from "pino";
-import { expect } from "vitest";
 import { parseAnalyticsConfig } from "../config.js";
 import { staticRates } from "../rates.js";
 import { build, migrationsDir } from "../server.js";
-
-/** A clock the test moves by hand; starts far enough ahead that event times are never capped by it. */
-export class TestClock {
-  #now = new Date("2030-01-01T00:00:00Z");
-  now(): Date {
-    return new Date(this.#now);
-  }
-  set(date: Date): void {
-    this.#now = new Date(date);
-  }
-}
 
 export interface AnalyticsHarness {
   url: string;
@@ -81,7 +67,7 @@ export function analyticsTest(env: Record<string, string> = {}) {
           await ensureStream(nats.nc, { context, namespace: nats.namespace });
         }
         const auth = await createTestAuth();
-        const clock = new TestClock();
+        const clock = new TestClock("2030-01-01T00:00:00Z");
         const app = build(config, {
           pool: pg.pool,
           nc: nats.nc,
@@ -157,22 +143,4 @@ export function analyticsTest(env: Record<string, string> = {}) {
   });
 }
 
-/** Asserts that `call` fails with the Connect code and ErrorInfo reason (and metadata subset) given. */
-export async function expectRefusal(
-  call: Promise<unknown>,
-  code: Code,
-  reason: string,
-  metadata: Record<string, string> = {},
-): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ConnectError);
-  const ce = err as ConnectError;
-  expect(ce.code).toBe(code);
-  const info = errorInfoOf(ce);
-  expect(info?.reason).toBe(reason);
-  expect(info?.metadata).toMatchObject(metadata);
-  return ce;
-}
+export { expectRefusal, TestClock } from "@fintech/testing";

@@ -3,7 +3,7 @@ import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/prot
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { Principal } from "@fintech/auth";
 import type { TestAuth } from "@fintech/auth/testing";
@@ -17,7 +17,6 @@ import {
   PROTOBUF_CONTENT_TYPE,
   streamName,
 } from "@fintech/events";
-import { errorInfoOf } from "@fintech/platform";
 import type { ScoreRequestSchema } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { FraudService } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import {
@@ -26,32 +25,14 @@ import {
   TransactionType,
 } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import type { PgFixture } from "@fintech/testing";
-import { test as base, waitFor } from "@fintech/testing";
+import { test as base, TestClock, waitFor } from "@fintech/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { headers } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import pino from "pino";
-import { expect } from "vitest";
 import { parseFraudConfig } from "../config.js";
 import { build, migrationsDir } from "../server.js";
-
-/** A clock the test moves by hand. */
-export class TestClock {
-  #now: Date;
-  constructor(start = "2026-03-02T03:00:00Z") {
-    this.#now = new Date(start);
-  }
-  now(): Date {
-    return new Date(this.#now);
-  }
-  set(at: Date | string): void {
-    this.#now = new Date(at);
-  }
-  advance(ms: number): void {
-    this.#now = new Date(this.#now.getTime() + ms);
-  }
-}
 
 /**
  * The principal a test names as "admin:<id>", "user:<id>" or "service:<name>" ("" is anonymous: undefined).
@@ -213,7 +194,7 @@ export function fraudTest(opts: { env?: Record<string, string>; redisUrl?: strin
         });
         client.on("error", () => {});
         await client.connect().catch(() => {});
-        const clock = new TestClock();
+        const clock = new TestClock("2026-03-02T03:00:00Z");
         const auth = await createTestAuth();
         const app = build(config, {
           pool: pg.pool,
@@ -262,26 +243,6 @@ export function fraudTest(opts: { env?: Record<string, string>; redisUrl?: strin
   });
 }
 
-/** Asserts that `call` fails with the Connect code and ErrorInfo reason (and metadata subset) given. */
-export async function expectRefusal(
-  call: Promise<unknown>,
-  code: Code,
-  reason: string,
-  metadata: Record<string, string> = {},
-): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ConnectError);
-  const ce = err as ConnectError;
-  expect(Code[ce.code]).toBe(Code[code]);
-  const info = errorInfoOf(ce);
-  expect(info?.reason).toBe(reason);
-  expect(info?.metadata).toMatchObject(metadata);
-  return ce;
-}
-
 /** The rule names of a score's flags, sorted. */
 export const rulesOf = (res: { flags: Array<{ rule: string }> }) => res.flags.map((f) => f.rule).sort();
 
@@ -313,3 +274,5 @@ export async function publishedEvents<D extends DescMessage>(
     return found.length > 0 && found;
   });
 }
+
+export { expectRefusal, TestClock } from "@fintech/testing";

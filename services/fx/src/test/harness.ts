@@ -1,27 +1,14 @@
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { Principal } from "@fintech/auth";
 import { createTestAuth, testUser } from "@fintech/auth/testing";
 import { migrate } from "@fintech/db";
 import { ensureStream, eventsMigrationsDir } from "@fintech/events";
-import { errorInfoOf } from "@fintech/platform";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
-import { test as base } from "@fintech/testing";
+import { test as base, TestClock } from "@fintech/testing";
 import pino from "pino";
-import { expect } from "vitest";
 import { parseFxConfig } from "../config.js";
 import { build, migrationsDir } from "../server.js";
-
-/** A clock the test moves by hand. */
-export class TestClock {
-  #now = new Date("2026-03-01T08:00:00Z");
-  now(): Date {
-    return new Date(this.#now);
-  }
-  advance(ms: number): void {
-    this.#now = new Date(this.#now.getTime() + ms);
-  }
-}
 
 type FxClient = ReturnType<typeof createClient<typeof FxService>>;
 
@@ -99,22 +86,4 @@ export function fxTest(env: Record<string, string> = {}) {
   });
 }
 
-/** Asserts that `call` fails with the Connect code and ErrorInfo reason (and metadata subset) given. */
-export async function expectRefusal(
-  call: Promise<unknown>,
-  code: Code,
-  reason: string,
-  metadata: Record<string, string> = {},
-): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ConnectError);
-  const ce = err as ConnectError;
-  expect(Code[ce.code]).toBe(Code[code]);
-  const info = errorInfoOf(ce);
-  expect(info?.reason).toBe(reason);
-  expect(info?.metadata).toMatchObject(metadata);
-  return ce;
-}
+export { expectRefusal, TestClock } from "@fintech/testing";

@@ -2,30 +2,18 @@ import { Writable } from "node:stream";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { fromBinary } from "@bufbuild/protobuf";
 import type { CallOptions } from "@connectrpc/connect";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { migrate } from "@fintech/db";
 import { ensureStream, eventsMigrationsDir } from "@fintech/events";
-import { createLogger, errorInfoOf } from "@fintech/platform";
+import { createLogger } from "@fintech/platform";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
-import { test as base, waitFor } from "@fintech/testing";
+import { test as base, TestClock, waitFor } from "@fintech/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type pg from "pg";
-import { expect } from "vitest";
 import { parseIdentityConfig } from "../config.js";
 import { build, migrationsDir } from "../server.js";
-
-/** A clock the test moves by hand. */
-export class TestClock {
-  #now = new Date("2026-03-01T08:00:00Z");
-  now(): Date {
-    return new Date(this.#now);
-  }
-  advance(ms: number): void {
-    this.#now = new Date(this.#now.getTime() + ms);
-  }
-}
 
 export const ADMIN_EMAIL = "root@example.com";
 export const ADMIN_PASSWORD = "Admin password 42";
@@ -132,26 +120,6 @@ export function identityTest(env: Record<string, string> = {}) {
   });
 }
 
-/** Asserts that `call` fails with the Connect code and ErrorInfo reason (and metadata subset) given. */
-export async function expectRefusal(
-  call: Promise<unknown>,
-  code: Code,
-  reason: string,
-  metadata: Record<string, string> = {},
-): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ConnectError);
-  const ce = err as ConnectError;
-  expect(Code[ce.code]).toBe(Code[code]);
-  const info = errorInfoOf(ce);
-  expect(info?.reason).toBe(reason);
-  expect(info?.metadata).toMatchObject(metadata);
-  return ce;
-}
-
 /** Every event of this file's identity stream with type `type`, decoded, once the outbox is drained. */
 export async function publishedEvents<D extends DescMessage>(
   nc: NatsConnection,
@@ -177,3 +145,5 @@ export async function publishedEvents<D extends DescMessage>(
   }
   return out;
 }
+
+export { expectRefusal, TestClock } from "@fintech/testing";

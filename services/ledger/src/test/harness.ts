@@ -1,35 +1,22 @@
 import { randomUUID } from "node:crypto";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Client, Interceptor } from "@connectrpc/connect";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createPool, migrate } from "@fintech/db";
 import { ensureStream, eventsMigrationsDir } from "@fintech/events";
-import { errorInfoOf } from "@fintech/platform";
 import type { Account, NewTransferSchema } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import { AccountKind, LedgerService } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
-import { test as base } from "@fintech/testing";
+import { test as base, TestClock } from "@fintech/testing";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type pg from "pg";
 import pino from "pino";
-import { expect } from "vitest";
 import type { LedgerConfig } from "../config.js";
 import { parseLedgerConfig } from "../config.js";
 import { build, migrationsDir } from "../server.js";
 import { testAuthenticator, tokenFor } from "./keys.js";
 
 export { AUDIENCE, ISSUER, testAuthenticator, testJwk, tokenFor } from "./keys.js";
-
-/** A clock the test moves by hand. */
-export class TestClock {
-  #now = new Date("2026-03-01T08:00:00Z");
-  now(): Date {
-    return new Date(this.#now);
-  }
-  advance(ms: number): void {
-    this.#now = new Date(this.#now.getTime() + ms);
-  }
-}
 
 export type LedgerClient = Client<typeof LedgerService>;
 
@@ -114,26 +101,6 @@ export function ledgerTest(env: Record<string, string> = {}) {
   });
 }
 
-/** Asserts that `call` fails with the Connect code and ErrorInfo reason (and metadata subset) given. */
-export async function expectRefusal(
-  call: Promise<unknown>,
-  code: Code,
-  reason: string,
-  metadata: Record<string, string> = {},
-): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ConnectError);
-  const ce = err as ConnectError;
-  expect(Code[ce.code]).toBe(Code[code]);
-  const info = errorInfoOf(ce);
-  expect(info?.reason).toBe(reason);
-  expect(info?.metadata).toMatchObject(metadata);
-  return ce;
-}
-
 /** Opens a MYR account (by default one that cannot go below zero) and returns it. */
 export async function openAccount(
   client: LedgerClient,
@@ -206,3 +173,5 @@ export async function startReplica(
     },
   };
 }
+
+export { expectRefusal, TestClock } from "@fintech/testing";
