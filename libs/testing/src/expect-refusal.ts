@@ -1,5 +1,4 @@
-import type { Code } from "@connectrpc/connect";
-import { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "@fintech/proto/google/rpc/error_details_pb.js";
 import { expect } from "vitest";
 
