@@ -94,6 +94,13 @@ export interface Platform {
   pool: pg.Pool;
   /** While true, every Score call fails as if fraud were down. */
   fraudDown: boolean;
+  /** While true, every call of the wallet to the ledger fails as if the ledger were down. */
+  ledgerDown: boolean;
+  /**
+   * While set, every query of the wallet's pool (not `pool` above) for which it returns true fails as a
+   * terminated database connection does (SQLSTATE 57P01), before reaching the database.
+   */
+  dbFault: ((sql: string) => boolean) | undefined;
   /** Asserts that per currency the ledger balances: wallets plus system accounts sum to zero. */
   expectBooksBalance(): Promise<void>;
 }
@@ -119,6 +126,7 @@ export function platformTest(
     walletEnv?: Record<string, string>;
     fraudEnv?: Record<string, string>;
     fxEnv?: Record<string, string>;
+    gatewayEnv?: Record<string, string>;
   } = {},
 ) {
   return base.extend<{ $file: { platform: Platform } }>({
@@ -281,9 +289,13 @@ export function platformTest(
           await migrate({ url: db.url, schema: db.schema, dirs: [eventsMigrationsDir, migrationsDir] });
           const { authenticator, credentials } = connectIdentity(walletConfig, { logger: silent });
           const asWallet: Interceptor[] = credentials === undefined ? [] : [credentials.interceptor];
-          const platform = { fraudDown: false } as Platform;
+          const platform = { fraudDown: false, ledgerDown: false, dbFault: undefined } as Platform;
           const fraudSwitch: Interceptor = (next) => async (req) => {
             if (platform.fraudDown) throw new ConnectError("fraud is down (test)", Code.Unavailable);
+            return next(req);
+          };
+          const ledgerSwitch: Interceptor = (next) => async (req) => {
+            if (platform.ledgerDown) throw new ConnectError("ledger is down (test)", Code.Unavailable);
             return next(req);
           };
           const fraudTransport: Transport = createConnectTransport({
@@ -292,10 +304,38 @@ export function platformTest(
             useBinaryFormat: true,
             interceptors: [fraudSwitch, ...asWallet],
           });
-          const backends = connectBackends(walletConfig, asWallet, { fraud: fraudTransport });
+          const ledgerTransport: Transport = createConnectTransport({
+            baseUrl: ledgerAt.url,
+            httpVersion: "2",
+            useBinaryFormat: true,
+            interceptors: [ledgerSwitch, ...asWallet],
+          });
+          const backends = connectBackends(walletConfig, asWallet, {
+            fraud: fraudTransport,
+            ledger: ledgerTransport,
+          });
           const walletPool = poolFor(db.schema, 10);
+          // The wallet's queries pass dbFault first: a test fails chosen statements as a database going away
+          // mid-request would, deterministically.
+          const query = walletPool.query.bind(walletPool) as (
+            text: string,
+            values?: unknown[],
+          ) => Promise<pg.QueryResult>;
+          const faultyPool = new Proxy(walletPool, {
+            get(target, prop, receiver) {
+              if (prop !== "query") return Reflect.get(target, prop, receiver);
+              return (text: string, values?: unknown[]) =>
+                platform.dbFault?.(text)
+                  ? Promise.reject(
+                      Object.assign(new Error("terminating connection due to administrator command (test)"), {
+                        code: "57P01",
+                      }),
+                    )
+                  : query(text, values);
+            },
+          });
           const wallet = build(walletConfig, {
-            pool: walletPool,
+            pool: faultyPool,
             nc: nats.nc,
             logger: silent,
             clock,
@@ -314,6 +354,7 @@ export function platformTest(
             RATE_LIMIT_PREFIX: `${redis.prefix}rl:`,
             RATE_LIMIT_RPS: "100000",
             RATE_LIMIT_BURST: "100000",
+            ...opts.gatewayEnv,
           };
           const gatewayConfig = { ...parseGatewayConfig(gatewayVars), METRICS_PORT: 0 };
           const gateway = buildGateway(gatewayConfig, {
@@ -418,7 +459,7 @@ export function platformTest(
                 });
               }
             },
-          } satisfies Omit<Platform, "fraudDown">);
+          } satisfies Omit<Platform, "fraudDown" | "ledgerDown" | "dbFault">);
           await use(platform);
         } finally {
           for (const stop of stops.reverse()) await stop().catch(() => undefined);
