@@ -7,14 +7,22 @@ import { ConnectError } from "@connectrpc/connect";
 import type { Queryable } from "@fintech/db";
 import { connectError, errorInfoOf } from "@fintech/platform";
 import type pg from "pg";
+import type { Logger } from "pino";
 import { isWalletError, toConnectError, WalletError } from "./errors.js";
+import { newId } from "./ids.js";
 
 // Idempotency-Key (API.md): per caller and key, the hash of the request and, once answered, the answer
 // itself (a success's response message, or a refusal), kept at least 24 hours. The same key with the same
 // request gets that answer again, marked `idempotent-replayed: true`; another request under the key is
-// IDEMPOTENCY_KEY_REUSED; a repeat arriving while the first still runs waits for it (up to waitMs) and
-// then replays it, or is IDEMPOTENCY_KEY_IN_USE. Failures that say nothing about the request (a backend
-// down, a bug) are not kept: the key is freed so that a retry runs again.
+// IDEMPOTENCY_KEY_REUSED; a repeat arriving while the first still runs waits for it (up to waitMs, and never
+// past the caller's own deadline) and then replays it, or is IDEMPOTENCY_KEY_IN_USE.
+//
+// A key is bound to the transaction its request creates from the moment it is claimed: the claim fixes the
+// transaction's id and every later attempt under the key (after a crash, a timeout, a lost answer, a failed
+// write of the answer) gets the same id. The transactions primary key therefore lets the money move once,
+// and an attempt that finds the transaction recorded answers it (driving it on if its driver is gone)
+// instead of running the request again. Failures that say nothing about the request (a backend down, a bug)
+// are not kept: the key is released at once so that a retry runs again, under the same transaction id.
 
 /** The request header carrying the key, as the gateway forwards it. */
 export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
@@ -22,8 +30,15 @@ export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
 export const REPLAYED_HEADER = "idempotent-replayed";
 
 const MAX_KEY = 255;
-/** How long a running call holds its key before another may take it over (a crashed replica), in ms. */
+/**
+ * How long a running call holds its key before another may take it over (a crashed replica), in ms, when the
+ * call has no deadline. A call with one holds it until a little after its deadline: by then its caller has
+ * given up and a retry may take over (the bound transaction id keeps that from moving money twice).
+ */
 const RUNNING_LEASE_MS = 60_000;
+const LEASE_AFTER_DEADLINE_MS = 1_000;
+/** A repeat answers IDEMPOTENCY_KEY_IN_USE this long before its caller's deadline, so the answer arrives. */
+const ANSWER_MARGIN_MS = 500;
 const POLL_MS = 25;
 
 interface StoredError {
@@ -41,6 +56,18 @@ interface KeyRecord {
   locked_until: Date;
 }
 
+/**
+ * What a key is bound to, handed to the call it guards. A call that creates a transaction creates it with
+ * `transactionId`; one that changes an existing transaction (a reversal) calls `bindTo` inside the database
+ * transaction that changes it.
+ */
+export interface KeyBinding {
+  /** The id the call's new transaction must have: the same for every attempt under this key. */
+  transactionId: string;
+  /** Binds the key to the existing transaction `id`, on `db` (the transaction that changes it). */
+  bindTo(db: Queryable, id: string): Promise<void>;
+}
+
 /** What a call with a key needs: who calls, the key, and the request as sent. */
 export interface IdempotentCall<I extends DescMessage, O extends DescMessage> {
   principal: string;
@@ -50,6 +77,13 @@ export interface IdempotentCall<I extends DescMessage, O extends DescMessage> {
   input: I;
   request: MessageShape<I>;
   output: O;
+  /** What is left of the caller's deadline, in ms (Connect's timeout header), or undefined for none. */
+  timeoutMs?: number | undefined;
+  /**
+   * The answer for the transaction the key is bound to, when an earlier attempt recorded it, else undefined.
+   * Without it (a call that moves no money), an attempt after a lost one runs the call again.
+   */
+  resume?: (transactionId: string) => Promise<MessageShape<O> | undefined>;
 }
 
 export interface IdempotencySettings {
@@ -66,36 +100,58 @@ export function checkKey(key: string): void {
   }
 }
 
+/** True when `err` is a refusal about transaction `id` itself (its answer, e.g. INSUFFICIENT_BALANCE). */
+const isAbout = (err: unknown, id: string): boolean =>
+  isWalletError(err) && err.details.transaction_id === id;
+
 export function createIdempotency(deps: {
   pool: pg.Pool;
   clock: { now(): Date };
+  logger: Logger;
   settings: IdempotencySettings;
 }) {
-  const { pool, clock, settings } = deps;
+  const { pool, clock, logger, settings } = deps;
   // Calls with a key running in this process: repeats wait on these before polling the table.
   const running = new Map<string, Promise<unknown>>();
 
-  async function claim(db: Queryable, principal: string, key: string, hash: Buffer): Promise<boolean> {
+  /**
+   * Claims the key: a new key, one past its time, or a running one whose holder's lease ran out (same
+   * request only). Returns the transaction id the key is bound to, or undefined when someone else holds it
+   * or it is done. A key taken over keeps its transaction id; a new or expired one gets `fresh`.
+   */
+  async function claim(
+    db: Queryable,
+    principal: string,
+    key: string,
+    hash: Buffer,
+    fresh: string,
+    leaseMs: number,
+  ): Promise<string | undefined> {
     const now = clock.now();
-    const { rowCount } = await db.query(
-      `INSERT INTO idempotency_keys (principal, key, request_hash, state, locked_until, created_at, expires_at)
-       VALUES ($1, $2, $3, 'running', $4, $5, $6)
+    const { rows } = await db.query<{ transaction_id: string }>(
+      `INSERT INTO idempotency_keys
+         (principal, key, request_hash, state, locked_until, created_at, expires_at, transaction_id)
+       VALUES ($1, $2, $3, 'running', $4, $5, $6, $7)
        ON CONFLICT (principal, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, state = 'running',
          response = NULL, error = NULL, locked_until = EXCLUDED.locked_until, created_at = EXCLUDED.created_at,
-         expires_at = EXCLUDED.expires_at
+         expires_at = EXCLUDED.expires_at,
+         transaction_id = CASE WHEN idempotency_keys.expires_at <= $5 THEN EXCLUDED.transaction_id
+           ELSE COALESCE(idempotency_keys.transaction_id, EXCLUDED.transaction_id) END
        WHERE idempotency_keys.expires_at <= $5
           OR (idempotency_keys.state = 'running' AND idempotency_keys.locked_until <= $5
-              AND idempotency_keys.request_hash = EXCLUDED.request_hash)`,
+              AND idempotency_keys.request_hash = EXCLUDED.request_hash)
+       RETURNING transaction_id`,
       [
         principal,
         key,
         hash,
-        new Date(now.getTime() + RUNNING_LEASE_MS),
+        new Date(now.getTime() + leaseMs),
         now,
         new Date(now.getTime() + settings.ttlMs),
+        fresh,
       ],
     );
-    return rowCount === 1;
+    return rows[0]?.transaction_id;
   }
 
   async function read(principal: string, key: string): Promise<KeyRecord | undefined> {
@@ -132,15 +188,35 @@ export function createIdempotency(deps: {
     return { code: ce.code, reason: info.reason, message: ce.rawMessage, metadata: info.metadata };
   }
 
+  /**
+   * Writes down how the call ended. The movement has happened (or not) whatever this write does: when the
+   * database fails it here, the key stays running until its lease ends and the next attempt answers from the
+   * bound transaction, so the failure is logged rather than turned into the caller's answer.
+   */
+  async function conclude(call: { principal: string; key: string }, sql: string, value?: unknown) {
+    try {
+      await pool.query(
+        sql,
+        value === undefined ? [call.principal, call.key] : [call.principal, call.key, value],
+      );
+    } catch (err) {
+      logger.warn(
+        { err, key_principal: call.principal },
+        "idempotency key left running: its answer was not saved",
+      );
+    }
+  }
+
   return {
     /**
      * Runs `fn` once per (principal, key): the first call runs it and keeps its answer; repeats replay that
      * answer (`replayed` true). Refuses a repeat with another request (IDEMPOTENCY_KEY_REUSED) or one that
-     * finds the first still running after waitMs (IDEMPOTENCY_KEY_IN_USE).
+     * finds the first still running after waitMs, or near its own deadline (IDEMPOTENCY_KEY_IN_USE). An
+     * attempt that takes over a key whose transaction an earlier attempt recorded answers it (`resume`).
      */
     async run<I extends DescMessage, O extends DescMessage>(
       call: IdempotentCall<I, O>,
-      fn: () => Promise<MessageShape<O>>,
+      fn: (binding: KeyBinding) => Promise<MessageShape<O>>,
     ): Promise<{ response: MessageShape<O>; replayed: boolean }> {
       checkKey(call.key);
       const hash = createHash("sha256")
@@ -149,11 +225,25 @@ export function createIdempotency(deps: {
         .update(toBinary(call.input, call.request))
         .digest();
       const local = `${call.principal}\u0000${call.key}`;
-      const deadline = Date.now() + settings.waitMs;
+      const budget =
+        call.timeoutMs === undefined
+          ? settings.waitMs
+          : Math.max(0, Math.min(settings.waitMs, call.timeoutMs - ANSWER_MARGIN_MS));
+      const leaseMs =
+        call.timeoutMs === undefined
+          ? RUNNING_LEASE_MS
+          : Math.min(RUNNING_LEASE_MS, Math.max(0, call.timeoutMs) + LEASE_AFTER_DEADLINE_MS);
+      const deadline = Date.now() + budget;
+      const fresh = newId(clock.now().getTime());
+      let transactionId: string;
       for (;;) {
-        if (await claim(pool, call.principal, call.key, hash)) break;
+        const claimed = await claim(pool, call.principal, call.key, hash, fresh, leaseMs);
+        if (claimed !== undefined) {
+          transactionId = claimed;
+          break;
+        }
         const record = await read(call.principal, call.key);
-        if (record === undefined) continue; // freed in between: claim again
+        if (record === undefined) continue; // purged in between: claim again
         if (!record.request_hash.equals(hash)) {
           throw new WalletError(
             "IDEMPOTENCY_KEY_REUSED",
@@ -167,9 +257,7 @@ export function createIdempotency(deps: {
           throw new WalletError(
             "IDEMPOTENCY_KEY_IN_USE",
             "a request with this idempotency key is still running",
-            {
-              field: IDEMPOTENCY_KEY_HEADER,
-            },
+            { field: IDEMPOTENCY_KEY_HEADER },
           );
         }
         const mine = running.get(local);
@@ -180,29 +268,84 @@ export function createIdempotency(deps: {
         }
       }
 
-      const attempt = fn();
+      const bound = transactionId;
+      const binding: KeyBinding = {
+        transactionId: bound,
+        async bindTo(db, id) {
+          await db.query(
+            "UPDATE idempotency_keys SET transaction_id = $3 WHERE principal = $1 AND key = $2",
+            [call.principal, call.key, id],
+          );
+        },
+      };
+      const { resume } = call;
+      // An answer for what an earlier attempt did is a replay of it, not a new execution.
+      let resumed = false;
+      const attempt = (async (): Promise<MessageShape<O>> => {
+        // Taken over from an earlier attempt: if it recorded the transaction, that is the answer.
+        if (bound !== fresh && resume !== undefined) {
+          resumed = true;
+          const earlier = await resume(bound);
+          if (earlier !== undefined) return earlier;
+          resumed = false;
+        }
+        try {
+          return await fn(binding);
+        } catch (err) {
+          // The transaction may exist even so: this attempt's own, when what failed came after recording it
+          // (or the recording's answer was lost), or an earlier attempt's still running past its lease (this
+          // insert then fails on the id, or the checks see the money gone). Then it is the answer.
+          if (resume === undefined || isAbout(err, bound)) throw err;
+          let earlier: MessageShape<O> | undefined;
+          try {
+            earlier = await resume(bound);
+          } catch (lookup) {
+            if (isWalletError(lookup)) {
+              resumed = true;
+              throw lookup;
+            }
+            // The database is likely away: the key is released below and a retry looks again.
+            logger.warn({ err: lookup, transaction_id: bound }, "could not look for the key's transaction");
+          }
+          if (earlier === undefined) throw err;
+          resumed = true;
+          return earlier;
+        }
+      })();
       running.set(local, attempt);
       try {
         const response = await attempt;
-        await pool.query(
+        await conclude(
+          call,
           `UPDATE idempotency_keys SET state = 'done', response = $3, locked_until = now()
            WHERE principal = $1 AND key = $2`,
-          [call.principal, call.key, Buffer.from(toBinary(call.output, response))],
+          Buffer.from(toBinary(call.output, response)),
         );
-        return { response, replayed: false };
+        return { response, replayed: resumed };
       } catch (err) {
         const kept = keepable(err);
         if (kept === undefined) {
-          await pool.query("DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2", [
-            call.principal,
-            call.key,
-          ]);
+          // Released, not deleted: the key keeps its transaction id, so a retry of a call that did record
+          // its transaction (the failure came after) answers it, and one that did not records it once.
+          await conclude(
+            call,
+            `UPDATE idempotency_keys SET locked_until = $3 WHERE principal = $1 AND key = $2
+               AND state = 'running'`,
+            clock.now(),
+          );
         } else {
-          await pool.query(
+          await conclude(
+            call,
             `UPDATE idempotency_keys SET state = 'done', error = $3, locked_until = now()
              WHERE principal = $1 AND key = $2`,
-            [call.principal, call.key, JSON.stringify(kept)],
+            JSON.stringify(kept),
           );
+          if (resumed) {
+            // The refusal an earlier attempt's transaction ended in: replayed, like a kept one.
+            const again = connectError(kept.code, kept.reason, kept.message, kept.metadata);
+            again.metadata.set(REPLAYED_HEADER, "true");
+            throw again;
+          }
         }
         throw err;
       } finally {

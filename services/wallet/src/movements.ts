@@ -7,13 +7,14 @@ import { activeUser, requireOpen, transactionOf, walletOf } from "./access.js";
 import type { Book } from "./book.js";
 import { invalid, WalletError } from "./errors.js";
 import { publishTransactions, transactionOutboxRows } from "./events.js";
+import type { KeyBinding } from "./idempotency.js";
 import { newId } from "./ids.js";
 import type { PlannedLeg, Side } from "./legs.js";
 import { move, refundShare } from "./legs.js";
 import { localDay } from "./local-time.js";
 import type { Transaction, TransactionType, User, Wallet } from "./model.js";
 import { LIMITED_TYPES, SCORED_TYPES } from "./model.js";
-import type { Processor } from "./processor.js";
+import type { Driven, Processor } from "./processor.js";
 import type { Rates } from "./rates.js";
 import { store } from "./store.js";
 import type { Users } from "./users.js";
@@ -88,16 +89,20 @@ export function createMovements(deps: MovementDeps) {
     }
   }
 
-  /** A new pending transaction of `user` with everything not given left empty. */
+  /**
+   * A new pending transaction of `user` with everything not given left empty. Its id is the one its
+   * Idempotency-Key is bound to, when the request has one (so a retry can never record it twice), else new.
+   */
   function draft(
     user: User,
     fields: Pick<Transaction, "type" | "walletId" | "amount" | "currency" | "baseAmount"> &
       Partial<Transaction>,
+    binding?: KeyBinding,
   ): Transaction {
     const now = clock.now();
     const limited = LIMITED_TYPES.has(fields.type) && fields.direction !== "incoming";
     return {
-      id: newId(now.getTime()),
+      id: binding?.transactionId ?? newId(now.getTime()),
       userId: user.id,
       status: "pending",
       stage: "new",
@@ -174,14 +179,18 @@ export function createMovements(deps: MovementDeps) {
    * left to the recovery pass), or the refusal that failed it.
    */
   async function finish(t: Transaction): Promise<Transaction> {
-    let result: Awaited<ReturnType<Processor["drive"]>>;
+    let result: Driven;
     try {
       result = await processor.drive(t);
     } catch (err) {
       logger.warn({ err, transaction_id: t.id }, "transaction left pending for the recovery pass");
       return (await store.getTransaction(pool, t.id)) ?? t;
     }
-    const { transaction: done, refusal } = result;
+    return answer(result);
+  }
+
+  /** The answer for a transaction as driving left it: itself, or the refusal that failed it. */
+  function answer({ transaction: done, refusal }: Driven): Transaction {
     if (done.status !== "failed") return done;
     if (done.failureReason === "INSUFFICIENT_BALANCE") {
       throw new WalletError("INSUFFICIENT_BALANCE", "the wallet's available balance is too low", {
@@ -241,7 +250,7 @@ export function createMovements(deps: MovementDeps) {
   }
 
   /** A purchase, top-up or withdrawal between a wallet and the outside, in any supported currency. */
-  async function payment(p: UserPrincipal, input: PaymentInput): Promise<Transaction> {
+  async function payment(p: UserPrincipal, input: PaymentInput, binding?: KeyBinding): Promise<Transaction> {
     const user = await activeUser(users, p.userId);
     const currency = input.currency.toUpperCase();
     await rates.requireSupported(currency, "currency");
@@ -269,21 +278,25 @@ export function createMovements(deps: MovementDeps) {
     const mine = walletSide(wallet, charged.amount);
     const theirs = outside(input.type === "purchase" ? "merchant_clearing" : "settlement", amount, currency);
     const planned = input.type === "top_up" ? move(theirs, mine) : move(mine, theirs);
-    const t = draft(user, {
-      type: input.type,
-      walletId: wallet.id,
-      amount,
-      currency,
-      chargedAmount: charged.amount,
-      chargedCurrency: wallet.currency,
-      rate: charged.rate,
-      baseAmount,
-      merchantName,
-      merchantCategory,
-      source: input.source,
-      description: input.description,
-      legs: await resolveLegs(planned),
-    });
+    const t = draft(
+      user,
+      {
+        type: input.type,
+        walletId: wallet.id,
+        amount,
+        currency,
+        chargedAmount: charged.amount,
+        chargedCurrency: wallet.currency,
+        rate: charged.rate,
+        baseAmount,
+        merchantName,
+        merchantCategory,
+        source: input.source,
+        description: input.description,
+        legs: await resolveLegs(planned),
+      },
+      binding,
+    );
     await record([t]);
     return finish(t);
   }
@@ -297,6 +310,7 @@ export function createMovements(deps: MovementDeps) {
     type: "transfer" | "conversion",
     description: string,
     toField: string,
+    binding: KeyBinding | undefined,
   ): Promise<Transaction> {
     await rates.requireSupported(from.currency, "currency");
     await rates.requireSupported(to.currency, toField);
@@ -323,15 +337,11 @@ export function createMovements(deps: MovementDeps) {
       quoteId,
       description,
     };
-    const out = draft(user, {
-      type,
-      walletId: from.id,
-      amount,
-      currency: from.currency,
-      baseAmount,
-      legs,
-      ...common,
-    });
+    const out = draft(
+      user,
+      { type, walletId: from.id, amount, currency: from.currency, baseAmount, legs, ...common },
+      binding,
+    );
     if (type === "conversion") {
       await record([out]);
       return finish(out);
@@ -365,7 +375,14 @@ export function createMovements(deps: MovementDeps) {
 
   return {
     /** Tops a wallet up from outside (type top_up). */
-    async fund(p: UserPrincipal, walletId: string, amount: string, source: string, description: string) {
+    async fund(
+      p: UserPrincipal,
+      walletId: string,
+      amount: string,
+      source: string,
+      description: string,
+      binding?: KeyBinding,
+    ) {
       const user = await activeUser(users, p.userId);
       const wallet = await walletOf(users, p, walletId);
       requireOpen(wallet);
@@ -373,18 +390,22 @@ export function createMovements(deps: MovementDeps) {
       const minor = positive(amount, wallet.currency);
       const baseAmount = await baseOf(minor, wallet.currency);
       checkMax(baseAmount);
-      const t = draft(user, {
-        type: "top_up",
-        walletId: wallet.id,
-        amount: minor,
-        currency: wallet.currency,
-        baseAmount,
-        source: provider(source, "source"),
-        description,
-        legs: await resolveLegs(
-          move(outside("settlement", minor, wallet.currency), walletSide(wallet, minor)),
-        ),
-      });
+      const t = draft(
+        user,
+        {
+          type: "top_up",
+          walletId: wallet.id,
+          amount: minor,
+          currency: wallet.currency,
+          baseAmount,
+          source: provider(source, "source"),
+          description,
+          legs: await resolveLegs(
+            move(outside("settlement", minor, wallet.currency), walletSide(wallet, minor)),
+          ),
+        },
+        binding,
+      );
       await record([t]);
       return finish(t);
     },
@@ -396,6 +417,7 @@ export function createMovements(deps: MovementDeps) {
       amount: string,
       destination: string,
       description: string,
+      binding?: KeyBinding,
     ) {
       const user = await activeUser(users, p.userId);
       const wallet = await walletOf(users, p, walletId);
@@ -404,24 +426,28 @@ export function createMovements(deps: MovementDeps) {
       const minor = positive(amount, wallet.currency);
       const baseAmount = await baseOf(minor, wallet.currency);
       checkMax(baseAmount);
-      const t = draft(user, {
-        type: "withdrawal",
-        walletId: wallet.id,
-        amount: minor,
-        currency: wallet.currency,
-        baseAmount,
-        source: provider(destination, "destination"),
-        description,
-        legs: await resolveLegs(
-          move(walletSide(wallet, minor), outside("settlement", minor, wallet.currency)),
-        ),
-      });
+      const t = draft(
+        user,
+        {
+          type: "withdrawal",
+          walletId: wallet.id,
+          amount: minor,
+          currency: wallet.currency,
+          baseAmount,
+          source: provider(destination, "destination"),
+          description,
+          legs: await resolveLegs(
+            move(walletSide(wallet, minor), outside("settlement", minor, wallet.currency)),
+          ),
+        },
+        binding,
+      );
       await record([t]);
       return finish(t);
     },
 
     /** CreateTransaction: a purchase, top-up or withdrawal. */
-    async pay(p: UserPrincipal, input: Omit<PaymentInput, "source">) {
+    async pay(p: UserPrincipal, input: Omit<PaymentInput, "source">, binding?: KeyBinding) {
       // A top-up or withdrawal named after a provider (merchant_name) keeps it as its source.
       const source =
         input.type === "purchase"
@@ -431,7 +457,7 @@ export function createMovements(deps: MovementDeps) {
               .toLowerCase()
               .replace(/[^a-z0-9_.-]+/g, "_")
               .slice(0, 64);
-      return payment(p, { ...input, source });
+      return payment(p, { ...input, source }, binding);
     },
 
     /** Sends money to any wallet (type transfer), through fx when the currencies differ. */
@@ -444,6 +470,7 @@ export function createMovements(deps: MovementDeps) {
         currency: string;
         description: string;
       },
+      binding?: KeyBinding,
     ) {
       const user = await activeUser(users, p.userId);
       const from = await walletOf(users, p, input.fromWalletId.toLowerCase(), { field: "from_wallet_id" });
@@ -465,11 +492,17 @@ export function createMovements(deps: MovementDeps) {
         throw invalid("currency", `must be the sending wallet's currency (${from.currency})`);
       }
       const amount = positive(input.amount, from.currency);
-      return betweenWallets(user, from, to, amount, "transfer", input.description, "to_wallet_id");
+      return betweenWallets(user, from, to, amount, "transfer", input.description, "to_wallet_id", binding);
     },
 
     /** Converts between two of the caller's wallets (opening the target wallet if needed). */
-    async convert(p: UserPrincipal, walletId: string, toCurrency: string, amount: string) {
+    async convert(
+      p: UserPrincipal,
+      walletId: string,
+      toCurrency: string,
+      amount: string,
+      binding?: KeyBinding,
+    ) {
       const user = await activeUser(users, p.userId);
       const from = await walletOf(users, p, walletId);
       requireOpen(from);
@@ -479,14 +512,20 @@ export function createMovements(deps: MovementDeps) {
       const minor = positive(amount, from.currency);
       const { wallet: to } = await users.openWallet(pool, user.id, target, false);
       requireOpen(to, "to_currency");
-      return betweenWallets(user, from, to, minor, "conversion", "", "to_currency");
+      return betweenWallets(user, from, to, minor, "conversion", "", "to_currency", binding);
     },
 
     /**
      * Refunds a completed purchase, in full or in part. The purchase is locked while the refund is recorded, so
      * concurrent refunds never add up to more than it.
      */
-    async refund(p: UserPrincipal, id: string, amount: string, reason: string): Promise<Transaction> {
+    async refund(
+      p: UserPrincipal,
+      id: string,
+      amount: string,
+      reason: string,
+      binding?: KeyBinding,
+    ): Promise<Transaction> {
       const purchase = await transactionOf(pool, p, id);
       const refusable = (why: string, message: string, details: Record<string, string> = {}) =>
         new WalletError("REFUND_NOT_ALLOWED", message, {
@@ -531,21 +570,25 @@ export function createMovements(deps: MovementDeps) {
         const legs = await resolveLegs(
           move(outside("merchant_clearing", value, original.currency), walletSide(wallet, share)),
         );
-        refund = draft(owner, {
-          type: "refund",
-          walletId: wallet.id,
-          amount: value,
-          currency: original.currency,
-          chargedAmount: share,
-          chargedCurrency: wallet.currency,
-          rate: original.rate,
-          baseAmount: refundShare(original.baseAmount, original.amount, original.refundedAmount, value),
-          merchantName: original.merchantName,
-          merchantCategory: original.merchantCategory,
-          originalTransactionId: original.id,
-          reason,
-          legs,
-        });
+        refund = draft(
+          owner,
+          {
+            type: "refund",
+            walletId: wallet.id,
+            amount: value,
+            currency: original.currency,
+            chargedAmount: share,
+            chargedCurrency: wallet.currency,
+            rate: original.rate,
+            baseAmount: refundShare(original.baseAmount, original.amount, original.refundedAmount, value),
+            merchantName: original.merchantName,
+            merchantCategory: original.merchantCategory,
+            originalTransactionId: original.id,
+            reason,
+            legs,
+          },
+          binding,
+        );
         await store.insertTransaction(tx, refund);
         const updated = await store.addRefunded(tx, original.id, value, now);
         await publishTransactions(tx, "created", [refund], now);
@@ -559,7 +602,12 @@ export function createMovements(deps: MovementDeps) {
      * Admin: reverses a completed transaction by mirroring its ledger legs. A transfer is reversed from either
      * side; a purchase with refunds is refused (refund the rest instead).
      */
-    async reverse(admin: UserPrincipal, id: string, reason: string): Promise<Transaction> {
+    async reverse(
+      admin: UserPrincipal,
+      id: string,
+      reason: string,
+      binding?: KeyBinding,
+    ): Promise<Transaction> {
       const asked = await transactionOf(pool, admin, id);
       const drivingId =
         asked.direction === "incoming" && asked.relatedTransactionId ? asked.relatedTransactionId : asked.id;
@@ -611,9 +659,33 @@ export function createMovements(deps: MovementDeps) {
           if (original !== undefined) await publishTransactions(tx, "refunded", [original], now);
         }
         await publishTransactions(tx, "reversed", rows, now);
+        // A reversal creates no transaction: its key is bound to the one it reversed, in this same database
+        // transaction, so a retry answers that one instead of being refused as "already reversed".
+        await binding?.bindTo(tx, asked.id);
         return rows;
       });
       return reversed.find((r) => r.id === asked.id) ?? (reversed[0] as Transaction);
+    },
+
+    /**
+     * The answer for transaction `id`, created (or reversed) by an earlier attempt under the same
+     * Idempotency-Key, or undefined when there is none (that attempt recorded nothing). A pending one whose
+     * driver is gone (its lease ran out) is driven on, as the recovery pass would; it is never recorded again.
+     */
+    async resume(id: string): Promise<Transaction | undefined> {
+      const t = await store.getTransaction(pool, id);
+      if (t === undefined) return undefined;
+      if (t.status !== "pending" || !(await store.claimOne(pool, id, clock.now(), settings.leaseMs))) {
+        return answer({ transaction: t });
+      }
+      let driven: Transaction;
+      try {
+        driven = (await processor.recover(id)) ?? t;
+      } catch (err) {
+        logger.warn({ err, transaction_id: id }, "transaction left pending for the recovery pass");
+        driven = (await store.getTransaction(pool, id)) ?? t;
+      }
+      return answer({ transaction: driven });
     },
 
     payment,

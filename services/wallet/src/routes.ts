@@ -6,11 +6,11 @@ import { requireAdmin, requireUser } from "@fintech/auth";
 import { formatAmount } from "@fintech/money";
 import { TransactionStatus, TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { WalletService } from "@fintech/proto/fintech/wallet/v1/wallet_pb.js";
-import type { Idempotency } from "./idempotency.js";
+import type { Idempotency, KeyBinding } from "./idempotency.js";
 import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from "./idempotency.js";
 import type { ListParams } from "./list-query.js";
 import { balanceMessage, transactionMessage, walletMessage } from "./messages.js";
-import type { TransactionStatus as Status, TransactionType as Type } from "./model.js";
+import type { TransactionStatus as Status, Transaction, TransactionType as Type } from "./model.js";
 import type { Page, WalletService as Wallets } from "./wallet-service.js";
 
 // The RPC surface: decimal strings and proto messages at the edge, the domain in between. Requests have
@@ -80,19 +80,20 @@ export function walletRoutes(deps: { wallets: Wallets; idempotency: Idempotency 
   const id = (value: string) => value.toLowerCase();
 
   /**
-   * Runs a money-moving handler under the request's idempotency key, when it has one: a repeat gets the first
-   * answer again, with `idempotent-replayed: true`.
+   * Runs a handler under the request's idempotency key, when it has one: a repeat gets the first answer
+   * again, with `idempotent-replayed: true`. A money-moving handler creates its transaction under the key's
+   * binding and gives `resume`, which answers that transaction when an earlier attempt recorded it.
    */
   async function once<I extends DescMessage, O extends DescMessage>(
     ctx: HandlerContext,
     p: UserPrincipal,
     method: DescMethodUnary<I, O>,
     req: MessageShape<I>,
-    fn: () => Promise<MessageInitShape<O>>,
+    fn: (binding?: KeyBinding) => Promise<MessageInitShape<O>>,
+    resume?: (transactionId: string) => Promise<MessageInitShape<O> | undefined>,
   ): Promise<MessageShape<O>> {
-    const run = async () => create(method.output, await fn());
     const key = ctx.requestHeader.get(IDEMPOTENCY_KEY_HEADER);
-    if (key === null) return run();
+    if (key === null) return create(method.output, await fn());
     const { response, replayed } = await idempotency.run(
       {
         principal: `user:${p.userId}`,
@@ -101,14 +102,29 @@ export function walletRoutes(deps: { wallets: Wallets; idempotency: Idempotency 
         input: method.input,
         request: req,
         output: method.output,
+        // The gateway's deadline: a repeat must answer IDEMPOTENCY_KEY_IN_USE before the gateway gives up.
+        timeoutMs: ctx.timeoutMs(),
+        ...(resume !== undefined && {
+          resume: async (transactionId: string) => {
+            const earlier = await resume(transactionId);
+            return earlier === undefined ? undefined : create(method.output, earlier);
+          },
+        }),
       },
-      run,
+      async (binding) => create(method.output, await fn(binding)),
     );
     if (replayed) ctx.responseHeader.set(REPLAYED_HEADER, "true");
     return response;
   }
 
   const m = WalletService.method;
+  /** Every money-moving RPC answers `{ transaction }`. */
+  const answer = (t: Transaction) => ({ transaction: transactionMessage(t) });
+  /** The answer for the transaction an earlier attempt under the same key recorded, if it did. */
+  const resumed = async (transactionId: string) => {
+    const t = await movements.resume(transactionId);
+    return t === undefined ? undefined : answer(t);
+  };
 
   return (router: ConnectRouter) =>
     router.service(WalletService, {
@@ -152,25 +168,41 @@ export function walletRoutes(deps: { wallets: Wallets; idempotency: Idempotency 
       },
       async fundWallet(req, ctx) {
         const p = requireUser(ctx);
-        return once(ctx, p, m.fundWallet, req, async () => ({
-          transaction: transactionMessage(
-            await movements.fund(p, id(req.id), req.amount, req.source, req.description),
-          ),
-        }));
+        return once(
+          ctx,
+          p,
+          m.fundWallet,
+          req,
+          async (binding) =>
+            answer(await movements.fund(p, id(req.id), req.amount, req.source, req.description, binding)),
+          resumed,
+        );
       },
       async withdrawFromWallet(req, ctx) {
         const p = requireUser(ctx);
-        return once(ctx, p, m.withdrawFromWallet, req, async () => ({
-          transaction: transactionMessage(
-            await movements.withdraw(p, id(req.id), req.amount, req.destination, req.description),
-          ),
-        }));
+        return once(
+          ctx,
+          p,
+          m.withdrawFromWallet,
+          req,
+          async (binding) =>
+            answer(
+              await movements.withdraw(p, id(req.id), req.amount, req.destination, req.description, binding),
+            ),
+          resumed,
+        );
       },
       async convertCurrency(req, ctx) {
         const p = requireUser(ctx);
-        return once(ctx, p, m.convertCurrency, req, async () => ({
-          transaction: transactionMessage(await movements.convert(p, id(req.id), req.toCurrency, req.amount)),
-        }));
+        return once(
+          ctx,
+          p,
+          m.convertCurrency,
+          req,
+          async (binding) =>
+            answer(await movements.convert(p, id(req.id), req.toCurrency, req.amount, binding)),
+          resumed,
+        );
       },
       async listWalletTransactions(req, ctx) {
         return transactionsPage(
@@ -179,37 +211,56 @@ export function walletRoutes(deps: { wallets: Wallets; idempotency: Idempotency 
       },
       async createTransfer(req, ctx) {
         const p = requireUser(ctx);
-        return once(ctx, p, m.createTransfer, req, async () => ({
-          transaction: transactionMessage(
-            await movements.transfer(p, {
-              fromWalletId: req.fromWalletId,
-              toWalletId: req.toWalletId,
-              amount: req.amount,
-              currency: req.currency,
-              description: req.description,
-            }),
-          ),
-        }));
+        return once(
+          ctx,
+          p,
+          m.createTransfer,
+          req,
+          async (binding) =>
+            answer(
+              await movements.transfer(
+                p,
+                {
+                  fromWalletId: req.fromWalletId,
+                  toWalletId: req.toWalletId,
+                  amount: req.amount,
+                  currency: req.currency,
+                  description: req.description,
+                },
+                binding,
+              ),
+            ),
+          resumed,
+        );
       },
       async createTransaction(req, ctx) {
         const p = requireUser(ctx);
         // validation.ts let only purchase, top_up and withdrawal through.
         const type = TYPES[req.transactionType] as "purchase" | "top_up" | "withdrawal";
-        return once(ctx, p, m.createTransaction, req, async () => {
-          const input = {
-            type,
-            amount: req.amount,
-            currency: req.currency,
-            merchantName: req.merchantName,
-            merchantCategory: req.merchantCategory,
-            description: req.description,
-          };
-          const t = await movements.pay(
-            p,
-            req.walletId === "" ? input : { ...input, walletId: req.walletId },
-          );
-          return { transaction: transactionMessage(t) };
-        });
+        return once(
+          ctx,
+          p,
+          m.createTransaction,
+          req,
+          async (binding) => {
+            const input = {
+              type,
+              amount: req.amount,
+              currency: req.currency,
+              merchantName: req.merchantName,
+              merchantCategory: req.merchantCategory,
+              description: req.description,
+            };
+            return answer(
+              await movements.pay(
+                p,
+                req.walletId === "" ? input : { ...input, walletId: req.walletId },
+                binding,
+              ),
+            );
+          },
+          resumed,
+        );
       },
       async getTransaction(req, ctx) {
         return {
@@ -230,15 +281,25 @@ export function walletRoutes(deps: { wallets: Wallets; idempotency: Idempotency 
       },
       async refundTransaction(req, ctx) {
         const p = requireUser(ctx);
-        return once(ctx, p, m.refundTransaction, req, async () => ({
-          transaction: transactionMessage(await movements.refund(p, id(req.id), req.amount, req.reason)),
-        }));
+        return once(
+          ctx,
+          p,
+          m.refundTransaction,
+          req,
+          async (binding) => answer(await movements.refund(p, id(req.id), req.amount, req.reason, binding)),
+          resumed,
+        );
       },
       async reverseTransaction(req, ctx) {
         const p = requireAdmin(ctx);
-        return once(ctx, p, m.reverseTransaction, req, async () => ({
-          transaction: transactionMessage(await movements.reverse(p, id(req.id), req.reason.trim())),
-        }));
+        return once(
+          ctx,
+          p,
+          m.reverseTransaction,
+          req,
+          async (binding) => answer(await movements.reverse(p, id(req.id), req.reason.trim(), binding)),
+          resumed,
+        );
       },
     });
 }

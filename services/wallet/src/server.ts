@@ -65,6 +65,7 @@ export function build(config: WalletConfig, deps: WalletDeps) {
   const idempotency = createIdempotency({
     pool,
     clock,
+    logger,
     settings: {
       ttlMs: config.WALLET_IDEMPOTENCY_TTL_HOURS * 3_600_000,
       waitMs: config.WALLET_IDEMPOTENCY_WAIT_MS,

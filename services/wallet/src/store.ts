@@ -508,6 +508,18 @@ export const store = {
     return rows.map((r) => r.id);
   },
 
+  /**
+   * Takes over one unfinished transaction whose lease ran out, as claimUnfinished does (a retry under the
+   * Idempotency-Key that created it finding its request gone); true when it did.
+   */
+  async claimOne(db: Queryable, id: string, now: Date, leaseMs: number): Promise<boolean> {
+    const { rowCount } = await db.query(
+      `UPDATE transactions SET lease_until = $3 WHERE id = $1 AND stage <> 'done' AND lease_until < $2`,
+      [id, now, new Date(now.getTime() + leaseMs)],
+    );
+    return rowCount === 1;
+  },
+
   async listTransactions(db: Queryable, q: TransactionQuery): Promise<Transaction[]> {
     const params: unknown[] = [];
     const p = (v: unknown) => {
