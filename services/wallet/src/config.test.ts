@@ -17,6 +17,8 @@ describe("config", () => {
       WALLET_MAX_TRANSACTION: "50000.00",
       WALLET_DAILY_LIMIT: "100000.00",
       WALLET_IDEMPOTENCY_TTL_HOURS: 24,
+      // Below the gateway's BACKEND_TIMEOUT_MS (10000): a repeat is answered IDEMPOTENCY_KEY_IN_USE, not 504.
+      WALLET_IDEMPOTENCY_WAIT_MS: 8000,
     });
   });
 

@@ -52,8 +52,12 @@ export const walletEnv = z
     WALLET_DAILY_LIMIT: amountText("100000.00"),
     /** How long an idempotency key and its answer are kept, in hours (API.md: at least 24). */
     WALLET_IDEMPOTENCY_TTL_HOURS: envInt(24, { min: 24, max: 24 * 30 }),
-    /** How long a repeated request waits for the first one with its key before IDEMPOTENCY_KEY_IN_USE, in ms. */
-    WALLET_IDEMPOTENCY_WAIT_MS: envInt(10_000, { min: 0, max: 60_000 }),
+    /**
+     * How long a repeated request waits for the first one with its key before IDEMPOTENCY_KEY_IN_USE, in ms;
+     * never past the caller's deadline (less a margin), so below the gateway's BACKEND_TIMEOUT_MS (10000)
+     * the repeat is answered 409 rather than timing out at the gateway with 504.
+     */
+    WALLET_IDEMPOTENCY_WAIT_MS: envInt(8_000, { min: 0, max: 60_000 }),
     /**
      * How long a transaction may stay unfinished before the recovery pass takes it over and drives it again
      * (a crashed request, or a hold waiting for fraud to answer), in milliseconds.
