@@ -312,44 +312,49 @@ export function createIdempotency(deps: {
           return earlier;
         }
       })();
-      running.set(local, attempt);
-      try {
-        const response = await attempt;
-        await conclude(
-          call,
-          `UPDATE idempotency_keys SET state = 'done', response = $3, locked_until = now()
-           WHERE principal = $1 AND key = $2`,
-          Buffer.from(toBinary(call.output, response)),
-        );
-        return { response, replayed: resumed };
-      } catch (err) {
-        const kept = keepable(err);
-        if (kept === undefined) {
-          // Released, not deleted: the key keeps its transaction id, so a retry of a call that did record
-          // its transaction (the failure came after) answers it, and one that did not records it once.
+      // Repeats in this process wait for the answer to be written down, not just computed: woken earlier,
+      // they would find the key still running and spin until it is.
+      const outcome = (async () => {
+        try {
+          const response = await attempt;
           await conclude(
             call,
-            `UPDATE idempotency_keys SET locked_until = $3 WHERE principal = $1 AND key = $2
-               AND state = 'running'`,
-            clock.now(),
+            `UPDATE idempotency_keys SET state = 'done', response = $3, locked_until = now()
+             WHERE principal = $1 AND key = $2`,
+            Buffer.from(toBinary(call.output, response)),
           );
-        } else {
+          return { response, replayed: resumed };
+        } catch (err) {
+          const kept = keepable(err);
+          if (kept === undefined) {
+            // Released, not deleted: the key keeps its transaction id, so a retry of a call that did record
+            // its transaction (the failure came after) answers it, and one that did not records it once.
+            await conclude(
+              call,
+              `UPDATE idempotency_keys SET locked_until = $3 WHERE principal = $1 AND key = $2
+                 AND state = 'running'`,
+              clock.now(),
+            );
+            throw err;
+          }
           await conclude(
             call,
             `UPDATE idempotency_keys SET state = 'done', error = $3, locked_until = now()
              WHERE principal = $1 AND key = $2`,
             JSON.stringify(kept),
           );
-          if (resumed) {
-            // The refusal an earlier attempt's transaction ended in: replayed, like a kept one.
-            const again = connectError(kept.code, kept.reason, kept.message, kept.metadata);
-            again.metadata.set(REPLAYED_HEADER, "true");
-            throw again;
-          }
+          if (!resumed) throw err;
+          // The refusal an earlier attempt's transaction ended in: replayed, like a kept one.
+          const again = connectError(kept.code, kept.reason, kept.message, kept.metadata);
+          again.metadata.set(REPLAYED_HEADER, "true");
+          throw again;
         }
-        throw err;
+      })();
+      running.set(local, outcome);
+      try {
+        return await outcome;
       } finally {
-        if (running.get(local) === attempt) running.delete(local);
+        if (running.get(local) === outcome) running.delete(local);
       }
     },
 
