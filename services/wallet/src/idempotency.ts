@@ -38,7 +38,7 @@ const MAX_KEY = 255;
 const RUNNING_LEASE_MS = 60_000;
 const LEASE_AFTER_DEADLINE_MS = 1_000;
 /** A repeat answers IDEMPOTENCY_KEY_IN_USE this long before its caller's deadline, so the answer arrives. */
-const ANSWER_MARGIN_MS = 500;
+const ANSWER_MARGIN_MS = 1_000;
 const POLL_MS = 25;
 
 interface StoredError {
