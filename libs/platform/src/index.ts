@@ -20,7 +20,7 @@ export { getRequestId, REQUEST_ID_HEADER, requestIdKey } from "./request-id.js";
 export type { Running } from "./run-main.js";
 export { runMain } from "./run-main.js";
 export type { ListenOptions, ListenResult, PlatformServer, ServerOptions } from "./server.js";
-export { createServer } from "./server.js";
+export { createServer, MAX_REQUEST_BYTES } from "./server.js";
 export {
   childSpan,
   createTraceInterceptor,

@@ -24,7 +24,7 @@ import { connectError, errorInfoOf } from "./errors.js";
 import { createLogger } from "./logger.js";
 import { getRequestId } from "./request-id.js";
 import type { PlatformServer } from "./server.js";
-import { createServer } from "./server.js";
+import { createServer, MAX_REQUEST_BYTES } from "./server.js";
 import { defineValidation } from "./validation.js";
 
 type LogLine = Record<string, unknown>;
@@ -311,6 +311,15 @@ describe("createServer", () => {
     }
   });
 
+  it("refuses a request message larger than the gateway's 1 MiB body (plus its headroom) on the service port", async () => {
+    const justFits = "x".repeat(1024 * 1024);
+    expect((await connect.ping({ payload: justFits })).payload).toHaveLength(justFits.length);
+    const err = await connect
+      .ping({ payload: "x".repeat(MAX_REQUEST_BYTES) })
+      .then(unexpected, (e: unknown) => ConnectError.from(e));
+    expect(err.code).toBe(Code.ResourceExhausted);
+  });
+
   it("answers an unmapped error as INTERNAL without its message, and logs it with its stack", async () => {
     const err = await unary(
       grpc,
@@ -412,6 +421,29 @@ describe("createServer", () => {
     const healthz = await fetch(`${metricsUrl}/healthz`);
     expect(healthz.status).toBe(200);
     expect(await healthz.text()).toBe("ok");
+  });
+});
+
+describe("reflection: false", () => {
+  it("answers Health but not reflection, and names no reflection service", async () => {
+    const server = createServer({
+      name: "no-reflection",
+      logger: captureLogger("no-reflection").logger,
+      reflection: false,
+      routes: (router) => router.service(PingService, { ping: (req) => ({ payload: req.payload }) }),
+    });
+    const { port } = await server.listen({ host: "127.0.0.1", port: 0 });
+    const grpc = grpcClient(port);
+    try {
+      expect((await unary(grpc, Health.method.check, { service: "" })).message.status).toBe(Status.SERVING);
+      const err = await bidiAll(grpc, ServerReflection.method.serverReflectionInfo, [
+        { messageRequest: { case: "listServices", value: "*" } },
+      ]).then(unexpected, (e: ServiceError) => e);
+      expect(err).toMatchObject({ code: grpcStatus.UNIMPLEMENTED });
+    } finally {
+      grpc.close();
+      await server.close({ graceMs: 100 });
+    }
   });
 });
 

@@ -21,8 +21,12 @@ import { createReflectionService } from "./reflection.js";
 import { createRequestIdInterceptor } from "./request-id.js";
 import { createTraceInterceptor } from "./trace-context.js";
 
-/** Largest request message accepted, in bytes (gRPC's customary default). */
-const READ_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * Largest request message accepted, in bytes: the gateway's 1 MiB body limit plus 16 KiB for what it adds from the
+ * path, query and headers when it transcodes a body (a 1 MiB CSV import becomes a message a few bytes larger).
+ * gRPC's customary 4 MiB would let a caller on the service port send four times what the public edge accepts.
+ */
+export const MAX_REQUEST_BYTES = 1024 * 1024 + 16 * 1024;
 /** How long close() lets in-flight RPCs run by default, in milliseconds. */
 const DEFAULT_GRACE_MS = 10_000;
 
@@ -47,6 +51,11 @@ export interface ServerOptions {
   metricsPort?: number;
   /** Asked by Health/Check of "" while SERVING; false or a throw reports NOT_SERVING. */
   readiness?: () => Promise<boolean>;
+  /**
+   * Serve grpc.reflection.v1.ServerReflection (default true). Reflection answers anyone who reaches the port with
+   * the whole API surface, so deployments turn it off (GRPC_REFLECTION=false) and keep it for local tools.
+   */
+  reflection?: boolean;
 }
 
 /** Where to listen. */
@@ -84,8 +93,8 @@ export interface PlatformServer {
 
 /**
  * The bootstrap every service uses: one HTTP/2 cleartext (h2c) port speaking gRPC, gRPC-Web and Connect, with
- * the service's routes plus grpc.health.v1.Health and grpc.reflection.v1.ServerReflection. Every RPC runs
- * through, in order: request id, logging, metrics, error mapping, then `interceptors`.
+ * the service's routes plus grpc.health.v1.Health and (unless `reflection` is false) grpc.reflection.v1.ServerReflection.
+ * Request messages over {@link MAX_REQUEST_BYTES} are refused with RESOURCE_EXHAUSTED. Every RPC runs through, in order: request id, logging, metrics, error mapping, then `interceptors`.
  * HTTP/1.1 is not served on this port (h2c only): curl needs `--http2-prior-knowledge`.
  */
 export function createServer(opts: ServerOptions): PlatformServer {
@@ -105,7 +114,7 @@ export function createServer(opts: ServerOptions): PlatformServer {
 
   const handler = connectNodeAdapter({
     interceptors: [...platform, ...(opts.interceptors ?? [])],
-    readMaxBytes: READ_MAX_BYTES,
+    readMaxBytes: MAX_REQUEST_BYTES,
     shutdownSignal: shutdown.signal,
     routes(router) {
       opts.routes(router);
@@ -119,16 +128,20 @@ export function createServer(opts: ServerOptions): PlatformServer {
       for (const name of serviceNames) {
         state.setServing(name);
       }
-      serviceNames.push(Health.typeName, ServerReflection.typeName);
-      files.add(file_grpc_health_v1_health).add(file_grpc_reflection_v1_reflection);
+      serviceNames.push(Health.typeName);
+      files.add(file_grpc_health_v1_health);
       // The service's own interceptors (auth, validation) must not stand between a probe and Health.
       const platformOnly = { interceptors: platform };
       router.service(Health, createHealthService(state, { readiness: opts.readiness, logger }), platformOnly);
-      router.service(
-        ServerReflection,
-        createReflectionService(files, () => serviceNames),
-        platformOnly,
-      );
+      if (opts.reflection ?? true) {
+        serviceNames.push(ServerReflection.typeName);
+        files.add(file_grpc_reflection_v1_reflection);
+        router.service(
+          ServerReflection,
+          createReflectionService(files, () => serviceNames),
+          platformOnly,
+        );
+      }
     },
   });
 
