@@ -1,6 +1,6 @@
 import { authEnv } from "@fintech/auth";
 import { findCurrency } from "@fintech/money";
-import { envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
+import { envBool, envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
 import { z } from "zod";
 import { parseRateList } from "./rates.js";
 
@@ -24,6 +24,8 @@ export const analyticsEnv = z.object({
   HOST: z.string().default("0.0.0.0"),
   PORT: envPort(50056),
   METRICS_PORT: envPort(9156),
+  /** Serve gRPC reflection on PORT (grpcurl, Postman); off by default: it describes the whole API to anyone who reaches the port. */
+  GRPC_REFLECTION: envBool(false),
   LOG_LEVEL: envLogLevel(),
   DATABASE_URL: envUrl("postgres://postgres@127.0.0.1:5432/postgres"),
   DB_SCHEMA: z

@@ -94,6 +94,7 @@ export function build(config: AnalyticsConfig, deps: AnalyticsDeps) {
     mapError: toConnectError,
     interceptors: [createAuthInterceptor({ authenticator: deps.authenticator }), analyticsValidation],
     metricsPort: config.METRICS_PORT,
+    reflection: config.GRPC_REFLECTION,
     readiness: async () => {
       if (nc.isClosed()) return false;
       await pool.query("SELECT 1");

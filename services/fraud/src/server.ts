@@ -81,6 +81,7 @@ export function build(config: FraudConfig, deps: FraudDeps) {
       fraudValidation(baseCurrency),
     ],
     metricsPort: config.METRICS_PORT,
+    reflection: config.GRPC_REFLECTION,
     readiness: async () => {
       if (nc.isClosed()) return false;
       await pool.query("SELECT 1");

@@ -1,7 +1,7 @@
 import { authEnv } from "@fintech/auth";
 import type { Decimal } from "@fintech/money";
 import { findCurrency, parseRate } from "@fintech/money";
-import { envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
+import { envBool, envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
 import { z } from "zod";
 
 const currencyCode = z
@@ -45,6 +45,8 @@ export const fxEnv = z.object({
   HOST: z.string().default("0.0.0.0"),
   PORT: envPort(50055),
   METRICS_PORT: envPort(9155),
+  /** Serve gRPC reflection on PORT (grpcurl, Postman); off by default: it describes the whole API to anyone who reaches the port. */
+  GRPC_REFLECTION: envBool(false),
   LOG_LEVEL: envLogLevel(),
   DATABASE_URL: envUrl("postgres://postgres@127.0.0.1:5432/postgres"),
   DB_SCHEMA: z

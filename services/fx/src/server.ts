@@ -52,6 +52,7 @@ export function build(config: FxConfig, deps: FxDeps) {
     mapError: toConnectError,
     interceptors: [createAuthInterceptor({ authenticator }), fxValidation],
     metricsPort: config.METRICS_PORT,
+    reflection: config.GRPC_REFLECTION,
     readiness: async () => {
       if (nc.isClosed()) return false;
       await pool.query("SELECT 1");

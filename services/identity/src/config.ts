@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { findCurrency } from "@fintech/money";
-import { ConfigError, envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
+import { ConfigError, envBool, envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
 import { z } from "zod";
 import { checkPassword } from "./password-policy.js";
 
@@ -52,6 +52,8 @@ export const identityEnv = z
     HOST: z.string().default("0.0.0.0"),
     PORT: envPort(50051),
     METRICS_PORT: envPort(9151),
+    /** Serve gRPC reflection on PORT (grpcurl, Postman); off by default: it describes the whole API to anyone who reaches the port. */
+    GRPC_REFLECTION: envBool(false),
     LOG_LEVEL: envLogLevel(),
     DATABASE_URL: envUrl("postgres://postgres@127.0.0.1:5432/postgres"),
     DB_SCHEMA: z

@@ -99,6 +99,7 @@ export function build(config: IdentityConfig, deps: IdentityDeps) {
     mapError: toConnectError,
     interceptors: [auth, identityValidation],
     metricsPort: config.METRICS_PORT,
+    reflection: config.GRPC_REFLECTION,
     readiness: async () => {
       if (nc.isClosed()) return false;
       await pool.query("SELECT 1");

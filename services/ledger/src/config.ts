@@ -1,11 +1,13 @@
 import { authEnv } from "@fintech/auth";
-import { envCsv, envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
+import { envBool, envCsv, envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
 import { z } from "zod";
 
 export const ledgerEnv = z.object({
   HOST: z.string().default("0.0.0.0"),
   PORT: envPort(50053),
   METRICS_PORT: envPort(9153),
+  /** Serve gRPC reflection on PORT (grpcurl, Postman); off by default: it describes the whole API to anyone who reaches the port. */
+  GRPC_REFLECTION: envBool(false),
   LOG_LEVEL: envLogLevel(),
   DATABASE_URL: envUrl("postgres://postgres@127.0.0.1:5432/postgres"),
   DB_SCHEMA: z

@@ -70,6 +70,7 @@ export function build(config: LedgerConfig, deps: LedgerDeps) {
     mapError: toConnectError,
     interceptors: [createAuthInterceptor({ authenticator }), ledgerValidation],
     metricsPort: config.METRICS_PORT,
+    reflection: config.GRPC_REFLECTION,
     readiness: async () => {
       if (nc.isClosed()) return false;
       await pool.query("SELECT 1");

@@ -1,6 +1,6 @@
 import { authEnv } from "@fintech/auth";
 import { findCurrency, parseAmount } from "@fintech/money";
-import { envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
+import { envBool, envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
 import { z } from "zod";
 
 const baseCurrency = z
@@ -20,6 +20,8 @@ export const walletEnv = z
     HOST: z.string().default("0.0.0.0"),
     PORT: envPort(50052),
     METRICS_PORT: envPort(9152),
+    /** Serve gRPC reflection on PORT (grpcurl, Postman); off by default: it describes the whole API to anyone who reaches the port. */
+    GRPC_REFLECTION: envBool(false),
     LOG_LEVEL: envLogLevel(),
     DATABASE_URL: envUrl("postgres://postgres@127.0.0.1:5432/postgres"),
     DB_SCHEMA: z

@@ -79,6 +79,7 @@ export function build(config: WalletConfig, deps: WalletDeps) {
     mapError: toConnectError,
     interceptors: [createAuthInterceptor({ authenticator }), walletValidation],
     metricsPort: config.METRICS_PORT,
+    reflection: config.GRPC_REFLECTION,
     readiness: async () => {
       if (nc.isClosed()) return false;
       await pool.query("SELECT 1");
