@@ -11,27 +11,14 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "@fintech/proto/grpc/health/v1/health_pb.js";
+import { reachableHost, serviceEnv } from "./service-env.js";
 import type { DevService } from "./services.js";
 import { DEV_ADMIN_EMAIL, services } from "./services.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const host = process.env.DEV_HOST ?? "127.0.0.1";
 const readyTimeoutMs = Number(process.env.DEV_READY_TIMEOUT_MS ?? 60_000);
 const children = new Map<string, ChildProcess>();
 let stopping = false;
-
-function envFor(name: string): NodeJS.ProcessEnv {
-  // A service's own variables may be given with its prefix (FX_PORT=...) so ports don't collide.
-  const prefix = `${name.toUpperCase()}_`;
-  const own = Object.fromEntries(
-    Object.entries(process.env)
-      .filter(
-        ([k]) => k.startsWith(prefix) && ["PORT", "METRICS_PORT", "HOST"].includes(k.slice(prefix.length)),
-      )
-      .map(([k, v]) => [k.slice(prefix.length), v]),
-  );
-  return { ...process.env, ...own };
-}
 
 // Each service calls others as itself with a secret identity knows; for a local run they are made
 // afresh at every start unless the environment sets SERVICE_CREDENTIALS itself.
@@ -56,11 +43,9 @@ if (process.env.ADMIN_EMAIL === undefined) {
 }
 
 function start(svc: DevService): ChildProcess {
-  const env = envFor(svc.name);
+  const env = serviceEnv(svc, process.env);
   if (svc.name === "identity") env.SERVICE_CREDENTIALS = serviceCredentials;
   else env.SERVICE_CLIENT_SECRET ??= secrets.get(svc.name);
-  env.PORT ??= String(svc.port);
-  env.METRICS_PORT ??= String(svc.metricsPort);
   const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", join(root, svc.entry)], {
     cwd: root,
     env,
@@ -84,7 +69,7 @@ function start(svc: DevService): ChildProcess {
 }
 
 function probe(svc: DevService, port: number): () => Promise<boolean> {
-  const baseUrl = `http://${host}:${port}`;
+  const baseUrl = `http://${addressOf(svc)}:${port}`;
   if (svc.kind === "http") {
     return async () => (await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(1_000) })).ok;
   }
@@ -121,7 +106,11 @@ async function stop(code: number): Promise<void> {
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 
-const portOf = (svc: DevService) => Number(envFor(svc.name).PORT ?? svc.port);
+const portOf = (svc: DevService) => Number(serviceEnv(svc, process.env).PORT);
+const addressOf = (svc: DevService) => {
+  const reachable = reachableHost(serviceEnv(svc, process.env).HOST ?? "");
+  return reachable.includes(":") ? `[${reachable}]` : reachable;
+};
 try {
   // The gRPC services first; the HTTP edge needs them (JWKS, backends) once they serve.
   for (const kind of ["grpc", "http"] as const) {
@@ -135,12 +124,14 @@ try {
 }
 console.log("\nThe platform is up:");
 for (const svc of services) {
-  console.log(`  ${svc.name.padEnd(10)} ${svc.kind === "http" ? "http" : "grpc"}://${host}:${portOf(svc)}`);
+  console.log(
+    `  ${svc.name.padEnd(10)} ${svc.kind === "http" ? "http" : "grpc"}://${addressOf(svc)}:${portOf(svc)}`,
+  );
 }
 const edge = services.find((svc) => svc.kind === "http");
 if (edge) {
-  console.log(`\n  REST API   http://${host}:${portOf(edge)}/api/v1`);
-  console.log(`  API docs   http://${host}:${portOf(edge)}/docs`);
+  console.log(`\n  REST API   http://${addressOf(edge)}:${portOf(edge)}/api/v1`);
+  console.log(`  API docs   http://${addressOf(edge)}:${portOf(edge)}/docs`);
 }
 if (process.env.ADMIN_EMAIL === DEV_ADMIN_EMAIL) {
   console.log(`\n  admin      ${DEV_ADMIN_EMAIL} (password in .data/dev-admin-password)`);
