@@ -43,4 +43,15 @@ describe("gateway configuration", () => {
       ["https://a.example", "https://b.example"],
     );
   });
+
+  it("drops slow clients within seconds by default, and refuses a header timeout above the request timeout", () => {
+    expect(parseGatewayConfig({})).toMatchObject({
+      HEADERS_TIMEOUT_MS: 5_000,
+      REQUEST_TIMEOUT_MS: 30_000,
+      KEEP_ALIVE_TIMEOUT_MS: 5_000,
+    });
+    expect(() => parseGatewayConfig({ HEADERS_TIMEOUT_MS: "40000" })).toThrow(
+      /HEADERS_TIMEOUT_MS: expected at most REQUEST_TIMEOUT_MS/,
+    );
+  });
 });

@@ -302,14 +302,22 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     return match.kind === "method_not_allowed" ? match.allow : ["GET"];
   };
 
+  // Node's defaults keep a slow client's socket for 60 s of headers and 300 s of body; these answer 408 and close
+  // it much sooner. Node checks them on a timer (30 s by default), which would let a trickle outlive them.
+  const slowClients = {
+    headersTimeout: config.HEADERS_TIMEOUT_MS,
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: Math.min(1_000, config.HEADERS_TIMEOUT_MS),
+  };
   // Each request is the root (or, behind a tracing proxy, a child) span of a W3C trace that every backend
   // call and event it causes carries on, so its log lines can be followed through the platform by trace_id.
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(slowClients, (req, res) => {
     const parent = parseTraceparent(
       typeof req.headers.traceparent === "string" ? req.headers.traceparent : undefined,
     );
     runInSpan(childSpan(parent), () => serve(req, res));
   });
+  server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
 
   const serve = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
