@@ -32,6 +32,7 @@ import { buildOpenApi } from "./openapi.js";
 import type { RateLimitDecision } from "./rate-limit.js";
 import { createRateLimiter } from "./rate-limit.js";
 import { createReadiness } from "./readiness.js";
+import { authChallenge, responseHeaders } from "./response-headers.js";
 import { routePolicies } from "./route-policy.js";
 import { createRouter } from "./router.js";
 import type { Route } from "./transcoder.js";
@@ -136,6 +137,7 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     const headers: Record<string, string> = { ...e.headers };
     // Stop reading an oversize upload: the connection closes after this answer.
     if (e.status === 413) headers.connection = "close";
+    if (e.status === 401) headers["www-authenticate"] = authChallenge(x.req);
     if (err instanceof ConnectError) passBack(err.metadata, headers);
     send(
       x,
@@ -326,6 +328,8 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const x: Exchange = { req, res, requestId, path: q < 0 ? url : url.slice(0, q), route: UNMATCHED };
+    for (const [name, value] of Object.entries(responseHeaders(req, x.path, config.TRUST_PROXY_HOPS)))
+      res.setHeader(name, value);
     // Bound to the request's span: "finish" fires from socket callbacks outside it.
     res.once(
       "finish",
