@@ -17,6 +17,7 @@ import type pg from "pg";
 import type { Clock } from "./clock.js";
 import type { ServiceCredential } from "./config.js";
 import { DEFAULT_CURRENCY, DEFAULT_TIMEZONE } from "./config.js";
+import { normaliseEmail } from "./email.js";
 import { IdentityError, isIdentityError } from "./errors.js";
 import type { ThrottleSettings } from "./login-throttle.js";
 import { admitLogin } from "./login-throttle.js";
@@ -69,9 +70,6 @@ export const statusToProto: Record<UserStatus, UserStatusEnum> = {
 
 // Compared against when a client id is unknown, so the answer takes as long as for a known one.
 const NO_SECRET = Buffer.alloc(32);
-
-/** Lower-case, trimmed, NFC: the one form an email is stored and looked up in. */
-export const normaliseEmail = (email: string): string => email.normalize("NFC").trim().toLowerCase();
 
 /**
  * The identity domain: users, passwords, tokens, API keys and service credentials. Inputs have passed

@@ -2,6 +2,7 @@ import { findCurrency } from "@fintech/money";
 import type { ValidationIssue } from "@fintech/platform";
 import { defineValidation } from "@fintech/platform";
 import { IdentityService, Role, UserStatus } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
+import { normaliseEmail } from "./email.js";
 import { checkPassword, MAX_PASSWORD_LENGTH } from "./password-policy.js";
 
 // The identity service's request rules, in one place at the RPC edge: handlers may assume well-formed emails,
@@ -25,7 +26,8 @@ export function canonicalTimezone(zone: string): string | undefined {
 const issue = (field: string, message: string): ValidationIssue[] => [{ field, message }];
 
 function email(value: string): ValidationIssue[] {
-  const v = value.trim();
+  // Judged as it will be stored: a fullwidth ＠ is an @ once normalised.
+  const v = normaliseEmail(value);
   return v.length <= 254 && EMAIL.test(v) ? [] : issue("email", "must be an email address");
 }
 
