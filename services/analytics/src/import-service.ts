@@ -10,6 +10,7 @@ import { countRows, runImport, textChunks } from "./import-runner.js";
 import type { ClaimedImport, ImportRecord } from "./import-store.js";
 import { importStore } from "./import-store.js";
 import type { RateSource } from "./rates.js";
+import type { UserDirectory } from "./user-directory.js";
 
 /** What an admin asks to import. */
 export interface ImportRequest {
@@ -47,10 +48,12 @@ export function createImportService(deps: {
   clock: Clock;
   timer: Timer;
   rates: RateSource;
+  /** Asked whether an import's user_id is a user before the import is stored. */
+  users: UserDirectory;
   logger: Logger;
   settings: ImportServiceSettings;
 }) {
-  const { pool, nc, namespace, clock, timer, rates, settings } = deps;
+  const { pool, nc, namespace, clock, timer, rates, users, settings } = deps;
   const log = deps.logger.child({ component: "imports" });
   const staleMs = settings.staleMs ?? 30_000;
   const heartbeatMs = settings.heartbeatMs ?? 10_000;
@@ -121,8 +124,16 @@ export function createImportService(deps: {
   }
 
   return {
-    /** Stores the import and starts it in the background; returns its id. */
+    /**
+     * Stores the import and starts it in the background; returns its id. A user_id that names no user is refused
+     * (VALIDATION_ERROR on user_id): its rows would count for nobody, and under that id for whoever gets it later.
+     */
     async create(req: ImportRequest): Promise<ImportRecord> {
+      if (req.userId !== "" && !(await users.exists(req.userId))) {
+        throw new AnalyticsError("VALIDATION_ERROR", `user_id ${req.userId} is not a user of the platform`, {
+          field: "user_id",
+        });
+      }
       const bytesTotal = Buffer.byteLength(req.csv);
       const record = await importStore.insert(pool, {
         id: randomUUID(),

@@ -38,6 +38,7 @@ describe("CSV imports", () => {
   }) => {
     const admin = analytics.as("admin-1", ["user", "admin"]);
     const user = `u-${randomUUID()}`;
+    analytics.users.add(user);
     const { importId } = await admin.createImport({ csv: CSV, userId: user, timezone: "Asia/Kuala_Lumpur" });
     const job = await finished(analytics, importId);
     expect(job).toMatchObject({
@@ -123,6 +124,26 @@ describe("CSV imports", () => {
         field: "timezone",
       },
     );
+  });
+
+  test("an import for a user_id that is not a user is refused naming user_id, and nothing is stored", async ({
+    analytics,
+  }) => {
+    const admin = analytics.as("admin-1", ["user", "admin"]);
+    const csv = "timestamp,type,provider,amount\n2026-04-01T08:00:00Z,deposit,visa,1.00\n";
+    const before = await analytics.pool.query("SELECT count(*)::int AS n FROM imports");
+    await expectRefusal(
+      admin.createImport({ csv, userId: `u-${randomUUID()}` }),
+      Code.InvalidArgument,
+      "VALIDATION_ERROR",
+      { field: "user_id" },
+    );
+    expect((await analytics.pool.query("SELECT count(*)::int AS n FROM imports")).rows).toEqual(before.rows);
+    // The same file for a known user, or for nobody in particular (platform statistics only), is accepted.
+    const known = `u-${randomUUID()}`;
+    analytics.users.add(known);
+    expect((await admin.createImport({ csv, userId: known })).importId).not.toBe("");
+    expect((await admin.createImport({ csv })).importId).not.toBe("");
   });
 
   test("replaying a two-minute file at speed 60 takes about two seconds", async ({ analytics }) => {

@@ -25,3 +25,5 @@ export { fxRates, parseRateList, staticRates } from "./rates.js";
 export type { AnalyticsDeps } from "./server.js";
 export { build, migrationsDir } from "./server.js";
 export { store } from "./store.js";
+export type { UserDirectory } from "./user-directory.js";
+export { identityUserDirectory } from "./user-directory.js";

@@ -4,11 +4,13 @@ import { connectIdentity } from "@fintech/auth";
 import { openServiceInfra } from "@fintech/events";
 import { createLogger, propagateTrace, runMain } from "@fintech/platform";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
+import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import { Redis } from "ioredis";
 import { systemClock } from "./clock.js";
 import { parseAnalyticsConfig } from "./config.js";
 import { fxRates, staticRates } from "./rates.js";
 import { build, migrationsDir } from "./server.js";
+import { identityUserDirectory } from "./user-directory.js";
 
 const logger = createLogger({ name: "analytics", level: process.env.LOG_LEVEL });
 
@@ -19,23 +21,28 @@ await runMain(async () => {
   await redis.connect();
 
   const { authenticator, credentials } = connectIdentity(config, { logger });
+  // Fx and identity are called as this service, once it has credentials (they may require callers to be known).
+  const asThisService = (baseUrl: string) =>
+    createGrpcTransport({
+      baseUrl,
+      interceptors: credentials === undefined ? [propagateTrace] : [propagateTrace, credentials.interceptor],
+    });
   const rates =
     config.ANALYTICS_IMPORT_RATES === undefined
-      ? fxRates(
-          // As this service, once it has credentials (fx may require callers to be known).
-          createClient(
-            FxService,
-            createGrpcTransport({
-              baseUrl: config.FX_URL,
-              interceptors:
-                credentials === undefined ? [propagateTrace] : [propagateTrace, credentials.interceptor],
-            }),
-          ),
-          config.BASE_CURRENCY,
-        )
+      ? fxRates(createClient(FxService, asThisService(config.FX_URL)), config.BASE_CURRENCY)
       : staticRates(config.ANALYTICS_IMPORT_RATES, config.BASE_CURRENCY);
+  const users = identityUserDirectory(createClient(IdentityService, asThisService(config.IDENTITY_URL)));
 
-  const analytics = build(config, { pool, nc, redis, logger, clock: systemClock, rates, authenticator });
+  const analytics = build(config, {
+    pool,
+    nc,
+    redis,
+    logger,
+    clock: systemClock,
+    rates,
+    authenticator,
+    users,
+  });
   const where = await analytics.start();
   logger.info({ url: where.url, metrics: where.metricsUrl }, "analytics listening");
 

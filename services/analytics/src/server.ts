@@ -23,6 +23,7 @@ import { createImportService } from "./import-service.js";
 import { createMover } from "./mover.js";
 import type { RateSource } from "./rates.js";
 import { analyticsRoutes } from "./routes.js";
+import type { UserDirectory } from "./user-directory.js";
 import { analyticsValidation } from "./validation.js";
 
 /** The analytics service's SQL migrations. */
@@ -40,6 +41,8 @@ export interface AnalyticsDeps {
   rates: RateSource;
   /** Verifies callers (connectIdentity in production, createTestAuth in tests). */
   authenticator: Authenticator;
+  /** Whether an import's user exists (identityUserDirectory in production). */
+  users: UserDirectory;
 }
 
 /**
@@ -65,6 +68,7 @@ export function build(config: AnalyticsConfig, deps: AnalyticsDeps) {
     clock,
     timer: deps.timer ?? realTimer,
     rates,
+    users: deps.users,
     logger,
     settings: { baseCurrency: config.BASE_CURRENCY, maxErrors: config.ANALYTICS_IMPORT_MAX_ERRORS },
   });

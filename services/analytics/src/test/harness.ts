@@ -39,6 +39,8 @@ export interface AnalyticsHarness {
     event: MessageInitShape<typeof TransactionEventSchema>,
     id: string,
   ): Promise<void>;
+  /** The user ids identity knows, as far as imports ask (add one before importing for it). */
+  users: Set<string>;
   /** Waits until a consumer's inbox holds `count` events and every pending batch is applied to Redis. */
   settled(consumer: string, count: number): Promise<void>;
 }
@@ -68,6 +70,8 @@ export function analyticsTest(env: Record<string, string> = {}) {
         }
         const auth = await createTestAuth();
         const clock = new TestClock("2030-01-01T00:00:00Z");
+        // Identity stands in as a set: GetUser's answer is all an import needs of it.
+        const users = new Set<string>();
         const app = build(config, {
           pool: pg.pool,
           nc: nats.nc,
@@ -82,6 +86,7 @@ export function analyticsTest(env: Record<string, string> = {}) {
             "MYR",
           ),
           authenticator: auth.authenticator,
+          users: { exists: async (userId) => users.has(userId) },
         });
         const { url, port } = await app.start({ port: 0, host: "127.0.0.1" });
         const js = jetstream(nats.nc);
@@ -114,6 +119,7 @@ export function analyticsTest(env: Record<string, string> = {}) {
             ),
           token,
           publish,
+          users,
           async publishTransaction(type, event, id) {
             await publish(type, toBinary(TransactionEventSchema, create(TransactionEventSchema, event)), id);
           },
