@@ -39,6 +39,7 @@ interface ServiceValues {
 
 interface ChartValues {
   logLevel: string;
+  grpcReflection: boolean;
   externals: {
     databaseUrl: string;
     natsUrl: string;
@@ -50,6 +51,7 @@ interface ChartValues {
   auth: { jwtIssuer: string; jwtAudience: string; adminEmail: string; adminPassword: string };
   secrets: { existingSecret: string; serviceClientSecrets: Record<string, string> };
   services: Record<string, ServiceValues>;
+  networkPolicy: { enabled: boolean; gatewayFrom: unknown[]; metricsFrom: unknown[] };
 }
 
 const schema = record(
@@ -87,6 +89,7 @@ const CONFIG_MAP_VARIABLES = [
   "JWT_ISSUER",
   "JWT_AUDIENCE",
   "SERVICE_CLIENT_ID",
+  "GRPC_REFLECTION",
   "DB_SCHEMA",
   "NATS_STREAM_REPLICAS",
   "EVENTS_NAMESPACE",
@@ -125,6 +128,7 @@ function chartEnv(values: ChartValues, name: string): Record<string, string> {
     JWT_AUDIENCE: values.auth.jwtAudience,
   };
   if (name !== "identity") env.SERVICE_CLIENT_ID = name;
+  if (svc.kind === "grpc") env.GRPC_REFLECTION = String(values.grpcReflection);
   if (svc.schema !== "") env.DB_SCHEMA = svc.schema;
   if (svc.nats) {
     env.NATS_STREAM_REPLICAS = String(externals.natsStreamReplicas);
@@ -315,6 +319,58 @@ describe("the environment the chart gives each service", () => {
     for (const [name, svc] of Object.entries(chart.services)) {
       if (svc.schema) for (const v of jobNames) expect(variablesRead(name).has(v), `${name} ${v}`).toBe(true);
     }
+  });
+});
+
+describe("what the service ports expose", () => {
+  const grpcServices = Object.entries(chart.services).filter(([, svc]) => svc.kind === "grpc");
+
+  it("production values switch reflection off in every gRPC service, and a values file can switch it on", () => {
+    expect(grpcServices.length).toBeGreaterThan(0);
+    expect(chart.grpcReflection).toBe(false);
+    for (const [name] of grpcServices) {
+      const config = parserOf(name)(chartEnv(chart, name));
+      expect({ name, reflection: "GRPC_REFLECTION" in config && config.GRPC_REFLECTION }).toEqual({
+        name,
+        reflection: false,
+      });
+    }
+    const small = asChartValues(ciValues("small-values.yaml"));
+    for (const [name] of grpcServices) {
+      const config = parserOf(name)(chartEnv(small, name));
+      expect("GRPC_REFLECTION" in config && config.GRPC_REFLECTION, name).toBe(true);
+    }
+    // The schema refuses a service setting it on its own, past the chart's switch.
+    expect(
+      schemaErrors(mergeValues(defaults, { services: { fx: { env: { GRPC_REFLECTION: "true" } } } })),
+    ).not.toEqual([]);
+  });
+
+  it("keeps service ports to the release's pods and metrics ports to metricsFrom (the NetworkPolicy)", () => {
+    expect(chart.networkPolicy.enabled).toBe(true);
+    // Nobody but the monitoring namespace scrapes metrics by default; an empty list would mean nobody at all.
+    expect(chart.networkPolicy.metricsFrom).toEqual([
+      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } },
+    ]);
+    const policy = readText("deploy/helm/fintech-platform/templates/networkpolicy.yaml");
+    expect(policy).toContain("range $name, $svc := .Values.services");
+    expect(policy).toContain("policyTypes: [Ingress]");
+    // The service port: from the gateway's allowed peers for the http edge, else from this release's pods only.
+    const servicePort = policy.slice(
+      policy.indexOf("- port: {{ $svc.port }}"),
+      policy.indexOf("metricsFrom }}"),
+    );
+    expect(servicePort).toContain('{{- if eq $svc.kind "http" }}');
+    expect(servicePort).toContain("{{- with $.Values.networkPolicy.gatewayFrom }}");
+    expect(servicePort).toMatch(
+      /\{\{- else \}\}\s*from:\s*- podSelector:\s*matchLabels:\s*app\.kubernetes\.io\/name: \{\{ include "fintech\.name" \$ \}\}\s*app\.kubernetes\.io\/instance: \{\{ \$\.Release\.Name \}\}/,
+    );
+    // The metrics port: a rule only when metricsFrom names someone, and then only for them.
+    expect(policy).toMatch(
+      /\{\{- with \$\.Values\.networkPolicy\.metricsFrom \}\}\s*- ports:\s*- port: \{\{ \$svc\.metricsPort \}\}\s*protocol: TCP\s*from:\s*\{\{- toYaml \. \| nindent 8 \}\}\s*\{\{- end \}\}/,
+    );
+    // No other rule opens a port.
+    expect([...policy.matchAll(/- port: /g)].length).toBe(2);
   });
 });
 

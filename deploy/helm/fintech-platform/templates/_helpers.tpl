@@ -73,6 +73,9 @@ JWT_AUDIENCE: {{ $root.Values.auth.jwtAudience | quote }}
 {{- if ne .name "identity" }}
 SERVICE_CLIENT_ID: {{ .name | quote }}
 {{- end }}
+{{- if eq .svc.kind "grpc" }}
+GRPC_REFLECTION: {{ $root.Values.grpcReflection | quote }}
+{{- end }}
 {{- if .svc.schema }}
 DB_SCHEMA: {{ .svc.schema | quote }}
 {{- end }}
