@@ -1,4 +1,5 @@
 import { RuleMode } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
+import { waitFor } from "@fintech/testing";
 import { describe, expect } from "vitest";
 import type { Answer, ErrorBody, Platform, TestUser, Transaction } from "./test/harness.js";
 import { balanceOf, defaultWallet, fund, platformTest } from "./test/harness.js";
@@ -7,7 +8,7 @@ import { balanceOf, defaultWallet, fund, platformTest } from "./test/harness.js"
 // away can leave, made deterministic (the key row as a crash leaves it, a statement that fails), then a
 // retry with the same key. It must answer that transaction and never move the money again.
 
-const GATEWAY_TIMEOUT_MS = 4000;
+const GATEWAY_TIMEOUT_MS = 6000;
 // The wallet would wait a minute for a running key: the gateway's deadline must cut that short.
 const test = platformTest({
   walletEnv: { WALLET_IDEMPOTENCY_WAIT_MS: "60000" },
@@ -172,6 +173,39 @@ describe("Idempotency-Key bound to its transaction", () => {
     expect(await rowsOf(p, ana)).toHaveLength(2);
     expect((await rowsOf(p, ana)).at(-1)).toEqual({ id: withdrawal?.id, status: "completed" });
     expect((await balanceOf(p, ana, w.id)).available).toBe("60.00");
+  });
+
+  test("an earlier attempt still running when its lease ran out: it and the retry answer one transaction", async ({
+    platform: p,
+  }) => {
+    const ana = await p.signup();
+    const w = await defaultWallet(p, ana);
+    const path = `/api/v1/wallets/${w.id}/fund`;
+    // The first attempt stalls just before it records its transaction.
+    let release: () => void = () => undefined;
+    const stalled = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held = false;
+    p.dbDelay = (sql) => {
+      if (held || !/INSERT INTO transactions/.test(sql)) return undefined;
+      held = true;
+      return stalled;
+    };
+    const slow = post(p, ana, path, { amount: "8.00" }, "stale");
+    await waitFor(() => held);
+    // Its lease runs out while it still runs, and a retry takes the key over and records the transaction.
+    await asCrashed(p, ana, "stale");
+    const retry = await post(p, ana, path, { amount: "8.00" }, "stale");
+    expect(retry.status).toBe(201);
+    // The first attempt goes on: the transaction's id is taken, and it answers the one recorded.
+    release();
+    const first = await slow;
+    p.dbDelay = undefined;
+    expect(first.status).toBe(201);
+    expect(first.body.transaction_id).toBe(retry.body.transaction_id);
+    expect(await rowsOf(p, ana)).toHaveLength(1);
+    expect((await balanceOf(p, ana, w.id)).available).toBe("8.00");
   });
 
   test("a refusal recorded as a failed transaction is replayed after a crash, not tried again", async ({

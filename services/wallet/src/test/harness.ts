@@ -101,6 +101,8 @@ export interface Platform {
    * terminated database connection does (SQLSTATE 57P01), before reaching the database.
    */
   dbFault: ((sql: string) => boolean) | undefined;
+  /** While set, a query of the wallet's pool for which it returns a promise waits for it first (a slow statement). */
+  dbDelay: ((sql: string) => Promise<void> | undefined) | undefined;
   /** Asserts that per currency the ledger balances: wallets plus system accounts sum to zero. */
   expectBooksBalance(): Promise<void>;
 }
@@ -289,7 +291,12 @@ export function platformTest(
           await migrate({ url: db.url, schema: db.schema, dirs: [eventsMigrationsDir, migrationsDir] });
           const { authenticator, credentials } = connectIdentity(walletConfig, { logger: silent });
           const asWallet: Interceptor[] = credentials === undefined ? [] : [credentials.interceptor];
-          const platform = { fraudDown: false, ledgerDown: false, dbFault: undefined } as Platform;
+          const platform = {
+            fraudDown: false,
+            ledgerDown: false,
+            dbFault: undefined,
+            dbDelay: undefined,
+          } as Platform;
           const fraudSwitch: Interceptor = (next) => async (req) => {
             if (platform.fraudDown) throw new ConnectError("fraud is down (test)", Code.Unavailable);
             return next(req);
@@ -324,14 +331,18 @@ export function platformTest(
           const faultyPool = new Proxy(walletPool, {
             get(target, prop, receiver) {
               if (prop !== "query") return Reflect.get(target, prop, receiver);
-              return (text: string, values?: unknown[]) =>
-                platform.dbFault?.(text)
-                  ? Promise.reject(
-                      Object.assign(new Error("terminating connection due to administrator command (test)"), {
-                        code: "57P01",
-                      }),
-                    )
-                  : query(text, values);
+              return async (text: string, values?: unknown[]) => {
+                await platform.dbDelay?.(text);
+                if (platform.dbFault?.(text)) {
+                  throw Object.assign(
+                    new Error("terminating connection due to administrator command (test)"),
+                    {
+                      code: "57P01",
+                    },
+                  );
+                }
+                return query(text, values);
+              };
             },
           });
           const wallet = build(walletConfig, {
@@ -459,7 +470,7 @@ export function platformTest(
                 });
               }
             },
-          } satisfies Omit<Platform, "fraudDown" | "ledgerDown" | "dbFault">);
+          } satisfies Omit<Platform, "fraudDown" | "ledgerDown" | "dbFault" | "dbDelay">);
           await use(platform);
         } finally {
           for (const stop of stops.reverse()) await stop().catch(() => undefined);
