@@ -202,7 +202,7 @@ export function createIdempotency(deps: {
     } catch (err) {
       logger.warn(
         { err, key_principal: call.principal },
-        "idempotency key left running: its answer was not saved",
+        "how the call under an idempotency key ended was not saved; the key stays running until its lease ends",
       );
     }
   }
