@@ -1,7 +1,10 @@
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { testUser } from "@fintech/auth/testing";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "@fintech/proto/grpc/health/v1/health_pb.js";
-import { grpcClient, unary } from "@fintech/testing";
+import { ServerReflection } from "@fintech/proto/grpc/reflection/v1/reflection_pb.js";
+import { bidiAll, grpcClient, unary } from "@fintech/testing";
 import { status } from "@grpc/grpc-js";
 import { expect } from "vitest";
 import { fxTest } from "./test/harness.js";
@@ -27,6 +30,40 @@ test("a grpc-js client calls GetRate and the health service", async ({ fx }) => 
       (e) => e,
     );
     expect(anonymous.code).toBe(status.UNAUTHENTICATED);
+  } finally {
+    client.close();
+  }
+});
+
+test("the fx port as configured by default serves no reflection and refuses a message over the gateway's 1 MiB", async ({
+  fx,
+}) => {
+  const client = grpcClient(fx.port);
+  const auth = { authorization: `Bearer ${await fx.token(testUser("user-1"))}` };
+  try {
+    const reflection = await bidiAll(client, ServerReflection.method.serverReflectionInfo, [
+      { messageRequest: { case: "listServices", value: "*" } },
+    ]).catch((e) => e);
+    expect(reflection.code).toBe(status.UNIMPLEMENTED);
+
+    // Sent with Connect's gRPC transport: grpc-js keeps writing the whole message before it reads the refusal.
+    // The refused upload is left half-sent; the session is dropped so the server does not wait for it at close.
+    const session = new Http2SessionManager(fx.url);
+    const connect = createClient(
+      FxService,
+      createGrpcTransport({ baseUrl: fx.url, sessionManager: session }),
+    );
+    try {
+      const huge = await connect
+        .getRate({ base: "U".repeat(2 * 1024 * 1024), quote: "SGD" }, { headers: auth })
+        .then(
+          () => undefined,
+          (e: unknown) => ConnectError.from(e),
+        );
+      expect(huge?.code).toBe(Code.ResourceExhausted);
+    } finally {
+      session.abort();
+    }
   } finally {
     client.close();
   }
