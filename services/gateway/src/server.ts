@@ -126,6 +126,12 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
   };
 
   const sendError = (x: Exchange, err: unknown): void => {
+    // The connection is gone (dropped with 408 for being too slow, or closed by the client): nobody is left to
+    // answer, and an "aborted" read is not a failure of ours; one line per slow client, without a stack.
+    if (x.res.destroyed) {
+      logger.info({ request_id: x.requestId, route: x.route }, "client connection closed before the answer");
+      return;
+    }
     const e = toHttpError(err);
     x.error = e;
     if (e.hidden !== undefined)

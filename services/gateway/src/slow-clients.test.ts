@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { waitFor } from "@fintech/testing";
 import { describe, expect } from "vitest";
 import { gatewayTest } from "./test/harness.js";
 
@@ -82,6 +83,9 @@ describe("slow clients", () => {
     expect(out.written).toBeLessThan(parts.length);
     // Node's default would wait 300 s for the body.
     expect(out.closedAfterMs).toBeLessThan(REQUEST_TIMEOUT_MS + 3_000);
+    // A dropped slow client is not an internal error: no error line (with a stack) per attacker connection.
+    await waitFor(() => gw.logs().includes("client connection closed before the answer"));
+    expect(gw.logs()).not.toContain('"level":"error"');
   });
 
   test("a client that sends its request in time is answered, and an idle keep-alive connection is closed", async ({
