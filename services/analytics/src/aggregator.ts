@@ -39,15 +39,15 @@ export interface AggregatorOptions {
 
 /** The event-time clock never runs more than this far ahead of the wall clock, whatever an event claims. */
 const MAX_EVENT_TIME_LEAD_MS = 86_400_000;
-/** (scope, day) pairs known to be in hot_days, so a batch does not insert them again. */
-const KNOWN_HOT_MAX = 200_000;
+/** What became of a pending batch: applied now, already applied by someone else, or refused by Redis. */
+export type Applied = "applied" | "gone" | "refused";
 
 /**
  * Counts batches of events exactly once into the hot (Redis) and cold (Postgres) aggregates.
  *
  * A batch is one Postgres transaction: inbox rows for its events (a redelivered event finds its row and adds
  * nothing), increments of days before the hot/cold boundary added to day_aggregates directly, and the hot
- * days' increments written as a pending batch row. After the commit the pending batch is applied to Redis by
+ * days' increments added to hot_aggregates (their durable copy) and written as a pending batch row. After the commit the pending batch is applied to Redis by
  * {@link Aggregator.applyPending}: under the row's lock, one Lua script per scope that adds the batch id to the
  * scope's applied set and increments only if it was not there, then the row is deleted. So:
  * - a crash after the commit and before the increments leaves the row; recoverPending applies it later (nothing
@@ -59,20 +59,21 @@ const KNOWN_HOT_MAX = 200_000;
  */
 export function createAggregator(opts: AggregatorOptions) {
   const { pool, hot, clock, baseCurrency } = opts;
-  const knownHot = new Set<string>();
 
-  async function applyPending(id: string, known?: PendingDeltas): Promise<boolean> {
-    const scopes = await withTransaction(pool, async (tx) => {
+  async function applyPending(id: string, known?: PendingDeltas, force = false): Promise<Applied> {
+    const outcome = await withTransaction(pool, async (tx) => {
       const deltas = await store.lockPending(tx, id);
-      if (deltas === undefined) return undefined;
+      if (deltas === undefined) return "gone" as const;
       const batches = toScopeBatches(known ?? deltas);
-      await hot.applyBatch(id, batches);
+      // A bucket that lost its data refuses: the row stays (Postgres has its increments in hot_aggregates, and
+      // the rebuild marks it applied), so queries meanwhile read Postgres and nothing is counted twice.
+      if (!(await hot.applyBatch(id, batches, force))) return "refused" as const;
       await store.deletePending(tx, id);
       return [...batches.keys()];
     });
-    if (scopes === undefined) return false;
-    await hot.forgetApplied(id, scopes);
-    return true;
+    if (typeof outcome === "string") return outcome;
+    await hot.forgetApplied(id, outcome);
+    return "applied";
   }
 
   return {
@@ -86,7 +87,7 @@ export function createAggregator(opts: AggregatorOptions) {
       const result = await withTransaction(pool, async (tx) => {
         const coldBefore = await store.lockColdBefore(tx);
         const fresh = await store.insertInbox(tx, consumer, ids);
-        if (fresh.size === 0) return { count: 0, pending: undefined, newHot: [] as string[] };
+        if (fresh.size === 0) return { count: 0, pending: undefined };
         const todo = events.filter((e) => fresh.delete(e.id));
 
         const categories = await resolveCategories(tx, todo);
@@ -106,8 +107,7 @@ export function createAggregator(opts: AggregatorOptions) {
         }
 
         const cold: DayRow[] = [];
-        const hotPairs: ScopeDay[] = [];
-        const newHot: string[] = [];
+        const hotRows: DayRow[] = [];
         const pending: PendingDeltas = {};
         for (const [scope, days] of [...deltas].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
           const scopePending: Record<string, Record<string, string>> = {};
@@ -119,50 +119,44 @@ export function createAggregator(opts: AggregatorOptions) {
               scopePending[day] = {};
             } else {
               scopePending[day] = countersToJson(nonZero);
-              const k = `${scope}\u0000${day}`;
-              if (nonZero.size > 0 && !knownHot.has(k)) {
-                hotPairs.push({ scope, day });
-                newHot.push(k);
-              }
+              if (nonZero.size > 0) hotRows.push({ scope, day, counters: nonZero });
             }
           }
         }
         cold.sort(byScopeDay);
-        hotPairs.sort(byScopeDay);
+        hotRows.sort(byScopeDay);
         await store.addCold(tx, cold);
-        await store.insertHotDays(tx, hotPairs);
+        await store.addHot(tx, hotRows);
         const pendingId = await store.insertPending(tx, pending);
         if (eventTime > 0) {
           const capped = Math.min(eventTime, clock.now().getTime() + MAX_EVENT_TIME_LEAD_MS);
           await store.advanceWatermark(tx, consumer, new Date(capped));
         }
-        return { count: todo.length, pending: { id: pendingId, deltas: pending }, newHot };
+        return { count: todo.length, pending: { id: pendingId, deltas: pending } };
       });
-      if (knownHot.size + result.newHot.length > KNOWN_HOT_MAX) knownHot.clear();
-      for (const k of result.newHot) knownHot.add(k);
       if (result.pending !== undefined) await applyPending(result.pending.id, result.pending.deltas);
       return result.count;
     },
 
     /**
-     * Applies one pending batch to Redis and deletes it, waiting for whoever holds it; false when it was already
-     * gone. `known` saves re-reading the deltas the caller just wrote.
+     * Applies one pending batch to Redis and deletes it, waiting for whoever holds it. `known` saves re-reading
+     * the deltas the caller just wrote; `force` applies it to buckets without a marker too (adoption only).
      */
     applyPending,
 
-    /** Applies every pending batch at least `minAgeMs` old (left by a crash); returns how many it applied. */
-    async recoverPending(minAgeMs: number): Promise<number> {
+    /**
+     * Applies every pending batch at least `minAgeMs` old (left by a crash, or refused while Redis was empty);
+     * returns how many it applied. Batches Redis refuses stay for the rebuild.
+     */
+    async recoverPending(minAgeMs: number, force = false): Promise<number> {
       let applied = 0;
+      let after = "0";
       for (;;) {
-        const ids = await store.pendingIds(pool, minAgeMs, 100);
-        for (const id of ids) if (await applyPending(id)) applied++;
+        const ids = await store.pendingIds(pool, minAgeMs, 100, after);
+        for (const id of ids) if ((await applyPending(id, undefined, force)) === "applied") applied++;
         if (ids.length < 100) return applied;
+        after = ids[ids.length - 1] ?? after;
       }
-    },
-
-    /** Forgets which hot days are known to be listed (the mover moved some). */
-    forgetHotDays(): void {
-      knownHot.clear();
     },
   };
 }
@@ -209,7 +203,8 @@ function byScopeDay(a: ScopeDay, b: ScopeDay): number {
   return a.day < b.day ? -1 : a.day > b.day ? 1 : 0;
 }
 
-function toScopeBatches(deltas: PendingDeltas): Map<string, ScopeBatch> {
+/** A pending batch's deltas as the hot store applies them. */
+export function toScopeBatches(deltas: PendingDeltas): Map<string, ScopeBatch> {
   const out = new Map<string, ScopeBatch>();
   for (const [scope, days] of Object.entries(deltas)) {
     const batch: ScopeBatch = new Map();

@@ -42,7 +42,8 @@ const PER_DAY_TOKEN_DAYS = 400;
  * The analytics queries: hot and cold counters merged per day (day-reader.ts), turned into answers
  * (reports.ts) and cached in Redis under the versions of the days they read. Every counted event bumps its
  * day's and its scope's version in the same Lua script that counts it, so a cached answer is served only while
- * no event has landed on a day it covers.
+ * no event has landed on a day it covers, and the token also holds the hot store's generation, so no answer
+ * cached before a rebuild of Redis is served after it.
  */
 export function createAnalyticsService(deps: {
   pool: pg.Pool;
@@ -80,7 +81,10 @@ export function createAnalyticsService(deps: {
     if (settings.cacheTtlMs <= 0) return compute();
     // The token is read before computing: an event landing meanwhile leaves an answer under the old token,
     // which the next read sees as stale.
-    const { token, value } = await hot.cached(scope, name, days);
+    const found = await hot.cached(scope, name, days);
+    // No marker: Redis lost this scope's bucket; answers come from Postgres until the rebuild, uncached.
+    if (found === undefined) return compute();
+    const { token, value } = found;
     if (value !== null) {
       const entry = JSON.parse(value) as { t: string; r: T };
       if (entry.t === token) return entry.r;

@@ -52,6 +52,7 @@ export const analyticsEnv = z.object({
   ...authEnv("analytics"),
   ANALYTICS_HOT_DAYS: envInt(7, { min: 1, max: 366 }),
   ANALYTICS_MOVER_INTERVAL_MS: envInt(60_000, { min: 100, max: 86_400_000 }),
+  ANALYTICS_HOT_CHECK_INTERVAL_MS: envInt(5000, { min: 100, max: 600_000 }),
   ANALYTICS_CACHE_TTL_SECONDS: envInt(300, { min: 0, max: 86_400 }),
   ANALYTICS_BATCH_SIZE: envInt(1000, { min: 1, max: 10_000 }),
   ANALYTICS_CONSUMER_CONCURRENCY: envInt(2, { min: 1, max: 8 }),

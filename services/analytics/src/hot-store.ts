@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { ChainableCommander, Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Counters } from "./counters.js";
 
 // Redis side of the aggregates. A scope's keys carry one of BUCKETS hash tags ({b0}..{b63}, from a hash of the
@@ -10,6 +10,9 @@ import type { Counters } from "./counters.js";
 //   <prefix>an:{b<k>}:<scope>:ver      hash "<day>" -> version, "*" -> the whole scope's version (query cache)
 //   <prefix>an:{b<k>}:<scope>:q:<name> a cached query answer
 //   <prefix>an:{b<k>}:applied          set of pending batch ids applied to the bucket, not yet deleted in Postgres
+//   <prefix>an:{b<k>}:gen              the bucket's marker: the generation of the hot store (hot_state) it was
+//                                      built for. Missing: Redis lost the bucket (restart without persistence,
+//                                      FLUSHALL, failover to an empty replica); see hot-guard.ts.
 
 /** Hash-tag buckets. Fixed: changing it would lose track of the hot data already in Redis. */
 const BUCKETS = 64;
@@ -25,13 +28,17 @@ function bucketOf(scope: string): number {
 }
 
 // Applies one pending batch's increments to the scopes of one bucket, once: the SADD of the batch id into the
-// bucket's applied set and the increments happen in one atomic script.
-// KEYS: applied set, then per scope its hot hash and its version hash.
-// ARGV: batch id, then per scope: number of days, then per day: day, number of fields, field, delta...
+// bucket's applied set and the increments happen in one atomic script. A bucket without its marker lost its
+// data: incrementing what is left would make it look whole, so the script refuses (-1) unless forced, and the
+// batch stays pending until the bucket is rebuilt (the rebuild counts it from Postgres).
+// KEYS: marker, applied set, then per scope its hot hash and its version hash.
+// ARGV: batch id, "force" or "", then per scope: number of days, then per day: day, number of fields, field,
+// delta...
 const APPLY = `
-if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
-local i = 2
-for k = 2, #KEYS, 2 do
+if ARGV[2] ~= 'force' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
+local i = 3
+for k = 3, #KEYS, 2 do
   local hot = KEYS[k]
   local ver = KEYS[k + 1]
   local days = tonumber(ARGV[i])
@@ -51,6 +58,43 @@ end
 return 1
 `;
 
+// Writes a bucket's share of a rebuild: each scope's hot hash replaced by its counters in Postgres, the ids of
+// the batches those counters already hold marked applied (so applying them later adds nothing), and, in the
+// bucket's last call, the marker. Until the marker is back, APPLY refuses the bucket and queries of its scopes
+// read Postgres. A bucket too big for one call takes several; the first writes a "building" key that the
+// others require, so a Redis that restarts between them (or runs them out of order) never gets a marker over
+// half a bucket.
+// KEYS: marker, applied set, building key, then per scope its hot hash.
+// ARGV: generation, "1" if first call of the bucket, "1" if last, number of batch ids, ids..., then per scope:
+// number of fields, field, value...
+const REBUILD = `
+if ARGV[2] == '1' then
+  redis.call('SET', KEYS[3], ARGV[1])
+elseif redis.call('GET', KEYS[3]) ~= ARGV[1] then
+  return 0
+end
+local n = tonumber(ARGV[4])
+local i = 5
+for j = 1, n do
+  redis.call('SADD', KEYS[2], ARGV[i])
+  i = i + 1
+end
+for k = 4, #KEYS do
+  redis.call('DEL', KEYS[k])
+  local fields = tonumber(ARGV[i])
+  i = i + 1
+  for f = 1, fields do
+    redis.call('HSET', KEYS[k], ARGV[i], ARGV[i + 1])
+    i = i + 2
+  end
+end
+if ARGV[3] == '1' then
+  redis.call('SET', KEYS[1], ARGV[1])
+  redis.call('DEL', KEYS[3])
+end
+return 1
+`;
+
 /** A Lua script run by SHA, loaded again when the server has forgotten it (restart, SCRIPT FLUSH). */
 class Script {
   readonly sha: string;
@@ -60,9 +104,16 @@ class Script {
 }
 
 const apply = new Script(APPLY);
+const rebuild = new Script(REBUILD);
+
+/** Hot fields written per rebuild script call at most (a scope is never split), so no call blocks Redis long. */
+const REBUILD_FIELDS_PER_CALL = 5000;
 
 /** One scope's share of a pending batch: per day, field deltas (an empty map only bumps the day's version). */
 export type ScopeBatch = Map<string, Counters>;
+
+/** One scope's hot counters as Postgres holds them: per day, field -> value. */
+export type ScopeCounters = Map<string, Counters>;
 
 /** Options for {@link createHotStore}. */
 export interface HotStoreOptions {
@@ -77,18 +128,21 @@ export function createHotStore(opts: HotStoreOptions) {
   const tag = (scope: string) => `${prefix}an:{b${bucketOf(scope)}}:`;
   const key = (scope: string, kind: string) => `${tag(scope)}${scope}:${kind}`;
   const appliedKey = (scope: string) => `${tag(scope)}applied`;
+  const markerKey = (scope: string) => `${tag(scope)}gen`;
+  const bucketMarkers = Array.from({ length: BUCKETS }, (_, b) => `${prefix}an:{b${b}}:gen`);
 
   /** The scopes of a batch grouped by bucket, as script keys and arguments. */
   function scripts(
     batchId: string,
     scopes: Map<string, ScopeBatch>,
+    force: boolean,
   ): Array<{ keys: string[]; args: string[] }> {
     const byBucket = new Map<string, { keys: string[]; args: string[] }>();
     for (const [scope, days] of scopes) {
       const applied = appliedKey(scope);
       let entry = byBucket.get(applied);
       if (entry === undefined) {
-        entry = { keys: [applied], args: [batchId] };
+        entry = { keys: [markerKey(scope), applied], args: [batchId, force ? "force" : ""] };
         byBucket.set(applied, entry);
       }
       entry.keys.push(key(scope, "hot"), key(scope, "ver"));
@@ -101,45 +155,46 @@ export function createHotStore(opts: HotStoreOptions) {
     return [...byBucket.values()];
   }
 
-  async function runPipeline(
-    build: (p: ChainableCommander) => void,
-    retry: (p: ChainableCommander, index: number) => void,
-  ): Promise<void> {
+  /** Runs scripts by SHA in one pipeline, loading the ones Redis has forgotten; returns each script's reply. */
+  async function runScripts(
+    script: Script,
+    calls: Array<{ keys: string[]; args: string[] }>,
+  ): Promise<unknown[]> {
+    if (calls.length === 0) return [];
     const first = redis.pipeline();
-    build(first);
-    const results = (await first.exec()) ?? [];
+    for (const c of calls) first.evalsha(script.sha, c.keys.length, ...c.keys, ...c.args);
+    const replies: unknown[] = [];
     const again: number[] = [];
-    results.forEach(([err], index) => {
+    ((await first.exec()) ?? []).forEach(([err, reply], index) => {
       if (err !== null) {
         if (!err.message.startsWith("NOSCRIPT")) throw err;
         again.push(index);
       }
+      replies.push(reply);
     });
-    if (again.length === 0) return;
+    if (again.length === 0) return replies;
     const p = redis.pipeline();
-    for (const index of again) retry(p, index);
-    for (const [err] of (await p.exec()) ?? []) {
-      if (err !== null) throw err;
+    for (const index of again) {
+      const c = calls[index];
+      if (c !== undefined) p.eval(script.lua, c.keys.length, ...c.keys, ...c.args);
     }
+    ((await p.exec()) ?? []).forEach(([err, reply], i) => {
+      if (err !== null) throw err;
+      replies[again[i] ?? 0] = reply;
+    });
+    return replies;
   }
 
   return {
     /**
      * Applies batch `batchId`'s increments to each scope, at most once per scope however often it is called
-     * (until {@link forgetApplied} for that batch). One round trip for every scope.
+     * (until {@link forgetApplied} for that batch). One round trip for every scope. Returns false when a bucket
+     * refused because it lost its data (no marker): the batch must stay pending until the rebuild. `force`
+     * applies to buckets without a marker too (only the first build, adopting an earlier version's Redis data).
      */
-    async applyBatch(batchId: string, scopes: Map<string, ScopeBatch>): Promise<void> {
-      const entries = scripts(batchId, scopes);
-      if (entries.length === 0) return;
-      await runPipeline(
-        (p) => {
-          for (const e of entries) p.evalsha(apply.sha, e.keys.length, ...e.keys, ...e.args);
-        },
-        (p, index) => {
-          const e = entries[index];
-          if (e !== undefined) p.eval(apply.lua, e.keys.length, ...e.keys, ...e.args);
-        },
-      );
+    async applyBatch(batchId: string, scopes: Map<string, ScopeBatch>, force = false): Promise<boolean> {
+      const replies = await runScripts(apply, scripts(batchId, scopes, force));
+      return replies.every((r) => r !== -1);
     },
 
     /** Drops the applied-markers of a batch whose pending row is deleted (no one can apply it again). */
@@ -152,9 +207,20 @@ export function createHotStore(opts: HotStoreOptions) {
       await p.exec();
     },
 
-    /** A scope's hot counters per day, for days from `from` to `to` inclusive (undefined: unbounded). */
-    async readDays(scope: string, from?: string, to?: string): Promise<Map<string, Counters>> {
-      const flat = await redis.hgetall(key(scope, "hot"));
+    /**
+     * A scope's hot counters per day, for days from `from` to `to` inclusive (undefined: unbounded), read in one
+     * transaction with its bucket's marker; undefined when the marker is missing (Redis lost the bucket: what is
+     * left cannot be trusted).
+     */
+    async readDays(scope: string, from?: string, to?: string): Promise<Map<string, Counters> | undefined> {
+      const [[genErr, gen], [hotErr, flat]] = ((await redis
+        .multi()
+        .get(markerKey(scope))
+        .hgetall(key(scope, "hot"))
+        .exec()) ?? []) as [[Error | null, string | null], [Error | null, Record<string, string>]];
+      if (genErr !== null) throw genErr;
+      if (hotErr !== null) throw hotErr;
+      if (gen === null) return undefined;
       return groupByDay(flat, from, to);
     },
 
@@ -168,6 +234,29 @@ export function createHotStore(opts: HotStoreOptions) {
         const [err, flat] = results[i] ?? [null, {}];
         if (err !== null) throw err;
         out.set(scope, groupByDay(flat as Record<string, string>));
+      });
+      return out;
+    },
+
+    /** The hot fields ("<day>|<field>") Redis holds for each of `pairs`, per scope, in one round trip. */
+    async fieldsOf(pairs: Array<{ scope: string; day: string }>): Promise<Map<string, string[]>> {
+      const days = new Map<string, Set<string>>();
+      for (const { scope, day } of pairs) {
+        const set = days.get(scope) ?? new Set();
+        set.add(day);
+        days.set(scope, set);
+      }
+      const scopes = [...days.keys()];
+      const out = new Map<string, string[]>();
+      if (scopes.length === 0) return out;
+      const p = redis.pipeline();
+      for (const scope of scopes) p.hkeys(key(scope, "hot"));
+      ((await p.exec()) ?? []).forEach(([err, names], i) => {
+        if (err !== null) throw err;
+        const scope = scopes[i] ?? "";
+        const wanted = days.get(scope);
+        const hit = (names as string[]).filter((n) => wanted?.has(n.slice(0, 10)) === true);
+        if (hit.length > 0) out.set(scope, hit);
       });
       return out;
     },
@@ -187,26 +276,82 @@ export function createHotStore(opts: HotStoreOptions) {
 
     /**
      * The versions of a scope's days (or of the whole scope, day "*") and a cached answer, in one round trip.
-     * The token is the versions joined; an answer cached under another token is stale.
+     * The token is the bucket's generation and the versions joined; an answer cached under another token is
+     * stale. The generation changes with every rebuild, so nothing cached before a rebuild (or computed while
+     * Redis was empty) is served after it. undefined: the bucket has no marker, nothing may be cached.
      */
     async cached(
       scope: string,
       name: string,
       days: string[],
-    ): Promise<{ token: string; value: string | null }> {
-      const [[verErr, versions], [getErr, value]] = ((await redis
+    ): Promise<{ token: string; value: string | null } | undefined> {
+      const [[genErr, gen], [verErr, versions], [getErr, value]] = ((await redis
         .pipeline()
+        .get(markerKey(scope))
         .hmget(key(scope, "ver"), ...days)
         .get(key(scope, `q:${name}`))
-        .exec()) ?? []) as [[Error | null, (string | null)[]], [Error | null, string | null]];
+        .exec()) ?? []) as [
+        [Error | null, string | null],
+        [Error | null, (string | null)[]],
+        [Error | null, string | null],
+      ];
+      if (genErr !== null) throw genErr;
       if (verErr !== null) throw verErr;
       if (getErr !== null) throw getErr;
-      return { token: versions.map((v) => v ?? "0").join(","), value };
+      if (gen === null) return undefined;
+      return { token: `${gen}/${versions.map((v) => v ?? "0").join(",")}`, value };
     },
 
     /** Caches an answer for `ttlMs` milliseconds. */
     async cache(scope: string, name: string, value: string, ttlMs: number): Promise<void> {
       await redis.set(key(scope, `q:${name}`), value, "PX", ttlMs);
+    },
+
+    /** Each bucket's marker, in bucket order: the generation it was built for, null when missing. */
+    async markers(): Promise<Array<string | null>> {
+      const p = redis.pipeline();
+      for (const k of bucketMarkers) p.get(k);
+      return ((await p.exec()) ?? []).map(([err, value]) => {
+        if (err !== null) throw err;
+        return typeof value === "string" ? value : null;
+      });
+    },
+
+    /**
+     * Replaces the hot store with `scopes` (every hot counter Postgres holds) and writes every bucket's marker
+     * `generation`; `pending` are the ids of the pending batches those counters already include. A bucket's
+     * marker is written last, so a bucket is either still unmarked or whole; the caller checks {@link markers}
+     * afterwards and keeps new batches from committing meanwhile (see hot-guard.ts).
+     */
+    async rebuild(generation: string, scopes: Map<string, ScopeCounters>, pending: string[]): Promise<void> {
+      const byBucket: Array<Array<[string, ScopeCounters]>> = Array.from({ length: BUCKETS }, () => []);
+      for (const entry of scopes) byBucket[bucketOf(entry[0])]?.push(entry);
+      const calls: Array<{ keys: string[]; args: string[] }> = [];
+      byBucket.forEach((entries, b) => {
+        const head = `${prefix}an:{b${b}}:`;
+        const keys = [`${head}gen`, `${head}applied`, `${head}building`];
+        let call = { keys: [...keys], args: [generation, "1", "0", String(pending.length), ...pending] };
+        let fields = 0;
+        for (const [scope, days] of entries) {
+          const flat: string[] = [];
+          for (const [day, counters] of days) {
+            for (const [name, value] of counters) flat.push(`${day}|${name}`, value.toString());
+          }
+          if (fields > 0 && fields + flat.length / 2 > REBUILD_FIELDS_PER_CALL) {
+            calls.push(call);
+            call = { keys: [...keys], args: [generation, "0", "0", "0"] };
+            fields = 0;
+          }
+          call.keys.push(key(scope, "hot"));
+          call.args.push(String(flat.length / 2), ...flat);
+          fields += flat.length / 2;
+        }
+        call.args[2] = "1";
+        calls.push(call);
+      });
+      // Loaded first, so that the calls below do not fail with NOSCRIPT and run again out of order.
+      await redis.script("LOAD", rebuild.lua);
+      for (let i = 0; i < calls.length; i += BUCKETS) await runScripts(rebuild, calls.slice(i, i + BUCKETS));
     },
 
     /** The key of a scope's hot hash, or of one of its cached answers (tests and tools). */

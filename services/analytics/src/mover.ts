@@ -1,10 +1,10 @@
+import { withTransaction } from "@fintech/db";
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { Aggregator } from "./aggregator.js";
-import type { Counters } from "./counters.js";
 import { addDays, utcDate } from "./dates.js";
 import type { HotStore } from "./hot-store.js";
-import type { DayRow, ScopeDay } from "./store.js";
+import type { ScopeDay } from "./store.js";
 import { store } from "./store.js";
 
 /** Options for {@link createMover}. */
@@ -28,17 +28,20 @@ export interface MoveResult {
 }
 
 /**
- * Moves days that have left the hot window from Redis into day_aggregates. The window is measured on the
- * event-time clock (the latest time an event says its change happened), not the wall clock, so replaying an
- * old day keeps its recent days hot.
+ * Moves days that have left the hot window into day_aggregates. The window is measured on the event-time clock
+ * (the latest time an event says its change happened), not the wall clock, so replaying an old day keeps its
+ * recent days hot.
  *
  * A pass: (1) move the boundary forward under hot_state's lock; from then on every new event for an older day
- * is added to Postgres directly; (2) apply every pending batch, so Redis holds all the increments those days
- * will ever get; (3) per (scope, day) before the boundary: read its Redis counters, upsert them into Postgres
- * and mark the row hot_merged in one statement (a second upsert adds nothing), confirm the mark by reading it
- * back, delete the Redis fields, and only then forget the (scope, day). A crash anywhere repeats at most the
- * idempotent upsert and the delete. Queries read Redis first and ignore the Redis counters of a day marked
- * hot_merged, so they give the same totals before, during and after a move.
+ * is added to Postgres directly, so the hot_aggregates rows of older days are final; (2) apply every pending
+ * batch, so Redis holds no increment left to land on a day after it is moved; (3) per chunk of (scope, day)
+ * before the boundary: in one statement, add its hot_aggregates row into day_aggregates marked hot_merged (a
+ * day already marked adds nothing) and mark the row moved; then delete the day's Redis fields, then the row.
+ * The counters moved are Postgres' own durable copy, never what Redis holds, so a Redis emptied mid-move cannot
+ * make the mover lose or double count a day; a crash anywhere repeats at most the Redis deletion (the moved
+ * row stays until it is done). Queries read Redis first and
+ * ignore the Redis counters of a day marked hot_merged, so they give the same totals before, during and after
+ * a move.
  */
 export function createMover(opts: MoverOptions) {
   const { pool, hot, aggregator, logger, hotDays } = opts;
@@ -59,34 +62,17 @@ export function createMover(opts: MoverOptions) {
     return coldBefore;
   }
 
-  /** Step 3's upsert and confirmation for some pairs: returns the pairs now merged, with their Redis fields. */
-  async function merge(pairs: ScopeDay[]): Promise<{ merged: ScopeDay[]; fields: Map<string, string[]> }> {
-    const scopes = [...new Set(pairs.map((p) => p.scope))];
-    const hotByScope = await hot.readScopes(scopes);
-    const rows: DayRow[] = [];
-    const fields = new Map<string, string[]>();
-    for (const { scope, day } of pairs) {
-      const counters: Counters = hotByScope.get(scope)?.get(day) ?? new Map();
-      rows.push({ scope, day, counters: new Map([...counters].filter(([, v]) => v !== 0n)) });
-      const names = fields.get(scope) ?? [];
-      for (const name of counters.keys()) names.push(`${day}|${name}`);
-      fields.set(scope, names);
-    }
-    await store.mergeHot(pool, rows);
-    const merged = await store.mergedOf(pool, pairs);
-    return { merged, fields };
-  }
-
-  /** Step 3's deletion for pairs confirmed merged. */
-  async function remove(merged: ScopeDay[], fields: Map<string, string[]>): Promise<void> {
-    const confirmed = new Set(merged.map((p) => `${p.scope}\u0000${p.day}`));
-    const deletable = new Map<string, string[]>();
-    for (const [scope, names] of fields) {
-      const keep = names.filter((n) => confirmed.has(`${scope}\u0000${n.slice(0, 10)}`));
-      if (keep.length > 0) deletable.set(scope, keep);
-    }
-    await hot.deleteFields(deletable);
-    await store.deleteHotDays(pool, merged);
+  /** Step 3 for one chunk; returns the pairs moved. */
+  async function moveChunk(coldBefore: string): Promise<ScopeDay[]> {
+    // Share-locking hot_state waits out a rebuild (which holds it while it writes Redis), so a rebuild never
+    // writes back into Redis a day this chunk has just moved and deleted there.
+    const moved = await withTransaction(pool, async (tx) => {
+      await store.lockColdBefore(tx);
+      return store.moveHot(tx, coldBefore, chunk);
+    });
+    await hot.deleteFields(await hot.fieldsOf(moved));
+    await store.deleteMoved(pool, moved);
+    return moved;
   }
 
   return {
@@ -96,20 +82,11 @@ export function createMover(opts: MoverOptions) {
       let moved = 0;
       if (coldBefore === undefined) return { coldBefore, moved };
       for (;;) {
-        const pairs = await store.hotDaysBefore(pool, coldBefore, chunk);
-        if (pairs.length === 0) break;
-        const { merged, fields } = await merge(pairs);
-        await remove(merged, fields);
-        moved += merged.length;
-        if (merged.length < pairs.length) {
-          log.error({ pairs: pairs.length, merged: merged.length }, "some days were not confirmed merged");
-          break;
-        }
+        const pairs = await moveChunk(coldBefore);
+        moved += pairs.length;
+        if (pairs.length < chunk) break;
       }
-      if (moved > 0) {
-        aggregator.forgetHotDays();
-        log.info({ moved, coldBefore }, "moved days from Redis to Postgres");
-      }
+      if (moved > 0) log.info({ moved, coldBefore }, "moved days from Redis to Postgres");
       return { coldBefore, moved };
     },
   };

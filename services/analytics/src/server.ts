@@ -8,8 +8,10 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import type { AnalyticsEvent } from "./aggregator.js";
 import { createAggregator } from "./aggregator.js";
+import { analyticsMetrics } from "./analytics-metrics.js";
 import { createAnalyticsService } from "./analytics-service.js";
 import type { BatchConsumer } from "./batch-consumer.js";
 import { createBatchConsumer } from "./batch-consumer.js";
@@ -18,6 +20,7 @@ import { realTimer } from "./clock.js";
 import type { AnalyticsConfig } from "./config.js";
 import { toConnectError } from "./errors.js";
 import { CONSUMED, eventDecoder } from "./events.js";
+import { createHotGuard } from "./hot-guard.js";
 import { createHotStore } from "./hot-store.js";
 import { createImportService } from "./import-service.js";
 import { createMover } from "./mover.js";
@@ -43,6 +46,8 @@ export interface AnalyticsDeps {
   authenticator: Authenticator;
   /** Whether an import's user exists (identityUserDirectory in production). */
   users: UserDirectory;
+  /** Registry for the service's own metrics; default prom-client's global one (served on METRICS_PORT). */
+  registry?: Registry;
 }
 
 /**
@@ -55,6 +60,15 @@ export function build(config: AnalyticsConfig, deps: AnalyticsDeps) {
   const hot = createHotStore({ redis, prefix: config.REDIS_PREFIX });
   const aggregator = createAggregator({ pool, hot, clock, baseCurrency: config.BASE_CURRENCY });
   const mover = createMover({ pool, hot, aggregator, logger, hotDays: config.ANALYTICS_HOT_DAYS });
+  const guard = createHotGuard({
+    pool,
+    hot,
+    aggregator,
+    redis,
+    logger,
+    metrics: analyticsMetrics(deps.registry),
+    intervalMs: config.ANALYTICS_HOT_CHECK_INTERVAL_MS,
+  });
   const analytics = createAnalyticsService({
     pool,
     hot,
@@ -123,9 +137,14 @@ export function build(config: AnalyticsConfig, deps: AnalyticsDeps) {
     imports,
     aggregator,
     mover,
+    guard,
     server,
     async start(listen: ListenOptions = { port: config.PORT, host: config.HOST }): Promise<ListenResult> {
       await aggregator.recoverPending(0);
+      // Before consuming: the first start builds the hot store (adopting an earlier version's), a later one
+      // finds a Redis that lost it while the service was down.
+      await guard.check();
+      guard.start();
       await Promise.all(consumers.map((c) => c.start()));
       await imports.resume();
       timer = setInterval(() => {
@@ -137,6 +156,7 @@ export function build(config: AnalyticsConfig, deps: AnalyticsDeps) {
     },
     async stop(): Promise<void> {
       clearInterval(timer);
+      await guard.stop();
       await server.close();
       await Promise.all(consumers.map((c) => c.stop()));
       await imports.stop();

@@ -1,6 +1,6 @@
 import type { Queryable } from "@fintech/db";
 import type { Counters } from "./counters.js";
-import { countersFromJson, countersToJson } from "./counters.js";
+import { addCounters, countersFromJson, countersToJson } from "./counters.js";
 
 /** One scope's counters of one day. */
 export interface DayRow {
@@ -110,54 +110,28 @@ export const store = {
     await db.query("DELETE FROM pending_batches WHERE id = $1", [id]);
   },
 
-  /** Ids of pending batches at least `minAgeMs` old, oldest first. */
-  async pendingIds(db: Queryable, minAgeMs: number, limit: number): Promise<string[]> {
+  /** Ids of pending batches at least `minAgeMs` old, after id `after`, oldest first. */
+  async pendingIds(db: Queryable, minAgeMs: number, limit: number, after = "0"): Promise<string[]> {
     const { rows } = await db.query<{ id: bigint }>(
       `SELECT id FROM pending_batches WHERE created_at <= now() - make_interval(secs => $1::float8 / 1000)
+         AND id > $3::bigint
        ORDER BY id LIMIT $2`,
-      [minAgeMs, limit],
+      [minAgeMs, limit, after],
     );
     return rows.map((r) => String(r.id));
   },
 
-  async insertHotDays(db: Queryable, pairs: ScopeDay[]): Promise<void> {
-    if (pairs.length === 0) return;
-    await db.query(
-      `INSERT INTO hot_days (scope, day) SELECT * FROM unnest($1::text[], $2::date[]) ON CONFLICT DO NOTHING`,
-      [pairs.map((p) => p.scope), pairs.map((p) => p.day)],
-    );
-  },
-
-  /** Hot (scope, day) pairs before `day`, oldest first. */
-  async hotDaysBefore(db: Queryable, day: string, limit: number): Promise<ScopeDay[]> {
-    const { rows } = await db.query<ScopeDay>(
-      "SELECT scope, day::text AS day FROM hot_days WHERE day < $1::date ORDER BY day, scope LIMIT $2",
-      [day, limit],
-    );
-    return rows;
-  },
-
-  async deleteHotDays(db: Queryable, pairs: ScopeDay[]): Promise<void> {
-    if (pairs.length === 0) return;
-    await db.query(
-      `DELETE FROM hot_days h USING unnest($1::text[], $2::date[]) AS x(scope, day)
-        WHERE h.scope = x.scope AND h.day = x.day`,
-      [pairs.map((p) => p.scope), pairs.map((p) => p.day)],
-    );
-  },
-
   /**
-   * The mover's upsert: adds each day's Redis counters into its cold row and marks it hot_merged, in one
-   * statement, unless it is marked already; so moving a day twice adds it once.
+   * Adds the hot days' increments to their durable copy (hot_aggregates), in the batch's transaction, so Redis
+   * is never the only copy of a counted event. Rows come sorted by (scope, day): concurrent batches lock them in
+   * the same order.
    */
-  async mergeHot(db: Queryable, rows: DayRow[]): Promise<void> {
+  async addHot(db: Queryable, rows: DayRow[]): Promise<void> {
     if (rows.length === 0) return;
     await db.query(
-      `INSERT INTO day_aggregates AS d (scope, day, counters, hot_merged)
-       SELECT s, dy, c, true FROM unnest($1::text[], $2::date[], $3::jsonb[]) AS x(s, dy, c)
-       ON CONFLICT (scope, day) DO UPDATE SET counters = counters_add(d.counters, excluded.counters),
-         hot_merged = true
-       WHERE NOT d.hot_merged`,
+      `INSERT INTO hot_aggregates AS h (scope, day, counters)
+       SELECT * FROM unnest($1::text[], $2::date[], $3::jsonb[])
+       ON CONFLICT (scope, day) DO UPDATE SET counters = counters_add(h.counters, excluded.counters)`,
       [
         rows.map((r) => r.scope),
         rows.map((r) => r.day),
@@ -166,16 +140,95 @@ export const store = {
     );
   },
 
-  /** The mover's confirmation: which of `pairs` are marked hot_merged in Postgres. */
-  async mergedOf(db: Queryable, pairs: ScopeDay[]): Promise<ScopeDay[]> {
-    if (pairs.length === 0) return [];
+  /**
+   * The mover's step: up to `limit` hot days before `day`, oldest first. Those not moved yet are added into
+   * day_aggregates, marked hot_merged there and moved here, in one statement: a day counts in exactly one of
+   * the two tables at any time, and a day already marked hot_merged adds nothing. Returns every pair picked
+   * (moved now or by an earlier pass that did not get to delete it), for deleting its Redis fields and then
+   * {@link deleteMoved}.
+   */
+  async moveHot(db: Queryable, day: string, limit: number): Promise<ScopeDay[]> {
     const { rows } = await db.query<ScopeDay>(
-      `SELECT d.scope, d.day::text AS day FROM day_aggregates d
-         JOIN unnest($1::text[], $2::date[]) AS x(scope, day) ON d.scope = x.scope AND d.day = x.day
-        WHERE d.hot_merged`,
-      [pairs.map((p) => p.scope), pairs.map((p) => p.day)],
+      `WITH picked AS (
+         SELECT scope, day, counters, moved FROM hot_aggregates WHERE day < $1::date
+          ORDER BY day, scope LIMIT $2 FOR UPDATE
+       ), merged AS (
+         INSERT INTO day_aggregates AS d (scope, day, counters, hot_merged)
+         SELECT scope, day, counters, true FROM picked WHERE NOT moved ORDER BY scope, day
+         ON CONFLICT (scope, day) DO UPDATE SET counters = counters_add(d.counters, excluded.counters),
+           hot_merged = true
+         WHERE NOT d.hot_merged
+       ), marked AS (
+         UPDATE hot_aggregates h SET moved = true FROM picked p
+          WHERE h.scope = p.scope AND h.day = p.day AND NOT p.moved
+       )
+       SELECT scope, day::text AS day FROM picked`,
+      [day, limit],
     );
     return rows;
+  },
+
+  /** Forgets moved hot days whose Redis fields are deleted. */
+  async deleteMoved(db: Queryable, pairs: ScopeDay[]): Promise<void> {
+    if (pairs.length === 0) return;
+    await db.query(
+      `DELETE FROM hot_aggregates h USING unnest($1::text[], $2::date[]) AS x(scope, day)
+        WHERE h.scope = x.scope AND h.day = x.day AND h.moved`,
+      [pairs.map((p) => p.scope), pairs.map((p) => p.day)],
+    );
+  },
+
+  /** The hot store's generation, locked until the transaction ends: batches (FOR SHARE) wait meanwhile. */
+  async lockGeneration(db: Queryable): Promise<bigint> {
+    const { rows } = await db.query<{ generation: bigint }>(
+      "SELECT generation FROM hot_state WHERE id = 1 FOR UPDATE",
+    );
+    return rows[0]?.generation ?? 0n;
+  },
+
+  async generation(db: Queryable): Promise<bigint> {
+    const { rows } = await db.query<{ generation: bigint }>("SELECT generation FROM hot_state WHERE id = 1");
+    return rows[0]?.generation ?? 0n;
+  },
+
+  async setGeneration(db: Queryable, generation: bigint): Promise<void> {
+    await db.query("UPDATE hot_state SET generation = $1 WHERE id = 1", [generation]);
+  },
+
+  /** Every hot counter not moved yet: scope -> day -> counters. */
+  async hotCounters(db: Queryable): Promise<Map<string, Map<string, Counters>>> {
+    const { rows } = await db.query<{ scope: string; day: string; counters: Record<string, unknown> }>(
+      "SELECT scope, day::text AS day, counters FROM hot_aggregates WHERE NOT moved",
+    );
+    const out = new Map<string, Map<string, Counters>>();
+    for (const r of rows) {
+      let days = out.get(r.scope);
+      if (days === undefined) {
+        days = new Map();
+        out.set(r.scope, days);
+      }
+      days.set(r.day, countersFromJson(r.counters));
+    }
+    return out;
+  },
+
+  async allPendingIds(db: Queryable): Promise<string[]> {
+    const { rows } = await db.query<{ id: bigint }>("SELECT id FROM pending_batches ORDER BY id");
+    return rows.map((r) => String(r.id));
+  },
+
+  /** (scope, day) pairs an earlier version counted only in Redis: listed in hot_days, not moved yet. */
+  async legacyHotDays(db: Queryable): Promise<ScopeDay[]> {
+    const { rows } = await db.query<ScopeDay>(
+      `SELECT h.scope, h.day::text AS day FROM hot_days h
+        WHERE NOT EXISTS (SELECT 1 FROM day_aggregates d WHERE d.scope = h.scope AND d.day = h.day AND d.hot_merged)
+        ORDER BY h.scope, h.day`,
+    );
+    return rows;
+  },
+
+  async clearLegacyHotDays(db: Queryable): Promise<void> {
+    await db.query("DELETE FROM hot_days");
   },
 
   /** Keeps the latest event time a consumer has seen. */
@@ -191,6 +244,34 @@ export const store = {
   async eventTime(db: Queryable): Promise<Date | undefined> {
     const { rows } = await db.query<{ t: Date | null }>("SELECT max(event_time) AS t FROM watermarks");
     return rows[0]?.t ?? undefined;
+  },
+
+  /**
+   * A scope's counters per day from `from` to `to` (undefined: unbounded), hot and cold, from Postgres alone
+   * (read in one statement, so a day the mover moves meanwhile is counted once): the answer while Redis is
+   * being rebuilt.
+   */
+  async durableDays(
+    db: Queryable,
+    scope: string,
+    from?: string,
+    to?: string,
+  ): Promise<Map<string, Counters>> {
+    const { rows } = await db.query<{ day: string; counters: Record<string, unknown> }>(
+      `SELECT day::text AS day, counters FROM day_aggregates
+        WHERE scope = $1 AND ($2::date IS NULL OR day >= $2::date) AND ($3::date IS NULL OR day <= $3::date)
+       UNION ALL
+       SELECT day::text AS day, counters FROM hot_aggregates
+        WHERE scope = $1 AND NOT moved AND ($2::date IS NULL OR day >= $2::date) AND ($3::date IS NULL OR day <= $3::date)`,
+      [scope, from ?? null, to ?? null],
+    );
+    const out = new Map<string, Counters>();
+    for (const r of rows) {
+      const counters = out.get(r.day);
+      if (counters === undefined) out.set(r.day, countersFromJson(r.counters));
+      else addCounters(counters, countersFromJson(r.counters));
+    }
+    return out;
   },
 
   /** A scope's cold days from `from` to `to` (undefined: unbounded), with whether Redis' share was merged. */
