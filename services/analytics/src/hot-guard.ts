@@ -128,6 +128,7 @@ export function createHotGuard(opts: HotGuardOptions) {
       return { lost, next, scopes: scopes.size, days, pending: pending.length, forget };
     });
     if (outcome === undefined) return "busy";
+    hot.expectGeneration(String(outcome.next));
     for (const [id, scopes] of outcome.forget) await hot.forgetApplied(id, scopes);
     // Batches refused while the buckets were unmarked are in the rebuilt counters and marked applied: this
     // deletes their rows (the scripts find the marks and add nothing).
@@ -150,6 +151,8 @@ export function createHotGuard(opts: HotGuardOptions) {
   /** Compares the markers with the generation and rebuilds when they differ. */
   async function check(): Promise<CheckResult> {
     const generation = await store.generation(pool);
+    // Another replica may have rebuilt: from now on only its generation is read.
+    if (generation > 0n) hot.expectGeneration(String(generation));
     if (whole(await hot.markers(), generation)) return "intact";
     return rebuild();
   }

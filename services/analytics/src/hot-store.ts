@@ -125,6 +125,13 @@ export interface HotStoreOptions {
 /** The Redis half of the aggregates; see the key layout above. */
 export function createHotStore(opts: HotStoreOptions) {
   const { redis, prefix } = opts;
+  /**
+   * The generation the hot store must carry to be read (set by the guard from Postgres); undefined: any marker.
+   * A marker from another generation is a Redis restored from an old snapshot or a stale replica: until the
+   * guard rebuilds it, its counters and cached answers are not trusted.
+   */
+  let expected: string | undefined;
+  const trusted = (gen: string | null) => gen !== null && (expected === undefined || gen === expected);
   const tag = (scope: string) => `${prefix}an:{b${bucketOf(scope)}}:`;
   const key = (scope: string, kind: string) => `${tag(scope)}${scope}:${kind}`;
   const appliedKey = (scope: string) => `${tag(scope)}applied`;
@@ -210,7 +217,7 @@ export function createHotStore(opts: HotStoreOptions) {
     /**
      * A scope's hot counters per day, for days from `from` to `to` inclusive (undefined: unbounded), read in one
      * transaction with its bucket's marker; undefined when the marker is missing (Redis lost the bucket: what is
-     * left cannot be trusted).
+     * left cannot be trusted) or from another generation than {@link expectGeneration}'s.
      */
     async readDays(scope: string, from?: string, to?: string): Promise<Map<string, Counters> | undefined> {
       const [[genErr, gen], [hotErr, flat]] = ((await redis
@@ -220,7 +227,7 @@ export function createHotStore(opts: HotStoreOptions) {
         .exec()) ?? []) as [[Error | null, string | null], [Error | null, Record<string, string>]];
       if (genErr !== null) throw genErr;
       if (hotErr !== null) throw hotErr;
-      if (gen === null) return undefined;
+      if (!trusted(gen)) return undefined;
       return groupByDay(flat, from, to);
     },
 
@@ -278,7 +285,7 @@ export function createHotStore(opts: HotStoreOptions) {
      * The versions of a scope's days (or of the whole scope, day "*") and a cached answer, in one round trip.
      * The token is the bucket's generation and the versions joined; an answer cached under another token is
      * stale. The generation changes with every rebuild, so nothing cached before a rebuild (or computed while
-     * Redis was empty) is served after it. undefined: the bucket has no marker, nothing may be cached.
+     * Redis was empty) is served after it. undefined: the bucket has no trusted marker, nothing may be cached.
      */
     async cached(
       scope: string,
@@ -298,13 +305,18 @@ export function createHotStore(opts: HotStoreOptions) {
       if (genErr !== null) throw genErr;
       if (verErr !== null) throw verErr;
       if (getErr !== null) throw getErr;
-      if (gen === null) return undefined;
+      if (!trusted(gen)) return undefined;
       return { token: `${gen}/${versions.map((v) => v ?? "0").join(",")}`, value };
     },
 
     /** Caches an answer for `ttlMs` milliseconds. */
     async cache(scope: string, name: string, value: string, ttlMs: number): Promise<void> {
       await redis.set(key(scope, `q:${name}`), value, "PX", ttlMs);
+    },
+
+    /** Only a hot store built for `generation` is read from now on. */
+    expectGeneration(generation: string): void {
+      expected = generation;
     },
 
     /** Each bucket's marker, in bucket order: the generation it was built for, null when missing. */
