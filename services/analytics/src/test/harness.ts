@@ -13,7 +13,9 @@ import { test as base, TestClock, waitFor } from "@fintech/testing";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { jetstream } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
+import { Redis } from "ioredis";
 import type pg from "pg";
+import type { Logger } from "pino";
 import pino from "pino";
 import { parseAnalyticsConfig } from "../config.js";
 import { staticRates } from "../rates.js";
@@ -48,9 +50,14 @@ export interface AnalyticsHarness {
 /**
  * The analytics service on a real port over this file's Postgres schema, NATS namespace and Redis prefix, with
  * a test signing key (users' tokens come from `token`/`as`), fixed import rates (1 SGD = 3.50 MYR, 1 USD = 4.70
- * MYR) and the mover only run by hand. Extra env comes from `env`.
+ * MYR) and the mover only run by hand. Extra env comes from `env`; `options.redisUrl` puts the service on
+ * another Redis than the shared one (a test's own server, to empty or restart), `options.logger` replaces the
+ * silent logger.
  */
-export function analyticsTest(env: Record<string, string> = {}) {
+export function analyticsTest(
+  env: Record<string, string> = {},
+  options: { redisUrl?: string; logger?: Logger } = {},
+) {
   return base.extend<{ $file: { analytics: AnalyticsHarness } }>({
     analytics: [
       async ({ pg, nats, redis }, use) => {
@@ -68,6 +75,13 @@ export function analyticsTest(env: Record<string, string> = {}) {
         for (const context of ["wallet", "analytics", "fraud"]) {
           await ensureStream(nats.nc, { context, namespace: nats.namespace });
         }
+        const client =
+          options.redisUrl === undefined ? redis.client : new Redis(options.redisUrl, { lazyConnect: true });
+        if (client !== redis.client) {
+          // The test restarts that server: reconnecting is ioredis' job, the errors meanwhile are expected.
+          client.on("error", () => undefined);
+          await client.connect();
+        }
         const auth = await createTestAuth();
         const clock = new TestClock("2030-01-01T00:00:00Z");
         // Identity stands in as a set: GetUser's answer is all an import needs of it.
@@ -75,8 +89,8 @@ export function analyticsTest(env: Record<string, string> = {}) {
         const app = build(config, {
           pool: pg.pool,
           nc: nats.nc,
-          redis: redis.client,
-          logger: pino({ level: "silent" }),
+          redis: client,
+          logger: options.logger ?? pino({ level: "silent" }),
           clock,
           rates: staticRates(
             [
@@ -142,6 +156,7 @@ export function analyticsTest(env: Record<string, string> = {}) {
           await use(harness);
         } finally {
           await app.stop();
+          if (client !== redis.client) client.disconnect();
         }
       },
       { scope: "file" },
