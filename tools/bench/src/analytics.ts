@@ -188,7 +188,7 @@ try {
     );
   }
 
-  // 2. A million events of history as cold days, through the mover's upsert.
+  // 2. A million events of history as cold days, as late events add them.
   {
     const t0 = performance.now();
     const start = now - 400 * DAY_MS;
@@ -207,12 +207,12 @@ try {
       for (const [day, counters] of days.get(userScope(userId)) ?? [])
         buffer.push({ scope: userScope(userId), day, counters });
       if (buffer.length >= 5000) {
-        await store.mergeHot(pool, buffer);
+        await store.addCold(pool, buffer);
         written += buffer.length;
         buffer = [];
       }
     }
-    await store.mergeHot(pool, buffer);
+    await store.addCold(pool, buffer);
     written += buffer.length;
     const s = (performance.now() - t0) / 1000;
     say(
