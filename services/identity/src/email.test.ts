@@ -51,6 +51,21 @@ describe("look-alike e-mails on identity's port", () => {
     }
   });
 
+  test("a password holding the address is refused whichever spelling of it registers", async ({
+    identity,
+  }) => {
+    await expectRefusal(
+      identity.client.register({
+        email: "ｐａｓｓｗｏｒｄｙ@example.com",
+        password: "passwordy@example.com-77",
+        fullName: "Careless",
+      }),
+      Code.InvalidArgument,
+      "VALIDATION_ERROR",
+      { field: "password" },
+    );
+  });
+
   test("a first registration is stored in normal form", async ({ identity }) => {
     const { user } = await identity.client.register({
       email: "Ｎｅｗ@Example.org.",

@@ -62,7 +62,8 @@ function secret(field: string, value: string, max = 1024): ValidationIssue[] {
 
 export const identityValidation = defineValidation(IdentityService, {
   register: (r) => {
-    const problem = checkPassword(r.password, r.email);
+    // Against the address as it will be stored: a fullwidth spelling must not let the plain one through.
+    const problem = checkPassword(r.password, normaliseEmail(r.email));
     return [
       ...email(r.email),
       ...(problem === undefined ? [] : issue("password", problem)),
