@@ -29,6 +29,9 @@ export class HotStoreRebuildError extends Error {
   override readonly name = "HotStoreRebuildError";
 }
 
+/** A pending batch younger than this is its consumer's to apply, ms. */
+const PENDING_MIN_AGE_MS = 2000;
+
 /** What one check found and did. */
 export type CheckResult = "intact" | "rebuilt" | "busy";
 
@@ -101,6 +104,9 @@ export function createHotGuard(opts: HotGuardOptions) {
         "SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.analytics-hot-rebuild')) AS locked",
       );
       if (rows[0]?.locked !== true) return undefined;
+      // Batches wait on hot_state while this holds it: a Redis that hangs mid-rebuild must not stall them for
+      // good. Postgres ends the session (and so the lock) when it idles this long between statements.
+      await tx.query("SET LOCAL idle_in_transaction_session_timeout = '2min'");
       const generation = await store.lockGeneration(tx);
       const markers = await hot.markers();
       if (whole(markers, generation)) return undefined;
@@ -167,7 +173,9 @@ export function createHotGuard(opts: HotGuardOptions) {
       do {
         again = false;
         try {
-          await check();
+          // Batches left pending by a Redis that was briefly unreachable (their events are acknowledged) are
+          // applied within a check rather than at the next mover pass; the age keeps clear of live batches.
+          if ((await check()) === "intact") await aggregator.recoverPending(PENDING_MIN_AGE_MS);
         } catch (err) {
           log.error({ err }, "hot store check failed; will retry");
         }
