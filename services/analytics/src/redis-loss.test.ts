@@ -273,6 +273,51 @@ describe("analytics when Redis loses its data", () => {
     }
   });
 
+  test("Redis emptied again and again while events stream in: every event counted once", async ({
+    analytics,
+    redis,
+  }) => {
+    const client = testClient();
+    const hot = createHotStore({ redis: client, prefix: redis.prefix });
+    try {
+      const streamers = Array.from({ length: 5 }, () => randomUUID());
+      const lossesBefore = await losses();
+      let flushes = 0;
+      const publishing = (async () => {
+        for (let i = 0; i < 150; i++) {
+          await publishPurchase(analytics, streamers[i % 5] ?? "", DAYS[i % 3] ?? "", "1.00");
+          published += 1;
+          // Empty Redis every 40 events, whatever the guard is doing.
+          if (i % 40 === 20) {
+            await own.flushAll();
+            flushes++;
+          }
+        }
+      })();
+      await publishing;
+      await analytics.settled(WALLET, published);
+      await waitFor(async () => (await losses()) > lossesBefore && whole(await hot.markers()), {
+        timeoutMs: 30_000,
+      });
+      for (const u of streamers) {
+        const s = await analytics.as(u).getSummary({});
+        expect({ count: s.transactionCount, spent: s.totalSpent }).toEqual({ count: 30n, spent: "30.00" });
+        const { rows } = await analytics.pool.query<{ day: string; counters: Record<string, string> }>(
+          "SELECT day::text AS day, counters FROM hot_aggregates WHERE scope = $1 AND NOT moved",
+          [userScope(u)],
+        );
+        const inRedis = await hot.readDays(userScope(u));
+        for (const r of rows) {
+          const fields = Object.fromEntries([...(inRedis?.get(r.day) ?? [])].map(([k, v]) => [k, String(v)]));
+          expect(fields).toEqual(r.counters);
+        }
+      }
+      expect(flushes).toBe(4);
+    } finally {
+      client.disconnect();
+    }
+  });
+
   test("the mover neither loses nor double counts a day when Redis is emptied mid-move", async ({
     analytics,
     redis,
@@ -349,6 +394,11 @@ describe("analytics when Redis loses its data", () => {
     }
   });
 });
+
+/** Every bucket marked, with one generation. */
+function whole(markers: Array<string | null>): boolean {
+  return markers[0] != null && markers.every((m) => m === markers[0]);
+}
 
 /** A client of this file's own Redis, which the tests restart: reconnecting is ioredis' job. */
 function testClient(): Redis {
