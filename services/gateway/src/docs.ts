@@ -42,6 +42,9 @@ const page = `<!DOCTYPE html>
 const initializer = `window.onload = function () {
   window.ui = SwaggerUIBundle({
     url: "/openapi.json",
+    // No badge from validator.swagger.io: it would send the document's address away, and /docs's CSP
+    // (img-src 'self' data:) blocks it anyway.
+    validatorUrl: null,
     dom_id: "#swagger-ui",
     deepLinking: true,
     persistAuthorization: true,

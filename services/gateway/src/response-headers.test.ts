@@ -67,6 +67,8 @@ describe("response headers", () => {
     expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
     // The page runs no inline script, which that policy would block.
     expect(await page.text()).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    // Nothing it loads comes from elsewhere, the validator badge included.
+    expect(await (await gw.call("/docs/swagger-initializer.js")).text()).toContain("validatorUrl: null");
     // Its static assets stay cacheable.
     expect((await gw.call("/docs/swagger-ui.css")).headers.get("cache-control")).toMatch(/max-age/);
   });
