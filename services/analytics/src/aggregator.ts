@@ -47,9 +47,10 @@ export type Applied = "applied" | "gone" | "refused";
  *
  * A batch is one Postgres transaction: inbox rows for its events (a redelivered event finds its row and adds
  * nothing), increments of days before the hot/cold boundary added to day_aggregates directly, and the hot
- * days' increments added to hot_aggregates (their durable copy) and written as a pending batch row. After the commit the pending batch is applied to Redis by
- * {@link Aggregator.applyPending}: under the row's lock, one Lua script per scope that adds the batch id to the
- * scope's applied set and increments only if it was not there, then the row is deleted. So:
+ * days' increments added to hot_aggregates (their durable copy) and written as a pending batch row. After the
+ * commit the pending batch is applied to Redis by {@link Aggregator.applyPending}: under the row's lock, one
+ * Lua script per scope that adds the batch id to the scope's applied set and increments only if it was not
+ * there, then the row is deleted. So:
  * - a crash after the commit and before the increments leaves the row; recoverPending applies it later (nothing
  *   is lost);
  * - a crash after the increments and before the row's deletion re-runs the scripts, which find the batch id and
@@ -140,7 +141,7 @@ export function createAggregator(opts: AggregatorOptions) {
 
     /**
      * Applies one pending batch to Redis and deletes it, waiting for whoever holds it. `known` saves re-reading
-     * the deltas the caller just wrote; `force` applies it to buckets without a marker too (adoption only).
+     * the deltas the caller just wrote; `force` applies it to buckets without a marker too.
      */
     applyPending,
 
@@ -148,12 +149,12 @@ export function createAggregator(opts: AggregatorOptions) {
      * Applies every pending batch at least `minAgeMs` old (left by a crash, or refused while Redis was empty);
      * returns how many it applied. Batches Redis refuses stay for the rebuild.
      */
-    async recoverPending(minAgeMs: number, force = false): Promise<number> {
+    async recoverPending(minAgeMs: number): Promise<number> {
       let applied = 0;
       let after = "0";
       for (;;) {
         const ids = await store.pendingIds(pool, minAgeMs, 100, after);
-        for (const id of ids) if ((await applyPending(id, undefined, force)) === "applied") applied++;
+        for (const id of ids) if ((await applyPending(id)) === "applied") applied++;
         if (ids.length < 100) return applied;
         after = ids[ids.length - 1] ?? after;
       }

@@ -106,7 +106,7 @@ class Script {
 const apply = new Script(APPLY);
 const rebuild = new Script(REBUILD);
 
-/** Hot fields written per rebuild script call at most (a scope is never split), so no call blocks Redis long. */
+/** Hot fields written per rebuild script call at most (a scope is never split): no call blocks Redis long. */
 const REBUILD_FIELDS_PER_CALL = 5000;
 
 /** One scope's share of a pending batch: per day, field deltas (an empty map only bumps the day's version). */
