@@ -19,6 +19,12 @@ export interface CreatePoolOptions {
   /** Server-side `statement_timeout` in milliseconds for every statement. Default: none (server setting). */
   statementTimeoutMs?: number;
   /**
+   * Milliseconds a query waits for a connection (a free one in a full pool, or a new one to an unresponsive
+   * server) before it fails with a transient error (see isTransientDbError). Default 10 000; without a bound a
+   * full pool or a black-holed server holds every request until the client gives up.
+   */
+  connectTimeoutMs?: number;
+  /**
    * Called when an idle connection fails (server restart, network drop). The pool has already discarded the
    * connection; without a listener Node would crash on the unhandled `error` event. Default: `console.error`
    * of the message.
@@ -30,7 +36,7 @@ export interface CreatePoolOptions {
  * Creates a `pg.Pool`. Importing `@fintech/db` has already installed the INT8 -> bigint and NUMERIC -> string
  * result parsers; bigint query parameters need nothing (pg sends `value.toString()`).
  *
- * Defaults: `max` 10, no statement timeout, server search_path when `schema` is omitted.
+ * Defaults: `max` 10, connect timeout 10 s, no statement timeout, server search_path when `schema` is omitted.
  * @throws InvalidSchemaNameError when `schema` is not a plain lower-case identifier.
  */
 export function createPool(opts: CreatePoolOptions): pg.Pool {
@@ -55,6 +61,7 @@ export function createPool(opts: CreatePoolOptions): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max: opts.max ?? 10,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
     ...(options !== undefined && { options }),
     ...(opts.applicationName !== undefined && { application_name: opts.applicationName }),
     ...(opts.statementTimeoutMs !== undefined && { statement_timeout: opts.statementTimeoutMs }),
