@@ -11,6 +11,7 @@ export {
   parseConfig,
 } from "./config.js";
 export type { ErrorMapper } from "./error-mapping-interceptor.js";
+export { INTERNAL_REASON, isTransportFailure, UNAVAILABLE_REASON } from "./error-mapping-interceptor.js";
 export type { ConnectErrorOptions } from "./errors.js";
 export { connectError, DEFAULT_ERROR_DOMAIN, errorInfoOf } from "./errors.js";
 export type { HealthReporter } from "./health.js";
