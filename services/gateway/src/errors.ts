@@ -84,6 +84,12 @@ const codeStatus: Partial<Record<Code, { status: number; error: string }>> = {
   [Code.Canceled]: { status: 499, error: "CANCELLED" },
 };
 
+/**
+ * Retry-After, in seconds, of every 503 the gateway sends: long enough for a restarted backend or a failed-over
+ * database to come back, short enough that a client retrying with its Idempotency-Key is not kept waiting.
+ */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+
 const genericMessage: Record<number, string> = {
   503: "the service is unavailable, try again later",
   504: "the service did not answer in time",
@@ -105,8 +111,20 @@ export interface HttpError {
  * The gateway's one map from failures to HTTP answers. A backend's ErrorInfo reason in API.md's table gets
  * that status; any other by its gRPC code (FailedPrecondition 422, DeadlineExceeded 504, ...); Internal, Unknown,
  * DataLoss, Unimplemented and anything that is not a known error become 500 INTERNAL with no internals.
+ * Every 503 carries Retry-After (the backend's retry_after_seconds, else {@link UNAVAILABLE_RETRY_AFTER_SECONDS}).
  */
 export function toHttpError(err: unknown): HttpError {
+  const out = httpErrorOf(err);
+  if (out.status === 503 && out.headers?.["retry-after"] === undefined) {
+    const given = out.details.retry_after_seconds;
+    const seconds =
+      given !== undefined && /^\d+$/.test(given) ? given : String(UNAVAILABLE_RETRY_AFTER_SECONDS);
+    out.headers = { ...out.headers, "retry-after": seconds };
+  }
+  return out;
+}
+
+function httpErrorOf(err: unknown): HttpError {
   if (isGatewayError(err)) {
     const status = gatewayStatus[err.reason];
     if (status === 500)

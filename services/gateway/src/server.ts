@@ -5,13 +5,14 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ScalarType } from "@bufbuild/protobuf";
 import type { Transport } from "@connectrpc/connect";
-import { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Authenticator, Principal } from "@fintech/auth";
 import { forwardCredentials } from "@fintech/auth";
 import {
   childSpan,
   currentSpan,
   formatTraceparent,
+  isTransportFailure,
   parseTraceparent,
   runInSpan,
   TRACEPARENT_HEADER,
@@ -23,7 +24,7 @@ import type { GatewayConfig } from "./config.js";
 import { createCors } from "./cors.js";
 import { createDocs } from "./docs.js";
 import type { HttpError } from "./errors.js";
-import { GatewayError, toHttpError } from "./errors.js";
+import { GatewayError, toHttpError, UNAVAILABLE_RETRY_AFTER_SECONDS } from "./errors.js";
 import { acceptableRequestId, clientIp, idempotencyKey, readBody } from "./http-io.js";
 import type { Input } from "./message-json.js";
 import { parseJson } from "./message-json.js";
@@ -185,7 +186,15 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
       if (verb !== "GET" && verb !== "HEAD") throw methodNotAllowed(["GET"]);
       if (x.path === "/health") return send(x, 200, { status: "ok" });
       const r = await readiness();
-      return send(x, r.ready ? 200 : 503, { status: r.ready ? "ready" : "not_ready", checks: r.checks });
+      const retry: Record<string, string> = r.ready
+        ? {}
+        : { "retry-after": String(UNAVAILABLE_RETRY_AFTER_SECONDS) };
+      return send(
+        x,
+        r.ready ? 200 : 503,
+        { status: r.ready ? "ready" : "not_ready", checks: r.checks },
+        retry,
+      );
     }
 
     const own = x.path === "/openapi.json" || x.path === "/docs" || x.path.startsWith("/docs/");
@@ -293,17 +302,35 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     x.res.once("close", () => {
       if (!x.res.writableFinished) abort.abort();
     });
-    const response = await transport.unary(
-      route.method,
-      abort.signal,
-      config.BACKEND_TIMEOUT_MS,
-      headers,
-      message,
-    );
+    const response = await transport
+      .unary(route.method, abort.signal, config.BACKEND_TIMEOUT_MS, headers, message)
+      .catch((err: unknown) => {
+        throw backendFailure(err, abort.signal, route.backend.name);
+      });
     const extra: Record<string, string> = {};
     passBack(response.header, extra);
     send(x, route.status, renderResponse(route, response.message), extra);
   }
+
+  /**
+   * What a failed backend call means to the client. Only the client's own disconnect stays Canceled (499, and
+   * nobody reads it). A call that got no answer (reset, refused, GOAWAY/RST, a peer killed mid-request) is
+   * UNAVAILABLE, 503 with Retry-After: never a 4xx, since the request may be fine and may even have completed,
+   * which a retry with the same Idempotency-Key settles. A deadline stays DeadlineExceeded (504).
+   */
+  const backendFailure = (err: unknown, clientGone: AbortSignal, backend: string): unknown => {
+    if (clientGone.aborted || !(err instanceof ConnectError)) return err;
+    if (isTransportFailure(err) || err.code === Code.Canceled) {
+      logger.warn({ backend, code: Code[err.code], error: err.rawMessage }, "backend call got no answer");
+      return new GatewayError(
+        "UNAVAILABLE",
+        "the service is unavailable, try again later",
+        {},
+        { cause: err },
+      );
+    }
+    return err;
+  };
 
   const allowedMethods = (path: string): string[] => {
     const match = router.match("\u0000", path);
