@@ -362,4 +362,28 @@ describe("consumer", () => {
       await second.consumer.stop();
     }
   });
+
+  test("a consumer whose durable is deleted under it opens it again and goes on, each event once", async ({
+    events,
+  }) => {
+    const { h, freshContext, publishRaw, effectsOf, consumer } = kit(events);
+    const ctx = await freshContext();
+    const type = `${ctx}.thing.happened`;
+    const { consumer: c, lines } = consumer(ctx, "lost", { handlers: { [type]: recordEffect } });
+    await c.start();
+    try {
+      const first = newEventId();
+      await publishRaw(ctx, type, first, "before");
+      await waitFor(async () => (await effectsOf(first)).length === 1);
+      await (await jetstreamManager(h.nc)).consumers.delete(streamName(ctx, h.namespace), "lost");
+      const second = newEventId();
+      await publishRaw(ctx, type, second, "after");
+      await waitFor(async () => (await effectsOf(second)).length === 1, { timeoutMs: 20_000 });
+      // The re-created durable starts from the beginning again; the inbox keeps the first event at one effect.
+      expect(await effectsOf(first)).toEqual(["before"]);
+      expect(lines.some((l) => l.msg === "consumer restarted")).toBe(true);
+    } finally {
+      await c.stop();
+    }
+  });
 });

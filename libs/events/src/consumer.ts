@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { DescMessage, Message, MessageShape } from "@bufbuild/protobuf";
 import { fromBinary } from "@bufbuild/protobuf";
 import type { IsolationLevel } from "@fintech/db";
@@ -80,6 +81,10 @@ export interface ConsumerOptions {
   /** Registry for the consumer's metrics; default prom-client's global registry. */
   registry?: Registry;
 }
+
+/** First pause before a consumer whose pull loop ended is opened again, in ms; doubles per failure. */
+const RESTART_BASE_MS = 500;
+const RESTART_MAX_MS = 15_000;
 
 export interface EventConsumer {
   /** Creates or updates the durable consumer, then consumes in the background. Throws if that set-up fails. */
@@ -233,34 +238,83 @@ export function createConsumer(options: ConsumerOptions): EventConsumer {
   async function watchStatus(iter: ConsumerMessages): Promise<void> {
     for await (const s of iter.status()) {
       if (s.type === "consumer_deleted" || s.type === "consumer_not_found" || s.type === "stream_not_found") {
-        log.error({ status: s }, "consumer lost; retrying");
+        // The client would keep pulling from a durable that is gone, forever: end this pull so that it is opened
+        // again, durable included.
+        log.error({ status: s }, "consumer lost; opening it again");
+        await iter.close();
       } else if (s.type === "heartbeats_missed") {
         log.warn({ status: s }, "consumer heartbeats missed");
       }
     }
   }
 
+  let stopped = true;
+  let pause = new AbortController();
+
+  async function open(): Promise<ConsumerMessages> {
+    const consumer = await jetstream(nc).consumers.get(stream, durable);
+    return consumer.consume({ max_messages: prefetch });
+  }
+
+  async function drain(iter: ConsumerMessages): Promise<void> {
+    const status = watchStatus(iter).catch((err: unknown) => log.error({ err }, "consumer status failed"));
+    for await (const msg of iter) {
+      // handle() settles every message itself; this only guards the loop against the unexpected.
+      await handle(msg).catch((err: unknown) => log.error({ err, seq: msg.seq }, "event not settled"));
+    }
+    await status;
+  }
+
+  // A pull loop that ends while the consumer is meant to run (the consumer or its stream was lost, a server
+  // restart the client could not ride out) is opened again, durable included, after a growing pause; without this
+  // the service would stop consuming for good until someone restarted it.
+  async function supervise(first: ConsumerMessages): Promise<void> {
+    let iter: ConsumerMessages | undefined = first;
+    let failures = 0;
+    for (;;) {
+      if (iter !== undefined) {
+        messages = iter;
+        try {
+          await drain(iter);
+        } catch (err) {
+          if (!stopped) log.warn({ err }, "consumer pull loop failed");
+        }
+        iter = undefined;
+      }
+      if (stopped) return;
+      const delay = Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** Math.min(failures, 10));
+      failures++;
+      log.warn({ failures, retryInMs: delay }, "consumer stopped pulling; restarting");
+      await sleep(delay, undefined, { signal: pause.signal }).catch(() => undefined);
+      if (stopped) return;
+      try {
+        await ensureDurable();
+        iter = await open();
+        log.info("consumer restarted");
+        failures = 0;
+      } catch (err) {
+        log.warn({ err }, "consumer restart failed; will retry");
+      }
+      if (stopped) await iter?.close();
+    }
+  }
+
   return {
     async start() {
-      if (messages) return;
+      if (!stopped) return;
       await ensureDurable();
-      const consumer = await jetstream(nc).consumers.get(stream, durable);
-      const iter = await consumer.consume({ max_messages: prefetch });
+      const iter = await open();
+      stopped = false;
+      pause = new AbortController();
       messages = iter;
-      const status = watchStatus(iter).catch((err: unknown) => log.error({ err }, "consumer status failed"));
-      loop = (async () => {
-        for await (const msg of iter) {
-          // handle() settles every message itself; this only guards the loop against the unexpected.
-          await handle(msg).catch((err: unknown) => log.error({ err, seq: msg.seq }, "event not settled"));
-        }
-        await status;
-      })();
+      loop = supervise(iter);
     },
     async stop() {
-      const iter = messages;
-      if (!iter) return;
+      if (stopped) return;
+      stopped = true;
+      pause.abort();
+      await messages?.close();
       messages = undefined;
-      await iter.close();
       await loop;
     },
   };

@@ -204,7 +204,10 @@ export function createBatchConsumer<E>(opts: BatchConsumerOptions<E>): BatchCons
   async function watchStatus(iter: ConsumerMessages): Promise<void> {
     for await (const s of iter.status()) {
       if (s.type === "consumer_deleted" || s.type === "consumer_not_found" || s.type === "stream_not_found") {
-        log.error({ status: s }, "consumer lost; retrying");
+        // The client would keep pulling from a durable that is gone, forever: end this pull so that it is opened
+        // again, durable included.
+        log.error({ status: s }, "consumer lost; opening it again");
+        await iter.close();
       } else if (s.type === "heartbeats_missed") {
         log.warn({ status: s }, "consumer heartbeats missed");
       }
@@ -218,9 +221,23 @@ export function createBatchConsumer<E>(opts: BatchConsumerOptions<E>): BatchCons
       max_messages: Math.min(batchSize * 2, maxAckPending),
       callback: arrive,
     });
+    if (stopped) {
+      await iter.close();
+      return;
+    }
     messages = iter;
     watchStatus(iter).catch((err: unknown) => log.error({ err }, "consumer status failed"));
-    loop = Promise.all(Array.from({ length: concurrency }, run)).then(() => undefined);
+    // A pull that ends while the consumer is meant to run (consumer or stream lost, a server restart the client
+    // could not ride out) is opened again; without this analytics would stop counting until restarted.
+    iter.closed().then(
+      (err) => {
+        if (stopped || messages !== iter) return;
+        log.warn({ err, retryInMs: retryMs }, "consumer stopped pulling; restarting");
+        beginWhenStreamExists().catch((e: unknown) => log.error({ err: e }, "consumer restart failed"));
+      },
+      (err: unknown) => log.error({ err }, "consumer closed() failed"),
+    );
+    loop ??= Promise.all(Array.from({ length: concurrency }, run)).then(() => undefined);
   }
 
   async function beginWhenStreamExists(): Promise<void> {
@@ -260,6 +277,7 @@ export function createBatchConsumer<E>(opts: BatchConsumerOptions<E>): BatchCons
       if (iter !== undefined) await iter.close();
       signal();
       await loop;
+      loop = undefined;
     },
   };
 }
