@@ -7,5 +7,6 @@ export * from "./event-id.js";
 export * from "./metrics.js";
 export * from "./migrations-dir.js";
 export * from "./namespace.js";
+export * from "./nats-connection.js";
 export { openServiceInfra, type ServiceInfraConfig } from "./open-service.js";
 export * from "./outbox-relay.js";

@@ -18,6 +18,10 @@ export interface EventsMetrics {
    * delivery failed, or the message is malformed).
    */
   consumed: Counter<"consumer" | "type" | "outcome">;
+  /** 1 while the named NATS connection is up, 0 while it is disconnected, reconnecting or closed. */
+  natsConnected: Gauge<"connection">;
+  /** Successful reconnects of the named NATS connection. */
+  natsReconnects: Counter<"connection">;
 }
 
 const cache = new WeakMap<Registry, EventsMetrics>();
@@ -49,6 +53,18 @@ export function eventsMetrics(registry: Registry = register): EventsMetrics {
       name: "events_consumed_total",
       help: "Consumed event messages by outcome (handled, duplicate, ignored, retried, terminated).",
       labelNames: ["consumer", "type", "outcome"],
+      registers: [registry],
+    }),
+    natsConnected: new Gauge({
+      name: "events_nats_connected",
+      help: "1 while the NATS connection is up, 0 while disconnected or closed.",
+      labelNames: ["connection"],
+      registers: [registry],
+    }),
+    natsReconnects: new Counter({
+      name: "events_nats_reconnects_total",
+      help: "Reconnects of the NATS connection after a disconnect.",
+      labelNames: ["connection"],
       registers: [registry],
     }),
   };

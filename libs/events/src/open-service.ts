@@ -1,10 +1,10 @@
 import { createPool, migrate } from "@fintech/db";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connect } from "@nats-io/transport-node";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { ensureStream } from "./ensure-stream.js";
 import { eventsMigrationsDir } from "./migrations-dir.js";
+import { connectNats } from "./nats-connection.js";
 
 /** The environment every event-publishing service reads for its database and NATS. */
 export interface ServiceInfraConfig {
@@ -18,7 +18,8 @@ export interface ServiceInfraConfig {
 
 /**
  * What a service's main.ts opens before it builds: its schema migrated (the outbox/inbox tables and the
- * service's own migrations), a pool on that schema, a NATS connection, and the JetStream streams it
+ * service's own migrations), a pool on that schema, a NATS connection that reconnects without limit (and
+ * exits the process, code 1, should it ever close for good; see connectNats), and the JetStream streams it
  * publishes to (its own, `name`) and consumes (`consumes`, created too so that start order never matters).
  * With `--migrate-only` on the command line (the Helm chart's migrations Job) it exits 0 once migrated:
  * call it only from main.ts.
@@ -49,9 +50,18 @@ export async function openServiceInfra(opts: {
     applicationName: name,
     onError: (err) => logger.warn({ err }, "idle database connection failed"),
   });
-  // No async stack traces on NATS requests: the outbox relay makes one JetStream request per event, and
-  // building two stack traces for each measured as a third of the relay's cost.
-  const nc = await connect({ servers: config.NATS_URL, name, noAsyncTraces: true });
+  const nc = await connectNats({ servers: config.NATS_URL, name, logger });
+  let closing = false;
+  // Reconnects never give up, so a connection that closes anyway (the server refused us for good, or the client
+  // hit a fatal protocol error) will not come back: exit, and let the orchestrator start a fresh process.
+  nc.closed().then(
+    (err) => {
+      if (closing) return;
+      logger.fatal({ err }, "NATS connection closed for good; exiting so that the process is restarted");
+      process.exit(1);
+    },
+    (err: unknown) => logger.error({ err }, "NATS closed() failed"),
+  );
   for (const context of [name, ...(opts.consumes ?? [])]) {
     await ensureStream(nc, {
       context,
@@ -63,6 +73,7 @@ export async function openServiceInfra(opts: {
     pool,
     nc,
     async close() {
+      closing = true;
       await nc.drain();
       await pool.end();
     },
