@@ -2,6 +2,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Authenticator } from "@fintech/auth";
 import { createAuthInterceptor } from "@fintech/auth";
+import { natsReady } from "@fintech/events";
 import type { ListenOptions, ListenResult } from "@fintech/platform";
 import { createServer } from "@fintech/platform";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -114,7 +115,7 @@ export function build(config: AnalyticsConfig, deps: AnalyticsDeps) {
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
     readiness: async () => {
-      if (nc.isClosed()) return false;
+      if (!(await natsReady(nc))) return false;
       await pool.query("SELECT 1");
       await redis.ping();
       return true;

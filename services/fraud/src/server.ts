@@ -2,7 +2,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Authenticator } from "@fintech/auth";
 import { createAuthInterceptor } from "@fintech/auth";
-import { createOutboxRelay } from "@fintech/events";
+import { createOutboxRelay, natsReady } from "@fintech/events";
 import type { ListenOptions, ListenResult } from "@fintech/platform";
 import { createServer } from "@fintech/platform";
 import { file_fintech_fraud_v1_events } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
@@ -83,7 +83,7 @@ export function build(config: FraudConfig, deps: FraudDeps) {
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
     readiness: async () => {
-      if (nc.isClosed()) return false;
+      if (!(await natsReady(nc))) return false;
       await pool.query("SELECT 1");
       // Redis is not required: scoring answers from Postgres without it.
       return true;

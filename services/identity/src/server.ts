@@ -1,7 +1,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createAuthenticator, createAuthInterceptor, createJwtVerifier } from "@fintech/auth";
-import { createOutboxRelay } from "@fintech/events";
+import { createOutboxRelay, natsReady } from "@fintech/events";
 import type { ListenOptions, ListenResult } from "@fintech/platform";
 import { createServer } from "@fintech/platform";
 import { file_fintech_identity_v1_events } from "@fintech/proto/fintech/identity/v1/events_pb.js";
@@ -101,7 +101,7 @@ export function build(config: IdentityConfig, deps: IdentityDeps) {
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
     readiness: async () => {
-      if (nc.isClosed()) return false;
+      if (!(await natsReady(nc))) return false;
       await pool.query("SELECT 1");
       return true;
     },

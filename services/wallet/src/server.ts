@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { Authenticator } from "@fintech/auth";
 import { createAuthInterceptor } from "@fintech/auth";
 import type { EventConsumer } from "@fintech/events";
-import { createConsumer, createOutboxRelay, eventHandler } from "@fintech/events";
+import { createConsumer, createOutboxRelay, eventHandler, natsReady } from "@fintech/events";
 import { parseAmount } from "@fintech/money";
 import type { ListenOptions, ListenResult } from "@fintech/platform";
 import { createServer } from "@fintech/platform";
@@ -81,7 +81,7 @@ export function build(config: WalletConfig, deps: WalletDeps) {
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
     readiness: async () => {
-      if (nc.isClosed()) return false;
+      if (!(await natsReady(nc))) return false;
       await pool.query("SELECT 1");
       return true;
     },
