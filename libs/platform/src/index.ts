@@ -34,3 +34,5 @@ export {
 } from "./trace-context.js";
 export type { ValidationIssue, ValidationRules } from "./validation.js";
 export { defineValidation, VALIDATION_ERROR, validationError } from "./validation.js";
+export type { RedisEvents } from "./watch-redis.js";
+export { watchRedis } from "./watch-redis.js";

@@ -2,7 +2,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { connectIdentity } from "@fintech/auth";
 import { openServiceInfra } from "@fintech/events";
-import { createLogger, propagateTrace, runMain } from "@fintech/platform";
+import { createLogger, propagateTrace, runMain, watchRedis } from "@fintech/platform";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import { Redis } from "ioredis";
@@ -17,7 +17,9 @@ const logger = createLogger({ name: "analytics", level: process.env.LOG_LEVEL })
 await runMain(async () => {
   const config = parseAnalyticsConfig();
   const { pool, nc, close } = await openServiceInfra({ name: "analytics", config, migrationsDir, logger });
+  // Connected before anything is built, so no write is queued ahead of the connection.
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true });
+  watchRedis(redis, logger);
   await redis.connect();
 
   const { authenticator, credentials } = connectIdentity(config, { logger });

@@ -1,6 +1,6 @@
 import { connectIdentity } from "@fintech/auth";
 import { openServiceInfra } from "@fintech/events";
-import { createLogger, runMain } from "@fintech/platform";
+import { createLogger, runMain, watchRedis } from "@fintech/platform";
 import { Redis } from "ioredis";
 import { parseFraudConfig } from "./config.js";
 import { build, migrationsDir } from "./server.js";
@@ -16,10 +16,19 @@ await runMain(async () => {
     logger,
     consumes: ["wallet"],
   });
-  // Fail fast rather than queue: scoring falls back to Postgres when Redis does not answer.
-  const redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-  // The feature store logs outages once; connection errors are only worth debug lines.
-  redis.on("error", (err: unknown) => logger.debug({ err }, "redis connection error"));
+  // Fail fast rather than queue: scoring falls back to Postgres when Redis does not answer. Connected before the
+  // service starts, so its first writes do not fail merely because the connection was still being made.
+  const redis = new Redis(config.REDIS_URL, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    lazyConnect: true,
+  });
+  watchRedis(redis, logger);
+  await redis
+    .connect()
+    .catch((err: unknown) =>
+      logger.warn({ err }, "redis unavailable at start-up; scoring falls back to Postgres until it is back"),
+    );
 
   const { authenticator } = connectIdentity(config, { logger });
   const fraud = build(config, {

@@ -1,4 +1,4 @@
-import { createLogger, runMain } from "@fintech/platform";
+import { createLogger, runMain, watchRedis } from "@fintech/platform";
 import { Redis } from "ioredis";
 import { createIdentityAuthenticator } from "./auth.js";
 import { parseGatewayConfig } from "./config.js";
@@ -16,7 +16,7 @@ await runMain(async () => {
     commandTimeout: 250,
     lazyConnect: true,
   });
-  redis.on("error", (err) => logger.debug({ err }, "redis connection error"));
+  watchRedis(redis, logger);
   await redis
     .connect()
     .catch((err: unknown) => logger.warn({ err }, "redis unavailable at start-up; rate limits fail open"));

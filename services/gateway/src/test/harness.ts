@@ -65,7 +65,7 @@ export async function testSigner(kid = "test-key-1"): Promise<TestSigner> {
 }
 
 /** Log lines written during the file, for asserting what they never contain. */
-export function memoryLog(name = "gateway") {
+export function memoryLog(name = "gateway", level = "info") {
   const lines: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -74,7 +74,7 @@ export function memoryLog(name = "gateway") {
     },
   });
   return {
-    logger: createLogger({ name, level: "info", destination }),
+    logger: createLogger({ name, level, destination }),
     text: () => lines.join(""),
   };
 }
