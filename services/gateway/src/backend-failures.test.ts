@@ -12,6 +12,7 @@ import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { test, waitFor } from "@fintech/testing";
 import pino from "pino";
 import { describe, expect } from "vitest";
+import { createIdentityAuthenticator } from "./auth.js";
 import { parseGatewayConfig } from "./config.js";
 import { build } from "./server.js";
 import type { ErrorBody } from "./test/harness.js";
@@ -36,7 +37,11 @@ async function closedPort(): Promise<number> {
 }
 
 /** The gateway in front of one fx backend at `fxUrl`, with a short backend deadline. */
-async function gatewayFor(fxUrl: string, redis: { client: import("ioredis").Redis; prefix: string }) {
+async function gatewayFor(
+  fxUrl: string,
+  redis: { client: import("ioredis").Redis; prefix: string },
+  identityUrl?: string,
+) {
   const log = memoryLog();
   const config = {
     ...parseGatewayConfig({
@@ -44,14 +49,21 @@ async function gatewayFor(fxUrl: string, redis: { client: import("ioredis").Redi
       FX_URL: fxUrl,
       BACKEND_TIMEOUT_MS: String(TIMEOUT_MS),
       RATE_LIMIT_PREFIX: redis.prefix,
+      ...(identityUrl === undefined
+        ? {}
+        : { IDENTITY_URL: identityUrl, SERVICE_CLIENT_SECRET: "gateway-secret-for-tests-0123456789" }),
     }),
     METRICS_PORT: 0,
   };
-  const app = build(config, { redis: redis.client, logger: log.logger, authenticator: anyone });
+  // With an identity URL, API keys are checked there as in production; otherwise every caller is let in.
+  const authenticator =
+    identityUrl === undefined ? anyone : createIdentityAuthenticator(config, { logger: log.logger });
+  const app = build(config, { redis: redis.client, logger: log.logger, authenticator });
   const { url } = await app.start({ port: 0, host: "127.0.0.1" });
   return {
     logs: log.text,
     ready: () => fetch(`${url}/ready`),
+    withApiKey: () => fetch(`${url}${PATH}`, { headers: { "x-api-key": "fk_some_key" } }),
     get: () => fetch(`${url}${PATH}`, { headers: { authorization: "Bearer x" } }),
     stop: () => app.stop(),
   };
@@ -117,6 +129,12 @@ describe("a backend that fails under a request: retry (503/504), never a 4xx", (
     if (address === null || typeof address === "string") throw new Error("no port");
     const gw = await gatewayFor(`http://127.0.0.1:${address.port}`, redis);
     const refused = await gatewayFor(`http://127.0.0.1:${await closedPort()}`, redis);
+    // identity behind the same misbehaving peer: an API key check that gets no answer.
+    const keyed = await gatewayFor(
+      `http://127.0.0.1:${await closedPort()}`,
+      redis,
+      `http://127.0.0.1:${address.port}`,
+    );
     try {
       const failures: Record<string, (stream: ServerHttp2Stream) => void> = {
         // What the client sees of a peer that dies: its socket goes away under the open stream.
@@ -130,6 +148,7 @@ describe("a backend that fails under a request: retry (503/504), never a 4xx", (
       for (const [what, behaviour] of Object.entries(failures)) {
         fail = behaviour;
         await expectUnavailable(await gw.get(), what);
+        await expectUnavailable(await keyed.withApiKey(), `API key check: ${what}`);
       }
       await expectUnavailable(await refused.get(), "connection refused");
       const ready = await refused.ready();
@@ -139,6 +158,7 @@ describe("a backend that fails under a request: retry (503/504), never a 4xx", (
     } finally {
       await gw.stop();
       await refused.stop();
+      await keyed.stop();
       peer.close();
     }
   });

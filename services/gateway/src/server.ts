@@ -220,7 +220,8 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
           );
         }
       } catch (err) {
-        authError = err;
+        // An API key is checked with identity: a call that got no answer there is a 503 too, not a refusal.
+        authError = backendFailure(err, false, "identity");
       }
     }
     const ip = clientIp(req, config.TRUST_PROXY_HOPS);
@@ -305,7 +306,7 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     const response = await transport
       .unary(route.method, abort.signal, config.BACKEND_TIMEOUT_MS, headers, message)
       .catch((err: unknown) => {
-        throw backendFailure(err, abort.signal, route.backend.name);
+        throw backendFailure(err, abort.signal.aborted, route.backend.name);
       });
     const extra: Record<string, string> = {};
     passBack(response.header, extra);
@@ -318,8 +319,8 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
    * UNAVAILABLE, 503 with Retry-After: never a 4xx, since the request may be fine and may even have completed,
    * which a retry with the same Idempotency-Key settles. A deadline stays DeadlineExceeded (504).
    */
-  const backendFailure = (err: unknown, clientGone: AbortSignal, backend: string): unknown => {
-    if (clientGone.aborted || !(err instanceof ConnectError)) return err;
+  const backendFailure = (err: unknown, clientGone: boolean, backend: string): unknown => {
+    if (clientGone || !(err instanceof ConnectError)) return err;
     if (isTransportFailure(err) || err.code === Code.Canceled) {
       logger.warn({ backend, code: Code[err.code], error: err.rawMessage }, "backend call got no answer");
       return new GatewayError(
