@@ -41,13 +41,14 @@ async function gatewayFor(
   fxUrl: string,
   redis: { client: import("ioredis").Redis; prefix: string },
   identityUrl?: string,
+  timeoutMs = TIMEOUT_MS,
 ) {
   const log = memoryLog();
   const config = {
     ...parseGatewayConfig({
       BACKENDS: "fx",
       FX_URL: fxUrl,
-      BACKEND_TIMEOUT_MS: String(TIMEOUT_MS),
+      BACKEND_TIMEOUT_MS: String(timeoutMs),
       RATE_LIMIT_PREFIX: redis.prefix,
       ...(identityUrl === undefined
         ? {}
@@ -96,7 +97,8 @@ describe("a backend that fails under a request: retry (503/504), never a 4xx", (
     });
     try {
       const port = await waitFor(() => /port (\d+)/.exec(out)?.[1], { timeoutMs: 20_000 });
-      const gw = await gatewayFor(`http://127.0.0.1:${port}`, redis);
+      // A deadline far beyond the kill: the answer must come from the dying connection, not from a timeout.
+      const gw = await gatewayFor(`http://127.0.0.1:${port}`, redis, undefined, 25_000);
       try {
         const answer = gw.get();
         await waitFor(() => out.includes("handling"), { timeoutMs: 10_000 });
