@@ -1,0 +1,24 @@
+// ./dev chaos: the whole fault suite (about 10 minutes); --short runs the two scenarios `./dev test` runs;
+// --only "<name>" (repeatable) runs the named scenarios. Exits non-zero when a scenario failed.
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { formatResults, runSuite, SCENARIOS, SHORT } from "./suite.js";
+
+const args = process.argv.slice(2);
+const only = args.flatMap((a, i) => (a === "--only" ? [args[i + 1] ?? ""] : []));
+const names = only.length > 0 ? only : args.includes("--short") ? SHORT : SCENARIOS.map((s) => s.name);
+const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
+if (unknown.length > 0) {
+  console.error(
+    `unknown scenario ${unknown.join(", ")}; scenarios: ${SCENARIOS.map((s) => s.name).join(", ")}`,
+  );
+  process.exit(2);
+}
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const { results, logDir } = await runSuite({
+  root,
+  scenarios: SCENARIOS.filter((s) => names.includes(s.name)),
+});
+console.log(`\n${formatResults(results)}`);
+console.log(`(service logs: ${logDir})`);
+process.exit(results.every((r) => r.passed) && results.length === names.length ? 0 : 1);
