@@ -8,7 +8,7 @@ import { LedgerService } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type pg from "pg";
-import type { Json, RestClient } from "./client.js";
+import type { Answer, Json, RestClient } from "./client.js";
 import { decimalOf, minorOf } from "./client.js";
 import type { Op, User } from "./workload.js";
 import { answeredId, REFUSALS_EXPECTED } from "./workload.js";
@@ -73,8 +73,11 @@ export class Checker {
     return rows.filter((r) => op.kind !== "refund" || r.amount === op.amount);
   }
 
-  /** Judges every op issued so far and every user's balance. */
-  async verdict(ops: Op[], users: User[]): Promise<Verdict> {
+  /**
+   * Judges the ops of `scenario` (answers, duplicates) and every user's balance after every op so far (a
+   * balance is the sum of all of them).
+   */
+  async verdict(ops: Op[], users: User[], scenario: string): Promise<Verdict> {
     const v: Verdict = {
       acknowledged: 0,
       refused: 0,
@@ -96,26 +99,8 @@ export class Checker {
       const answer = op.answer;
       if (answer === undefined) continue;
       const rows = await this.rowsOf(op);
-      if (rows.length > 1)
-        v.duplicated.push(`${op.key}: ${rows.length} transactions ${rows.map((r) => r.id).join(", ")}`);
-      const id = answeredId(answer);
       const row = rows[0];
-      if (answer.kind === "acknowledged") {
-        v.acknowledged++;
-        const mine = rows.find((r) => r.id === id);
-        if (mine === undefined) v.lost.push(`${op.key}: acknowledged ${id} not found`);
-        else if (mine.amount !== op.amount)
-          v.lost.push(`${op.key}: ${id} has ${mine.amount}, asked ${op.amount}`);
-      } else if (answer.kind === "refused") {
-        v.refused++;
-        // A refusal must be one the workload can get, and true: nothing moved for it.
-        const said = `${op.key}: answered ${answer.status} ${String(answer.body.error)}`;
-        if (row !== undefined && row.status !== "failed")
-          v.wrong.push(`${said} but ${row.id} is ${row.status}`);
-        else if (!REFUSALS_EXPECTED.has(String(answer.body.error))) v.wrong.push(said);
-      } else {
-        v.unknown++;
-      }
+      if (op.scenario === scenario) this.judge(op, answer, rows, v);
       if (row === undefined) continue;
       const moved = row.status === "completed" || row.status === "pending";
       const settled = row.status === "completed";
@@ -157,6 +142,30 @@ export class Checker {
     }
     v.ledgerOk = await this.ledgerIntegrity();
     return v;
+  }
+
+  /** What one op's answer and rows say: acknowledged and there, executed once, answered truly. */
+  private judge(op: Op, answer: Answer, rows: Row[], v: Verdict): void {
+    const row = rows[0];
+    if (rows.length > 1)
+      v.duplicated.push(`${op.key}: ${rows.length} transactions ${rows.map((r) => r.id).join(", ")}`);
+    const id = answeredId(answer);
+    if (answer.kind === "acknowledged") {
+      v.acknowledged++;
+      const mine = rows.find((r) => r.id === id);
+      if (mine === undefined) v.lost.push(`${op.key}: acknowledged ${id} not found`);
+      else if (mine.amount !== op.amount)
+        v.lost.push(`${op.key}: ${id} has ${mine.amount}, asked ${op.amount}`);
+    } else if (answer.kind === "refused") {
+      v.refused++;
+      // A refusal must be one the workload can get, and true: nothing moved for it.
+      const said = `${op.key}: answered ${answer.status} ${String(answer.body.error)}`;
+      if (row !== undefined && row.status !== "failed")
+        v.wrong.push(`${said} but ${row.id} is ${row.status}`);
+      else if (!REFUSALS_EXPECTED.has(String(answer.body.error))) v.wrong.push(said);
+    } else {
+      v.unknown++;
+    }
   }
 
   /** The ledger's own integrity check, called as a service. */

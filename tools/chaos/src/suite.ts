@@ -46,8 +46,9 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "postgres outage 8 s",
     fault: async ({ proxy, database, log }) => {
-      await proxy.cut();
+      // First as an administrator's shutdown reaches a session (57P01), then the network refuses.
       const ended = await database.terminateSessions();
+      await proxy.cut();
       log(`postgres: ${ended} sessions terminated, connections refused for 8 s`);
       await sleep(8_000);
       await proxy.restore();
@@ -183,7 +184,7 @@ export async function runSuite(opts: SuiteOptions): Promise<{ results: ScenarioR
         backlog = await checker.backlog(workload.ops, workload.users);
       }
       const recoveredMs = settled(backlog) ? Date.now() - faultEnded : undefined;
-      const verdict = await checker.verdict(workload.ops, workload.users);
+      const verdict = await checker.verdict(workload.ops, workload.users, scenario.name);
       const passed =
         recoveredMs !== undefined &&
         verdict.lost.length === 0 &&
@@ -194,7 +195,11 @@ export async function runSuite(opts: SuiteOptions): Promise<{ results: ScenarioR
       results.push({ name: scenario.name, verdict, backlog, recoveredMs, exited, passed });
       for (const line of [...verdict.lost, ...verdict.duplicated, ...verdict.wrong, ...verdict.unbalanced])
         log(line);
-      if (!settled(backlog)) log(`not settled: ${JSON.stringify(backlog)}`);
+      if (!settled(backlog)) {
+        const { analytics, ...rest } = backlog;
+        log(`not settled: ${JSON.stringify(rest)}; analytics behind for ${analytics.length} users`);
+        for (const line of analytics.slice(0, 3)) log(line);
+      }
       log(`${scenario.name}: ${passed ? "passed" : "FAILED"}`);
     }
   } finally {
@@ -213,15 +218,17 @@ export function formatResults(results: ScenarioResult[]): string {
   const header = [
     "scenario",
     "acknowledged",
+    "no answer",
     "lost",
     "duplicated",
     "wrong answers",
     "balanced",
-    "recovered in",
+    "settled in",
   ];
   const rows = results.map((r) => [
     r.name,
     String(r.verdict.acknowledged),
+    String(r.verdict.unknown),
     String(r.verdict.lost.length),
     String(r.verdict.duplicated.length),
     String(r.verdict.wrong.length),
