@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { findCurrency, parseAmount } from "@fintech/money";
 import { TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import type { CsvRecord } from "./csv.js";
-import { UNCATEGORIZED } from "./projections.js";
+import { PLATFORM_TYPES, platformTypeName, UNCATEGORIZED } from "./projections.js";
 
 /** Columns every import must have. */
 export const REQUIRED_COLUMNS = ["timestamp", "type", "provider", "amount"] as const;
@@ -53,35 +53,96 @@ export interface Header {
   width: number;
 }
 
+// The words files from the systems this platform replaces use for each type (checked in lower case, trimmed).
 const TYPES: Record<string, TransactionType> = {
   deposit: TransactionType.TOP_UP,
+  deposits: TransactionType.TOP_UP,
+  top_up: TransactionType.TOP_UP,
+  topup: TransactionType.TOP_UP,
+  "top-up": TransactionType.TOP_UP,
   withdrawal: TransactionType.WITHDRAWAL,
+  withdrawals: TransactionType.WITHDRAWAL,
+  withdraw: TransactionType.WITHDRAWAL,
   purchase: TransactionType.PURCHASE,
+  purchases: TransactionType.PURCHASE,
+  payment: TransactionType.PURCHASE,
+  payments: TransactionType.PURCHASE,
   refund: TransactionType.REFUND,
+  refunds: TransactionType.REFUND,
   transfer: TransactionType.TRANSFER,
+  transfers: TransactionType.TRANSFER,
 };
 
-const KNOWN = new Set<string>([...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]);
+/** The type words a file may use, as error messages list them. */
+export const TYPE_WORDS = Object.keys(TYPES);
 
-/** Reads the header line: column names, any case, in any order; other columns are ignored. */
+/** The transaction type a type word names (any case, surrounding spaces ignored), or undefined. */
+export function typeOfWord(word: string): TransactionType | undefined {
+  return TYPES[word.trim().toLowerCase()];
+}
+
+/**
+ * The platform type a statistics filter names: a platform type ("top_up") or an import's type word ("deposits"),
+ * any case; undefined when it names none.
+ */
+export function platformTypeOf(word: string): string | undefined {
+  const w = word.trim().toLowerCase();
+  if ((PLATFORM_TYPES as readonly string[]).includes(w)) return w;
+  const type = typeOfWord(w);
+  return type === undefined ? undefined : platformTypeName(type);
+}
+
+// Other names files use for a column: the aggregation service's files name the provider `payment_method`.
+const ALIASES: Record<string, Column> = {
+  payment_method: "provider",
+  method: "provider",
+  time: "timestamp",
+  created_at: "timestamp",
+  transaction_type: "type",
+  category: "merchant_category",
+};
+
+/** Every column name a header may use, with what it stands for. */
+const NAMES = new Map<string, Column>([
+  ...[...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS].map((c): [string, Column] => [c, c]),
+  ...Object.entries(ALIASES),
+]);
+
+const expected = (): string =>
+  REQUIRED_COLUMNS.map((c) => {
+    const aliases = Object.entries(ALIASES)
+      .filter(([, to]) => to === c)
+      .map(([name]) => name);
+    return aliases.length === 0 ? c : `${c} (or ${aliases.join(", ")})`;
+  }).join(", ");
+
+/**
+ * Reads the header line: column names in any case and order, surrounding spaces ignored, known aliases (e.g.
+ * payment_method for provider) accepted; the first column naming a thing wins and other columns are ignored.
+ * A missing required column is an error naming the columns found and the ones expected.
+ */
 export function readHeader(record: CsvRecord): Header | LineError {
   if (record.error !== undefined) {
     return { line: record.line, reason: "MALFORMED_ROW", message: `header: ${record.error}` };
   }
   const columns = new Map<Column, number>();
   record.fields.forEach((name, index) => {
-    const n = name.trim().toLowerCase();
-    if (KNOWN.has(n) && !columns.has(n as Column)) columns.set(n as Column, index);
+    const column = NAMES.get(name.trim().toLowerCase());
+    if (column !== undefined && !columns.has(column)) columns.set(column, index);
   });
-  for (const column of REQUIRED_COLUMNS) {
-    if (!columns.has(column)) {
-      return {
-        line: record.line,
-        reason: "MISSING_COLUMN",
-        message: `the header has no ${column} column (required: ${REQUIRED_COLUMNS.join(", ")})`,
-        column,
-      };
-    }
+  const missing = REQUIRED_COLUMNS.filter((c) => !columns.has(c));
+  const first = missing[0];
+  if (first !== undefined) {
+    const found = record.fields.map((f) => clip(f.trim())).filter((f) => f !== "");
+    return {
+      line: record.line,
+      reason: "MISSING_COLUMN",
+      message:
+        `the header has no ${missing.join(", ")} column${missing.length > 1 ? "s" : ""}: ` +
+        `found ${found.length === 0 ? "none" : found.join(", ")}; expected ${expected()}` +
+        ` and optionally ${OPTIONAL_COLUMNS.join(", ")}`,
+      column: first,
+    };
   }
   return { columns, width: record.fields.length };
 }
@@ -157,13 +218,13 @@ export function readRow(record: CsvRecord, header: Header, baseCurrency: string)
       column: "timestamp",
     };
   }
-  const typeText = (value("type") ?? "").toLowerCase();
-  const type = TYPES[typeText];
+  const typeText = value("type") ?? "";
+  const type = typeOfWord(typeText);
   if (type === undefined) {
     return {
       line,
       reason: "BAD_TYPE",
-      message: `type "${clip(typeText)}" is not one of ${Object.keys(TYPES).join(", ")}`,
+      message: `type "${clip(typeText)}" is not one of ${TYPE_WORDS.join(", ")}`,
       column: "type",
     };
   }

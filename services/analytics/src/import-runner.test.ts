@@ -5,7 +5,7 @@ import { describe, expect, test } from "vitest";
 import type { Timer } from "./clock.js";
 import { rowEventId } from "./import-rows.js";
 import type { RowPublisher } from "./import-runner.js";
-import { ReplaySchedule, runImport, textChunks } from "./import-runner.js";
+import { headerProblem, ReplaySchedule, runImport, textChunks } from "./import-runner.js";
 import { staticRates } from "./rates.js";
 
 const rates = staticRates(
@@ -134,6 +134,32 @@ describe("importing a CSV", () => {
     });
     expect(result.fatal).toMatchObject({ line: 1, reason: "MISSING_COLUMN", column: "provider" });
     expect([result.rowsImported, events.length]).toEqual([0, 0]);
+  });
+
+  test("the aggregation service's header (payment_method, any case, spaces) and type words are read", async () => {
+    const { events, publisher } = collector();
+    const text =
+      " Timestamp,TYPE , Payment_Method ,amount,sleep_ms\r\n2026-03-01 08:00:00,Deposits,PayPal,1.50,10\r\n" +
+      "2026-03-01 09:00:00,withdrawals,wire,2.00,0\r\n2026-03-01 10:00:00, deposit ,visa,3.00,0\r\n";
+    const result = await runImport([text], text.length, settings, {
+      publisher,
+      rates,
+      timer: fakeTimer().timer,
+    });
+    expect([result.fatal, result.rowsImported, result.rowsFailed]).toEqual([undefined, 3, 0]);
+    expect(events.map((e) => [e.event.type, e.event.provider, e.event.amount?.amount])).toEqual([
+      [TransactionType.TOP_UP, "paypal", "1.50"],
+      [TransactionType.WITHDRAWAL, "wire", "2.00"],
+      [TransactionType.TOP_UP, "visa", "3.00"],
+    ]);
+  });
+
+  test("headerProblem names the columns found and expected, and passes a header that works", () => {
+    expect(headerProblem("timestamp,type,payment_method,amount\r\n")).toBeUndefined();
+    expect(headerProblem("")).toMatchObject({ line: 1, reason: "MISSING_COLUMN" });
+    const problem = headerProblem("when,kind,amount\n2026-03-01,deposit,1.00\n");
+    expect(problem).toMatchObject({ line: 1, reason: "MISSING_COLUMN", column: "timestamp" });
+    expect(problem?.message).toContain("no timestamp, type, provider columns: found when, kind, amount");
   });
 
   test("the same file for the same user gives the same event ids; another user's do not collide", () => {

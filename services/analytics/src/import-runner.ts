@@ -9,6 +9,7 @@ import {
   TransactionType,
 } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import type { Timer } from "./clock.js";
+import type { CsvRecord } from "./csv.js";
 import { CsvReader } from "./csv.js";
 import type { Header, ImportRow, LineError } from "./import-rows.js";
 import { readHeader, readRow, rowEventId } from "./import-rows.js";
@@ -99,10 +100,12 @@ export class ReplaySchedule {
     const step = row.sleepMs ?? (this.#lastAt === undefined ? 0 : Math.max(0, row.at - this.#lastAt));
     this.#lastAt = row.at;
     this.#virtualMs += step;
-    const wait = this.#startMs + this.#virtualMs / this.speed - this.timer.nowMs();
-    if (wait <= 0) return;
+    const dueAt = this.#startMs + this.#virtualMs / this.speed;
+    if (dueAt - this.timer.nowMs() <= 0) return;
     await beforeWait?.();
-    await this.timer.sleep(this.#startMs + this.#virtualMs / this.speed - this.timer.nowMs(), signal);
+    // Sending the queued rows may have taken the rest of the wait: a negative timeout is a warning in Node.
+    const wait = dueAt - this.timer.nowMs();
+    if (wait > 0) await this.timer.sleep(wait, signal);
   }
 }
 
@@ -248,6 +251,24 @@ export function rowEvent(
     createdAt: at,
     occurredAt: at,
   });
+}
+
+/**
+ * Why a CSV text cannot be imported at all, judged by its header line alone (no header, a malformed one, or one
+ * without a required column); undefined when the header is fine. Lets an import be refused before it is stored.
+ */
+export function headerProblem(text: string): LineError | undefined {
+  const reader = new CsvReader();
+  let first: CsvRecord | undefined;
+  for (const chunk of textChunks(text)) {
+    first = reader.push(chunk)[0];
+    if (first !== undefined) break;
+  }
+  first ??= reader.end()[0];
+  if (first === undefined)
+    return { line: 1, reason: "MISSING_COLUMN", message: "the file has no header line" };
+  const header = readHeader(first);
+  return "reason" in header ? header : undefined;
 }
 
 /** Data rows of a CSV text (lines after the header), counting a last line without a line break. */

@@ -51,6 +51,9 @@ const TYPE_NAMES: Partial<Record<TransactionType, (typeof PLATFORM_TYPES)[number
   [TransactionType.REFUND]: "refund",
 };
 
+/** The name platform statistics give a transaction type; undefined for one they do not count. */
+export const platformTypeName = (type: TransactionType): string | undefined => TYPE_NAMES[type];
+
 /** A transaction event's amounts in minor units, or why it cannot be counted. */
 export type CheckedAmounts =
   | { ok: true; currency: string; amount: bigint; base: bigint }
