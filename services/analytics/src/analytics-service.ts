@@ -5,6 +5,8 @@ import { addDays, addMonths, dayNumber, utcDate } from "./dates.js";
 import { readDays } from "./day-reader.js";
 import { AnalyticsError } from "./errors.js";
 import type { HotStore } from "./hot-store.js";
+import { platformTypeOf } from "./import-rows.js";
+import { PLATFORM_TYPES } from "./projections.js";
 import type {
   CurrencyView,
   FraudResult,
@@ -174,15 +176,31 @@ export function createAnalyticsService(deps: {
       );
     },
 
-    /** Platform totals per UTC day, type and provider; default the last 30 days. */
-    async stats(q: { fromDate: string; toDate: string }): Promise<StatsResult> {
+    /**
+     * Platform totals per UTC day, type and provider, and per day x type x provider; default the last 30 days.
+     * `type` (a platform type or an import's type word) and `provider` (any case) keep only those transactions.
+     */
+    async stats(q: {
+      fromDate: string;
+      toDate: string;
+      type?: string;
+      provider?: string;
+    }): Promise<StatsResult> {
       const { from, to } = statsRange(q.fromDate, q.toDate);
-      return cached(PLATFORM_SCOPE, `stats:${from}:${to}`, daysOf(from, to), async () =>
-        statsReport(
-          await readDays(pool, hot, PLATFORM_SCOPE, from, to),
-          { fromDate: from, toDate: to },
-          base,
-        ),
+      const type = q.type ? platformTypeOf(q.type) : undefined;
+      if (q.type && type === undefined) throw invalid("type", `must be one of ${PLATFORM_TYPES.join(", ")}`);
+      const provider = q.provider ? q.provider.trim().toLowerCase() : undefined;
+      return cached(
+        PLATFORM_SCOPE,
+        `stats:${from}:${to}:${type ?? ""}:${provider ?? ""}`,
+        daysOf(from, to),
+        async () =>
+          statsReport(
+            await readDays(pool, hot, PLATFORM_SCOPE, from, to),
+            { fromDate: from, toDate: to },
+            base,
+            { type, provider },
+          ),
       );
     },
 

@@ -6,11 +6,35 @@ import type { Clock, Timer } from "./clock.js";
 import { AnalyticsError } from "./errors.js";
 import { createImportPublisher } from "./import-publisher.js";
 import type { ImportProgress } from "./import-runner.js";
-import { countRows, runImport, textChunks } from "./import-runner.js";
+import { countRows, headerProblem, runImport, textChunks } from "./import-runner.js";
 import type { ClaimedImport, ImportRecord } from "./import-store.js";
 import { importStore } from "./import-store.js";
 import type { RateSource } from "./rates.js";
 import type { UserDirectory } from "./user-directory.js";
+
+/** Imports per page of the list: by default, and at most. */
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 100;
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString());
+    if (parsed !== null && typeof parsed === "object" && "t" in parsed && "i" in parsed) {
+      const { t, i } = parsed as { t: unknown; i: unknown };
+      if (
+        typeof t === "string" &&
+        !Number.isNaN(Date.parse(t)) &&
+        typeof i === "string" &&
+        /^[0-9a-f-]{36}$/.test(i)
+      ) {
+        return { createdAt: new Date(t), id: i };
+      }
+    }
+  } catch {
+    // Falls through to the refusal.
+  }
+  throw new AnalyticsError("VALIDATION_ERROR", "cursor is not a cursor of this list", { field: "cursor" });
+}
 
 /** What an admin asks to import. */
 export interface ImportRequest {
@@ -134,6 +158,14 @@ export function createImportService(deps: {
           field: "user_id",
         });
       }
+      // A header that cannot work is the caller's mistake, told now rather than as a failed import later.
+      const problem = headerProblem(req.csv);
+      if (problem !== undefined) {
+        throw new AnalyticsError("VALIDATION_ERROR", problem.message, {
+          field: "csv",
+          ...(problem.column === undefined ? {} : { column: problem.column }),
+        });
+      }
       const bytesTotal = Buffer.byteLength(req.csv);
       const record = await importStore.insert(pool, {
         id: randomUUID(),
@@ -149,8 +181,30 @@ export function createImportService(deps: {
         createdBy: req.createdBy,
         createdAt: clock.now(),
       });
-      run({ ...record, csv: req.csv });
+      if (record.status === "running") run({ ...record, csv: req.csv });
+      else
+        log.info(
+          { importId: record.id, duplicateOf: record.duplicateOf },
+          "import duplicates a completed one",
+        );
       return record;
+    },
+
+    /** Imports newest first, `limit` per page after `cursor` (from the previous page's nextCursor). */
+    async list(q: { limit: number; cursor: string }): Promise<{ data: ImportRecord[]; nextCursor: string }> {
+      const limit = q.limit <= 0 ? DEFAULT_PAGE : Math.min(q.limit, MAX_PAGE);
+      const rows = await importStore.list(
+        pool,
+        limit + 1,
+        q.cursor === "" ? undefined : decodeCursor(q.cursor),
+      );
+      const data = rows.slice(0, limit);
+      const last = data[data.length - 1];
+      const nextCursor =
+        rows.length > limit && last !== undefined
+          ? Buffer.from(JSON.stringify({ t: last.createdAt.toISOString(), i: last.id })).toString("base64url")
+          : "";
+      return { data, nextCursor };
     },
 
     async get(id: string): Promise<ImportRecord> {

@@ -106,14 +106,21 @@ export type ClaimedImport = ImportRecord & { csv: string };
 
 /** The analytics schema's SQL for imports. */
 export const importStore = {
-  /** Inserts a running import; duplicate_of is the earliest import of the same file for the same user. */
+  /**
+   * Inserts a running import; duplicate_of is the earliest import of the same file for the same user. When that
+   * one completed, the new one is stored completed at once with nothing imported (its rows would all be skipped).
+   */
   async insert(db: Queryable, i: NewImport): Promise<ImportRecord> {
     const { rows } = await db.query<Row>(
-      `INSERT INTO imports (id, status, file_name, file_sha256, user_id, timezone, replay, speed, csv, bytes_total,
-         rows_total, duplicate_of, created_by, created_at, heartbeat_at)
-       VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8, $9, $10,
-         (SELECT id FROM imports WHERE file_sha256 = $3 AND user_id = $4 ORDER BY created_at, id LIMIT 1),
-         $11, $12, now())
+      `WITH earlier AS (
+         SELECT id, status FROM imports WHERE file_sha256 = $3 AND user_id = $4 ORDER BY created_at, id LIMIT 1
+       ), done AS (SELECT coalesce((SELECT status = 'completed' FROM earlier), false) AS dup)
+       INSERT INTO imports (id, status, file_name, file_sha256, user_id, timezone, replay, speed, csv, bytes_total,
+         bytes_processed, rows_total, duplicate_of, created_by, created_at, heartbeat_at, finished_at)
+       SELECT $1, CASE WHEN dup THEN 'completed' ELSE 'running' END, $2, $3, $4, $5, $6, $7,
+         CASE WHEN dup THEN NULL ELSE $8::text END, $9::bigint, CASE WHEN dup THEN $9::bigint ELSE 0 END, $10,
+         (SELECT id FROM earlier), $11, $12::timestamptz, now(), CASE WHEN dup THEN $12::timestamptz END
+         FROM done
        RETURNING ${COLUMNS}`,
       [
         i.id,
@@ -131,6 +138,25 @@ export const importStore = {
       ],
     );
     return toRecord(rows[0] as Row);
+  },
+
+  /**
+   * Up to `limit` imports newest first (by created_at, then id), after the position `after` when given; errors
+   * are left out (a list would carry up to a thousand lines per import).
+   */
+  async list(
+    db: Queryable,
+    limit: number,
+    after: { createdAt: Date; id: string } | undefined,
+  ): Promise<ImportRecord[]> {
+    const { rows } = await db.query<Row>(
+      `SELECT ${COLUMNS.replace("errors,", "'[]'::jsonb AS errors,")} FROM imports
+        WHERE $2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid)
+        ORDER BY created_at DESC, id DESC
+        LIMIT $1`,
+      [limit, after?.createdAt ?? null, after?.id ?? null],
+    );
+    return rows.map(toRecord);
   },
 
   async get(db: Queryable, id: string): Promise<ImportRecord | undefined> {

@@ -79,11 +79,11 @@ describe("CSV imports", () => {
       ["wire", 1n, "30.00"],
     ]);
 
-    // The same file for the same user again: reported as a duplicate, and nothing is counted twice.
+    // The same file for the same user again: reported as a duplicate with nothing imported, nothing counted twice.
     const again = await admin.createImport({ csv: CSV, userId: user, timezone: "Asia/Kuala_Lumpur" });
     expect(await finished(analytics, again.importId)).toMatchObject({
       status: "completed",
-      rowsImported: 4n,
+      rowsImported: 0n,
       duplicateOf: importId,
     });
     // A later, different file: once its row is counted, anything before it in the stream has been too.
@@ -99,15 +99,19 @@ describe("CSV imports", () => {
     expect(after.count).toBe(stats.count);
   });
 
-  test("a file without a required column fails at line 1 and imports nothing", async ({ analytics }) => {
+  test("a file without a required column is refused at once, naming what it has and what it needs", async ({
+    analytics,
+  }) => {
     const admin = analytics.as("admin-1", ["user", "admin"]);
-    const { importId } = await admin.createImport({
-      csv: "timestamp,type,amount\n2026-04-01T08:00:00Z,deposit,1.00\n",
-    });
-    const job = await finished(analytics, importId);
-    expect(job).toMatchObject({ status: "failed", rowsImported: 0n });
-    expect(job.errors.map((e) => [e.line, e.reason, e.column])).toEqual([[1n, "MISSING_COLUMN", "provider"]]);
-    expect(job.failure).toContain("no provider column");
+    const before = await analytics.pool.query("SELECT count(*)::int AS n FROM imports");
+    const err = await expectRefusal(
+      admin.createImport({ csv: "timestamp,type,amount\n2026-04-01T08:00:00Z,deposit,1.00\n" }),
+      Code.InvalidArgument,
+      "VALIDATION_ERROR",
+      { field: "csv", column: "provider" },
+    );
+    expect(err.rawMessage).toContain("found timestamp, type, amount; expected");
+    expect((await analytics.pool.query("SELECT count(*)::int AS n FROM imports")).rows).toEqual(before.rows);
   });
 
   test("an unknown import is NOT_FOUND and a bad request is refused", async ({ analytics }) => {

@@ -11,7 +11,7 @@ import type { AnalyticsService as Analytics } from "./analytics-service.js";
 import { AnalyticsError } from "./errors.js";
 import type { ImportService } from "./import-service.js";
 import type { ImportRecord } from "./import-store.js";
-import type { CurrencyAmountResult, Granularity } from "./reports.js";
+import type { CurrencyAmountResult, Granularity, ProviderBucketResult, TypeBucketResult } from "./reports.js";
 
 // The RPC surface: who may ask what, and proto messages at the edge. Requests have passed validation.ts.
 
@@ -29,6 +29,13 @@ function subject(ctx: HandlerContext, userId: string): string {
 const n = (value: number) => BigInt(value);
 const amounts = (list: CurrencyAmountResult[]): Array<MessageInitShape<typeof CurrencyAmountSchema>> =>
   list.map((a) => ({ currency: a.currency, amount: a.amount, count: n(a.count) }));
+
+const providerTotal = (p: ProviderBucketResult) => ({ ...p, count: n(p.count) });
+const typeTotal = (t: TypeBucketResult) => ({
+  ...t,
+  count: n(t.count),
+  byProvider: t.byProvider.map(providerTotal),
+});
 
 export function analyticsRoutes(analytics: Analytics, imports: ImportService) {
   return (router: ConnectRouter) =>
@@ -98,22 +105,27 @@ export function analyticsRoutes(analytics: Analytics, imports: ImportService) {
 
       async getStats(req, ctx) {
         requireAdmin(ctx);
-        const r = await analytics.stats({ fromDate: req.fromDate, toDate: req.toDate });
+        const r = await analytics.stats({
+          fromDate: req.fromDate,
+          toDate: req.toDate,
+          type: req.type,
+          provider: req.provider,
+        });
         return {
           fromDate: r.fromDate,
           toDate: r.toDate,
           currency: r.currency,
           count: n(r.count),
           amount: r.amount,
-          byType: r.byType.map((t) => ({ ...t, count: n(t.count) })),
-          byProvider: r.byProvider.map((p) => ({ ...p, count: n(p.count) })),
+          byType: r.byType.map(typeTotal),
+          byProvider: r.byProvider.map(providerTotal),
           byCurrency: amounts(r.byCurrency),
           days: r.days.map((d) => ({
             date: d.date,
             count: n(d.count),
             amount: d.amount,
-            byType: d.byType.map((t) => ({ ...t, count: n(t.count) })),
-            byProvider: d.byProvider.map((p) => ({ ...p, count: n(p.count) })),
+            byType: d.byType.map(typeTotal),
+            byProvider: d.byProvider.map(providerTotal),
           })),
         };
       },
@@ -157,6 +169,16 @@ export function analyticsRoutes(analytics: Analytics, imports: ImportService) {
           createdBy: admin.userId,
         });
         return { importId: record.id };
+      },
+
+      async listImports(req, ctx) {
+        requireAdmin(ctx);
+        const page = await imports.list({ limit: req.limit, cursor: req.cursor });
+        return {
+          data: page.data.map(importJob),
+          hasMore: page.nextCursor !== "",
+          nextCursor: page.nextCursor,
+        };
       },
 
       async getImport(req, ctx) {

@@ -3,6 +3,8 @@ import type { ValidationIssue } from "@fintech/platform";
 import { defineValidation } from "@fintech/platform";
 import { AnalyticsService } from "@fintech/proto/fintech/analytics/v1/analytics_pb.js";
 import { isDate, isTimeZone } from "./dates.js";
+import { platformTypeOf } from "./import-rows.js";
+import { PLATFORM_TYPES } from "./projections.js";
 
 // The analytics service's request rules, in one place at the RPC edge: handlers may assume dates are real
 // YYYY-MM-DD days, currencies known ISO 4217 codes (any case; routes upper-case them), granularities known.
@@ -50,7 +52,19 @@ export const analyticsValidation = defineValidation(AnalyticsService, {
     ...userId("user_id", r.userId),
   ],
   getSummary: (r) => [...currencyCode("currency", r.currency), ...userId("user_id", r.userId)],
-  getStats: (r) => [...date("from_date", r.fromDate), ...date("to_date", r.toDate)],
+  getStats: (r) => [
+    ...date("from_date", r.fromDate),
+    ...date("to_date", r.toDate),
+    ...(r.type === "" || platformTypeOf(r.type) !== undefined
+      ? []
+      : [
+          {
+            field: "type",
+            message: `must be one of ${PLATFORM_TYPES.join(", ")} (or deposit, deposits, ...)`,
+          },
+        ]),
+    ...(r.provider.length <= 64 ? [] : [{ field: "provider", message: "must be at most 64 characters" }]),
+  ],
   getFraudStats: (r) => [...date("from_date", r.fromDate), ...date("to_date", r.toDate)],
   createImport: (r) => {
     const issues: ValidationIssue[] = [];
@@ -67,5 +81,7 @@ export const analyticsValidation = defineValidation(AnalyticsService, {
       issues.push({ field: "file_name", message: "must be at most 255 characters" });
     return issues;
   },
+  listImports: (r) =>
+    r.limit < 0 || r.limit > 100 ? [{ field: "limit", message: "must be from 1 to 100" }] : [],
   getImport: (r) => (UUID.test(r.id) ? [] : [{ field: "id", message: "must be an import id (a UUID)" }]),
 });

@@ -6,8 +6,11 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
-/** A request body as read: JSON text, or the text of an uploaded file for a route whose body is one string field. */
-export type Body = { kind: "json"; text: string } | { kind: "file"; text: string };
+/**
+ * A request body as read: JSON text, or the text of an uploaded file for a route whose body is one string field
+ * (with the file's name when a multipart form gave one).
+ */
+export type Body = { kind: "json"; text: string } | { kind: "file"; text: string; fileName?: string };
 
 const TEXT_TYPE = /^text\/(?:csv|plain)\s*(?:;|$)/i;
 const MULTIPART_TYPE = /^multipart\/form-data\s*;/i;
@@ -63,8 +66,7 @@ export async function readBody(
   const type = req.headers["content-type"];
   if (type === undefined || JSON_TYPE.test(type)) return { kind: "json", text: raw.toString("utf8") };
   if (opts.acceptsFile && TEXT_TYPE.test(type)) return { kind: "file", text: raw.toString("utf8") };
-  if (opts.acceptsFile && MULTIPART_TYPE.test(type))
-    return { kind: "file", text: await firstFile(raw, type) };
+  if (opts.acceptsFile && MULTIPART_TYPE.test(type)) return { kind: "file", ...(await firstFile(raw, type)) };
   throw new GatewayError(
     "UNSUPPORTED_MEDIA_TYPE",
     opts.acceptsFile
@@ -73,8 +75,8 @@ export async function readBody(
   );
 }
 
-/** The text of the first file part of a multipart/form-data body (parsed by the runtime's fetch Response). */
-async function firstFile(raw: Buffer, contentType: string): Promise<string> {
+/** The first file part of a multipart/form-data body (parsed by the runtime's fetch Response): text and name. */
+async function firstFile(raw: Buffer, contentType: string): Promise<{ text: string; fileName?: string }> {
   let form: FormData;
   try {
     form = await new Response(raw, { headers: { "content-type": contentType } }).formData();
@@ -87,7 +89,10 @@ async function firstFile(raw: Buffer, contentType: string): Promise<string> {
     );
   }
   for (const value of form.values()) {
-    if (typeof value !== "string") return value.text();
+    if (typeof value !== "string") {
+      const text = await value.text();
+      return value.name === "" || value.name === "blob" ? { text } : { text, fileName: value.name };
+    }
   }
   throw new GatewayError("VALIDATION_ERROR", "the multipart body has no file part", { field: "body" });
 }

@@ -62,6 +62,8 @@ export interface GatewayListen {
 /** Backend response headers passed on to the client. */
 const PASSED_BACK = ["idempotent-replayed"] as const;
 const UNMATCHED = "(unmatched)";
+/** The request field an uploaded file's name goes to (an import's file_name). */
+const FILE_NAME_FIELD = "file_name";
 /** How long stop() lets in-flight requests finish, in ms. */
 const GRACE_MS = 10_000;
 
@@ -268,6 +270,7 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     credentials: Headers,
   ): Promise<void> {
     idempotencyKey(x.req);
+    const query = new URLSearchParams(search);
     let body: Input | undefined;
     if (route.body !== undefined) {
       const acceptsFile =
@@ -276,6 +279,14 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
       const text = read.text;
       if (read.kind === "file") {
         body = text;
+        // An uploaded file keeps its name where the request has a file_name field the query did not set.
+        if (
+          read.fileName !== undefined &&
+          route.method.input.fields.some((f) => f.name === FILE_NAME_FIELD) &&
+          !query.has(FILE_NAME_FIELD)
+        ) {
+          query.set(FILE_NAME_FIELD, read.fileName);
+        }
       } else if (text.trim() !== "") {
         try {
           body = parseJson(text);
@@ -291,7 +302,7 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     } else {
       x.req.resume();
     }
-    const message = bindRequest(route, { pathValues, query: new URLSearchParams(search), body });
+    const message = bindRequest(route, { pathValues, query, body });
     const transport = transports.get(route.backend.name);
     if (transport === undefined) throw new GatewayError("INTERNAL", `no transport for ${route.backend.name}`);
     const headers = forwardCredentials(credentials);
