@@ -45,12 +45,12 @@ describe("request bodies", () => {
     expect(await refused.json()).toEqual({ reason: "UNSUPPORTED_MEDIA_TYPE" });
   });
 
-  it("takes the first file of a multipart form", async () => {
+  it("takes the first file of a multipart form, with its name", async () => {
     const form = new FormData();
     form.append("note", "not a file");
     form.append("file", new Blob([csv], { type: "text/csv" }), "history.csv");
     const res = await fetch(`${url}/file`, { method: "POST", body: form });
-    expect(await res.json()).toEqual({ kind: "file", text: csv });
+    expect(await res.json()).toEqual({ kind: "file", text: csv, fileName: "history.csv" });
 
     const noFile = new FormData();
     noFile.append("note", "only text");
