@@ -94,7 +94,9 @@ export interface NewImport {
   timezone: string;
   replay: boolean;
   speed: number;
-  csv: string;
+  /** The file, kept until the import ends so another replica can take it over; null when the import command
+   * line runs it (it reads the file itself, and nobody else can take it over). */
+  csv: string | null;
   bytesTotal: number;
   rowsTotal: number;
   createdBy: string;

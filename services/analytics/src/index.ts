@@ -16,7 +16,9 @@ export { createImportPublisher, IMPORT_ROWS_TYPE, IMPORT_SUBJECTS } from "./impo
 export type { ImportRow, LineError, LineErrorReason } from "./import-rows.js";
 export { OPTIONAL_COLUMNS, REQUIRED_COLUMNS, rowEventId } from "./import-rows.js";
 export type { ImportDeps, ImportProgress, ImportSettings, RowPublisher } from "./import-runner.js";
-export { ReplaySchedule, rowEvent, runImport, textChunks } from "./import-runner.js";
+export { headerProblem, ReplaySchedule, rowEvent, runImport, textChunks } from "./import-runner.js";
+export type { ImportRecord, NewImport } from "./import-store.js";
+export { importStore } from "./import-store.js";
 export type { MoveResult, Mover } from "./mover.js";
 export { createMover } from "./mover.js";
 export { addTransaction, checkTransaction } from "./projections.js";

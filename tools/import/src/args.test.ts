@@ -26,6 +26,13 @@ describe("the import command line", () => {
     expect(() => parseArgs([], {}, "/")).toThrow("which CSV file?");
   });
 
+  test("--help asks for the usage alone, without a file; the database defaults to analytics' schema", () => {
+    expect(parseArgs(["--help"], {}, "/")).toMatchObject({ help: true });
+    expect(parseArgs(["-h", "--fast"], {}, "/")).toMatchObject({ help: true });
+    expect(parseArgs(["a.csv"], { DB_SCHEMA: "an" }, "/")).toMatchObject({ dbSchema: "an", help: false });
+    expect(() => parseArgs(["a.csv", "-x"], {}, "/")).toThrow("unknown option -x");
+  });
+
   test("shows progress with rows per second and the time left", () => {
     expect(
       progressLine({

@@ -17,14 +17,20 @@ export interface ImportArgs {
   namespace: string;
   fxUrl: string;
   baseCurrency: string;
+  /** The analytics service's database and schema, where the import is recorded (GET /api/v1/imports). */
+  databaseUrl: string;
+  dbSchema: string;
   quiet: boolean;
+  /** --help: print the usage and do nothing else. */
+  help: boolean;
 }
 
 export const USAGE = `usage: npm run import -w @fintech/import-cli -- <file.csv> [options]
 
 Publishes each good row of the CSV (columns timestamp, type, provider, amount, and optionally currency,
 sleep_ms, merchant_category) as an event the analytics service counts; bad rows are listed with their line.
-Importing the same file for the same user again counts nothing twice.
+The import is recorded beside the analytics service's own (GET /api/v1/imports); importing the same file for the
+same user again imports nothing and names the import it duplicates.
 
   --replay              publish each row when its time comes (its sleep_ms, else its timestamp's gap)
   --speed N             replay N times faster (default 1; 60 plays a minute per second)
@@ -35,7 +41,10 @@ Importing the same file for the same user again counts nothing twice.
   --namespace NS        event namespace (default $EVENTS_NAMESPACE or none)
   --fx-url URL          default $FX_URL or http://127.0.0.1:50055
   --base-currency CODE  default $BASE_CURRENCY or MYR
+  --database-url URL    analytics' database (default $DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres)
+  --db-schema NAME      analytics' schema (default $DB_SCHEMA or analytics)
   --quiet               no progress bar
+  --help                this text
 `;
 
 /** A command line that cannot be run; the message says why. */
@@ -59,7 +68,10 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: 
     namespace: env.EVENTS_NAMESPACE || "",
     fxUrl: env.FX_URL || "http://127.0.0.1:50055",
     baseCurrency: env.BASE_CURRENCY || "MYR",
+    databaseUrl: env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres",
+    dbSchema: env.DB_SCHEMA || "analytics",
     quiet: false,
+    help: false,
   };
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -104,11 +116,21 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: 
       case "--base-currency":
         args.baseCurrency = value().toUpperCase();
         break;
+      case "--database-url":
+        args.databaseUrl = value();
+        break;
+      case "--db-schema":
+        args.dbSchema = value();
+        break;
       case "--quiet":
         args.quiet = true;
         break;
+      case "--help":
+      case "-h":
+        args.help = true;
+        return args;
       default:
-        if (arg.startsWith("--")) throw new UsageError(`unknown option ${flag}`);
+        if (arg.startsWith("-") && arg !== "-") throw new UsageError(`unknown option ${flag}`);
         files.push(arg);
     }
   }
