@@ -8,6 +8,7 @@ import { isUniqueViolation, withTransaction } from "@fintech/db";
 import { enqueue } from "@fintech/events";
 import {
   UserDeletedSchema,
+  UserProfileChangedSchema,
   UserRegisteredSchema,
   UserStatusChangedSchema,
 } from "@fintech/proto/fintech/identity/v1/events_pb.js";
@@ -311,23 +312,33 @@ export function createIdentityService(deps: {
       return existingUser(pool, id);
     },
 
+    /** Changes the caller's name, time zone or default currency; publishes identity.user.profile_changed. */
     async updateProfile(
       id: string,
       patch: { fullName?: string; timezone?: string; defaultCurrency?: string },
     ): Promise<UserRow> {
       await this.activeUser(id);
-      const updated = await store.updateProfile(
-        pool,
-        id,
-        {
-          fullName: patch.fullName?.trim(),
-          timezone: patch.timezone,
-          defaultCurrency: patch.defaultCurrency?.toUpperCase(),
-        },
-        clock.now(),
-      );
-      if (updated === undefined) throw new IdentityError("UNAUTHENTICATED", "the account no longer exists");
-      return updated;
+      return withTransaction(pool, async (tx) => {
+        const updated = await store.updateProfile(
+          tx,
+          id,
+          {
+            fullName: patch.fullName?.trim(),
+            timezone: patch.timezone,
+            defaultCurrency: patch.defaultCurrency?.toUpperCase(),
+          },
+          clock.now(),
+        );
+        if (updated === undefined) throw new IdentityError("UNAUTHENTICATED", "the account no longer exists");
+        // Other services keep the user's time zone and default currency (the wallet's balance and default
+        // wallet follow them): they learn of the change from this event.
+        await enqueue(tx, {
+          type: "identity.user.profile_changed",
+          schema: UserProfileChangedSchema,
+          message: create(UserProfileChangedSchema, eventFields(updated)),
+        });
+        return updated;
+      });
     },
 
     /** Admin: changes a user's status; closed is final. Publishes identity.user.status_changed. */

@@ -284,6 +284,14 @@ export const store = {
     return rowCount === 1;
   },
 
+  /** Makes `walletId` the user's one default wallet (their other wallets stop being default). */
+  async setDefaultWallet(db: Queryable, userId: string, walletId: string): Promise<void> {
+    await db.query(
+      "UPDATE wallets SET is_default = (id = $2) WHERE user_id = $1 AND is_default IS DISTINCT FROM (id = $2)",
+      [userId, walletId],
+    );
+  },
+
   /** Inserts a wallet unless the user has one in its currency; true when it was inserted. */
   async insertWallet(db: Queryable, w: Wallet): Promise<boolean> {
     const { rowCount } = await db.query(

@@ -6,6 +6,7 @@ import type { EventConsumer } from "@fintech/events";
 import { createConsumer, eventHandler } from "@fintech/events";
 import {
   UserDeletedSchema,
+  UserProfileChangedSchema,
   UserRegisteredSchema,
   UserStatusChangedSchema,
 } from "@fintech/proto/fintech/identity/v1/events_pb.js";
@@ -98,12 +99,13 @@ export function createUsers(deps: {
     return { wallet: existing, opened: false };
   }
 
-  /** Applies one state of a user from identity and opens their default wallet if they have none yet. */
-  async function apply(db: pg.PoolClient, user: User, version: Date): Promise<void> {
-    await store.upsertUser(db, user, version);
+  /** Applies one state of a user from identity; false when a newer state was kept already. */
+  async function apply(db: pg.PoolClient, user: User, version: Date): Promise<boolean> {
+    const applied = await store.upsertUser(db, user, version);
     if (user.status === "closed" || user.status === "deleted") await store.closeWallets(db, user.id);
     cache.delete(user.id);
     wallets.deleteWhere((w) => w.userId === user.id);
+    return applied;
   }
 
   return {
@@ -175,6 +177,15 @@ export function createUsers(deps: {
           }),
           "identity.user.status_changed": eventHandler(UserStatusChangedSchema, async (event, tx) => {
             await apply(tx, userOf(event.message), at(event.message, event.time));
+          }),
+          "identity.user.profile_changed": eventHandler(UserProfileChangedSchema, async (event, tx) => {
+            const user = userOf(event.message);
+            // An older state than the one kept (events of one user may arrive out of order) changes nothing.
+            if (!(await apply(tx, user, at(event.message, event.time)))) return;
+            if (user.status !== "active") return;
+            // The default wallet follows the default currency: the one in it, opened when the user has none.
+            const { wallet } = await openWallet(tx, user.id, user.defaultCurrency, true);
+            await store.setDefaultWallet(tx, user.id, wallet.id);
           }),
           "identity.user.deleted": eventHandler(UserDeletedSchema, async (event, tx) => {
             await apply(tx, userOf(event.message, true), at(event.message, event.time));
