@@ -1,12 +1,16 @@
+import type { Decimal } from "@fintech/money";
+import { findCurrency, invertRate } from "@fintech/money";
 import type pg from "pg";
 import type { Clock } from "./clock.js";
+import type { Counters } from "./counters.js";
 import { FRAUD_SCOPE, PLATFORM_SCOPE, userScope } from "./counters.js";
-import { addDays, addMonths, dayNumber, utcDate } from "./dates.js";
+import { addDays, addMonths, dayNumber, localDate, utcDate } from "./dates.js";
 import { readDays } from "./day-reader.js";
 import { AnalyticsError } from "./errors.js";
 import type { HotStore } from "./hot-store.js";
 import { platformTypeOf } from "./import-rows.js";
 import { PLATFORM_TYPES } from "./projections.js";
+import type { RateSource } from "./rates.js";
 import type {
   CurrencyView,
   FraudResult,
@@ -25,6 +29,7 @@ import {
   timeSeriesReport,
   timeSeriesSpan,
 } from "./reports.js";
+import type { UserDirectory, UserProfile } from "./user-directory.js";
 
 /** Settings of {@link createAnalyticsService}. */
 export interface AnalyticsSettings {
@@ -51,15 +56,54 @@ export function createAnalyticsService(deps: {
   pool: pg.Pool;
   hot: HotStore;
   clock: Clock;
+  /** Each day's rate, for answering in a user's default currency. */
+  rates: RateSource;
+  /** Users' time zones and default currencies. */
+  users: UserDirectory;
   settings: AnalyticsSettings;
 }) {
-  const { pool, hot, clock, settings } = deps;
+  const { pool, hot, clock, rates, users, settings } = deps;
   const base = settings.baseCurrency;
 
-  const view = (currency: string | undefined): CurrencyView =>
-    currency === undefined || currency === ""
-      ? { currency: base, filter: undefined }
-      : { currency, filter: currency };
+  /** The user's time zone and default currency; UTC and the base currency when unknown. */
+  async function profileOf(userId: string): Promise<UserProfile> {
+    const p = await users.profile?.(userId);
+    return {
+      timezone: p?.timezone || "UTC",
+      defaultCurrency:
+        p !== undefined && findCurrency(p.defaultCurrency) !== undefined ? p.defaultCurrency : base,
+    };
+  }
+
+  /**
+   * The currency view of a user's query: `currency` given, only that currency's transactions in it; else every
+   * transaction in the user's default currency (base amounts converted at each day's rate; the base totals
+   * stay in the base currency).
+   */
+  function view(currency: string | undefined, profile: UserProfile): CurrencyView {
+    if (currency !== undefined && currency !== "") return { currency, filter: currency };
+    return { currency: profile.defaultCurrency, filter: undefined, baseCurrency: base };
+  }
+
+  /** A view's part of a cache key: the filter, and the currency when it is converted to another than the base. */
+  const viewKey = (v: CurrencyView): string =>
+    v.filter === undefined && v.currency !== base ? `:${v.currency}` : (v.filter ?? "");
+
+  /** Fills in the day rates a converting view needs for `days` (1 base unit = rate view currency). */
+  async function withRates(v: CurrencyView, days: Map<string, Counters>): Promise<CurrencyView> {
+    if (v.filter !== undefined || v.currency === base) return v;
+    const dayRates = new Map<string, Decimal>();
+    for (const day of days.keys()) {
+      const rate = await (rates.rateToBaseOn?.(v.currency, day) ?? rates.rateToBase(v.currency));
+      if (rate === undefined) {
+        throw new AnalyticsError("VALIDATION_ERROR", `no rate from ${v.currency} to ${base}`, {
+          field: "currency",
+        });
+      }
+      dayRates.set(day, invertRate(rate));
+    }
+    return { ...v, dayRates };
+  }
 
   function daysOf(from: string, to: string): string[] {
     const out: string[] = [];
@@ -117,18 +161,20 @@ export function createAnalyticsService(deps: {
       if (from !== undefined && to !== undefined && from > to)
         throw invalid("start_date", "must not be after end_date");
       const scope = userScope(userId);
-      const v = view(q.currency);
+      const v = view(q.currency, await profileOf(userId));
       return cached(
         scope,
-        `spending:${from ?? ""}:${to ?? ""}:${v.filter ?? ""}`,
+        `spending:${from ?? ""}:${to ?? ""}:${viewKey(v)}`,
         tokenDays(from, to),
-        async () =>
-          spendingReport(
-            await readDays(pool, hot, scope, from, to),
-            v,
+        async () => {
+          const days = await readDays(pool, hot, scope, from, to);
+          return spendingReport(
+            days,
+            await withRates(v, days),
             { startDate: from ?? "", endDate: to ?? "" },
             base,
-          ),
+          );
+        },
       );
     },
 
@@ -138,7 +184,9 @@ export function createAnalyticsService(deps: {
       q: { granularity: Granularity; startDate?: string; endDate?: string; currency?: string },
     ): Promise<TimeSeriesResult> {
       const { granularity } = q;
-      const end = q.endDate || utcDate(clock.now().getTime());
+      const profile = await profileOf(userId);
+      // A user's days are in their own time zone: "today" is theirs, not UTC's.
+      const end = q.endDate || localDate(clock.now().getTime(), profile.timezone);
       const start =
         q.startDate ||
         (granularity === "day"
@@ -152,28 +200,31 @@ export function createAnalyticsService(deps: {
       }
       const [from, to] = timeSeriesSpan(start, end, granularity);
       const scope = userScope(userId);
-      const v = view(q.currency);
+      const v = view(q.currency, profile);
       return cached(
         scope,
-        `series:${granularity}:${start}:${end}:${v.filter ?? ""}`,
+        `series:${granularity}:${start}:${end}:${viewKey(v)}`,
         tokenDays(from, to),
-        async () =>
-          timeSeriesReport(
-            await readDays(pool, hot, scope, from, to),
-            v,
+        async () => {
+          const days = await readDays(pool, hot, scope, from, to);
+          return timeSeriesReport(
+            days,
+            await withRates(v, days),
             { startDate: start, endDate: end, granularity },
             base,
-          ),
+          );
+        },
       );
     },
 
     /** A user's all-time summary. */
     async summary(userId: string, q: { currency?: string }): Promise<SummaryResult> {
       const scope = userScope(userId);
-      const v = view(q.currency);
-      return cached(scope, `summary:${v.filter ?? ""}`, ["*"], async () =>
-        summaryReport(await readDays(pool, hot, scope), v),
-      );
+      const v = view(q.currency, await profileOf(userId));
+      return cached(scope, `summary:${viewKey(v)}`, ["*"], async () => {
+        const days = await readDays(pool, hot, scope);
+        return summaryReport(days, await withRates(v, days));
+      });
     },
 
     /**

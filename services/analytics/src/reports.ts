@@ -1,6 +1,7 @@
 // Answers computed from a scope's counters per day (see projections.ts for the fields). Pure: amounts come out
 // as decimal strings and counts as numbers, ready for the RPC edge and for the query cache (plain JSON).
-import { formatAmount } from "@fintech/money";
+import type { Decimal } from "@fintech/money";
+import { convertAmount, formatAmount } from "@fintech/money";
 import type { Counters } from "./counters.js";
 import { addDays, addMonths, dayNumber, monthEnd, monthStart, weekStart } from "./dates.js";
 import { DECISION_NAMES, PLATFORM_TYPES, USER_KINDS } from "./projections.js";
@@ -24,6 +25,21 @@ export interface CurrencyView {
   currency: string;
   /** Only transactions in this currency; undefined: all, totalled by their base amounts. */
   filter: string | undefined;
+  /**
+   * Without a filter, when `currency` is not the base currency: the rate of each day (1 base unit = rate
+   * `currency`) base amounts are converted at, day by day (half-even to the minor unit).
+   */
+  dayRates?: ReadonlyMap<string, Decimal>;
+  /** The base currency (for converting); required with dayRates. */
+  baseCurrency?: string;
+}
+
+/** How one day's base amounts become amounts in the view's currency: as they are, or at that day's rate. */
+function converter(view: CurrencyView, day: string): (base: bigint) => bigint {
+  const rate = view.dayRates?.get(day);
+  if (view.filter !== undefined || rate === undefined || view.baseCurrency === undefined) return (v) => v;
+  const from = view.baseCurrency;
+  return (v) => convertAmount(v, from, view.currency, rate);
 }
 
 export interface CurrencyAmountResult {
@@ -118,6 +134,7 @@ function addFlowField(
   metric: string,
   value: bigint,
   view: CurrencyView,
+  conv: (base: bigint) => bigint,
 ): void {
   let own = flow.own.get(cur);
   if (own === undefined) {
@@ -133,7 +150,7 @@ function addFlowField(
       if (view.filter !== undefined) flow.amount += value;
     } else if (metric === "b") {
       flow.base += value;
-      if (view.filter === undefined) flow.amount += value;
+      if (view.filter === undefined) flow.amount += conv(value);
     }
   } else if (metric === "n") {
     flow.refundCount += Number(value);
@@ -142,17 +159,23 @@ function addFlowField(
     if (view.filter !== undefined) flow.refunded += value;
   } else if (metric === "b") {
     flow.refundedBase += value;
-    if (view.filter === undefined) flow.refunded += value;
+    if (view.filter === undefined) flow.refunded += conv(value);
   }
 }
 
 /** Adds one day's purchase and refund fields into the flow of each field's category. */
-function addSpending(counters: Counters, view: CurrencyView, flowOf: (category: string) => Flow): void {
+function addSpending(
+  day: string,
+  counters: Counters,
+  view: CurrencyView,
+  flowOf: (category: string) => Flow,
+): void {
+  const conv = converter(view, day);
   for (const [name, value] of counters) {
     const [kind, category = "", cur = "", metric = ""] = parts(name);
     if (kind !== "purchase" && kind !== "refund") continue;
     if (view.filter !== undefined && cur !== view.filter) continue;
-    addFlowField(flowOf(category), kind === "purchase", cur, metric, value, view);
+    addFlowField(flowOf(category), kind === "purchase", cur, metric, value, view, conv);
   }
 }
 
@@ -182,7 +205,7 @@ export function spendingReport(
     }
     return f;
   };
-  for (const counters of days.values()) addSpending(counters, view, flowOf);
+  for (const [day, counters] of days) addSpending(day, counters, view, flowOf);
   const all = emptyFlow();
   const categories = [...flows]
     .filter(([, f]) => f.count !== 0 || f.refundCount !== 0 || f.amount !== 0n || f.refunded !== 0n)
@@ -261,7 +284,7 @@ export function timeSeriesReport(
       flows.set(start, f);
     }
     const flow = f;
-    addSpending(counters, view, () => flow);
+    addSpending(day, counters, view, () => flow);
   }
   const points: TimeSeriesPointResult[] = [];
   const last = periodStart(range.endDate, granularity);
@@ -312,6 +335,7 @@ export function summaryReport(days: Map<string, Counters>, view: CurrencyView): 
   const amountMetric = view.filter === undefined ? "b" : "a";
   for (const [day, counters] of days) {
     const dayFlow = emptyFlow();
+    const conv = converter(view, day);
     // One pass over the day's fields: each purchase or refund field goes to its category, the day and the total.
     for (const [name, value] of counters) {
       const [kind = "", category = "", cur = "", metric = ""] = parts(name);
@@ -319,7 +343,7 @@ export function summaryReport(days: Map<string, Counters>, view: CurrencyView): 
       const k = kinds.get(kind);
       if (k !== undefined) {
         if (metric === "n") k.count += Number(value);
-        else if (metric === amountMetric) k.total += value;
+        else if (metric === amountMetric) k.total += amountMetric === "b" ? conv(value) : value;
       }
       if (kind !== "purchase" && kind !== "refund") continue;
       let cat = categories.get(category);
@@ -328,9 +352,9 @@ export function summaryReport(days: Map<string, Counters>, view: CurrencyView): 
         categories.set(category, cat);
       }
       const purchase = kind === "purchase";
-      addFlowField(cat, purchase, cur, metric, value, view);
-      addFlowField(dayFlow, purchase, cur, metric, value, view);
-      addFlowField(total, purchase, cur, metric, value, view);
+      addFlowField(cat, purchase, cur, metric, value, view, conv);
+      addFlowField(dayFlow, purchase, cur, metric, value, view, conv);
+      addFlowField(total, purchase, cur, metric, value, view, conv);
     }
     if (dayFlow.count > 0) {
       activeDays++;

@@ -74,6 +74,8 @@ export function build(config: AnalyticsConfig, deps: AnalyticsDeps) {
     pool,
     hot,
     clock,
+    rates,
+    users: deps.users,
     settings: { baseCurrency: config.BASE_CURRENCY, cacheTtlMs: config.ANALYTICS_CACHE_TTL_SECONDS * 1000 },
   });
   const imports = createImportService({

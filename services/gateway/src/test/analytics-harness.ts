@@ -1,3 +1,4 @@
+import type { RateSource } from "@fintech/analytics";
 import {
   migrationsDir as analyticsMigrations,
   build as buildAnalytics,
@@ -25,12 +26,33 @@ export interface AnalyticsGatewayHarness {
   call: (path: string, init?: CallInit) => Promise<Response>;
   /** The user ids identity knows, as far as imports ask. */
   users: Set<string>;
+  /** Users' time zones and default currencies, as identity would give them (unknown: UTC and MYR). */
+  profiles: Map<string, { timezone: string; defaultCurrency: string }>;
+}
+
+/**
+ * Fixed rates (1 SGD = 3.50 MYR, 1 USD = 4.70 MYR), except that SGD was 3.40 MYR on 2026-04-02 (a day's own rate
+ * for conversions at the day's rate).
+ */
+function testRates(): RateSource {
+  const fixed = staticRates(
+    [
+      { base: "SGD", quote: "MYR", rate: parseRate("3.50") },
+      { base: "USD", quote: "MYR", rate: parseRate("4.70") },
+    ],
+    "MYR",
+  );
+  return {
+    rateToBase: (currency) => fixed.rateToBase(currency),
+    rateToBaseOn: async (currency, day) =>
+      currency === "SGD" && day === "2026-04-02" ? parseRate("3.40") : fixed.rateToBase(currency),
+  };
 }
 
 /**
  * The gateway on a real port in front of the real analytics service (this file's Postgres schema, NATS
- * namespace and Redis prefix; system clock; fixed import rates 1 SGD = 3.50 MYR, 1 USD = 4.70 MYR). Both verify
- * tokens of a test signing key; identity stands in as a set of user ids.
+ * namespace and Redis prefix; system clock; the rates of testRates). Both verify tokens of a test signing key;
+ * identity stands in as a set of user ids and a map of profiles.
  */
 export function analyticsGatewayTest() {
   return base.extend<{ $file: { gw: AnalyticsGatewayHarness } }>({
@@ -49,6 +71,7 @@ export function analyticsGatewayTest() {
           await ensureStream(nats.nc, { context, namespace: nats.namespace });
         }
         const users = new Set<string>();
+        const profiles = new Map<string, { timezone: string; defaultCurrency: string }>();
         const analytics = buildAnalytics(
           {
             ...parseAnalyticsConfig({
@@ -65,15 +88,12 @@ export function analyticsGatewayTest() {
             redis: redis.client,
             logger: pino({ level: "silent" }),
             clock: { now: () => new Date() },
-            rates: staticRates(
-              [
-                { base: "SGD", quote: "MYR", rate: parseRate("3.50") },
-                { base: "USD", quote: "MYR", rate: parseRate("4.70") },
-              ],
-              "MYR",
-            ),
+            rates: testRates(),
             authenticator,
-            users: { exists: async (userId) => users.has(userId) },
+            users: {
+              exists: async (userId) => users.has(userId),
+              profile: async (userId) => profiles.get(userId),
+            },
           },
         );
         const analyticsAt = await analytics.start({ port: 0, host: "127.0.0.1" });
@@ -96,6 +116,7 @@ export function analyticsGatewayTest() {
               signer.token({ kind: "user", userId, roles, credential: "jwt" }),
             call: caller(url),
             users,
+            profiles,
           });
         } finally {
           await app.stop();

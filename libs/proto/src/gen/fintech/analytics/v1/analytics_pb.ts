@@ -124,7 +124,8 @@ export type GetSpendingRequest = Message<"fintech.analytics.v1.GetSpendingReques
   endDate: string;
 
   /**
-   * Empty: every transaction in the base currency; a code: only transactions in that currency.
+   * Empty: every transaction, in the user's default currency at each day's rate; a code: only transactions in
+   * that currency.
    *
    * @generated from field: string currency = 3;
    */
@@ -261,7 +262,7 @@ export type GetTimeSeriesRequest = Message<"fintech.analytics.v1.GetTimeSeriesRe
   startDate: string;
 
   /**
-   * Default: today (UTC).
+   * Default: the user's today, in their time zone.
    *
    * @generated from field: string end_date = 3;
    */
@@ -1324,10 +1325,12 @@ export const ListImportsResponseSchema: GenMessage<ListImportsResponse> = /*@__P
  * amount on the refund's own day (see services/analytics/README.md).
  *
  * Money: decimal strings in the currency named beside them. The base currency is MYR unless configured
- * otherwise. Where a request takes `currency`: empty means every transaction, with totals in the base currency
- * at each transaction's own rate; a code means only the transactions made in that currency, with totals in it.
- * Dates are YYYY-MM-DD and inclusive: a user's dates are days in the time zone each transaction was made in;
- * platform and fraud dates are UTC days.
+ * otherwise. Where a user's request takes `currency`: empty means every transaction, with totals in the user's
+ * default currency (each day's base amounts converted at that day's rate; the base_total fields stay in the
+ * base currency); a code means only the transactions made in that currency, with totals in it.
+ * Dates are YYYY-MM-DD and inclusive: a user's dates are days in the time zone each transaction was made in,
+ * and a default date range ends on the user's today in their own time zone; platform and fraud dates are UTC
+ * days.
  *
  * Callers authenticate with `authorization: Bearer <access token>` or `x-api-key: <key>`. A user sees only
  * their own analytics (asking for another user's answers NotFound); RPCs marked "Admin" need the admin role
