@@ -8,7 +8,10 @@ export interface StaticFile {
   body: Buffer;
 }
 
-const uiDir = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+const require = createRequire(import.meta.url);
+const uiDir = dirname(require.resolve("swagger-ui-dist/package.json"));
+// ReDoc's standalone bundle: one script with everything (its search worker included), no CDN.
+const redocBundle = join(dirname(require.resolve("redoc/package.json")), "bundles", "redoc.standalone.js");
 
 // Only these files of swagger-ui-dist are served; nothing else of the package (or the disk) is reachable.
 const assets: Record<string, string> = {
@@ -55,12 +58,43 @@ const initializer = `window.onload = function () {
 };
 `;
 
+// ReDoc reads the same document; fonts are the browser's (no font service is called).
+const redocPage = `<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="UTF-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>Fintech platform API</title>
+  </head>
+  <body>
+    <redoc spec-url="/openapi.json"></redoc>
+    <script src="/redoc/redoc.standalone.js" charset="UTF-8"></script>
+  </body>
+</html>
+`;
+
+/** Whether a path is one of the documentation pages' (/docs, /redoc and their assets). */
+export function isDocsPath(path: string): boolean {
+  return path === "/docs" || path.startsWith("/docs/") || path === "/redoc" || path.startsWith("/redoc/");
+}
+
 /**
  * Swagger UI at /docs from the swagger-ui-dist package (no CDN): the page, our initializer and the package's
- * assets, read from disk once on first use and kept in memory.
+ * assets, and ReDoc at /redoc from the redoc package's standalone bundle, read from disk once on first use and
+ * kept in memory.
  */
 export function createDocs() {
   const cache = new Map<string, Promise<StaticFile>>();
+  const load = (key: string, path: string, contentType: string): Promise<StaticFile> => {
+    let file = cache.get(key);
+    if (file === undefined) {
+      file = readFile(path).then((body) => ({ contentType, body }));
+      cache.set(key, file);
+      file.catch(() => cache.delete(key));
+    }
+    return file;
+  };
+  const redocHtml: StaticFile = { contentType: "text/html; charset=utf-8", body: Buffer.from(redocPage) };
   const fixed: Record<string, StaticFile> = {
     "": { contentType: "text/html; charset=utf-8", body: Buffer.from(page) },
     "swagger-initializer.js": {
@@ -69,8 +103,15 @@ export function createDocs() {
     },
   };
   return {
-    /** The file for a path under /docs ("/docs", "/docs/", "/docs/swagger-ui.css"), undefined for any other. */
+    /**
+     * The file for a path under /docs ("/docs", "/docs/", "/docs/swagger-ui.css") or /redoc ("/redoc",
+     * "/redoc/redoc.standalone.js"), undefined for any other.
+     */
     async file(path: string): Promise<StaticFile | undefined> {
+      if (path === "/redoc" || path === "/redoc/" || path === "/redoc/index.html") return redocHtml;
+      if (path === "/redoc/redoc.standalone.js") {
+        return load("redoc", redocBundle, "text/javascript; charset=utf-8");
+      }
       const name =
         path === "/docs" ? "" : path.startsWith("/docs/") ? path.slice("/docs/".length) : undefined;
       if (name === undefined) return undefined;
@@ -78,13 +119,7 @@ export function createDocs() {
       if (own !== undefined) return own;
       const contentType = assets[name];
       if (contentType === undefined) return undefined;
-      let file = cache.get(name);
-      if (file === undefined) {
-        file = readFile(join(uiDir, name)).then((body) => ({ contentType, body }));
-        cache.set(name, file);
-        file.catch(() => cache.delete(name));
-      }
-      return file;
+      return load(name, join(uiDir, name), contentType);
     },
   };
 }

@@ -1,11 +1,13 @@
 import type { IncomingMessage } from "node:http";
+import { isDocsPath } from "./docs.js";
 
 // JSON is never a document to render: nothing may load, run or frame from an API answer.
 const API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 // Swagger UI at /docs: its scripts and styles come from /docs itself (the initializer is a file, not inline), it
 // sets inline styles on elements, draws icons from data: URIs and fetches /openapi.json and "Try it out"
-// requests from this origin. Nothing else, and nobody may frame it.
+// requests from this origin. ReDoc at /redoc (one script from /redoc itself, styles it injects) runs its search
+// in a worker it makes from a blob: URL. Nothing else, and nobody may frame them.
 const DOCS_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
@@ -13,6 +15,7 @@ const DOCS_POLICY = [
   "img-src 'self' data:",
   "font-src 'self'",
   "connect-src 'self'",
+  "worker-src 'self' blob:",
   "frame-ancestors 'none'",
   "base-uri 'none'",
   "form-action 'none'",
@@ -34,7 +37,7 @@ export function responseHeaders(
   path: string,
   trustProxyHops: number,
 ): Record<string, string> {
-  const docs = path === "/docs" || path.startsWith("/docs/");
+  const docs = isDocsPath(path);
   const headers: Record<string, string> = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",

@@ -22,7 +22,7 @@ import type { Logger } from "pino";
 import { backends } from "./backends.js";
 import type { GatewayConfig } from "./config.js";
 import { createCors } from "./cors.js";
-import { createDocs } from "./docs.js";
+import { createDocs, isDocsPath } from "./docs.js";
 import type { HttpError } from "./errors.js";
 import { GatewayError, toHttpError, UNAVAILABLE_RETRY_AFTER_SECONDS } from "./errors.js";
 import { acceptableRequestId, clientIp, idempotencyKey, readBody } from "./http-io.js";
@@ -199,11 +199,17 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
       );
     }
 
-    const own = x.path === "/openapi.json" || x.path === "/docs" || x.path.startsWith("/docs/");
+    const own = x.path === "/openapi.json" || isDocsPath(x.path);
     const match = own ? undefined : router.match(verb, x.path);
     const route = match?.kind === "route" ? match.route : undefined;
-    if (own) x.route = x.path === "/openapi.json" ? "GET /openapi.json" : "GET /docs";
-    else if (route !== undefined) x.route = route.key;
+    if (own) {
+      x.route =
+        x.path === "/openapi.json"
+          ? "GET /openapi.json"
+          : x.path.startsWith("/redoc")
+            ? "GET /redoc"
+            : "GET /docs";
+    } else if (route !== undefined) x.route = route.key;
 
     // Who is calling: a credential that is sent is always verified; only public routes do without one.
     let authError: unknown;
