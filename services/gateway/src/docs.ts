@@ -10,8 +10,10 @@ export interface StaticFile {
 
 const require = createRequire(import.meta.url);
 const uiDir = dirname(require.resolve("swagger-ui-dist/package.json"));
-// ReDoc's standalone bundle: one script with everything (its search worker included), no CDN.
-const redocBundle = join(dirname(require.resolve("redoc/package.json")), "bundles", "redoc.standalone.js");
+// ReDoc's standalone bundle: one script with everything (its search worker included), no CDN. Found on first
+// use, so a checkout whose node_modules predate the package still starts (only /redoc's script is missing).
+const redocBundle = () =>
+  join(dirname(require.resolve("redoc/package.json")), "bundles", "redoc.standalone.js");
 
 // Only these files of swagger-ui-dist are served; nothing else of the package (or the disk) is reachable.
 const assets: Record<string, string> = {
@@ -110,7 +112,7 @@ export function createDocs() {
     async file(path: string): Promise<StaticFile | undefined> {
       if (path === "/redoc" || path === "/redoc/" || path === "/redoc/index.html") return redocHtml;
       if (path === "/redoc/redoc.standalone.js") {
-        return load("redoc", redocBundle, "text/javascript; charset=utf-8");
+        return load("redoc", redocBundle(), "text/javascript; charset=utf-8");
       }
       const name =
         path === "/docs" ? "" : path.startsWith("/docs/") ? path.slice("/docs/".length) : undefined;
