@@ -101,25 +101,55 @@ describe("velocity from wallet events", () => {
 });
 
 describe("amount rules", () => {
-  test("UNUSUAL_AMOUNT: above 3x the average of the 30 days before today", async ({ fraud }) => {
+  test("UNUSUAL_AMOUNT: above 3x the average of the 30 days before today and today up to the transaction", async ({
+    fraud,
+  }) => {
     const user = randomUUID();
     const day = 86_400_000;
     await fraud.feed(
       purchase(user, new Date(T.getTime() - day), "50.00"),
       purchase(user, new Date(T.getTime() - day), "150.00"),
       purchase(user, new Date(T.getTime() - 29 * day), "100.00"),
-      // Outside the lookback: 31 days ago, and today (today is not in the average).
+      purchase(user, minutesBefore(T, 120), "100.00"),
+      // Outside the lookback: 31 days ago, and later today than the scored transaction.
       purchase(user, new Date(T.getTime() - 31 * day), "9000.00"),
-      purchase(user, minutesBefore(T, 120), "1.00"),
+      purchase(user, new Date(T.getTime() + 3_600_000), "9000.00"),
     );
     expect(rulesOf(await fraud.score(scoreRequest(user, T, "300.00")))).toEqual([]);
     const res = await fraud.score(scoreRequest(user, T, "300.01"));
     expect(res.flags).toEqual([
       expect.objectContaining({
         rule: "UNUSUAL_AMOUNT",
-        values: expect.objectContaining({ amount: "300.01", average: "100.00", transactions: "3" }),
+        values: expect.objectContaining({ amount: "300.01", average: "100.00", transactions: "4" }),
       }),
     ]);
+  });
+
+  test("UNUSUAL_AMOUNT: a new user's 3 x 10.00 then 900.00 on the same day is flagged, with min_transactions respected", async ({
+    fraud,
+  }) => {
+    const user = randomUUID();
+    // Hours apart, so no velocity rule joins in.
+    await fraud.feed(...[150, 120, 60].map((m) => purchase(user, minutesBefore(T, m), "10.00")));
+    const res = await fraud.score(scoreRequest(user, T, "900.00"));
+    expect(rulesOf(res)).toEqual(["UNUSUAL_AMOUNT"]);
+    expect(res.flags[0]?.values).toMatchObject({ average: "10.00", transactions: "3", days: "30" });
+    expect(res.score).toBe(20);
+
+    const { rules: current } = await fraud.admin.getRules({});
+    await fraud.admin.updateRules({
+      unusualAmount: { minTransactions: 4 },
+      expectedVersion: current?.version ?? 0,
+    });
+    try {
+      expect(rulesOf(await fraud.score(scoreRequest(user, T, "900.00")))).toEqual([]);
+    } finally {
+      const { rules: changed } = await fraud.admin.getRules({});
+      await fraud.admin.updateRules({
+        unusualAmount: { minTransactions: 1 },
+        expectedVersion: changed?.version ?? 0,
+      });
+    }
   });
 
   test("UNUSUAL_AMOUNT: a user with no history has no average and is not flagged", async ({ fraud }) => {

@@ -29,7 +29,7 @@ export interface FeatureQuery {
   duplicateMs: number;
   /** The longest window of the rule set in force (how far back Redis must be complete). */
   longestMs: number;
-  /** UNUSUAL_AMOUNT's full UTC days before `at`. */
+  /** UNUSUAL_AMOUNT's full UTC days before the day of `at`; that day up to `at` counts as well. */
   lookbackDays: number;
 }
 
@@ -86,7 +86,8 @@ export interface FeatureStoreOptions {
  * each user's recent transactions and per-day totals, written in the consumer's inbox transaction. Redis holds
  * the velocity and duplicate windows as sorted sets (member = transaction id, so a redelivered event is not
  * counted twice), read in one round trip per score. The lookback's daily totals come from Postgres, one
- * statement for the users of concurrent scores, and are kept in memory for `historyCacheTtlMs`.
+ * statement for the users of concurrent scores, and are kept in memory for `historyCacheTtlMs`; the scored
+ * transaction's own day, up to it, is read from the transaction rows on every score.
  *
  * When Redis fails, scoring reads the windows from Postgres (slower, bounded by the index on
  * (user_id, occurred_at)). Events whose Redis write failed leave a gap; the store raises a marker
@@ -226,7 +227,7 @@ export function createFeatureStore(options: FeatureStoreOptions) {
     };
   }
 
-  // The lookback ends before the transaction's day, so a user's totals only change when an event of a past day
+  // The full days end before the transaction's day, so a user's totals only change when an event of a past day
   // arrives late: they are kept in memory for historyCacheTtlMs, and the oldest go first past historyCacheSize.
   const historyCache = new Map<string, { value: Features["history"]; expiresAt: number }>();
   type HistoryKey = { userId: string; from: string; to: string };
@@ -259,7 +260,20 @@ export function createFeatureStore(options: FeatureStoreOptions) {
     },
   });
 
-  async function history(q: FeatureQuery): Promise<Features["history"]> {
+  // The day of the transaction up to it, from the transaction rows (kept longer than a day): a user's history
+  // of the same day counts too, so a new user's first large purchase after small ones is compared with them.
+  async function today(q: FeatureQuery): Promise<Features["history"]> {
+    const { rows } = await db.query<{ count: number; total: bigint }>(
+      `SELECT count(*)::int AS count, coalesce(sum(base_amount_minor), 0)::bigint AS total
+         FROM user_transactions
+        WHERE user_id = $1 AND occurred_at >= $2 AND occurred_at <= $3 AND transaction_id <> $4
+          AND base_amount_minor IS NOT NULL`,
+      [q.userId, new Date(`${utcDay(q.at)}T00:00:00Z`), q.at, q.transactionId],
+    );
+    return { count: rows[0]?.count ?? 0, totalMinor: rows[0]?.total ?? 0n };
+  }
+
+  async function pastDays(q: FeatureQuery): Promise<Features["history"]> {
     const k = { userId: q.userId, from: utcDay(q.at, -q.lookbackDays), to: utcDay(q.at) };
     const key = keyOf(k);
     const now = Date.now();
@@ -275,6 +289,11 @@ export function createFeatureStore(options: FeatureStoreOptions) {
       }
     }
     return value;
+  }
+
+  async function history(q: FeatureQuery): Promise<Features["history"]> {
+    const [past, sameDay] = await Promise.all([pastDays(q), today(q)]);
+    return { count: past.count + sameDay.count, totalMinor: past.totalMinor + sameDay.totalMinor };
   }
 
   async function markEpoch(): Promise<void> {
@@ -301,8 +320,8 @@ export function createFeatureStore(options: FeatureStoreOptions) {
     async record(tx: Queryable, t: ObservedTransaction, retentionMs: number): Promise<void> {
       await tx.query(
         `WITH ins AS (
-           INSERT INTO user_transactions (transaction_id, user_id, occurred_at, signature)
-           VALUES ($1, $2, $3, $4) ON CONFLICT (transaction_id) DO NOTHING RETURNING occurred_at)
+           INSERT INTO user_transactions (transaction_id, user_id, occurred_at, signature, base_amount_minor)
+           VALUES ($1, $2, $3, $4, $5::bigint) ON CONFLICT (transaction_id) DO NOTHING RETURNING occurred_at)
          INSERT INTO user_daily_totals AS d (user_id, day, tx_count, base_total_minor)
          SELECT $2, (occurred_at AT TIME ZONE 'UTC')::date, 1, $5::bigint FROM ins WHERE $5::bigint IS NOT NULL
          ON CONFLICT (user_id, day) DO UPDATE
@@ -333,7 +352,8 @@ export function createFeatureStore(options: FeatureStoreOptions) {
 
     /**
      * The user's features at `q.at`, the scored transaction itself left out of every count: windows from
-     * Redis (or Postgres when Redis fails or is incomplete), the lookback totals from Postgres.
+     * Redis (or Postgres when Redis fails or is incomplete), the lookback totals from Postgres: the full days before
+     * the transaction's day and that day up to the transaction.
      */
     async read(q: FeatureQuery): Promise<Features & { source: FeatureSource }> {
       const [fromRedis, past] = await Promise.all([windowsFromRedis(q), history(q)]);

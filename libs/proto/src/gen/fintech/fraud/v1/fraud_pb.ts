@@ -441,7 +441,8 @@ export const VelocityRuleSchema: GenMessage<VelocityRule> = /*@__PURE__*/
 
 /**
  * Fires when the amount in the base currency exceeds multiplier times the user's average transaction over
- * the lookback_days full days (UTC) before the transaction; without min_transactions in them it does not fire.
+ * the lookback_days full days (UTC) before the transaction's day and that day up to the transaction (a new
+ * user's same-day history counts); without min_transactions in them it does not fire.
  *
  * @generated from message fintech.fraud.v1.UnusualAmountRule
  */
