@@ -268,7 +268,9 @@ export function walletRoutes(deps: { wallets: Wallets; idempotency: Idempotency 
         };
       },
       async listTransactions(req, ctx) {
-        return transactionsPage(await wallets.listTransactions(requireUser(ctx), listParams(req)));
+        return transactionsPage(
+          await wallets.listTransactions(requireUser(ctx), listParams(req), req.userId),
+        );
       },
       async updateTransaction(req, ctx) {
         const change =

@@ -102,6 +102,7 @@ export const walletValidation = defineValidation(WalletService, {
     return issues;
   },
   getTransaction: (r) => uuid("id", r.id),
+  listTransactions: (r) => (r.userId === "me" ? [] : uuid("user_id", r.userId, { optional: true })),
   updateTransaction: (r) => uuid("id", r.id),
   refundTransaction: (r) => [
     ...uuid("id", r.id),

@@ -82,12 +82,13 @@ export function createWalletService(deps: {
     return { wallet, balance: await book.balance(wallet.id) };
   }
 
+  /** A page of `scope`'s transactions, dates read in the time zone of `ownerId` (the user listed). */
   async function page(
-    p: UserPrincipal,
+    ownerId: string,
     params: ListParams,
     scope: { userId: string } | { walletId: string },
   ): Promise<Page<Transaction>> {
-    const user = await users.get(p.userId);
+    const user = await users.get(ownerId);
     const query = transactionQuery(params, scope, user.timezone);
     const rows = await store.listTransactions(pool, { ...query, limit: query.limit + 1 });
     const data = rows.slice(0, query.limit);
@@ -178,9 +179,16 @@ export function createWalletService(deps: {
       return transactionOf(pool, p, id);
     },
 
-    /** The caller's transactions. */
-    listTransactions(p: UserPrincipal, params: ListParams): Promise<Page<Transaction>> {
-      return page(p, params, { userId: p.userId });
+    /**
+     * The caller's transactions, or (admins only) those of `userId`. Another user's id from a user is
+     * NOT_FOUND, like any of their objects, so nobody learns whether that user exists.
+     */
+    async listTransactions(p: UserPrincipal, params: ListParams, userId = ""): Promise<Page<Transaction>> {
+      const id = userId === "" || userId === "me" ? p.userId : userId.toLowerCase();
+      if (id !== p.userId && !p.roles.includes("admin")) {
+        throw new WalletError("NOT_FOUND", `user ${userId} not found`, { field: "user_id" });
+      }
+      return page(id, params, { userId: id });
     },
 
     /** One of the caller's wallets' transactions (conversions into it included). */
@@ -190,7 +198,7 @@ export function createWalletService(deps: {
       params: ListParams,
     ): Promise<Page<Transaction>> {
       const wallet = await walletOf(users, p, walletId, { forRead: true });
-      return page(p, params, { walletId: wallet.id });
+      return page(p.userId, params, { walletId: wallet.id });
     },
 
     /** Changes a transaction's description and tags, nothing else. */

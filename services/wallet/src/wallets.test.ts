@@ -148,6 +148,42 @@ describe("wallets", () => {
     expect(seen.body.total).toBe("5.00");
   });
 
+  test("admins list any user's transactions with ?user_id=; a user never gets another's rows", async ({
+    platform: p,
+  }) => {
+    const ana = await p.signup();
+    const ben = await p.signup();
+    const w = await defaultWallet(p, ana);
+    const first = await fund(p, ana, w.id, "30.00");
+    const second = (await pay(p, ana, "4.50", "transport")).body;
+    await fund(p, ben, (await defaultWallet(p, ben)).id, "7.00");
+    type List = { data: Transaction[]; has_more: boolean };
+    const list = (user: TestUser, query: string) =>
+      p.api<List & ErrorBody>("GET", `/api/v1/transactions?${query}`, { token: user.token });
+
+    const admin = await p.admin();
+    const seen = await list(admin, `user_id=${ana.id}`);
+    expect(seen.status).toBe(200);
+    expect(seen.body.data.map((t) => t.transaction_id)).toEqual([
+      second.transaction_id,
+      first.transaction_id,
+    ]);
+    expect(seen.body.data.every((t) => t.user_id === ana.id)).toBe(true);
+    // The list's filters apply as for the user's own list.
+    const purchases = await list(admin, `user_id=${ana.id}&transaction_type=purchase`);
+    expect(purchases.body.data.map((t) => t.transaction_id)).toEqual([second.transaction_id]);
+    // The admin's own list stays their own.
+    expect((await list(admin, "")).body.data).toEqual([]);
+
+    const probe = await list(ben, `user_id=${ana.id}`);
+    expect(probe.status).toBe(404);
+    expect(probe.body).toMatchObject({ error: "NOT_FOUND", details: { field: "user_id" } });
+    const own = await list(ben, `user_id=${ben.id}`);
+    expect(own.body.data.map((t) => t.user_id)).toEqual([ben.id]);
+    expect((await list(ben, "user_id=me")).body.data).toHaveLength(1);
+    expect((await list(admin, `user_id=${crypto.randomUUID()}`)).status).toBe(404);
+  });
+
   test("lists: filters, sorting, cursor and offset pagination", async ({ platform: p }) => {
     const ana = await p.signup();
     const w = await defaultWallet(p, ana);
