@@ -4,6 +4,11 @@ export interface RoutePolicy {
   public?: boolean;
   /** The success status when the default rule is wrong for it. */
   status?: number;
+  /**
+   * Body enum fields of which the route takes only some words (the RPC refuses the others): field name ->
+   * those words. Any other word is refused naming only these, so an error never offers what the route refuses.
+   */
+  enumWords?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -17,6 +22,7 @@ export const routePolicies: Readonly<Record<string, RoutePolicy>> = {
   "POST /api/v1/auth/refresh": { public: true, status: 200 },
   "POST /api/v1/auth/logout": { public: true },
   "GET /.well-known/jwks.json": { public: true },
+  "POST /api/v1/transactions": { enumWords: { transaction_type: ["purchase", "top_up", "withdrawal"] } },
   "POST /api/v1/transactions/{id}/reverse": { status: 200 },
   "POST /api/v1/fraud/reviews/{transaction_id}/decision": { status: 200 },
   "POST /api/v1/imports": { status: 202 },

@@ -14,6 +14,7 @@ import { validationError } from "./errors.js";
 import type { Input } from "./message-json.js";
 import {
   isWellKnown,
+  JsonNumber,
   leafOf,
   readField,
   readMessage,
@@ -41,6 +42,8 @@ export interface Route {
   /** Success status; 204 sends no body. */
   readonly status: number;
   readonly public: boolean;
+  /** See {@link RoutePolicy.enumWords}. */
+  readonly enumWords: Readonly<Record<string, readonly string[]>>;
 }
 
 /** An annotation the gateway cannot serve; start-up stops on it rather than serving half an API. */
@@ -135,7 +138,18 @@ function routeOf(
   const policy = policies[key] ?? {};
   const empty = method.output.fields.length === 0;
   const status = policy.status ?? (verb === "DELETE" || empty ? 204 : verb === "POST" ? 201 : 200);
-  return { backend, method, verb, template, key, body, responseBody, status, public: policy.public === true };
+  return {
+    backend,
+    method,
+    verb,
+    template,
+    key,
+    body,
+    responseBody,
+    status,
+    public: policy.public === true,
+    enumWords: policy.enumWords ?? {},
+  };
 }
 
 /** The field at a dotted path, through singular message fields. */
@@ -161,6 +175,7 @@ export function bindRequest(route: Route, parts: RequestParts): Message {
   const pathTop = new Set(route.template.fields.map((f) => f.split(".")[0] ?? f));
   let json: JsonObject = {};
   if (route.body === "*") {
+    checkEnumWords(route, parts.body);
     json = parts.body === undefined ? {} : readMessage(desc, parts.body, "", pathTop);
   } else if (route.body !== undefined && parts.body !== undefined) {
     json[route.body.name] = readField(route.body, parts.body, route.body.name);
@@ -175,6 +190,21 @@ export function bindRequest(route: Route, parts: RequestParts): Message {
     for (const value of parts.query.getAll(name)) setText(json, desc, name, value, "query");
   }
   return toMessage(desc, json);
+}
+
+// Refuses a word the route does not take in a field of its policy's enumWords, before the enum's own check
+// (which would offer every word of the enum).
+function checkEnumWords(route: Route, body: Input | undefined): void {
+  if (body === undefined || body === null || typeof body !== "object" || Array.isArray(body)) return;
+  if (body instanceof JsonNumber) return;
+  for (const [field, words] of Object.entries(route.enumWords)) {
+    const value = body[field];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== "string" || !words.includes(value.toLowerCase())) {
+      const allowed = words.join(", ");
+      throw validationError(field, `${field} must be one of: ${allowed}`, { allowed });
+    }
+  }
 }
 
 // Sets a query parameter or path variable at its dotted field path, creating the messages on the way.

@@ -251,7 +251,7 @@ describe("Idempotency-Key bound to its transaction", () => {
         name: "top-up",
         user: ana,
         path: "/api/v1/transactions",
-        json: { amount: "50.00", currency: "MYR", merchant_name: "Visa", transaction_type: "top_up" },
+        json: { amount: "50.00", currency: "MYR", transaction_type: "top_up" },
         status: 201,
       },
       {
@@ -265,7 +265,7 @@ describe("Idempotency-Key bound to its transaction", () => {
         name: "withdrawal",
         user: ana,
         path: "/api/v1/transactions",
-        json: { amount: "5.00", currency: "MYR", merchant_name: "Bank", transaction_type: "withdrawal" },
+        json: { amount: "5.00", currency: "MYR", transaction_type: "withdrawal" },
         status: 201,
       },
       { name: "purchase", user: ana, path: "/api/v1/transactions", json: purchase("20.00"), status: 201 },

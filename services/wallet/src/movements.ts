@@ -448,16 +448,7 @@ export function createMovements(deps: MovementDeps) {
 
     /** CreateTransaction: a purchase, top-up or withdrawal. */
     async pay(p: UserPrincipal, input: Omit<PaymentInput, "source">, binding?: KeyBinding) {
-      // A top-up or withdrawal named after a provider (merchant_name) keeps it as its source.
-      const source =
-        input.type === "purchase"
-          ? ""
-          : input.merchantName
-              .trim()
-              .toLowerCase()
-              .replace(/[^a-z0-9_.-]+/g, "_")
-              .slice(0, 64);
-      return payment(p, { ...input, source }, binding);
+      return payment(p, { ...input, source: "" }, binding);
     },
 
     /** Sends money to any wallet (type transfer), through fx when the currencies differ. */

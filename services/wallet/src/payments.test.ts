@@ -8,6 +8,10 @@ import { balanceOf, defaultWallet, fund, platformTest } from "./test/harness.js"
 // services. Fraud runs in shadow mode here (scores recorded, always approve): its rules are fraud.test.ts's.
 const test = platformTest();
 
+/** POST /transactions with exactly `body`. */
+const pay = (p: Platform, user: TestUser, body: Record<string, unknown>) =>
+  p.api<Transaction & ErrorBody>("POST", "/api/v1/transactions", { token: user.token, json: body });
+
 const buy = (
   p: Platform,
   user: TestUser,
@@ -261,28 +265,47 @@ describe("payments", () => {
   }) => {
     const ana = await p.signup();
     const w = await defaultWallet(p, ana);
-    const top = await buy(p, ana, {
-      amount: "30.00",
-      currency: "MYR",
-      transaction_type: "top_up",
-      merchant_name: "PayPal",
-    });
+    const top = await pay(p, ana, { amount: "30.00", currency: "MYR", transaction_type: "top_up" });
     expect(top.body).toMatchObject({ transaction_type: "top_up", status: "completed", fraud_decision: "" });
-    const out = await buy(p, ana, {
-      amount: "12.00",
-      currency: "MYR",
-      transaction_type: "withdrawal",
-      merchant_name: "Wire",
-    });
+    const out = await pay(p, ana, { amount: "12.00", currency: "MYR", transaction_type: "withdrawal" });
     expect(out.body).toMatchObject({
       transaction_type: "withdrawal",
       status: "completed",
       fraud_decision: "approve",
     });
     expect((await balanceOf(p, ana, w.id)).available).toBe("18.00");
-    const conv = await buy(p, ana, { amount: "1.00", currency: "MYR", transaction_type: "conversion" });
-    expect(conv.status).toBe(400);
-    expect(conv.body.details).toMatchObject({ field: "transaction_type" });
+    for (const type of ["conversion", "transfer", "refund", "payout"]) {
+      const refused = await pay(p, ana, { amount: "1.00", currency: "MYR", transaction_type: type });
+      expect(refused.status).toBe(400);
+      expect(refused.body.details).toMatchObject({ field: "transaction_type" });
+      // Only what this route takes is offered.
+      expect(refused.body.message).toContain("purchase, top_up, withdrawal");
+      expect(refused.body.message).not.toMatch(/conversion|refund|transfer,/);
+    }
+  });
+
+  test("merchant fields on a top-up or withdrawal are refused by name, never turned into a provider", async ({
+    platform: p,
+  }) => {
+    const ana = await p.signup();
+    const w = await defaultWallet(p, ana);
+    const top = await pay(p, ana, {
+      amount: "30.00",
+      currency: "MYR",
+      transaction_type: "top_up",
+      merchant_name: "m",
+    });
+    expect(top.status).toBe(400);
+    expect(top.body).toMatchObject({ error: "VALIDATION_ERROR", details: { field: "merchant_name" } });
+    const out = await pay(p, ana, {
+      amount: "1.00",
+      currency: "MYR",
+      transaction_type: "withdrawal",
+      merchant_category: "food_beverage",
+    });
+    expect(out.status).toBe(400);
+    expect(out.body).toMatchObject({ error: "VALIDATION_ERROR", details: { field: "merchant_category" } });
+    expect((await balanceOf(p, ana, w.id)).available).toBe("0.00");
   });
 
   test("the books balance: wallets and system accounts sum to zero per currency", async ({ platform: p }) => {

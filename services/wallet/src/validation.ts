@@ -98,6 +98,16 @@ export const walletValidation = defineValidation(WalletService, {
     ];
     if (!PAYMENT_TYPES.has(r.transactionType)) {
       issues.push({ field: "transaction_type", message: "must be one of: purchase, top_up, withdrawal" });
+    } else if (r.transactionType !== TransactionType.PURCHASE) {
+      // Merchant fields on a top-up or withdrawal were once kept as its provider, which then showed up in
+      // the stats as a made-up provider: a field that does not apply is refused instead of reinterpreted.
+      const type = r.transactionType === TransactionType.TOP_UP ? "top_up" : "withdrawal";
+      for (const [field, value] of [
+        ["merchant_name", r.merchantName],
+        ["merchant_category", r.merchantCategory],
+      ] as const) {
+        if (value !== "") issues.push({ field, message: `does not apply to a ${type} (only to a purchase)` });
+      }
     }
     return issues;
   },
