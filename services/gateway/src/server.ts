@@ -61,6 +61,9 @@ export interface GatewayListen {
 
 /** Backend response headers passed on to the client. */
 const PASSED_BACK = ["idempotent-replayed"] as const;
+// Set by a backend on a refusal it keeps under an idempotency key; they go into the error body, not headers.
+const ANSWER_REQUEST_ID_HEADER = "idempotent-request-id";
+const ANSWER_TIMESTAMP_HEADER = "idempotent-timestamp";
 const UNMATCHED = "(unmatched)";
 /** The request field an uploaded file's name goes to (an import's file_name). */
 const FILE_NAME_FIELD = "file_name";
@@ -147,7 +150,15 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     // Stop reading an oversize upload: the connection closes after this answer.
     if (e.status === 413) headers.connection = "close";
     if (e.status === 401) headers["www-authenticate"] = authChallenge(x.req);
-    if (err instanceof ConnectError) passBack(err.metadata, headers);
+    // A refusal kept under an idempotency key names the refused call's request id and time, first answer and
+    // replays alike: the replay is then the same body, as a replayed success is.
+    let answered: { requestId: string; at: string } | undefined;
+    if (err instanceof ConnectError) {
+      passBack(err.metadata, headers);
+      const requestId = err.metadata.get(ANSWER_REQUEST_ID_HEADER);
+      const at = err.metadata.get(ANSWER_TIMESTAMP_HEADER);
+      if (requestId !== null && at !== null) answered = { requestId, at };
+    }
     send(
       x,
       e.status,
@@ -155,8 +166,8 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
         error: e.error,
         message: e.message,
         details: e.details,
-        request_id: x.requestId,
-        timestamp: clock.now().toISOString(),
+        request_id: answered?.requestId ?? x.requestId,
+        timestamp: answered?.at ?? clock.now().toISOString(),
         path: x.path,
       },
       headers,

@@ -28,6 +28,12 @@ import { newId } from "./ids.js";
 export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
 /** The response header marking a replayed answer (the gateway passes it on as Idempotent-Replayed). */
 export const REPLAYED_HEADER = "idempotent-replayed";
+/**
+ * On a refusal kept under a key, first answer and replays alike: the request id and the time of the call that
+ * was refused, which the gateway puts in the error body, so that every replay of it is the same body.
+ */
+export const ANSWER_REQUEST_ID_HEADER = "idempotent-request-id";
+export const ANSWER_TIMESTAMP_HEADER = "idempotent-timestamp";
 
 const MAX_KEY = 255;
 /**
@@ -46,6 +52,11 @@ interface StoredError {
   reason: string;
   message: string;
   metadata: Record<string, string>;
+  /** metadata's keys as answered (jsonb keeps its own key order); absent on refusals kept before it. */
+  order?: string[];
+  /** The refused call's request id and time (RFC 3339); absent on refusals kept before them. */
+  requestId?: string;
+  at?: string;
 }
 
 interface KeyRecord {
@@ -77,6 +88,8 @@ export interface IdempotentCall<I extends DescMessage, O extends DescMessage> {
   input: I;
   request: MessageShape<I>;
   output: O;
+  /** The call's request id: a refusal kept under the key answers with it every time. */
+  requestId?: string;
   /** What is left of the caller's deadline, in ms (Connect's timeout header), or undefined for none. */
   timeoutMs?: number | undefined;
   /**
@@ -163,18 +176,27 @@ export function createIdempotency(deps: {
     return rows[0];
   }
 
-  function replay<O extends DescMessage>(output: O, record: KeyRecord): MessageShape<O> {
-    if (record.error !== null) {
-      const e = record.error;
-      const err = connectError(e.code, e.reason, e.message, e.metadata);
-      err.metadata.set(REPLAYED_HEADER, "true");
-      throw err;
+  /** A kept refusal as it is answered, the first time (`replayed` false) and on every replay. */
+  function refusal(e: StoredError, replayed: boolean): ConnectError {
+    const metadata: Record<string, string> = {};
+    for (const k of [...(e.order ?? []), ...Object.keys(e.metadata)]) {
+      const v = e.metadata[k];
+      if (v !== undefined && !(k in metadata)) metadata[k] = v;
     }
+    const err = connectError(e.code, e.reason, e.message, metadata);
+    if (e.requestId !== undefined) err.metadata.set(ANSWER_REQUEST_ID_HEADER, e.requestId);
+    if (e.at !== undefined) err.metadata.set(ANSWER_TIMESTAMP_HEADER, e.at);
+    if (replayed) err.metadata.set(REPLAYED_HEADER, "true");
+    return err;
+  }
+
+  function replay<O extends DescMessage>(output: O, record: KeyRecord): MessageShape<O> {
+    if (record.error !== null) throw refusal(record.error, true);
     return fromBinary(output, record.response ?? new Uint8Array());
   }
 
   /** The refusal to keep for replay, or undefined for failures that must not be kept. */
-  function keepable(err: unknown): StoredError | undefined {
+  function keepable(err: unknown, requestId: string | undefined): StoredError | undefined {
     const ce = isWalletError(err)
       ? err.reason === "UNAVAILABLE"
         ? undefined
@@ -185,7 +207,15 @@ export function createIdempotency(deps: {
     if (ce === undefined) return undefined;
     const info = errorInfoOf(ce);
     if (info === undefined || info.reason === "UNAVAILABLE" || info.reason === "INTERNAL") return undefined;
-    return { code: ce.code, reason: info.reason, message: ce.rawMessage, metadata: info.metadata };
+    return {
+      code: ce.code,
+      reason: info.reason,
+      message: ce.rawMessage,
+      metadata: info.metadata,
+      order: Object.keys(info.metadata),
+      ...(requestId !== undefined && requestId !== "" && { requestId }),
+      at: clock.now().toISOString(),
+    };
   }
 
   /**
@@ -325,7 +355,7 @@ export function createIdempotency(deps: {
           );
           return { response, replayed: resumed };
         } catch (err) {
-          const kept = keepable(err);
+          const kept = keepable(err, call.requestId);
           if (kept === undefined) {
             // Released, not deleted: the key keeps its transaction id, so a retry of a call that did record
             // its transaction (the failure came after) answers it, and one that did not records it once.
@@ -343,11 +373,9 @@ export function createIdempotency(deps: {
              WHERE principal = $1 AND key = $2`,
             JSON.stringify(kept),
           );
-          if (!resumed) throw err;
-          // The refusal an earlier attempt's transaction ended in: replayed, like a kept one.
-          const again = connectError(kept.code, kept.reason, kept.message, kept.metadata);
-          again.metadata.set(REPLAYED_HEADER, "true");
-          throw again;
+          // Answered from what was kept, so that every replay is this same answer. When resumed: the refusal
+          // an earlier attempt's transaction ended in, replayed like a kept one.
+          throw refusal(kept, resumed);
         }
       })();
       running.set(local, outcome);

@@ -4,6 +4,7 @@ import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import type { UserPrincipal } from "@fintech/auth";
 import { requireAdmin, requireUser } from "@fintech/auth";
 import { formatAmount } from "@fintech/money";
+import { getRequestId } from "@fintech/platform";
 import { TransactionStatus, TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { WalletService } from "@fintech/proto/fintech/wallet/v1/wallet_pb.js";
 import type { Idempotency, KeyBinding } from "./idempotency.js";
@@ -102,6 +103,7 @@ export function walletRoutes(deps: { wallets: Wallets; idempotency: Idempotency 
         input: method.input,
         request: req,
         output: method.output,
+        requestId: getRequestId(ctx),
         // The gateway's deadline: a repeat must answer IDEMPOTENCY_KEY_IN_USE before the gateway gives up.
         timeoutMs: ctx.timeoutMs(),
         ...(resume !== undefined && {
