@@ -7,6 +7,7 @@ import { formatAmount } from "@fintech/money";
 import { getRequestId } from "@fintech/platform";
 import { TransactionStatus, TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { WalletService } from "@fintech/proto/fintech/wallet/v1/wallet_pb.js";
+import { comparableRequest } from "./comparable-request.js";
 import type { Idempotency, KeyBinding } from "./idempotency.js";
 import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from "./idempotency.js";
 import type { ListParams } from "./list-query.js";
@@ -101,7 +102,7 @@ export function walletRoutes(deps: { wallets: Wallets; idempotency: Idempotency 
         key,
         method: `${method.parent.typeName}/${method.name}`,
         input: method.input,
-        request: req,
+        request: comparableRequest(method.input, req),
         output: method.output,
         requestId: getRequestId(ctx),
         // The gateway's deadline: a repeat must answer IDEMPOTENCY_KEY_IN_USE before the gateway gives up.
