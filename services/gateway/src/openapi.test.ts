@@ -78,7 +78,7 @@ describe("the OpenAPI document", () => {
     expect(Object.keys(user)).toEqual(
       expect.arrayContaining(["full_name", "default_currency", "created_at"]),
     );
-    expect(user.status).toEqual({ type: "string", enum: ["active", "suspended", "closed"] });
+    expect(user.status).toEqual({ type: "string", enum: ["active", "suspended", "closed", "deleted"] });
     expect(user.roles).toEqual({ type: "array", items: { type: "string", enum: ["user", "admin"] } });
     const quote = doc.components.schemas["fintech.fx.v1.Quote"]?.properties ?? {};
     expect(quote.from_amount).toMatchObject({ type: "string", pattern: "^-?\\d+(\\.\\d+)?$" });

@@ -24,6 +24,8 @@ export const routePolicies: Readonly<Record<string, RoutePolicy>> = {
   "GET /.well-known/jwks.json": { public: true },
   "POST /api/v1/transactions": { enumWords: { transaction_type: ["purchase", "top_up", "withdrawal"] } },
   "POST /api/v1/transactions/{id}/reverse": { status: 200 },
+  // A user is deleted with DELETE /api/v1/users/{id}, never by setting the status.
+  "PATCH /api/v1/users/{id}/status": { enumWords: { status: ["active", "suspended", "closed"] } },
   "POST /api/v1/fraud/reviews/{transaction_id}/decision": { status: 200 },
   "POST /api/v1/imports": { status: 202 },
 };

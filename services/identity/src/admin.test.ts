@@ -143,7 +143,15 @@ describe("admin", () => {
 
     const { rows } = await pg.pool.query("SELECT deleted_at FROM users WHERE id = $1", [u.id]);
     expect(rows[0]?.deleted_at).toBeInstanceOf(Date);
-    expect((await identity.client.getUser({ id: u.id }, admin)).user?.deletedAt).toBeDefined();
+    const shown = (await identity.client.getUser({ id: u.id }, admin)).user;
+    expect(shown?.deletedAt).toBeDefined();
+    // One status everywhere: deleted, not the status the user had before.
+    expect(shown?.status).toBe(UserStatus.DELETED);
+    await expectRefusal(
+      identity.client.updateUserStatus({ id: u.id, status: UserStatus.DELETED }, admin),
+      Code.InvalidArgument,
+      "VALIDATION_ERROR",
+    );
 
     await expectRefusal(
       identity.client.login({ email: u.email, password: PASSWORD }),

@@ -184,7 +184,8 @@ export function userMessage(u: UserRow): User {
     id: u.id,
     email: u.email,
     fullName: u.fullName,
-    status: statusToProto[u.status],
+    // One status everywhere: the wallet and the other services call a soft-deleted user deleted too.
+    status: u.deletedAt === null ? statusToProto[u.status] : UserStatusEnum.DELETED,
     timezone: u.timezone,
     defaultCurrency: u.defaultCurrency,
     roles: u.roles.map(roleToProto),

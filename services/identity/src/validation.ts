@@ -87,7 +87,7 @@ export const identityValidation = defineValidation(IdentityService, {
   deleteUser: (r) => id("id", r.id),
   updateUserStatus: (r) => [
     ...id("id", r.id),
-    ...(r.status in UserStatus && r.status !== UserStatus.UNSPECIFIED
+    ...(r.status in UserStatus && r.status !== UserStatus.UNSPECIFIED && r.status !== UserStatus.DELETED
       ? []
       : issue("status", "must be active, suspended or closed")),
   ],

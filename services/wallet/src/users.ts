@@ -37,6 +37,7 @@ const STATUS: Partial<Record<UserStatus, Status>> = {
   [UserStatus.ACTIVE]: "active",
   [UserStatus.SUSPENDED]: "suspended",
   [UserStatus.CLOSED]: "closed",
+  [UserStatus.DELETED]: "deleted",
 };
 
 interface UserFacts {
