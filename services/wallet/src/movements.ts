@@ -446,6 +446,67 @@ export function createMovements(deps: MovementDeps) {
       return finish(t);
     },
 
+    /**
+     * Admin: pays what is left in a wallet out to `destination` (a withdrawal with the reason), for an owner
+     * who no longer moves money themselves; the wallet may be closed. The admin's decision: not scored, and
+     * not in the owner's daily limit. An empty amount pays out the whole available balance.
+     */
+    async payOut(
+      admin: UserPrincipal,
+      walletId: string,
+      input: { amount: string; destination: string; reason: string },
+      binding?: KeyBinding,
+    ) {
+      const wallet = await walletOf(users, admin, walletId, { forRead: true });
+      const owner = await users.get(wallet.userId);
+      if (owner.status === "active") {
+        throw new WalletError("CONFLICT", "the owner is active and withdraws their money themselves", {
+          field: "id",
+          status: owner.status,
+        });
+      }
+      await rates.requireSupported(wallet.currency, "currency");
+      let minor: bigint;
+      if (input.amount === "") {
+        minor = (await book.balance(wallet.id)).available;
+        if (minor <= 0n) {
+          throw new WalletError("CONFLICT", "the wallet has no available balance to pay out", {
+            field: "amount",
+            wallet_id: wallet.id,
+          });
+        }
+      } else {
+        minor = positive(input.amount, wallet.currency);
+      }
+      const baseAmount = await baseOf(minor, wallet.currency);
+      checkMax(baseAmount);
+      const t = draft(
+        owner,
+        {
+          type: "withdrawal",
+          walletId: wallet.id,
+          amount: minor,
+          currency: wallet.currency,
+          baseAmount,
+          source: provider(input.destination, "destination"),
+          reason: input.reason,
+          limitDay: null,
+          needsScore: false,
+          legs: await resolveLegs(
+            move(walletSide(wallet, minor), outside("settlement", minor, wallet.currency)),
+          ),
+        },
+        binding,
+      );
+      // Who paid whose money out, beside the transaction's own record (reason, destination).
+      logger.info(
+        { admin_id: admin.userId, user_id: owner.id, wallet_id: wallet.id, transaction_id: t.id },
+        "admin payout",
+      );
+      await record([t]);
+      return finish(t);
+    },
+
     /** CreateTransaction: a purchase, top-up or withdrawal. */
     async pay(p: UserPrincipal, input: Omit<PaymentInput, "source">, binding?: KeyBinding) {
       return payment(p, { ...input, source: "" }, binding);

@@ -295,6 +295,25 @@ export function walletRoutes(deps: { wallets: Wallets; idempotency: Idempotency 
           resumed,
         );
       },
+      async payOutWallet(req, ctx) {
+        const p = requireAdmin(ctx);
+        return once(
+          ctx,
+          p,
+          m.payOutWallet,
+          req,
+          async (binding) =>
+            answer(
+              await movements.payOut(
+                p,
+                id(req.id),
+                { amount: req.amount, destination: req.destination, reason: req.reason.trim() },
+                binding,
+              ),
+            ),
+          resumed,
+        );
+      },
       async reverseTransaction(req, ctx) {
         const p = requireAdmin(ctx);
         return once(

@@ -119,6 +119,13 @@ export const walletValidation = defineValidation(WalletService, {
     ...amount("amount", r.amount, undefined, { optional: true }),
     ...text("reason", r.reason),
   ],
+  payOutWallet: (r) => [
+    ...uuid("id", r.id),
+    ...amount("amount", r.amount, undefined, { optional: true }),
+    ...(r.destination.trim() === "" ? [{ field: "destination", message: "is required" }] : []),
+    ...text("destination", r.destination, 64),
+    ...(r.reason.trim() === "" ? [{ field: "reason", message: "is required" }] : text("reason", r.reason)),
+  ],
   reverseTransaction: (r) => [
     ...uuid("id", r.id),
     ...(r.reason.trim() === "" ? [{ field: "reason", message: "is required" }] : text("reason", r.reason)),
