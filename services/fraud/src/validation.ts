@@ -16,6 +16,7 @@ import { isTimeZone } from "./local-time.js";
 // are checked on the whole rule set after a change is applied (rules.ts checkRules).
 
 const MAX_ID = 128;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_NOTE = 1000;
 
 function id(field: string, value: string): ValidationIssue[] {
@@ -94,7 +95,10 @@ export function fraudValidation(baseCurrency: string) {
       ...pageSize(r.limit),
     ],
     decideReview: (r) => [
-      ...id("transaction_id", r.transactionId),
+      // A path id: malformed is 400 naming it, as on every route with an id (transactions are UUIDs).
+      ...(UUID.test(r.transactionId)
+        ? []
+        : [{ field: "transaction_id", message: "must be a transaction id (a UUID)" }]),
       ...known("decision", r.decision, ReviewDecision),
       ...maxLength("note", r.note, MAX_NOTE),
     ],

@@ -60,8 +60,8 @@ export const walletValidation = defineValidation(WalletService, {
   createWallet: (r) => currencyCode("currency", r.currency),
   getWallet: (r) => uuid("id", r.id),
   getWalletBalance: (r) => uuid("id", r.id),
-  getUserBalance: (r) =>
-    r.userId === "" ? [{ field: "user_id", message: "is required" }] : text("user_id", r.userId, 128),
+  // A malformed id is refused naming it, as on every route with an id, not looked up and found missing.
+  getUserBalance: (r) => (r.userId === "me" ? [] : uuid("user_id", r.userId)),
   fundWallet: (r) => [
     ...uuid("id", r.id),
     ...amount("amount", r.amount),

@@ -357,10 +357,11 @@ export function platformTest(
           stops.push(() => wallet.stop());
 
           const gatewayVars = {
-            BACKENDS: "identity,wallet,fx",
+            BACKENDS: "identity,wallet,fx,fraud",
             IDENTITY_URL: identityAt.url,
             WALLET_URL: walletAt.url,
             FX_URL: fxAt.url,
+            FRAUD_URL: fraudAt.url,
             SERVICE_CLIENT_SECRET: secrets.gateway,
             RATE_LIMIT_PREFIX: `${redis.prefix}rl:`,
             RATE_LIMIT_RPS: "100000",
