@@ -262,16 +262,34 @@ export function createFeatureStore(options: FeatureStoreOptions) {
 
   // The day of the transaction up to it, from the transaction rows (kept longer than a day): a user's history
   // of the same day counts too, so a new user's first large purchase after small ones is compared with them.
-  async function today(q: FeatureQuery): Promise<Features["history"]> {
-    const { rows } = await db.query<{ count: number; total: bigint }>(
-      `SELECT count(*)::int AS count, coalesce(sum(base_amount_minor), 0)::bigint AS total
-         FROM user_transactions
-        WHERE user_id = $1 AND occurred_at >= $2 AND occurred_at <= $3 AND transaction_id <> $4
-          AND base_amount_minor IS NOT NULL`,
-      [q.userId, new Date(`${utcDay(q.at)}T00:00:00Z`), q.at, q.transactionId],
-    );
-    return { count: rows[0]?.count ?? 0, totalMinor: rows[0]?.total ?? 0n };
-  }
+  // Concurrent scores share one statement, as the full days do.
+  type TodayKey = { userId: string; at: Date; transactionId: string };
+  const todayLoader = createBatcher<TodayKey, Features["history"]>({
+    keyOf: (k) => `${k.userId}|${k.at.getTime()}|${k.transactionId}`,
+    run: async (keys) => {
+      const { rows } = await db.query<{ i: string; count: number; total: bigint }>(
+        `SELECT q.i::text AS i, count(t.transaction_id)::int AS count,
+                coalesce(sum(t.base_amount_minor), 0)::bigint AS total
+           FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[])
+                  WITH ORDINALITY AS q(user_id, since, until, tx, i)
+           LEFT JOIN user_transactions t
+             ON t.user_id = q.user_id AND t.occurred_at >= q.since AND t.occurred_at <= q.until
+            AND t.transaction_id <> q.tx AND t.base_amount_minor IS NOT NULL
+          GROUP BY q.i`,
+        [
+          keys.map((k) => k.userId),
+          keys.map((k) => new Date(`${utcDay(k.at)}T00:00:00Z`)),
+          keys.map((k) => k.at),
+          keys.map((k) => k.transactionId),
+        ],
+      );
+      const byIndex = new Map(rows.map((r) => [Number(r.i), { count: r.count, totalMinor: r.total }]));
+      return keys.map((_, i) => byIndex.get(i + 1) ?? { count: 0, totalMinor: 0n });
+    },
+  });
+
+  const today = (q: FeatureQuery): Promise<Features["history"]> =>
+    todayLoader.submit({ userId: q.userId, at: q.at, transactionId: q.transactionId });
 
   async function pastDays(q: FeatureQuery): Promise<Features["history"]> {
     const k = { userId: q.userId, from: utcDay(q.at, -q.lookbackDays), to: utcDay(q.at) };

@@ -22,11 +22,14 @@ const test = fraudTest();
 const T = new Date("2026-03-02T03:00:00Z"); // 11:00 in Kuala Lumpur
 const NIGHT = new Date("2026-03-02T16:00:00Z"); // 00:00 in Kuala Lumpur
 
-/** A user with 5 transactions in the last 10 minutes, all within the hour, plus 5 more within the hour. */
+/**
+ * A user with 5 transactions in the last 10 minutes, all within the hour, plus 5 more within the hour; each
+ * large enough that 12,000.00 is not 3x their average (UNUSUAL_AMOUNT counts the same day's history).
+ */
 async function busyUser(fraud: FraudHarness, at = T): Promise<string> {
   const user = randomUUID();
   const minutes = [55, 50, 45, 40, 35, 9, 7, 5, 3, 1];
-  await fraud.feed(...minutes.map((m, i) => purchase(user, minutesBefore(at, m), `${20 + i}.00`)));
+  await fraud.feed(...minutes.map((m, i) => purchase(user, minutesBefore(at, m), `${5000 + i}.00`)));
   return user;
 }
 

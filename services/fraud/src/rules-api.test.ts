@@ -97,6 +97,7 @@ describe("rules", () => {
       const res = await fraud.score(scoreRequest(user, night, "20000.00"));
       expect(res.flags.map((f) => [f.rule, f.points])).toEqual([
         ["HIGH_VELOCITY", 60],
+        ["UNUSUAL_AMOUNT", 20],
         ["HIGH_VALUE", 60],
         ["OFF_HOURS", 60],
       ]);
