@@ -13,7 +13,9 @@ function identityWith(answer: (id: string) => void) {
       service(IdentityService, {
         getUser(req) {
           answer(req.id);
-          return { user: { id: req.id, email: "known@example.com" } };
+          return {
+            user: { id: req.id, email: "known@example.com", timezone: "Asia/Tokyo", defaultCurrency: "SGD" },
+          };
         },
       }),
     ),
@@ -31,6 +33,20 @@ describe("identityUserDirectory", () => {
     expect(await users.exists(KNOWN)).toBe(true);
     expect(await users.exists("5e0d2a8c-0000-4000-8000-000000000000")).toBe(false);
     expect(await users.exists("u-not-a-uuid")).toBe(false);
+  });
+
+  it("gives a user's time zone and default currency, asking identity once for a while", async () => {
+    let asked = 0;
+    const users = identityUserDirectory(
+      identityWith((id) => {
+        asked++;
+        if (id !== KNOWN) throw new ConnectError("user not found", Code.NotFound);
+      }),
+    );
+    expect(await users.profile?.(KNOWN)).toEqual({ timezone: "Asia/Tokyo", defaultCurrency: "SGD" });
+    expect(await users.profile?.(KNOWN)).toEqual({ timezone: "Asia/Tokyo", defaultCurrency: "SGD" });
+    expect(asked).toBe(1);
+    expect(await users.profile?.("5e0d2a8c-0000-4000-8000-000000000000")).toBeUndefined();
   });
 
   it("fails, rather than guessing, while identity cannot answer", async () => {
