@@ -100,4 +100,21 @@ describe("the OpenAPI document", () => {
     };
     expect(Object.keys(body.content["application/json"].schema.properties)).toEqual(["status"]);
   });
+
+  it("offers in a request body only the enum words its route takes", () => {
+    const bodyOf = (path: string, verb: string) =>
+      (
+        doc.paths[path]?.[verb]?.requestBody as {
+          content: { "application/json": { schema: { properties: Record<string, unknown> } } };
+        }
+      ).content["application/json"].schema.properties;
+    expect(bodyOf("/api/v1/transactions", "post").transaction_type).toEqual({
+      type: "string",
+      enum: ["purchase", "top_up", "withdrawal"],
+    });
+    expect(bodyOf("/api/v1/users/{id}/status", "patch").status).toEqual({
+      type: "string",
+      enum: ["active", "suspended", "closed"],
+    });
+  });
 });

@@ -325,6 +325,13 @@ function requestBody(route: Route, ref: SchemaRef): Json | undefined {
     route.body === "*"
       ? messageSchema(route.method.input, "input", ref, taken)
       : fieldSchema(route.body, "input", ref);
+  // A route that takes only some words of an enum documents only those (see RoutePolicy.enumWords).
+  const properties = schema.properties as Record<string, Json> | undefined;
+  for (const [field, words] of Object.entries(route.enumWords)) {
+    if (route.body === "*" && properties?.[field] !== undefined) {
+      properties[field] = { type: "string", enum: [...words] };
+    }
+  }
   return { required: route.body !== "*", content: { "application/json": { schema } } };
 }
 
