@@ -22,6 +22,7 @@ export type { Running } from "./run-main.js";
 export { runMain } from "./run-main.js";
 export type { ListenOptions, ListenResult, PlatformServer, ServerOptions } from "./server.js";
 export { createServer, MAX_REQUEST_BYTES } from "./server.js";
+export { textIssues, textProblem } from "./text-issues.js";
 export {
   childSpan,
   createTraceInterceptor,

@@ -43,3 +43,42 @@ describe("defineValidation", () => {
     defineValidation(PingService, { ping: (req) => (req.amount ? [] : []) });
   });
 });
+
+describe("defineValidation's text check", () => {
+  const serve = (validation: ReturnType<typeof defineValidation>) =>
+    createClient(
+      PingService,
+      createRouterTransport(
+        (router) => router.service(PingService, { ping: (req) => ({ payload: req.payload }) }),
+        { router: { interceptors: [validation] } },
+      ),
+    );
+
+  it("refuses a NUL in any field with VALIDATION_ERROR naming it, even for a method without a rule", async () => {
+    const client = serve(defineValidation(PingService, {}));
+    const err = await client.ping({ payload: "a\u0000b" }).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
+    expect(err?.code).toBe(Code.InvalidArgument);
+    expect(err && errorInfoOf(err)).toMatchObject({
+      reason: "VALIDATION_ERROR",
+      metadata: { field: "payload" },
+    });
+    expect((await client.ping({ payload: "two\nlines" })).payload).toBe("two\nlines");
+  });
+
+  it("refuses control characters before the method's own rule runs", async () => {
+    let ruled = 0;
+    const client = serve(
+      defineValidation(PingService, {
+        ping: () => {
+          ruled++;
+          return [];
+        },
+      }),
+    );
+    await expect(client.ping({ payload: "\u001b[2J" })).rejects.toMatchObject({ code: Code.InvalidArgument });
+    expect(ruled).toBe(0);
+  });
+});

@@ -3,6 +3,7 @@ import type { ConnectError, Interceptor } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
 import { BadRequestSchema } from "@fintech/proto/google/rpc/error_details_pb.js";
 import { connectError } from "./errors.js";
+import { textIssues } from "./text-issues.js";
 
 /** One thing wrong with a request. */
 export interface ValidationIssue {
@@ -45,25 +46,29 @@ export function validationError(issues: readonly ValidationIssue[]): ConnectErro
 type Rule = (req: Message) => readonly ValidationIssue[];
 
 /**
- * An interceptor running the rule of the called method (of `service`) on each request message before the
- * handler sees it, failing with {@link validationError} on the first message with issues. Put it in
- * createServer's `interceptors`. Calls to other services and methods without a rule pass untouched.
+ * An interceptor checking each request message of `service` before the handler sees it, failing with
+ * {@link validationError} on the first message with issues. Put it in createServer's `interceptors`.
+ * Every method's request is first checked for text no handler should see (control characters other than
+ * tab and line breaks, lone surrogates; see textIssues), then by its rule when it has one. Calls to other
+ * services pass untouched.
  */
 export function defineValidation<S extends DescService>(service: S, rules: ValidationRules<S>): Interceptor {
   // Rules are typed per method for the author; at run time the method is only known by name.
   const byName = rules as Readonly<Record<string, Rule | undefined>>;
-  const ruleOf = new Map<string, Rule>();
+  const checkOf = new Map<string, Rule>();
   for (const method of service.methods) {
     const rule = byName[method.localName];
-    if (rule !== undefined) {
-      ruleOf.set(method.name, rule);
-    }
+    const input = method.input;
+    checkOf.set(method.name, (message) => {
+      const issues = textIssues(input, message);
+      return issues.length > 0 || rule === undefined ? issues : rule(message);
+    });
   }
   return (next) => async (req) => {
     if (req.service.typeName !== service.typeName) {
       return next(req);
     }
-    const rule = ruleOf.get(req.method.name);
+    const rule = checkOf.get(req.method.name);
     if (rule === undefined) {
       return next(req);
     }

@@ -1,5 +1,6 @@
 export { expectRefusal } from "./expect-refusal.js";
 export { type FileFixtures, test, type WorkerFixtures } from "./fixtures.js";
+export { grpcErrorInfo } from "./grpc-error-info.js";
 export type { Collected, UnaryResult } from "./grpc-js.js";
 export { bidiAll, bidiStream, collect, grpcClient, serverStream, unary } from "./grpc-js.js";
 export { type NatsFixture, provideNats } from "./provide-nats.js";
