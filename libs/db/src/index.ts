@@ -3,6 +3,7 @@ import "./type-parsers.js";
 export { type CreatePoolOptions, createPool } from "./create-pool.js";
 export { MIGRATIONS_TABLE, type MigrateOptions, MigrationError, migrate } from "./migrate.js";
 export { isSerializationFailure, isTransientDbError, isUniqueViolation, sqlState } from "./pg-errors.js";
+export { inTimestampRange, MAX_BIGINT } from "./pg-range.js";
 export type { Queryable } from "./queryable.js";
 export { assertSchemaName, InvalidSchemaNameError } from "./schema-name.js";
 export { type IsolationLevel, type TransactionOptions, withTransaction } from "./with-transaction.js";

@@ -8,6 +8,6 @@ export { formatAmount } from "./format-amount.js";
 export { formatRate } from "./format-rate.js";
 export { invertRate } from "./invert-rate.js";
 export { isMoneyError, MoneyError, type MoneyErrorReason } from "./money-error.js";
-export { parseAmount } from "./parse-amount.js";
+export { MAX_MINOR, parseAmount } from "./parse-amount.js";
 export { parseAmountInput } from "./parse-amount-input.js";
 export { parseRate, RATE_DECIMALS } from "./parse-rate.js";

@@ -5,7 +5,7 @@ import { expectMoneyError } from "./test/expect-money-error.js";
 describe("parseAmountInput", () => {
   it("parses strings exactly like parseAmount", () => {
     expect(parseAmountInput("45.50", "MYR")).toBe(4550n);
-    expect(parseAmountInput("123456789012345678901234567890", "JPY")).toBe(123456789012345678901234567890n);
+    expect(parseAmountInput("9223372036854775807", "JPY")).toBe(9223372036854775807n);
     expectMoneyError(() => parseAmountInput("45.500", "MYR"), "TOO_MANY_DECIMALS");
     expectMoneyError(() => parseAmountInput("1e3", "MYR"), "INVALID_AMOUNT");
   });

@@ -21,8 +21,9 @@ describe("parseAmount", () => {
     ["1.234", "KWD", 1234n],
     ["0.001", "BHD", 1n],
     ["1.2345", "CLF", 12345n],
-    ["123456789012345678901234567890.12", "USD", 12345678901234567890123456789012n],
-    ["-18446744073709551616", "JPY", -18446744073709551616n],
+    ["92233720368547758.07", "USD", 9223372036854775807n],
+    ["-9223372036854775807", "JPY", -9223372036854775807n],
+    ["00000000000000000000000000000000000000000001.00", "MYR", 100n],
   ])("parses %j %s as %s minor units", (value, code, expected) => {
     expect(parseAmount(value, code)).toBe(expected);
   });
@@ -48,6 +49,21 @@ describe("parseAmount", () => {
     "-.5",
   ])("rejects %j as INVALID_AMOUNT", (value) => {
     expectMoneyError(() => parseAmount(value, "MYR"), "INVALID_AMOUNT", "amount");
+  });
+
+  it.each([
+    ["92233720368547758.08", "USD"],
+    ["9223372036854775808", "JPY"],
+    ["-9223372036854775808", "JPY"],
+    ["99999999999999999999999999999.99", "MYR"],
+    ["123456789012345678901234567890.12", "USD"],
+    [`1${"0".repeat(100)}`, "MYR"],
+  ])("rejects %j %s as INVALID_AMOUNT: beyond 64-bit minor units", (value, code) => {
+    expectMoneyError(() => parseAmount(value, code), "INVALID_AMOUNT", "amount");
+  });
+
+  it("refuses a long string before parsing it", () => {
+    expectMoneyError(() => parseAmount(`0${"0".repeat(100)}.5`, "MYR"), "INVALID_AMOUNT", "amount");
   });
 
   it("rejects non-string input at runtime", () => {

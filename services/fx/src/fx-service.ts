@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { withTransaction } from "@fintech/db";
+import { MAX_BIGINT, withTransaction } from "@fintech/db";
 import { enqueue } from "@fintech/events";
 import type { CurrencyInfo, Decimal } from "@fintech/money";
-import { convertAmount, currency, formatRate, invertRate, parseRate } from "@fintech/money";
+import { convertAmount, currency, formatRate, invertRate, MAX_MINOR, parseRate } from "@fintech/money";
 import { RateUpdatedSchema } from "@fintech/proto/fintech/fx/v1/events_pb.js";
 import type pg from "pg";
 import { FxError } from "./errors.js";
@@ -158,6 +158,8 @@ export function createFxService(deps: { pool: pg.Pool; clock: Clock; settings: F
           field: "amount",
         });
       }
+      // An amount in range can convert to one that is not (the quote's columns are BIGINT).
+      if (toAmount > MAX_MINOR) throw tooLarge(to);
       const now = clock.now();
       const quote: QuoteRow = {
         id: randomUUID(),
@@ -209,7 +211,9 @@ export function createFxService(deps: { pool: pg.Pool; clock: Clock; settings: F
     async convert(from: string, to: string, amount: bigint): Promise<{ toAmount: bigint; rate: Decimal }> {
       if (from === to) return { toAmount: amount, rate: parseRate("1") };
       const mid = await resolve(from, to, ["from_currency", "to_currency"]);
-      return { toAmount: convertAmount(amount, from, to, mid.rate), rate: mid.rate };
+      const toAmount = convertAmount(amount, from, to, mid.rate);
+      if (toAmount > MAX_MINOR || toAmount < -MAX_MINOR) throw tooLarge(to);
+      return { toAmount, rate: mid.rate };
     },
 
     /** Sets each seed rate whose pair has no rate yet (first start of a fresh database). */
@@ -238,7 +242,14 @@ function encodeCursor(id: bigint): string {
 
 function decodeCursor(cursor: string): bigint {
   const text = Buffer.from(cursor, "base64url").toString();
-  if (!/^\d{1,19}$/.test(text))
+  // 19 digits can still exceed the BIGINT id column.
+  if (!/^\d{1,19}$/.test(text) || BigInt(text) > MAX_BIGINT)
     throw new FxError("VALIDATION_ERROR", "cursor is not valid", { field: "cursor" });
   return BigInt(text);
+}
+
+function tooLarge(to: string): FxError {
+  return new FxError("VALIDATION_ERROR", `the amount converts to more than the largest ${to} amount`, {
+    field: "amount",
+  });
 }

@@ -1,4 +1,4 @@
-import { isUniqueViolation, withTransaction } from "@fintech/db";
+import { inTimestampRange, isUniqueViolation, MAX_BIGINT, withTransaction } from "@fintech/db";
 import { newEventId } from "@fintech/events";
 import type pg from "pg";
 import type { Outcome } from "./apply-batch.js";
@@ -302,7 +302,8 @@ function decodeCursor(cursor: string): { createdAt: Date; seq: bigint } {
   const m = /^(-?\d{1,16}):(\d{1,19})$/.exec(Buffer.from(cursor, "base64url").toString());
   const [, ms = "", seq = ""] = m ?? [];
   const createdAt = new Date(Number(ms));
-  if (!m || Number.isNaN(createdAt.getTime())) {
+  // 19 digits can still exceed the BIGINT seq column; a far-off time is outside Postgres' range.
+  if (!m || Number.isNaN(createdAt.getTime()) || BigInt(seq) > MAX_BIGINT || !inTimestampRange(createdAt)) {
     throw new LedgerError("VALIDATION_ERROR", "cursor is not valid", { field: "cursor" });
   }
   return { createdAt, seq: BigInt(seq) };
