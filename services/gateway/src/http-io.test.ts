@@ -13,7 +13,8 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     readBody(req, { acceptsFile: req.url === "/file" }).then(
       (body) => res.end(JSON.stringify(body)),
-      (err: Error & { reason?: string }) => res.writeHead(400).end(JSON.stringify({ reason: err.reason })),
+      (err: Error & { reason?: string; details?: { field?: string } }) =>
+        res.writeHead(400).end(JSON.stringify({ reason: err.reason, field: err.details?.field })),
     );
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -52,9 +53,14 @@ describe("request bodies", () => {
     const res = await fetch(`${url}/file`, { method: "POST", body: form });
     expect(await res.json()).toEqual({ kind: "file", text: csv, fileName: "history.csv" });
 
+    const named = new FormData();
+    named.append("file", new Blob([csv], { type: "text/csv" }), "history\u0001.csv");
+    const badName = await fetch(`${url}/file`, { method: "POST", body: named });
+    expect(await badName.json()).toEqual({ reason: "VALIDATION_ERROR", field: "file_name" });
+
     const noFile = new FormData();
     noFile.append("note", "only text");
     const refused = await fetch(`${url}/file`, { method: "POST", body: noFile });
-    expect(await refused.json()).toEqual({ reason: "VALIDATION_ERROR" });
+    expect(await refused.json()).toEqual({ reason: "VALIDATION_ERROR", field: "body" });
   });
 });

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { textProblem } from "@fintech/platform";
 import { GatewayError } from "./errors.js";
 
 /** Largest request body accepted, in bytes (1 MiB). */
@@ -89,10 +90,13 @@ async function firstFile(raw: Buffer, contentType: string): Promise<{ text: stri
     );
   }
   for (const value of form.values()) {
-    if (typeof value !== "string") {
-      const text = await value.text();
-      return value.name === "" || value.name === "blob" ? { text } : { text, fileName: value.name };
-    }
+    if (typeof value === "string") continue;
+    // The name is forwarded (file_name): refused here like any other text a client sends.
+    const problem = textProblem(value.name);
+    if (problem !== undefined)
+      throw new GatewayError("VALIDATION_ERROR", `the file name ${problem}`, { field: "file_name" });
+    const text = await value.text();
+    return value.name === "" || value.name === "blob" ? { text } : { text, fileName: value.name };
   }
   throw new GatewayError("VALIDATION_ERROR", "the multipart body has no file part", { field: "body" });
 }

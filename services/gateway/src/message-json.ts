@@ -1,5 +1,6 @@
 import type { DescEnum, DescField, DescMessage, JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
 import { fromJson, ScalarType, toJson } from "@bufbuild/protobuf";
+import { textProblem } from "@fintech/platform";
 import { validationError } from "./errors.js";
 
 /**
@@ -154,7 +155,11 @@ export function readField(field: DescField, value: Input, path: string): JsonVal
       throw validationError(path, `${path} must be an object`);
     }
     const out: JsonObject = {};
-    for (const [k, v] of Object.entries(value)) out[k] = readLeaf(leaf, v, `${path}.${k}`);
+    for (const [k, v] of Object.entries(value)) {
+      const problem = textProblem(k);
+      if (problem !== undefined) throw validationError(path, `${path} key ${problem}`);
+      out[k] = readLeaf(leaf, v, `${path}.${k}`);
+    }
     return out;
   }
   return readLeaf(leaf, value, path);
@@ -176,7 +181,7 @@ function readLeaf(leaf: Leaf, value: Input, path: string): JsonValue {
 function readScalar(leaf: Extract<Leaf, { kind: "scalar" }>, value: Input, path: string): JsonValue {
   const { scalar } = leaf;
   if (scalar === ScalarType.STRING) {
-    if (typeof value === "string") return value;
+    if (typeof value === "string") return checkedText(value, path);
     if (leaf.money && value instanceof JsonNumber) {
       if (DECIMAL.test(value.source)) return value.source;
       throw validationError(path, `${path} must be a decimal such as "45.50"`);
@@ -197,6 +202,13 @@ function readScalar(leaf: Extract<Leaf, { kind: "scalar" }>, value: Input, path:
   const text = value instanceof JsonNumber ? value.source : typeof value === "string" ? value : undefined;
   if (text === undefined) throw validationError(path, `${path} must be a number`);
   return numberFromText(scalar, text, path);
+}
+
+/** Text for a string field, refused (naming the field) when it holds control characters or lone surrogates. */
+function checkedText(value: string, path: string): string {
+  const problem = textProblem(value);
+  if (problem !== undefined) throw validationError(path, `${path} ${problem}`);
+  return value;
 }
 
 /** Converts a number given as text (a JSON number's source, a query parameter, a path segment). */
@@ -229,7 +241,8 @@ export function readText(field: DescField, text: string, path: string): JsonValu
       // Only well-known types with a string form (Timestamp, Duration, FieldMask, wrappers) reach here.
       return checkWellKnown(leaf.desc, text, path);
     case "scalar":
-      if (leaf.scalar === ScalarType.STRING || leaf.scalar === ScalarType.BYTES) return text;
+      if (leaf.scalar === ScalarType.STRING) return checkedText(text, path);
+      if (leaf.scalar === ScalarType.BYTES) return text;
       if (leaf.scalar === ScalarType.BOOL) {
         if (text === "true") return true;
         if (text === "false") return false;

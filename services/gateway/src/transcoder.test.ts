@@ -124,6 +124,28 @@ describe("request binding", () => {
     );
   });
 
+  it("refuses control characters wherever text comes from, naming the field", () => {
+    expect(refusal(() => bind("POST", "/api/v1/auth/login", '{"email":"a\\u0000b","password":"x"}'))).toEqual(
+      {
+        field: "email",
+        message: expect.stringContaining("U+0000"),
+      },
+    );
+    expect(
+      refusal(() => bind("PATCH", "/api/v1/transactions/t1", '{"tags":["ok","\\u001b[2J"]}')).field,
+    ).toBe("tags[1]");
+    expect(refusal(() => bind("GET", "/api/v1/fx/rates", undefined, "base=MY%00R")).field).toBe("base");
+    expect(refusal(() => bind("GET", "/api/v1/wallets/w%001")).field).toBe("id");
+    expect(refusal(() => bind("POST", "/api/v1/imports", '"timestamp,type\\n\\u0000"')).field).toBe("csv");
+    expect(
+      refusal(() => bind("POST", "/api/v1/auth/login", '{"email":"\\ud800","password":"x"}')).field,
+    ).toBe("email");
+    // Free text keeps its tabs and line breaks.
+    expect(bind("PATCH", "/api/v1/transactions/t1", '{"description":"line 1\\n\\tline 2"}')).toMatchObject({
+      description: "line 1\n\tline 2",
+    });
+  });
+
   it("treats null as absent and an empty body as {}", () => {
     expect(bind("PATCH", "/api/v1/users/me", '{"full_name":null,"timezone":"UTC"}')).toMatchObject({
       timezone: "UTC",

@@ -168,7 +168,9 @@ function resolve(desc: DescMessage, parts: readonly string[]): DescField | undef
 /**
  * Builds the request message from the path variables, the query parameters (only when the body does not take
  * every field) and the body. Refuses, naming the field: unknown fields and parameters, a field given twice,
- * a body field that the path binds, and badly typed values.
+ * a body field that the path binds, badly typed values, and text with control characters or lone surrogates
+ * wherever it comes from (body, query, path; see textProblem in libs/platform; the services check again,
+ * since their ports are reachable inside a cluster).
  */
 export function bindRequest(route: Route, parts: RequestParts): Message {
   const desc = route.method.input;
