@@ -20,6 +20,7 @@ import {
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { backends } from "./backends.js";
+import { answerClientError } from "./client-error.js";
 import type { GatewayConfig } from "./config.js";
 import { createCors } from "./cors.js";
 import { createDocs, isDocsPath } from "./docs.js";
@@ -382,6 +383,10 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     runInSpan(childSpan(parent), () => serve(req, res));
   });
   server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
+  server.on(
+    "clientError",
+    answerClientError(() => clock.now()),
+  );
 
   const serve = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
