@@ -46,12 +46,12 @@ describe("control characters", () => {
     expect((await refusal(query)).details.field).toBe("base");
     const path = await gw.call("/api/v1/fx/rates/SGD/MY%00R", { token });
     expect((await refusal(path)).details.field).toBe("quote");
-    const escape = await gw.call("/api/v1/fx/quotes", {
+    const ansi = await gw.call("/api/v1/fx/quotes", {
       method: "POST",
       token,
       json: { from_currency: "MYR", to_currency: "SGD\u001b[2J", amount: "10.00" },
     });
-    expect((await refusal(escape)).details.field).toBe("to_currency");
+    expect((await refusal(ansi)).details.field).toBe("to_currency");
 
     // Nothing reached a database as a NUL: no unhandled error in identity's log.
     expect(gw.identityLogs()).not.toContain("unhandled error");

@@ -1,0 +1,232 @@
+import { test as base } from "@fintech/testing";
+import fc from "fast-check";
+import { describe, expect } from "vitest";
+import type { ErrorBody } from "./test/harness.js";
+import type { FuzzRequest, Known, OpenApiDocument } from "./test/openapi-arbitraries.js";
+import { operationsOf, requestFor } from "./test/openapi-arbitraries.js";
+import type { PlatformProcesses } from "./test/platform.js";
+import { PLATFORM_ADMIN_EMAIL, startPlatform } from "./test/platform.js";
+
+// A black-box fuzz of the public API: every operation in /openapi.json, against the whole platform (every
+// service's main.ts, real Postgres, NATS and Redis), with mutated requests from fast-check, anonymous and
+// with a user's and an admin's token. Whatever a client sends, the answer is never a 5xx, every error has
+// API.md's body, and every response has X-Request-Id. Seeded (API_FUZZ_SEED) and bounded in time
+// (API_FUZZ_SECONDS, default 60); a failure prints the request and the seed to replay it.
+
+const SEED = Number(process.env.API_FUZZ_SEED ?? 20_261_206);
+const SECONDS = Number(process.env.API_FUZZ_SECONDS ?? 60);
+const PASSWORD = "Correct horse 42 battery";
+
+interface Seeded {
+  platform: PlatformProcesses;
+  tokens: { user: string; admin: string };
+  known: Known;
+}
+
+const test = base.extend<{ $file: { seeded: Seeded } }>({
+  seeded: [
+    async ({ env, nats, redis }, use) => {
+      const platform = await startPlatform({
+        databaseUrl: env.databaseUrl,
+        natsUrl: env.natsUrl,
+        redisUrl: env.redisUrl,
+        namespace: nats.namespace,
+        redisPrefix: redis.prefix,
+        env: { RATE_LIMIT_RPS: "100000", RATE_LIMIT_BURST: "100000" },
+      });
+      try {
+        await use(await seed(platform));
+      } finally {
+        await platform.stop();
+      }
+    },
+    { scope: "file" },
+  ],
+});
+
+async function call(
+  url: string,
+  method: string,
+  path: string,
+  init: { token?: string; json?: unknown; body?: string; headers?: Record<string, string> } = {},
+) {
+  const headers = new Headers(init.headers);
+  if (init.token !== undefined) headers.set("authorization", `Bearer ${init.token}`);
+  let body = init.body;
+  if (init.json !== undefined) {
+    body = JSON.stringify(init.json);
+    headers.set("content-type", "application/json");
+  }
+  const res = await fetch(`${url}${path}`, { method, headers, body, redirect: "manual" });
+  const text = await res.text();
+  return {
+    status: res.status,
+    headers: res.headers,
+    text,
+    json: () => JSON.parse(text) as Record<string, unknown>,
+  };
+}
+
+/** A user with wallets, money and a purchase, a second user, an API key and an import: ids worth naming. */
+async function seed(platform: PlatformProcesses): Promise<Seeded> {
+  const { url } = platform;
+  const signUp = async (email: string) => {
+    const reg = await call(url, "POST", "/api/v1/auth/register", {
+      json: { email, password: PASSWORD, full_name: "Fuzz Target", timezone: "Asia/Kuala_Lumpur" },
+    });
+    expect(reg.status, reg.text).toBe(201);
+    const login = await call(url, "POST", "/api/v1/auth/login", { json: { email, password: PASSWORD } });
+    expect(login.status, login.text).toBe(200);
+    return { id: String(reg.json().id), token: String(login.json().access_token) };
+  };
+  const user = await signUp("fuzz-user@example.com");
+  const other = await signUp("fuzz-other@example.com");
+  const adminLogin = await call(url, "POST", "/api/v1/auth/login", {
+    json: { email: PLATFORM_ADMIN_EMAIL, password: platform.adminPassword },
+  });
+  expect(adminLogin.status, adminLogin.text).toBe(200);
+  const admin = String(adminLogin.json().access_token);
+
+  // Not the user's own id: an admin's DELETE or status change on it would end the fuzz's user early.
+  const ids = [other.id];
+  const wallets = await call(url, "GET", "/api/v1/wallets", { token: user.token });
+  const [myr] = (wallets.json().data as Array<{ id: string }> | undefined) ?? [];
+  expect(myr, wallets.text).toBeDefined();
+  const walletId = myr?.id ?? "";
+  ids.push(walletId);
+  const sgd = await call(url, "POST", "/api/v1/wallets", { token: user.token, json: { currency: "SGD" } });
+  if (sgd.status === 201) ids.push(String(sgd.json().id));
+  const funded = await call(url, "POST", `/api/v1/wallets/${walletId}/fund`, {
+    token: user.token,
+    json: { amount: "1000.00", source: "visa" },
+    headers: { "idempotency-key": "fuzz-fund-1" },
+  });
+  expect(funded.status, funded.text).toBe(201);
+  const purchase = await call(url, "POST", "/api/v1/transactions", {
+    token: user.token,
+    json: {
+      amount: "12.50",
+      currency: "MYR",
+      merchant_name: "Kopi Corner",
+      merchant_category: "food_beverage",
+      transaction_type: "purchase",
+    },
+    headers: { "idempotency-key": "fuzz-pay-1" },
+  });
+  expect(purchase.status, purchase.text).toBe(201);
+  ids.push(String(purchase.json().transaction_id));
+  const key = await call(url, "POST", "/api/v1/api-keys", { token: user.token, json: { name: "fuzz" } });
+  if (key.status === 201) ids.push(String(key.json().id));
+  const imported = await call(url, "POST", "/api/v1/imports", {
+    token: admin,
+    body: "timestamp,type,provider,amount\n2026-03-01T10:00:00Z,deposit,visa,10.00\n",
+    headers: { "content-type": "text/csv" },
+  });
+  if (imported.status === 202) ids.push(String(imported.json().import_id));
+  ids.push("00000000-0000-0000-0000-000000000000", "not-an-id");
+  return {
+    platform,
+    tokens: { user: user.token, admin },
+    known: { ids, currencies: ["MYR", "SGD", "USD"] },
+  };
+}
+
+const ERROR_KEYS = ["details", "error", "message", "path", "request_id", "timestamp"];
+
+describe("the public API under fuzzing", () => {
+  test(
+    "no request of any shape gets a 5xx; every error has API.md's body and every answer an X-Request-Id",
+    async ({ seeded }) => {
+      const { platform, tokens, known } = seeded;
+      const docRes = await call(platform.url, "GET", "/openapi.json", { token: tokens.user });
+      expect(docRes.status).toBe(200);
+      const doc = docRes.json() as unknown as OpenApiDocument;
+      const operations = operationsOf(doc);
+      expect(operations.length).toBeGreaterThan(30);
+
+      const tried = new Map<string, number>();
+      const statuses = new Map<number, number>();
+      const reasons = new Map<string, number>();
+      const send = async (r: FuzzRequest) => {
+        const headers = { ...r.headers };
+        if (r.principal !== "anonymous") headers.authorization = `Bearer ${tokens[r.principal]}`;
+        let res: Response;
+        let text: string;
+        try {
+          res = await fetch(`${platform.url}${r.url}`, {
+            method: r.method,
+            headers,
+            body: r.method === "GET" || r.method === "HEAD" ? undefined : r.body,
+            redirect: "manual",
+            signal: AbortSignal.timeout(20_000),
+          });
+          text = await res.text();
+        } catch (err) {
+          throw new Error(`${r.method} ${r.url.slice(0, 300)} as ${r.principal} failed: ${String(err)}`, {
+            cause: err,
+          });
+        }
+        tried.set(r.operation, (tried.get(r.operation) ?? 0) + 1);
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        if (process.env.API_FUZZ_REPORT !== undefined && res.status < 300) {
+          const k = `${r.operation} ${res.status}`;
+          reasons.set(k, (reasons.get(k) ?? 0) + 1);
+        }
+        if (process.env.API_FUZZ_REPORT !== undefined && res.status >= 400) {
+          const k = `${r.operation} ${res.status} ${text.slice(0, 120)}`.replace(/"request_id".*/, "");
+          reasons.set(k, (reasons.get(k) ?? 0) + 1);
+        }
+        const what = `${r.method} ${r.url.slice(0, 300)} as ${r.principal} -> ${res.status} ${text.slice(0, 500)}`;
+        expect(res.status, what).toBeLessThan(500);
+        const requestId = res.headers.get("x-request-id");
+        expect(requestId, what).toBeTruthy();
+        if (res.status >= 400) {
+          const body = JSON.parse(text) as ErrorBody;
+          expect(Object.keys(body).sort(), what).toEqual(ERROR_KEYS);
+          expect(typeof body.error === "string" && typeof body.message === "string", what).toBe(true);
+          expect(body.details !== null && typeof body.details === "object", what).toBe(true);
+          expect(body.request_id, what).toBe(requestId);
+          expect(Number.isNaN(Date.parse(body.timestamp)), what).toBe(false);
+          // The path as sent (fetch resolves dot segments, as any client does).
+          expect(new URL(`${platform.url}${r.url}`).pathname.startsWith(body.path), what).toBe(true);
+        }
+      };
+
+      const requests = fc.constantFrom(...operations).chain((op) => requestFor(op, doc, known));
+      await fc.assert(fc.asyncProperty(requests, send), {
+        seed: SEED,
+        numRuns: 1_000_000,
+        interruptAfterTimeLimit: SECONDS * 1000,
+        markInterruptAsFailure: false,
+        endOnFailure: true,
+      });
+
+      if (process.env.API_FUZZ_REPORT !== undefined) {
+        const { writeFileSync } = await import("node:fs");
+        writeFileSync(
+          process.env.API_FUZZ_REPORT,
+          JSON.stringify(
+            {
+              statuses: Object.fromEntries(statuses),
+              tried: Object.fromEntries(tried),
+              reasons: Object.fromEntries([...reasons].sort((a, b) => b[1] - a[1]).slice(0, 3000)),
+            },
+            null,
+            1,
+          ),
+        );
+      }
+      // Most operations were reached, some requests got through to a success, and nothing failed inside a
+      // service either.
+      const succeeded = [...statuses].filter(([s]) => s < 300).reduce((sum, [, n]) => sum + n, 0);
+      expect(succeeded).toBeGreaterThan(0);
+      expect(tried.size, [...tried.keys()].join("\n")).toBeGreaterThan(operations.length * 0.8);
+      const logs = platform.logs();
+      for (const sign of ["unhandled error in RPC handler", "request failed"]) {
+        const line = logs.split("\n").find((l) => l.includes(sign));
+        expect(line, "a request failed inside the platform").toBeUndefined();
+      }
+    },
+    (SECONDS + 300) * 1000,
+  );
+});
