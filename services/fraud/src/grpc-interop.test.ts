@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { Decision, FraudService } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "@fintech/proto/grpc/health/v1/health_pb.js";
-import { grpcClient, unary } from "@fintech/testing";
+import { grpcClient, grpcErrorInfo, unary } from "@fintech/testing";
+import type { ServiceError } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
 import { expect } from "vitest";
 import { fraudTest, scoreRequest } from "./test/harness.js";
@@ -37,6 +38,26 @@ test("a grpc-js client scores as the wallet, reads rules as an admin, and asks t
       (e) => e,
     );
     expect(invalid.code).toBe(status.INVALID_ARGUMENT);
+  } finally {
+    client.close();
+  }
+});
+
+test("a NUL in a nested field is InvalidArgument naming its path, not a database error", async ({
+  fraud,
+}) => {
+  const client = grpcClient(fraud.port);
+  const wallet = { authorization: `Bearer ${await fraud.token("service:wallet")}` };
+  try {
+    const req = scoreRequest("user-nul", new Date(), "10.00", { merchantName: "Kedai\u0000Kopi" });
+    const err = (await unary(client, FraudService.method.score, req, wallet).catch(
+      (e: unknown) => e,
+    )) as ServiceError;
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(grpcErrorInfo(err)).toMatchObject({
+      reason: "VALIDATION_ERROR",
+      metadata: { field: "merchant_name" },
+    });
   } finally {
     client.close();
   }

@@ -1,6 +1,7 @@
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "@fintech/proto/grpc/health/v1/health_pb.js";
-import { grpcClient, unary } from "@fintech/testing";
+import { grpcClient, grpcErrorInfo, unary } from "@fintech/testing";
+import type { ServiceError } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
 import { expect } from "vitest";
 import { identityTest, PASSWORD } from "./test/harness.js";
@@ -31,6 +32,24 @@ test("a grpc-js client registers, logs in, calls GetMe with the token, and sees 
 
     const refused = await unary(client, IdentityService.method.getMe, {}).catch((e) => e);
     expect(refused.code).toBe(status.UNAUTHENTICATED);
+  } finally {
+    client.close();
+  }
+});
+
+test("a NUL in a field is InvalidArgument naming the field, not a database error", async ({ identity }) => {
+  const client = grpcClient(identity.port);
+  try {
+    const err = (await unary(client, IdentityService.method.register, {
+      email: `nul-${Date.now()}@example.com`,
+      password: PASSWORD,
+      fullName: "Ana\u0000Lee",
+    }).catch((e: unknown) => e)) as ServiceError;
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(grpcErrorInfo(err)).toMatchObject({
+      reason: "VALIDATION_ERROR",
+      metadata: { field: "full_name" },
+    });
   } finally {
     client.close();
   }

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { AccountKind, LedgerService } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "@fintech/proto/grpc/health/v1/health_pb.js";
-import { grpcClient, unary } from "@fintech/testing";
+import { grpcClient, grpcErrorInfo, unary } from "@fintech/testing";
+import type { ServiceError } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
 import { describe, expect } from "vitest";
 import { ledgerTest, startReplica, tokenFor } from "./test/harness.js";
@@ -103,6 +104,28 @@ describe("callers", () => {
     } finally {
       client.close();
       await replica.stop();
+    }
+  });
+});
+
+describe("text", () => {
+  test("a NUL in a field is InvalidArgument naming the field, not a database error", async ({ ledger }) => {
+    const client = grpcClient(ledger.port);
+    const wallet = { authorization: `Bearer ${await tokenFor({ kind: "service", service: "wallet" })}` };
+    try {
+      const err = (await unary(
+        client,
+        LedgerService.method.createAccount,
+        { currency: "MYR", ownerRef: "wallet:\u0000" },
+        wallet,
+      ).catch((e: unknown) => e)) as ServiceError;
+      expect(err.code).toBe(status.INVALID_ARGUMENT);
+      expect(grpcErrorInfo(err)).toMatchObject({
+        reason: "VALIDATION_ERROR",
+        metadata: { field: "owner_ref" },
+      });
+    } finally {
+      client.close();
     }
   });
 });
