@@ -1,8 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { withTransaction } from "@fintech/db";
+import { inTimestampRange, withTransaction } from "@fintech/db";
 import { enqueue, outboxRow } from "@fintech/events";
 import { formatAmount } from "@fintech/money";
+import { textProblem } from "@fintech/platform";
 import { ReviewDecidedSchema, TransactionScoredSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
 import { Decision as DecisionEnum, ReviewDecision } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import type pg from "pg";
@@ -314,7 +315,9 @@ function decodeReviewCursor(cursor: string): { createdAt: Date; transactionId: s
   if (!Array.isArray(parsed) || typeof parsed[0] !== "string" || typeof parsed[1] !== "string")
     throw badCursor();
   const createdAt = new Date(parsed[0]);
-  if (Number.isNaN(createdAt.getTime())) throw badCursor();
+  // A forged cursor must fail here, not in the query: a time Postgres cannot store, or an id with a NUL.
+  if (!inTimestampRange(createdAt) || parsed[1].length > 128 || textProblem(parsed[1]) !== undefined)
+    throw badCursor();
   return { createdAt, transactionId: parsed[1] };
 }
 

@@ -4,7 +4,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Principal, Role } from "@fintech/auth";
 import { roleToProto, signAccessToken } from "@fintech/auth";
 import type { Queryable } from "@fintech/db";
-import { isUniqueViolation, withTransaction } from "@fintech/db";
+import { inTimestampRange, isUniqueViolation, withTransaction } from "@fintech/db";
 import { enqueue } from "@fintech/events";
 import {
   UserDeletedSchema,
@@ -467,10 +467,13 @@ function encodeCursor(row: ApiKeyRow): string {
   return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString("base64url");
 }
 
+const CURSOR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [at = "", id = ""] = Buffer.from(cursor, "base64url").toString().split("|");
   const createdAt = new Date(at);
-  if (Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) {
+  // A forged cursor must fail here, not in the query: a time Postgres cannot store, or an id that is no UUID.
+  if (!inTimestampRange(createdAt) || !CURSOR_ID.test(id)) {
     throw new IdentityError("VALIDATION_ERROR", "cursor is not valid", { field: "cursor" });
   }
   return { createdAt, id };

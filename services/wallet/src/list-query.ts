@@ -1,3 +1,4 @@
+import { inTimestampRange } from "@fintech/db";
 import { invalid } from "./errors.js";
 import { nextDay, startOfLocalDay } from "./local-time.js";
 import type { Transaction, TransactionStatus, TransactionType } from "./model.js";
@@ -46,6 +47,16 @@ function amount(value: string, field: string): string | undefined {
 }
 
 /** The keyset cursor of the page after `last`. */
+/** A cursor's time as cursorAfter writes it (toISOString), within what Postgres stores. */
+export function isCursorTime(text: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(text) && inTimestampRange(new Date(text));
+}
+
+/** A cursor's row id: a UUID. */
+export function isCursorId(text: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(text);
+}
+
 export function cursorAfter(last: Transaction, sortBy: "created_at" | "amount"): string {
   const key = sortBy === "amount" ? majorUnits(last.amount, last.currency) : last.createdAt.toISOString();
   return Buffer.from(JSON.stringify({ k: key, i: last.id })).toString("base64url");
@@ -56,10 +67,11 @@ function decodeCursor(cursor: string, sortBy: "created_at" | "amount"): ListPosi
     const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString());
     if (parsed !== null && typeof parsed === "object" && "k" in parsed && "i" in parsed) {
       const { k, i } = parsed as { k: unknown; i: unknown };
+      // Forged keys must fail here, not in the query: Postgres parses them itself (::timestamptz, ::uuid).
       const keyOk =
         typeof k === "string" &&
-        (sortBy === "amount" ? /^-?\d+(\.\d+)?$/.test(k) : !Number.isNaN(Date.parse(k)));
-      if (keyOk && typeof i === "string" && /^[0-9a-f-]{36}$/.test(i)) return { key: k, id: i };
+        (sortBy === "amount" ? /^-?\d{1,30}(\.\d{1,30})?$/.test(k) : isCursorTime(k));
+      if (keyOk && typeof i === "string" && isCursorId(i)) return { key: k, id: i };
     }
   } catch {
     // Falls through to the refusal.

@@ -7,7 +7,14 @@ import type { Balance } from "./book.js";
 import { createBook } from "./book.js";
 import { invalid, WalletError } from "./errors.js";
 import type { ListParams } from "./list-query.js";
-import { cursorAfter, DEFAULT_PAGE, MAX_PAGE, transactionQuery } from "./list-query.js";
+import {
+  cursorAfter,
+  DEFAULT_PAGE,
+  isCursorId,
+  isCursorTime,
+  MAX_PAGE,
+  transactionQuery,
+} from "./list-query.js";
 import { walletMetrics } from "./metrics.js";
 import type { Transaction, Wallet } from "./model.js";
 import type { MovementSettings } from "./movements.js";
@@ -136,8 +143,8 @@ export function createWalletService(deps: {
       let after: { createdAt: Date; id: string } | undefined;
       if (cursor !== "") {
         const [at = "", id = ""] = Buffer.from(cursor, "base64url").toString().split("|");
-        if (Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id))
-          throw invalid("cursor", "is not valid");
+        // A forged cursor must fail here, not in the query (a time Postgres cannot store, an id no UUID).
+        if (!isCursorTime(at) || !isCursorId(id)) throw invalid("cursor", "is not valid");
         after = { createdAt: new Date(at), id };
       }
       const rows = await store.listWallets(pool, p.userId, size + 1, after);
