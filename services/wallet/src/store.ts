@@ -560,7 +560,8 @@ export const store = {
     } else {
       // A wallet's own rows, and conversions into it: each branch walks its own index in order.
       const w = p(q.scope.walletId);
-      const inner = q.offset ? `${limit} + ${p(q.offset)}` : limit;
+      // Typed: two bare parameters added together leave Postgres no operator to choose.
+      const inner = q.offset ? `(${limit}::bigint + ${p(q.offset)}::bigint)` : limit;
       sql = `SELECT * FROM (
           (SELECT ${TX_COLUMNS} FROM transactions WHERE ${where(`wallet_id = ${w}`)} ${order} LIMIT ${inner})
           UNION ALL
