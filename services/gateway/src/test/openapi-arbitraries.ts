@@ -211,6 +211,22 @@ export interface Known {
   currencies: string[];
 }
 
+// Cursors are opaque but base64url of text a client can forge: times outside what Postgres stores, ids
+// that only look like UUIDs, keys beyond 64 bits, in the shapes the services' cursors have.
+const b64 = (text: string) => Buffer.from(text).toString("base64url");
+const FORGED_CURSORS = [
+  b64("-271821-04-20T00:00:00.000Z|00000000-0000-0000-0000-000000000000"),
+  b64("2026-03-01T00:00:00.000Z|------------------------------------"),
+  b64(JSON.stringify({ k: "-271821-04-20T00:00:00.000Z", i: "00000000-0000-0000-0000-000000000000" })),
+  b64(JSON.stringify({ k: "2026-03-01T00:00:00.000Z", i: "------------------------------------" })),
+  b64(JSON.stringify({ k: "99999999999999999999999999999", i: "00000000-0000-0000-0000-000000000000" })),
+  b64(JSON.stringify(["+275760-09-13T00:00:00.000Z", "00000000-0000-0000-0000-000000000000"])),
+  b64(JSON.stringify(["2026-03-01T00:00:00.000Z", "not-a-uuid"])),
+  b64("9999999999999999999"),
+  b64("-8640000000000000:1"),
+  b64("999999999"),
+];
+
 function plausibleFor(name: string, known: Known): fc.Arbitrary<Value> | undefined {
   const n = name.toLowerCase();
   if (n === "currency" || n.endsWith("_currency") || n === "base" || n === "quote")
@@ -226,7 +242,7 @@ function plausibleFor(name: string, known: Known): fc.Arbitrary<Value> | undefin
     return fc.constantFrom("2026-03-01", "2026-12-01", "2026-03-01T00:00:00Z");
   if (n === "limit") return fc.constantFrom(1, 10, 50, 100);
   if (n === "offset") return fc.constantFrom(0, 1, 10);
-  if (n === "cursor") return fc.constant("");
+  if (n === "cursor") return fc.constantFrom("", ...FORGED_CURSORS);
   if (n === "source" || n === "provider") return fc.constantFrom("visa", "paypal");
   return undefined;
 }
