@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { describe, expect } from "vitest";
 import type { ErrorBody, GatewayHarness } from "./test/harness.js";
 import { gatewayTest } from "./test/harness.js";
@@ -67,6 +68,43 @@ describe("control characters", () => {
     expect((await refusal(res)).details.field).toBe("Idempotency-Key");
   });
 });
+
+describe("what Node's HTTP parser refuses", () => {
+  test("a URL over the header limit is 431 with the error body and X-Request-Id", async ({ gw }) => {
+    // A raw socket: fetch reports the early close as a failure before it shows the answer.
+    const answer = await rawExchange(
+      gw.url,
+      `GET /api/v1/fx/rates?base=${"x".repeat(20_000)} HTTP/1.1\r\nhost: x\r\n\r\n`,
+    );
+    const [head = "", text = ""] = answer.split("\r\n\r\n");
+    expect(head).toMatch(/^HTTP\/1\.1 431 /);
+    const body = JSON.parse(text) as ErrorBody;
+    expect(body.error).toBe("HEADERS_TOO_LARGE");
+    expect(head.toLowerCase()).toContain(`x-request-id: ${body.request_id}`);
+    expect(Object.keys(body).sort()).toEqual([
+      "details",
+      "error",
+      "message",
+      "path",
+      "request_id",
+      "timestamp",
+    ]);
+  });
+});
+
+/** Writes `request` on a new connection and resolves with everything read until the server closes it. */
+function rawExchange(url: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname, () => socket.write(request));
+    let answer = "";
+    socket.on("data", (chunk: Buffer) => {
+      answer += chunk.toString();
+    });
+    socket.on("error", () => undefined);
+    socket.on("close", () => resolve(answer));
+  });
+}
 
 describe("amount bounds", () => {
   test("an fx quote for an amount beyond 64-bit minor units is a 400 on amount", async ({ gw }) => {
