@@ -102,12 +102,11 @@ describe("the OpenAPI document", () => {
   });
 
   it("offers in a request body only the enum words its route takes", () => {
-    const bodyOf = (path: string, verb: string) =>
-      (
-        doc.paths[path]?.[verb]?.requestBody as {
-          content: { "application/json": { schema: { properties: Record<string, unknown> } } };
-        }
-      ).content["application/json"].schema.properties;
+    type Body = { content: { "application/json": { schema: { properties: Record<string, unknown> } } } };
+    const bodyOf = (path: string, verb: string) => {
+      const body = doc.paths[path]?.[verb]?.requestBody as Body | undefined;
+      return body?.content["application/json"].schema.properties ?? {};
+    };
     expect(bodyOf("/api/v1/transactions", "post").transaction_type).toEqual({
       type: "string",
       enum: ["purchase", "top_up", "withdrawal"],
