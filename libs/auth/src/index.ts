@@ -1,3 +1,5 @@
+export type { Access, AccessPolicies } from "./access-policy.js";
+export { authorize, defineAccess } from "./access-policy.js";
 export type { SignAccessTokenOptions } from "./access-token.js";
 export {
   ACCESS_TOKEN_ALG,

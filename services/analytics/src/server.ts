@@ -1,10 +1,11 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Authenticator } from "@fintech/auth";
-import { createAuthInterceptor } from "@fintech/auth";
+import { createAuthInterceptor, defineAccess } from "@fintech/auth";
 import { natsReady } from "@fintech/events";
 import type { ListenOptions, ListenResult } from "@fintech/platform";
 import { createServer } from "@fintech/platform";
+import { AnalyticsService } from "@fintech/proto/fintech/analytics/v1/analytics_pb.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Redis } from "ioredis";
 import type pg from "pg";
@@ -113,7 +114,11 @@ export function build(config: AnalyticsConfig, deps: AnalyticsDeps) {
     routes: analyticsRoutes(analytics, imports),
     logger,
     mapError: toConnectError,
-    interceptors: [createAuthInterceptor({ authenticator: deps.authenticator }), analyticsValidation],
+    interceptors: [
+      createAuthInterceptor({ authenticator: deps.authenticator }),
+      analyticsAccess,
+      analyticsValidation,
+    ],
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
     readiness: async () => {
@@ -167,3 +172,16 @@ export function build(config: AnalyticsConfig, deps: AnalyticsDeps) {
     },
   };
 }
+
+// Who may call what, checked before validation so a caller without the right learns no request rules. A user
+// reads their own analytics (an admin anyone's, routes.ts); platform-wide figures and imports are admins'.
+const analyticsAccess = defineAccess(AnalyticsService, {
+  getSpending: "user",
+  getTimeSeries: "user",
+  getSummary: "user",
+  getFraudStats: "admin",
+  getStats: "admin",
+  createImport: "admin",
+  listImports: "admin",
+  getImport: "admin",
+});

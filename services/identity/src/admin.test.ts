@@ -48,6 +48,24 @@ describe("admin", () => {
     await expectRefusal(identity.client.rotateSigningKey({}, as), Code.PermissionDenied, "FORBIDDEN");
   });
 
+  test("a user sending an invalid request to an admin or internal RPC is refused before it is checked", async ({
+    identity,
+  }) => {
+    const as = bearer((await identity.signUp("prober")).accessToken);
+    const refused = async (call: Promise<unknown>) => expectRefusal(call, Code.PermissionDenied, "FORBIDDEN");
+    await refused(identity.client.getUser({ id: "not-a-uuid" }, as));
+    await refused(identity.client.updateUserStatus({ id: "", status: UserStatus.UNSPECIFIED }, as));
+    await refused(identity.client.deleteUser({ id: "x" }, as));
+    await refused(identity.client.setUserRoles({ id: "x", roles: [] }, as));
+    await refused(identity.client.verifyApiKey({ key: "" }, as));
+    // Without credentials: Unauthenticated, not a validation error either.
+    await expectRefusal(
+      identity.client.getUser({ id: "not-a-uuid" }),
+      Code.Unauthenticated,
+      "UNAUTHENTICATED",
+    );
+  });
+
   test("an admin reads any user; an unknown id is NOT_FOUND", async ({ identity }) => {
     const admin = bearer(await identity.adminToken());
     const u = await identity.signUp("seen");

@@ -3,6 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { Role } from "@fintech/auth";
 import {
+  defineAccess,
   getPrincipal,
   requireAdmin,
   requireService,
@@ -29,6 +30,31 @@ import { canonicalTimezone } from "./validation.js";
 export const PUBLIC_METHODS = ["Register", "Login", "Refresh", "Logout", "GetJwks", "IssueServiceToken"].map(
   (m) => `${IdentityService.typeName}/${m}`,
 );
+
+/**
+ * Who may call what, checked after authentication and before validation, so a caller who may not call a method
+ * is refused before any request rule runs. Handlers still check the caller for per-object rules.
+ */
+export const identityAccess = defineAccess(IdentityService, {
+  register: "public",
+  login: "public",
+  refresh: "public",
+  logout: "public",
+  getJwks: "public",
+  issueServiceToken: "public",
+  getMe: "user",
+  updateMe: "user",
+  createApiKey: "user",
+  listApiKeys: "user",
+  revokeApiKey: "user",
+  // Other services (wallet, fraud) may look a user up as themselves.
+  getUser: "admin_or_service",
+  updateUserStatus: "admin",
+  deleteUser: "admin",
+  setUserRoles: "admin",
+  verifyApiKey: "service",
+  rotateSigningKey: "admin",
+});
 
 const DEFAULT_PAGE = 50;
 const TOKEN_TYPE = "Bearer";

@@ -14,7 +14,7 @@ import { toConnectError } from "./errors.js";
 import { createIdentityService } from "./identity-service.js";
 import type { PasswordHasher } from "./passwords.js";
 import { createPasswordHasher } from "./passwords.js";
-import { identityRoutes, PUBLIC_METHODS } from "./routes.js";
+import { identityAccess, identityRoutes, PUBLIC_METHODS } from "./routes.js";
 import { createSigningKeyRing } from "./signing-keys.js";
 import { identityValidation } from "./validation.js";
 
@@ -97,7 +97,7 @@ export function build(config: IdentityConfig, deps: IdentityDeps) {
     files: [file_fintech_identity_v1_events],
     logger,
     mapError: toConnectError,
-    interceptors: [auth, identityValidation],
+    interceptors: [auth, identityAccess, identityValidation],
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
     readiness: async () => {

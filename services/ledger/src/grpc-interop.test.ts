@@ -80,6 +80,37 @@ describe("callers", () => {
     }
   });
 
+  test("a user's invalid request is refused as the user's, before the request is checked", async ({
+    ledger,
+  }) => {
+    const client = grpcClient(ledger.port);
+    try {
+      const user = {
+        authorization: `Bearer ${await tokenFor({ kind: "user", userId: "u1", roles: ["user", "admin"], credential: "jwt" })}`,
+      };
+      const badAccount = await unary(
+        client,
+        LedgerService.method.createAccount,
+        { currency: "??" },
+        user,
+      ).catch((e) => e);
+      expect(badAccount.code).toBe(status.PERMISSION_DENIED);
+      const badTransfer = await unary(
+        client,
+        LedgerService.method.createTransfer,
+        { transfer: { id: "x", amount: "-1", currency: "" } },
+        user,
+      ).catch((e) => e);
+      expect(badTransfer.code).toBe(status.PERMISSION_DENIED);
+      const anonymous = await unary(client, LedgerService.method.getAccount, { accountId: "x" }).catch(
+        (e) => e,
+      );
+      expect(anonymous.code).toBe(status.UNAUTHENTICATED);
+    } finally {
+      client.close();
+    }
+  });
+
   test("LEDGER_CALLERS narrows which services may call", async ({ ledger }) => {
     const replica = await startReplica(ledger, { LEDGER_CALLERS: ["wallet"] });
     const client = grpcClient(Number(new URL(replica.url).port));

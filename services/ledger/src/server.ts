@@ -1,11 +1,12 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Authenticator } from "@fintech/auth";
-import { createAuthInterceptor } from "@fintech/auth";
+import { createAuthInterceptor, defineAccess } from "@fintech/auth";
 import { createOutboxRelay, natsReady } from "@fintech/events";
 import type { ListenOptions, ListenResult } from "@fintech/platform";
 import { createServer } from "@fintech/platform";
 import { file_fintech_ledger_v1_events } from "@fintech/proto/fintech/ledger/v1/events_pb.js";
+import { LedgerService } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -68,7 +69,11 @@ export function build(config: LedgerConfig, deps: LedgerDeps) {
     files: [file_fintech_ledger_v1_events],
     logger,
     mapError: toConnectError,
-    interceptors: [createAuthInterceptor({ authenticator }), ledgerValidation],
+    interceptors: [
+      createAuthInterceptor({ authenticator }),
+      ledgerAccess(config.LEDGER_CALLERS),
+      ledgerValidation,
+    ],
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
     readiness: async () => {
@@ -106,4 +111,21 @@ export function build(config: LedgerConfig, deps: LedgerDeps) {
       await relay.stop();
     },
   };
+}
+
+/** Service callers only (LEDGER_CALLERS when set), checked before validation so users learn no request rules. */
+function ledgerAccess(callers: readonly string[]) {
+  const access = callers.length > 0 ? { services: callers } : "service";
+  return defineAccess(LedgerService, {
+    createAccount: access,
+    getAccount: access,
+    closeAccount: access,
+    getSystemAccount: access,
+    createTransfer: access,
+    createTransfers: access,
+    getTransfer: access,
+    listAccountTransfers: access,
+    getBalanceAt: access,
+    checkIntegrity: access,
+  });
 }

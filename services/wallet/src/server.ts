@@ -1,7 +1,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Authenticator } from "@fintech/auth";
-import { createAuthInterceptor } from "@fintech/auth";
+import { createAuthInterceptor, defineAccess } from "@fintech/auth";
 import type { EventConsumer } from "@fintech/events";
 import { createConsumer, createOutboxRelay, eventHandler, natsReady } from "@fintech/events";
 import { parseAmount } from "@fintech/money";
@@ -10,6 +10,7 @@ import { createServer } from "@fintech/platform";
 import { ReviewDecidedSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
 import { ReviewDecision } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { file_fintech_wallet_v1_events } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
+import { WalletService } from "@fintech/proto/fintech/wallet/v1/wallet_pb.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -77,7 +78,7 @@ export function build(config: WalletConfig, deps: WalletDeps) {
     files: [file_fintech_wallet_v1_events],
     logger,
     mapError: toConnectError,
-    interceptors: [createAuthInterceptor({ authenticator }), walletValidation],
+    interceptors: [createAuthInterceptor({ authenticator }), walletAccess, walletValidation],
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
     readiness: async () => {
@@ -153,3 +154,25 @@ export function build(config: WalletConfig, deps: WalletDeps) {
     },
   };
 }
+
+// Who may call what, checked before validation so a caller without the right learns no request rules. Every
+// method acts for a user (per-object checks are in the handlers); reversals and payouts are an admin's.
+const walletAccess = defineAccess(WalletService, {
+  createWallet: "user",
+  listWallets: "user",
+  getWallet: "user",
+  getWalletBalance: "user",
+  getUserBalance: "user",
+  fundWallet: "user",
+  withdrawFromWallet: "user",
+  convertCurrency: "user",
+  listWalletTransactions: "user",
+  createTransfer: "user",
+  createTransaction: "user",
+  getTransaction: "user",
+  listTransactions: "user",
+  updateTransaction: "user",
+  refundTransaction: "user",
+  reverseTransaction: "admin",
+  payOutWallet: "admin",
+});
