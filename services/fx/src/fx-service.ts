@@ -148,8 +148,8 @@ export function createFxService(deps: { pool: pg.Pool; clock: Clock; settings: F
       return { ...next, derivation: "direct" };
     },
 
-    /** Locks the current rate less the spread for amount (minor units of from). */
-    async createQuote(from: string, to: string, amount: bigint): Promise<Quote> {
+    /** Locks the current rate less the spread for amount (minor units of from), for `owner` (see ownerOf). */
+    async createQuote(owner: string, from: string, to: string, amount: bigint): Promise<Quote> {
       const mid = await resolve(from, to, ["from_currency", "to_currency"]);
       const rate = parseRate(formatRate(mid.rate.times(BPS - settings.spreadBps).div(BPS)));
       const toAmount = convertAmount(amount, from, to, rate);
@@ -163,6 +163,7 @@ export function createFxService(deps: { pool: pg.Pool; clock: Clock; settings: F
       const now = clock.now();
       const quote: QuoteRow = {
         id: randomUUID(),
+        owner,
         fromCurrency: from,
         toCurrency: to,
         rate,
@@ -180,17 +181,21 @@ export function createFxService(deps: { pool: pg.Pool; clock: Clock; settings: F
       return withStatus(quote);
     },
 
-    async getQuote(id: string): Promise<Quote> {
+    /**
+     * A quote for its owner (or, with `anyOwner`, for an admin). Someone else's quote is QUOTE_NOT_FOUND like a
+     * missing one, so ids cannot be probed.
+     */
+    async getQuote(id: string, reader: { owner: string; anyOwner?: boolean }): Promise<Quote> {
       const q = await store.getQuote(pool, id);
-      if (!q) throw new FxError("QUOTE_NOT_FOUND", `quote ${id} not found`, { quote_id: id });
+      if (!q || (q.owner !== reader.owner && reader.anyOwner !== true)) throw quoteNotFound(id);
       return withStatus(q);
     },
 
-    /** Uses a quote once, before it expires. */
-    async redeemQuote(id: string): Promise<Quote> {
+    /** Uses one of `owner`'s quotes once, before it expires; anyone else's is QUOTE_NOT_FOUND. */
+    async redeemQuote(id: string, owner: string): Promise<Quote> {
       return withTransaction(pool, async (tx) => {
         const q = await store.getQuote(tx, id, { forUpdate: true });
-        if (!q) throw new FxError("QUOTE_NOT_FOUND", `quote ${id} not found`, { quote_id: id });
+        if (!q || q.owner !== owner) throw quoteNotFound(id);
         const { status } = withStatus(q);
         if (status === "redeemed") {
           throw new FxError("QUOTE_ALREADY_REDEEMED", `quote ${id} was already used`, { quote_id: id });
@@ -253,3 +258,6 @@ function tooLarge(to: string): FxError {
     field: "amount",
   });
 }
+
+const quoteNotFound = (id: string) =>
+  new FxError("QUOTE_NOT_FOUND", `quote ${id} not found`, { quote_id: id });

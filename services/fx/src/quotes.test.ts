@@ -1,4 +1,5 @@
 import { Code } from "@connectrpc/connect";
+import { testService, testUser } from "@fintech/auth/testing";
 import { describe, expect } from "vitest";
 import { expectRefusal, fxTest } from "./test/harness.js";
 
@@ -6,7 +7,9 @@ const test = fxTest({ FX_QUOTE_TTL_SECONDS: "30", FX_SPREAD_BPS: "0" });
 
 describe("quotes", () => {
   test("a quote locks the rate until it expires and is redeemed once", async ({ fx }) => {
-    const { quote } = await fx.client.createQuote({
+    // The wallet's path: it quotes and redeems with its own service token.
+    const wallet = fx.clientAs(testService("wallet"));
+    const { quote } = await wallet.createQuote({
       fromCurrency: "SGD",
       toCurrency: "MYR",
       amount: "100.00",
@@ -17,24 +20,25 @@ describe("quotes", () => {
     // A later rate change does not move the quote.
     await fx.admin.setRate({ base: "SGD", quote: "MYR", rate: "3.60" });
     const id = quote?.quoteId ?? "";
-    expect((await fx.client.getQuote({ quoteId: id })).quote?.toAmount).toBe("350.00");
+    expect((await wallet.getQuote({ quoteId: id })).quote?.toAmount).toBe("350.00");
 
-    const redeemed = await fx.client.redeemQuote({ quoteId: id });
+    const redeemed = await wallet.redeemQuote({ quoteId: id });
     expect(redeemed.quote).toMatchObject({ status: "redeemed", toAmount: "350.00" });
     await expectRefusal(
-      fx.client.redeemQuote({ quoteId: id }),
+      wallet.redeemQuote({ quoteId: id }),
       Code.FailedPrecondition,
       "QUOTE_ALREADY_REDEEMED",
     );
   });
 
   test("an expired quote cannot be redeemed", async ({ fx }) => {
-    const { quote } = await fx.client.createQuote({ fromCurrency: "MYR", toCurrency: "USD", amount: "47" });
+    const wallet = fx.clientAs(testService("wallet"));
+    const { quote } = await wallet.createQuote({ fromCurrency: "MYR", toCurrency: "USD", amount: "47" });
     expect(quote).toMatchObject({ toAmount: "10.00" });
     fx.clock.advance(30_000);
-    expect((await fx.client.getQuote({ quoteId: quote?.quoteId ?? "" })).quote?.status).toBe("expired");
+    expect((await wallet.getQuote({ quoteId: quote?.quoteId ?? "" })).quote?.status).toBe("expired");
     await expectRefusal(
-      fx.client.redeemQuote({ quoteId: quote?.quoteId ?? "" }),
+      wallet.redeemQuote({ quoteId: quote?.quoteId ?? "" }),
       Code.FailedPrecondition,
       "QUOTE_EXPIRED",
     );
@@ -83,7 +87,68 @@ describe("quotes", () => {
   });
 
   test("converts at the mid rate without locking", async ({ fx }) => {
-    const res = await fx.client.convert({ fromCurrency: "USD", toCurrency: "MYR", amount: "10.00" });
+    const res = await fx
+      .clientAs(testService("wallet"))
+      .convert({ fromCurrency: "USD", toCurrency: "MYR", amount: "10.00" });
     expect(res).toMatchObject({ toAmount: "47.00", rate: "4.7", fromAmount: "10.00" });
+  });
+
+  test("a quote is its creator's: another user reads and redeems nothing, an admin reads it", async ({
+    fx,
+  }) => {
+    const { quote } = await fx.client.createQuote({
+      fromCurrency: "SGD",
+      toCurrency: "MYR",
+      amount: "10.00",
+    });
+    const quoteId = quote?.quoteId ?? "";
+    expect((await fx.client.getQuote({ quoteId })).quote?.quoteId).toBe(quoteId);
+
+    const other = fx.clientAs(testUser("user-2"));
+    await expectRefusal(other.getQuote({ quoteId }), Code.NotFound, "QUOTE_NOT_FOUND");
+    // Not even a service may use a quote it did not make.
+    await expectRefusal(
+      fx.clientAs(testService("wallet")).redeemQuote({ quoteId }),
+      Code.NotFound,
+      "QUOTE_NOT_FOUND",
+    );
+    expect((await fx.admin.getQuote({ quoteId })).quote).toMatchObject({ quoteId, status: "open" });
+  });
+
+  test("RedeemQuote and Convert are for services: a user or an admin is refused", async ({ fx }) => {
+    const { quote } = await fx.client.createQuote({
+      fromCurrency: "SGD",
+      toCurrency: "MYR",
+      amount: "10.00",
+    });
+    for (const caller of [fx.client, fx.admin]) {
+      await expectRefusal(
+        caller.redeemQuote({ quoteId: quote?.quoteId ?? "" }),
+        Code.PermissionDenied,
+        "FORBIDDEN",
+      );
+      await expectRefusal(
+        caller.convert({ fromCurrency: "USD", toCurrency: "MYR", amount: "10.00" }),
+        Code.PermissionDenied,
+        "FORBIDDEN",
+      );
+    }
+    // The quote was not spent by the refused attempts.
+    expect((await fx.client.getQuote({ quoteId: quote?.quoteId ?? "" })).quote?.status).toBe("open");
+  });
+
+  test("a caller who may not call a method is refused before its request is checked", async ({ fx }) => {
+    await expectRefusal(fx.client.redeemQuote({ quoteId: "nope" }), Code.PermissionDenied, "FORBIDDEN");
+    await expectRefusal(
+      fx.client.convert({ fromCurrency: "??", toCurrency: "", amount: "-1" }),
+      Code.PermissionDenied,
+      "FORBIDDEN",
+    );
+    await expectRefusal(
+      fx.client.setRate({ base: "x", quote: "", rate: "-" }),
+      Code.PermissionDenied,
+      "FORBIDDEN",
+    );
+    await expectRefusal(fx.clientAs().getQuote({ quoteId: "nope" }), Code.Unauthenticated, "UNAUTHENTICATED");
   });
 });

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { ConnectRouter } from "@connectrpc/connect";
-import { requireAdmin } from "@fintech/auth";
+import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import { getPrincipal, requireAdmin, unauthenticated } from "@fintech/auth";
 import { formatAmount, formatRate, parseAmount, parseRate } from "@fintech/money";
 import type { Quote as QuoteMessage, Rate } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { FxService, QuoteSchema, RateSchema } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
@@ -51,19 +51,25 @@ export function fxRoutes(fx: Fx, opts: { pivot: string }) {
         );
         return { rate: rateMessage(rate) };
       },
-      async createQuote(req) {
+      async createQuote(req, ctx) {
         const from = code(req.fromCurrency);
         return {
           quote: quoteMessage(
-            await fx.createQuote(from, code(req.toCurrency), parseAmount(req.amount, from)),
+            await fx.createQuote(ownerOf(ctx), from, code(req.toCurrency), parseAmount(req.amount, from)),
           ),
         };
       },
-      async getQuote(req) {
-        return { quote: quoteMessage(await fx.getQuote(req.quoteId.toLowerCase())) };
+      async getQuote(req, ctx) {
+        const p = getPrincipal(ctx);
+        const anyOwner = p?.kind === "user" && p.roles.includes("admin");
+        return {
+          quote: quoteMessage(
+            await fx.getQuote(req.quoteId.toLowerCase(), { owner: ownerOf(ctx), anyOwner }),
+          ),
+        };
       },
-      async redeemQuote(req) {
-        return { quote: quoteMessage(await fx.redeemQuote(req.quoteId.toLowerCase())) };
+      async redeemQuote(req, ctx) {
+        return { quote: quoteMessage(await fx.redeemQuote(req.quoteId.toLowerCase(), ownerOf(ctx))) };
       },
       async convert(req) {
         const from = code(req.fromCurrency);
@@ -79,6 +85,16 @@ export function fxRoutes(fx: Fx, opts: { pivot: string }) {
         };
       },
     });
+}
+
+/**
+ * The owner a quote is recorded under: "user:<id>" or "service:<name>". A user's quote is theirs alone, and
+ * the wallet's quotes (made and redeemed with its service token) are the wallet's.
+ */
+function ownerOf(ctx: HandlerContext): string {
+  const p = getPrincipal(ctx);
+  if (p === undefined) throw unauthenticated("credentials required");
+  return p.kind === "user" ? `user:${p.userId}` : `service:${p.service}`;
 }
 
 function rateMessage(r: ResolvedRate | (StoredRate & { derivation: string })): Rate {

@@ -1,11 +1,12 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Authenticator } from "@fintech/auth";
-import { createAuthInterceptor } from "@fintech/auth";
+import { createAuthInterceptor, defineAccess } from "@fintech/auth";
 import { createOutboxRelay, natsReady } from "@fintech/events";
 import type { ListenOptions, ListenResult } from "@fintech/platform";
 import { createServer } from "@fintech/platform";
 import { file_fintech_fx_v1_events } from "@fintech/proto/fintech/fx/v1/events_pb.js";
+import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -50,7 +51,7 @@ export function build(config: FxConfig, deps: FxDeps) {
     files: [file_fintech_fx_v1_events],
     logger,
     mapError: toConnectError,
-    interceptors: [createAuthInterceptor({ authenticator }), fxValidation],
+    interceptors: [createAuthInterceptor({ authenticator }), fxAccess, fxValidation],
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
     readiness: async () => {
@@ -75,3 +76,18 @@ export function build(config: FxConfig, deps: FxDeps) {
     },
   };
 }
+
+// Who may call what, checked before validation. Rates and quotes are for any caller; a quote is its creator's
+// (routes.ts). RedeemQuote and Convert are the wallet's steps of a conversion, never a user's: a user converts
+// through the wallet, which checks the balance and moves the money.
+const fxAccess = defineAccess(FxService, {
+  listCurrencies: "authenticated",
+  listRates: "authenticated",
+  getRate: "authenticated",
+  listRateHistory: "authenticated",
+  setRate: "admin",
+  createQuote: "authenticated",
+  getQuote: "authenticated",
+  redeemQuote: "service",
+  convert: "service",
+});

@@ -5,6 +5,8 @@ import type { StoredRate } from "./rate-book.js";
 
 export interface QuoteRow {
   id: string;
+  /** Who created it: "user:<id>" or "service:<name>" (see ownerOf). */
+  owner: string;
   fromCurrency: string;
   toCurrency: string;
   rate: Decimal;
@@ -28,6 +30,7 @@ interface RateRecord {
 
 interface QuoteRecord {
   id: string;
+  owner: string;
   from_currency: string;
   to_currency: string;
   rate: string;
@@ -51,6 +54,7 @@ const toRate = (r: RateRecord): StoredRate => ({
 
 const toQuote = (r: QuoteRecord): QuoteRow => ({
   id: r.id,
+  owner: r.owner,
   fromCurrency: r.from_currency,
   toCurrency: r.to_currency,
   rate: parseRate(r.rate),
@@ -66,7 +70,7 @@ const toQuote = (r: QuoteRecord): QuoteRow => ({
 
 // numeric(30,12) renders trailing zeros; parseRate accepts them and formatRate trims them.
 const RATE_COLUMNS = "base, quote, rate::text AS rate, source, updated_at";
-const QUOTE_COLUMNS = `id, from_currency, to_currency, rate::text AS rate, mid_rate::text AS mid_rate, spread_bps,
+const QUOTE_COLUMNS = `id, owner, from_currency, to_currency, rate::text AS rate, mid_rate::text AS mid_rate, spread_bps,
   from_amount, to_amount, spread_amount, created_at, expires_at, redeemed_at`;
 
 /** The fx schema's SQL. Every function takes the connection or transaction to run on. */
@@ -121,8 +125,8 @@ export const store = {
   async insertQuote(db: Queryable, q: QuoteRow): Promise<void> {
     await db.query(
       `INSERT INTO quotes (id, from_currency, to_currency, rate, mid_rate, spread_bps, from_amount, to_amount,
-         spread_amount, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+         spread_amount, created_at, expires_at, owner)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       [
         q.id,
         q.fromCurrency,
@@ -135,6 +139,7 @@ export const store = {
         q.spreadAmount,
         q.createdAt,
         q.expiresAt,
+        q.owner,
       ],
     );
   },
