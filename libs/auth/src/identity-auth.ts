@@ -7,11 +7,20 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import type { Authenticator } from "./authenticator.js";
 import { createAuthenticator } from "./authenticator.js";
-import { identityApiKeyVerifier, identityJwks, identityTokenIssuer } from "./identity-client.js";
+import type { UserChangeConnection } from "./follow-user-changes.js";
+import { followUserChanges } from "./follow-user-changes.js";
+import {
+  identityApiKeyVerifier,
+  identityJwks,
+  identityTokenIssuer,
+  identityUserAccess,
+} from "./identity-client.js";
 import { createJwtVerifier } from "./jwt-verifier.js";
 import { rememberBearer } from "./remember-bearer.js";
 import type { ServiceCredentials } from "./service-credentials.js";
 import { createServiceCredentials } from "./service-credentials.js";
+import type { UserAccessCache } from "./user-access.js";
+import { checkUserAccess, createUserAccessCache } from "./user-access.js";
 
 /**
  * The environment every service reads to verify its callers and to call others as itself; spread it into
@@ -28,6 +37,11 @@ export function authEnv(serviceName: string) {
     SERVICE_CLIENT_SECRET: z.string().default(""),
     /** How long an API key's answer from identity is reused, in milliseconds. */
     API_KEY_CACHE_TTL_MS: envInt(10_000, { min: 0, max: 600_000 }),
+    /**
+     * How long a user's status and roles from identity are reused, in milliseconds: the longest a suspension,
+     * deletion or role change takes to apply when its identity.user.* event is missed.
+     */
+    USER_ACCESS_CACHE_MS: envInt(5_000, { min: 0, max: 5_000 }),
   };
 }
 
@@ -39,6 +53,8 @@ export interface AuthConfig {
   SERVICE_CLIENT_ID: string;
   SERVICE_CLIENT_SECRET: string;
   API_KEY_CACHE_TTL_MS: number;
+  /** Default 5000. */
+  USER_ACCESS_CACHE_MS?: number;
 }
 
 /** A transport to identity carrying the given interceptors. */
@@ -56,14 +72,28 @@ const connectOverH2: TransportFactory = (baseUrl, interceptors) =>
  * A service's link to identity: an authenticator verifying access tokens locally against identity's JWKS
  * (GetJwks, cached, reloaded on an unknown kid) and API keys through identity's VerifyApiKey (cached for
  * API_KEY_CACHE_TTL_MS), accepted bearer tokens remembered briefly (rememberBearer: an Ed25519
- * verification costs more than most RPCs' own work), and this service's own credentials (a service token from IssueServiceToken,
- * renewed before expiry) for calling identity and other services as itself. Without SERVICE_CLIENT_SECRET
- * there are no service credentials and API keys are refused (a warning says so).
+ * verification costs more than most RPCs' own work), every user credential checked against the user's current
+ * status, roles and token revocation (GetUserAccess, reused for USER_ACCESS_CACHE_MS, and looked up again at
+ * once on identity's identity.user.* events when `events` gives a NATS connection; the subscription ends with
+ * the connection), and this service's own credentials (a service token from
+ * IssueServiceToken, renewed before expiry) for calling identity and other services as itself. Without
+ * SERVICE_CLIENT_SECRET there are no service credentials, API keys are refused and users' tokens are trusted
+ * until they expire (a warning says so).
  */
 export function connectIdentity(
   config: AuthConfig,
-  opts: { logger: Logger; transport?: TransportFactory; clock?: () => Date },
-): { authenticator: Authenticator; credentials: ServiceCredentials | undefined } {
+  opts: {
+    logger: Logger;
+    transport?: TransportFactory;
+    clock?: () => Date;
+    /** Where identity's events are heard (the service's NATS connection and EVENTS_NAMESPACE). */
+    events?: { nc: UserChangeConnection; namespace?: string };
+  },
+): {
+  authenticator: Authenticator;
+  credentials: ServiceCredentials | undefined;
+  userAccess: UserAccessCache | undefined;
+} {
   const transport = opts.transport ?? connectOverH2;
   const identity = createClient(IdentityService, transport(config.IDENTITY_URL, []));
   const jwt = createJwtVerifier({
@@ -74,9 +104,9 @@ export function connectIdentity(
   });
   if (config.SERVICE_CLIENT_SECRET === "") {
     opts.logger.warn(
-      "SERVICE_CLIENT_SECRET is not set: API keys are refused and calls to other services go out anonymous",
+      "SERVICE_CLIENT_SECRET is not set: API keys are refused, suspended users' tokens work until they expire and calls to other services go out anonymous",
     );
-    return { authenticator: createAuthenticator({ jwt }), credentials: undefined };
+    return { authenticator: createAuthenticator({ jwt }), credentials: undefined, userAccess: undefined };
   }
   const credentials = createServiceCredentials({
     issue: identityTokenIssuer(identity, {
@@ -90,5 +120,20 @@ export function connectIdentity(
     verifyApiKey: identityApiKeyVerifier(asService),
     apiKeyCacheMs: config.API_KEY_CACHE_TTL_MS,
   });
-  return { authenticator: rememberBearer(authenticator), credentials };
+  const userAccess = createUserAccessCache({
+    lookup: identityUserAccess(asService),
+    ttlMs: config.USER_ACCESS_CACHE_MS ?? 5_000,
+    ...(opts.clock === undefined ? {} : { clock: opts.clock }),
+  });
+  if (opts.events !== undefined) {
+    followUserChanges(opts.events.nc, userAccess, {
+      logger: opts.logger,
+      ...(opts.events.namespace === undefined ? {} : { namespace: opts.events.namespace }),
+    });
+  }
+  return {
+    authenticator: checkUserAccess(rememberBearer(authenticator), userAccess),
+    credentials,
+    userAccess,
+  };
 }

@@ -4,6 +4,7 @@ import type { IdentityService } from "@fintech/proto/fintech/identity/v1/identit
 import { Role as RoleEnum } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import type { JSONWebKeySet } from "jose";
 import type { Principal, Role } from "./principal.js";
+import type { UserAccess } from "./user-access.js";
 
 /** A Connect client of identity's IdentityService (createClient(IdentityService, transport)). */
 export type IdentityClient = Client<typeof IdentityService>;
@@ -52,6 +53,24 @@ export function identityApiKeyVerifier(
       if (err instanceof ConnectError && err.code === Code.Unauthenticated) return undefined;
       throw err;
     }
+  };
+}
+
+/**
+ * `lookup` for createUserAccessCache calling identity's GetUserAccess (the client's transport must carry this
+ * service's credentials). Failures propagate: a user's request is refused rather than let through unchecked.
+ */
+export function identityUserAccess(client: IdentityClient): (userId: string) => Promise<UserAccess> {
+  return async (userId) => {
+    const res = await client.getUserAccess({ userId });
+    const revokedAt = res.tokensRevokedAt;
+    return {
+      active: res.active,
+      roles: res.roles.map(roleFromProto).filter((r) => r !== undefined),
+      ...(revokedAt === undefined
+        ? {}
+        : { tokensRevokedAtMs: Number(revokedAt.seconds) * 1000 + Math.floor(revokedAt.nanos / 1e6) }),
+    };
   };
 }
 

@@ -12,6 +12,8 @@ export { createAuthInterceptor } from "./auth-interceptor.js";
 export type { Authenticator, AuthenticatorOptions } from "./authenticator.js";
 export { createAuthenticator } from "./authenticator.js";
 export { FORBIDDEN, forbidden, UNAUTHENTICATED, unauthenticated } from "./errors.js";
+export type { UserChangeConnection } from "./follow-user-changes.js";
+export { followUserChanges } from "./follow-user-changes.js";
 export { FORWARDED_HEADERS, forwardCredentials } from "./forward-credentials.js";
 export type { AuthConfig, TransportFactory } from "./identity-auth.js";
 export { authEnv, connectIdentity } from "./identity-auth.js";
@@ -20,6 +22,7 @@ export {
   identityApiKeyVerifier,
   identityJwks,
   identityTokenIssuer,
+  identityUserAccess,
   roleFromProto,
   roleToProto,
 } from "./identity-client.js";
@@ -39,3 +42,5 @@ export {
 export { rememberBearer } from "./remember-bearer.js";
 export type { ServiceCredentials, ServiceCredentialsOptions } from "./service-credentials.js";
 export { createServiceCredentials } from "./service-credentials.js";
+export type { UserAccess, UserAccessCache, UserAccessCacheOptions } from "./user-access.js";
+export { checkUserAccess, createUserAccessCache } from "./user-access.js";

@@ -22,7 +22,10 @@ await runMain(async () => {
   watchRedis(redis, logger);
   await redis.connect();
 
-  const { authenticator, credentials } = connectIdentity(config, { logger });
+  const { authenticator, credentials } = connectIdentity(config, {
+    logger,
+    events: { nc, namespace: config.EVENTS_NAMESPACE },
+  });
   // Fx and identity are called as this service, once it has credentials (they may require callers to be known).
   const asThisService = (baseUrl: string) =>
     createGrpcTransport({

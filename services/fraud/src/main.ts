@@ -30,7 +30,10 @@ await runMain(async () => {
       logger.warn({ err }, "redis unavailable at start-up; scoring falls back to Postgres until it is back"),
     );
 
-  const { authenticator } = connectIdentity(config, { logger });
+  const { authenticator } = connectIdentity(config, {
+    logger,
+    events: { nc, namespace: config.EVENTS_NAMESPACE },
+  });
   const fraud = build(config, {
     pool,
     nc,

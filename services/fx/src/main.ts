@@ -10,7 +10,10 @@ await runMain(async () => {
   const config = parseFxConfig();
   const { pool, nc, close } = await openServiceInfra({ name: "fx", config, migrationsDir, logger });
 
-  const { authenticator } = connectIdentity(config, { logger });
+  const { authenticator } = connectIdentity(config, {
+    logger,
+    events: { nc, namespace: config.EVENTS_NAMESPACE },
+  });
   const fx = build(config, { pool, nc, logger, authenticator, clock: { now: () => new Date() } });
   const seeded = await fx.service.seed(config.FX_SEED_RATES);
   if (seeded > 0) logger.info({ seeded }, "seed rates set");

@@ -1,10 +1,12 @@
-import { Code } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import {
   UserDeletedSchema,
   UserRegisteredSchema,
+  UserRolesChangedSchema,
   UserStatusChangedSchema,
 } from "@fintech/proto/fintech/identity/v1/events_pb.js";
 import { Role, UserStatus } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
+import { waitFor } from "@fintech/testing";
 import { decodeJwt } from "jose";
 import { describe, expect } from "vitest";
 import {
@@ -91,6 +93,7 @@ describe("admin", () => {
     const admin = bearer(await identity.adminToken());
     const u = await identity.signUp("suspendee");
     const { key } = await identity.client.createApiKey({ name: "k" }, bearer(u.accessToken));
+    identity.clock.advance(1000);
     const res = await identity.client.updateUserStatus({ id: u.id, status: UserStatus.SUSPENDED }, admin);
     expect(res.user?.status).toBe(UserStatus.SUSPENDED);
 
@@ -105,17 +108,30 @@ describe("admin", () => {
       Code.Unauthenticated,
       "UNAUTHENTICATED",
     );
+    // The credential itself no longer authorizes: 401, not a 422 about the account.
     await expectRefusal(
       identity.client.getMe({}, bearer(u.accessToken)),
-      Code.FailedPrecondition,
-      "USER_NOT_ACTIVE",
+      Code.Unauthenticated,
+      "UNAUTHENTICATED",
+    );
+    await expectRefusal(
+      identity.client.listApiKeys({}, { headers: { "x-api-key": key } }),
+      Code.Unauthenticated,
+      "UNAUTHENTICATED",
     );
     const svc = bearer(await identity.serviceToken());
     await expectRefusal(identity.client.verifyApiKey({ key }, svc), Code.Unauthenticated, "UNAUTHENTICATED");
 
+    identity.clock.advance(1000);
     await identity.client.updateUserStatus({ id: u.id, status: UserStatus.ACTIVE }, admin);
     const again = await identity.client.login({ email: u.email, password: PASSWORD });
     expect((await identity.client.getMe({}, bearer(again.accessToken))).user?.status).toBe(UserStatus.ACTIVE);
+    // Access tokens issued before the suspension stay dead after reactivation.
+    await expectRefusal(
+      identity.client.getMe({}, bearer(u.accessToken)),
+      Code.Unauthenticated,
+      "UNAUTHENTICATED",
+    );
     // The refresh token family revoked at suspension stays dead.
     await expectRefusal(
       identity.client.refresh({ refreshToken: u.refreshToken }),
@@ -220,6 +236,44 @@ describe("admin", () => {
       "VALIDATION_ERROR",
       { field: "roles" },
     );
+  });
+
+  test("a demoted admin's token loses the admin role within 5 s and keeps working as a user's", async ({
+    identity,
+    pg,
+    nats,
+  }) => {
+    const admin = bearer(await identity.adminToken());
+    const u = await identity.signUp("demoted");
+    await identity.client.setUserRoles({ id: u.id, roles: [Role.USER, Role.ADMIN] }, admin);
+    const token = bearer((await identity.client.login({ email: u.email, password: PASSWORD })).accessToken);
+    expect((await identity.client.getUser({ id: u.id }, token)).user?.id).toBe(u.id);
+
+    await identity.client.setUserRoles({ id: u.id, roles: [Role.USER] }, admin);
+    const refusal = await waitFor(
+      async () => {
+        try {
+          await identity.client.getUser({ id: u.id }, token);
+          return false;
+        } catch (err) {
+          return ConnectError.from(err);
+        }
+      },
+      { timeoutMs: 5000 },
+    );
+    expect(refusal.code).toBe(Code.PermissionDenied);
+    expect((await identity.client.getMe({}, token)).user?.id).toBe(u.id);
+    const changed = await publishedEvents(
+      nats.nc,
+      pg.pool,
+      identity.namespace,
+      "identity.user.roles_changed",
+      UserRolesChangedSchema,
+    );
+    expect(changed.filter((e) => e.userId === u.id).map((e) => e.roles)).toEqual([
+      [Role.USER, Role.ADMIN],
+      [Role.USER],
+    ]);
   });
 
   test("each change is published exactly once", async ({ identity, pg, nats }) => {

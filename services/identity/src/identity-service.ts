@@ -10,6 +10,7 @@ import {
   UserDeletedSchema,
   UserProfileChangedSchema,
   UserRegisteredSchema,
+  UserRolesChangedSchema,
   UserStatusChangedSchema,
 } from "@fintech/proto/fintech/identity/v1/events_pb.js";
 import { UserStatus as UserStatusEnum } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
@@ -162,6 +163,7 @@ export function createIdentityService(deps: {
       createdAt: now,
       updatedAt: now,
       deletedAt: null,
+      tokensRevokedAt: null,
     };
     try {
       await withTransaction(pool, async (tx) => {
@@ -293,8 +295,9 @@ export function createIdentityService(deps: {
     },
 
     /**
-     * The calling user's row when they can still use the platform: a deleted user is UNAUTHENTICATED (their
-     * tokens are dead), a suspended or closed one USER_NOT_ACTIVE.
+     * The calling user's row when they can still use the platform. A deleted, suspended or closed user is
+     * UNAUTHENTICATED: the credential they called with no longer authorizes anything (the authenticator refuses
+     * it too; this covers the seconds before it learns of the change).
      */
     async activeUser(id: string): Promise<UserRow> {
       const user = await store.userById(pool, id);
@@ -302,9 +305,26 @@ export function createIdentityService(deps: {
         throw new IdentityError("UNAUTHENTICATED", "the account no longer exists");
       }
       if (user.status !== "active") {
-        throw new IdentityError("USER_NOT_ACTIVE", `the account is ${user.status}`, { status: user.status });
+        throw new IdentityError("UNAUTHENTICATED", `the account is ${user.status}`);
       }
       return user;
+    },
+
+    /**
+     * What verifiers need to honour a change to a user at once (GetUserAccess): whether any credential of
+     * theirs still authorizes, their current roles, and when their access tokens were last revoked. An unknown
+     * id is not active, like a deleted user.
+     */
+    async userAccess(
+      id: string,
+    ): Promise<{ active: boolean; roles: readonly Role[]; tokensRevokedAt: Date | null }> {
+      const user = await store.userById(pool, id);
+      if (user === undefined) return { active: false, roles: [], tokensRevokedAt: null };
+      return {
+        active: user.deletedAt === null && user.status === "active",
+        roles: user.roles,
+        tokensRevokedAt: user.tokensRevokedAt,
+      };
     },
 
     /** Any user, deleted ones included (admins). */
@@ -385,13 +405,28 @@ export function createIdentityService(deps: {
       });
     },
 
-    /** Admin: replaces a user's roles. Access tokens already issued keep their roles until they expire. */
+    /**
+     * Admin: replaces a user's roles. Publishes identity.user.roles_changed, on which every verifier narrows
+     * the roles of the user's access tokens already issued to the new ones.
+     */
     async setRoles(id: string, roles: readonly Role[]): Promise<UserRow> {
       return withTransaction(pool, async (tx) => {
         const user = await existingUser(tx, id, true);
         changeable(user);
         const wanted = (["user", "admin"] as const).filter((r) => roles.includes(r));
-        return store.setRoles(tx, id, wanted, clock.now());
+        const now = clock.now();
+        const updated = await store.setRoles(tx, id, wanted, now);
+        await enqueue(tx, {
+          type: "identity.user.roles_changed",
+          schema: UserRolesChangedSchema,
+          message: create(UserRolesChangedSchema, {
+            userId: id,
+            roles: updated.roles.map(roleToProto),
+            previousRoles: user.roles.map(roleToProto),
+            occurredAt: timestampFromDate(now),
+          }),
+        });
+        return updated;
       });
     },
 

@@ -53,6 +53,7 @@ export const identityAccess = defineAccess(IdentityService, {
   deleteUser: "admin",
   setUserRoles: "admin",
   verifyApiKey: "service",
+  getUserAccess: "service",
   rotateSigningKey: "admin",
 });
 
@@ -180,6 +181,16 @@ export function identityRoutes(identity: Identity) {
         requireService(ctx);
         const { user, apiKeyId } = await identity.verifyApiKey(req.key);
         return { userId: user.id, roles: user.roles.map(roleToProto), apiKeyId };
+      },
+      async getUserAccess(req, ctx) {
+        requireService(ctx);
+        const access = await identity.userAccess(req.userId.toLowerCase());
+        return {
+          active: access.active,
+          roles: access.roles.map(roleToProto),
+          tokensRevokedAt:
+            access.tokensRevokedAt === null ? undefined : timestampFromDate(access.tokensRevokedAt),
+        };
       },
       async issueServiceToken(req) {
         const { token, expiresAt, expiresIn } = await identity.issueServiceToken(

@@ -1,6 +1,13 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createAuthenticator, createAuthInterceptor, createJwtVerifier } from "@fintech/auth";
+import {
+  checkUserAccess,
+  createAuthenticator,
+  createAuthInterceptor,
+  createJwtVerifier,
+  createUserAccessCache,
+  followUserChanges,
+} from "@fintech/auth";
 import { createOutboxRelay, natsReady } from "@fintech/events";
 import type { ListenOptions, ListenResult } from "@fintech/platform";
 import { createServer } from "@fintech/platform";
@@ -67,28 +74,45 @@ export function build(config: IdentityConfig, deps: IdentityDeps) {
       serviceCredentials: config.SERVICE_CREDENTIALS,
     },
   });
+  // A user's status, roles and token revocation, read from the store at most every few seconds per user (and
+  // again at once on identity.user.* events, heard by every replica) rather than on every request.
+  const userAccess = createUserAccessCache({
+    lookup: async (id) => {
+      const access = await service.userAccess(id);
+      return {
+        active: access.active,
+        roles: access.roles,
+        ...(access.tokensRevokedAt === null ? {} : { tokensRevokedAtMs: access.tokensRevokedAt.getTime() }),
+      };
+    },
+    clock: () => clock.now(),
+  });
+  let stopFollowing: (() => void) | undefined;
   // identity checks its own callers like every other service, reading its own keys instead of the RPC.
   const auth = createAuthInterceptor({
-    authenticator: createAuthenticator({
-      jwt: createJwtVerifier({
-        getJwks: () => keys.jwks({ fresh: true }),
-        issuer: config.JWT_ISSUER,
-        audience: config.JWT_AUDIENCE,
+    authenticator: checkUserAccess(
+      createAuthenticator({
+        jwt: createJwtVerifier({
+          getJwks: () => keys.jwks({ fresh: true }),
+          issuer: config.JWT_ISSUER,
+          audience: config.JWT_AUDIENCE,
+          clock: () => clock.now(),
+        }),
+        verifyApiKey: async (key) => {
+          try {
+            const { user } = await service.verifyApiKey(key);
+            return { kind: "user", userId: user.id, roles: user.roles, credential: "api_key" };
+          } catch (err) {
+            if (err instanceof Error && err.name === "IdentityError") return undefined;
+            throw err;
+          }
+        },
+        // The database is right here: no reason to let a revoked key work a moment longer.
+        apiKeyCacheMs: 0,
         clock: () => clock.now(),
       }),
-      verifyApiKey: async (key) => {
-        try {
-          const { user } = await service.verifyApiKey(key);
-          return { kind: "user", userId: user.id, roles: user.roles, credential: "api_key" };
-        } catch (err) {
-          if (err instanceof Error && err.name === "IdentityError") return undefined;
-          throw err;
-        }
-      },
-      // The database is right here: no reason to let a revoked key work a moment longer.
-      apiKeyCacheMs: 0,
-      clock: () => clock.now(),
-    }),
+      userAccess,
+    ),
     publicMethods: PUBLIC_METHODS,
   });
   const server = createServer({
@@ -127,9 +151,12 @@ export function build(config: IdentityConfig, deps: IdentityDeps) {
         }
       }
       relay.start();
+      stopFollowing ??= followUserChanges(nc, userAccess, { namespace: config.EVENTS_NAMESPACE, logger });
       return server.listen(listen);
     },
     async stop(): Promise<void> {
+      stopFollowing?.();
+      stopFollowing = undefined;
       await server.close();
       await relay.stop();
     },

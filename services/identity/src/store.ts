@@ -15,6 +15,8 @@ export interface UserRow {
   createdAt: Date;
   updatedAt: Date;
   deletedAt: Date | null;
+  /** Access tokens issued before this are revoked; null when none are. */
+  tokensRevokedAt: Date | null;
 }
 
 export interface ThrottleRow {
@@ -64,6 +66,7 @@ interface UserRecord {
   created_at: Date;
   updated_at: Date;
   deleted_at: Date | null;
+  tokens_revoked_at: Date | null;
 }
 
 const toUser = (r: UserRecord): UserRow => ({
@@ -78,10 +81,11 @@ const toUser = (r: UserRecord): UserRow => ({
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   deletedAt: r.deleted_at,
+  tokensRevokedAt: r.tokens_revoked_at,
 });
 
 const USER_COLUMNS = `id, email, full_name, password_hash, status, timezone, default_currency, roles, created_at,
-  updated_at, deleted_at`;
+  updated_at, deleted_at, tokens_revoked_at`;
 
 interface ApiKeyRecord {
   id: string;
@@ -170,7 +174,9 @@ export const store = {
 
   async setStatus(db: Queryable, id: string, status: UserStatus, at: Date): Promise<UserRow> {
     const { rows } = await db.query<UserRecord>(
-      `UPDATE users SET status = $2, updated_at = $3 WHERE id = $1 RETURNING ${USER_COLUMNS}`,
+      `UPDATE users SET status = $2, updated_at = $3,
+         tokens_revoked_at = CASE WHEN $2 = 'active' THEN tokens_revoked_at ELSE $3 END
+       WHERE id = $1 RETURNING ${USER_COLUMNS}`,
       [id, status, at],
     );
     return toUser(one(rows));
@@ -186,7 +192,8 @@ export const store = {
 
   async markDeleted(db: Queryable, id: string, at: Date): Promise<UserRow> {
     const { rows } = await db.query<UserRecord>(
-      `UPDATE users SET deleted_at = $2, updated_at = $2 WHERE id = $1 RETURNING ${USER_COLUMNS}`,
+      `UPDATE users SET deleted_at = $2, updated_at = $2, tokens_revoked_at = $2 WHERE id = $1
+       RETURNING ${USER_COLUMNS}`,
       [id, at],
     );
     return toUser(one(rows));

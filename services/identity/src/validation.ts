@@ -98,6 +98,7 @@ export const identityValidation = defineValidation(IdentityService, {
       : issue("roles", "must list at least one of user, admin")),
   ],
   verifyApiKey: (r) => secret("key", r.key, 256),
+  getUserAccess: (r) => id("user_id", r.userId),
   issueServiceToken: (r) => [
     ...secret("client_id", r.clientId, 64),
     ...secret("client_secret", r.clientSecret),

@@ -17,7 +17,10 @@ await runMain(async () => {
     consumes: ["identity", "fraud"],
   });
 
-  const { authenticator, credentials } = connectIdentity(config, { logger });
+  const { authenticator, credentials } = connectIdentity(config, {
+    logger,
+    events: { nc, namespace: config.EVENTS_NAMESPACE },
+  });
   const backends = connectBackends(
     config,
     credentials === undefined ? [propagateTrace] : [propagateTrace, credentials.interceptor],

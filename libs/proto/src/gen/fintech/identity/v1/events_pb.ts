@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fintech/identity/v1/events.proto.
  */
 export const file_fintech_identity_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("CiBmaW50ZWNoL2lkZW50aXR5L3YxL2V2ZW50cy5wcm90bxITZmludGVjaC5pZGVudGl0eS52MSLoAQoOVXNlclJlZ2lzdGVyZWQSDwoHdXNlcl9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCRIvCgZzdGF0dXMYAyABKA4yHy5maW50ZWNoLmlkZW50aXR5LnYxLlVzZXJTdGF0dXMSEAoIdGltZXpvbmUYBCABKAkSGAoQZGVmYXVsdF9jdXJyZW5jeRgFIAEoCRIoCgVyb2xlcxgGIAMoDjIZLmZpbnRlY2guaWRlbnRpdHkudjEuUm9sZRIvCgtvY2N1cnJlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipQIKEVVzZXJTdGF0dXNDaGFuZ2VkEg8KB3VzZXJfaWQYASABKAkSDQoFZW1haWwYAiABKAkSLwoGc3RhdHVzGAMgASgOMh8uZmludGVjaC5pZGVudGl0eS52MS5Vc2VyU3RhdHVzEhAKCHRpbWV6b25lGAQgASgJEhgKEGRlZmF1bHRfY3VycmVuY3kYBSABKAkSKAoFcm9sZXMYBiADKA4yGS5maW50ZWNoLmlkZW50aXR5LnYxLlJvbGUSLwoLb2NjdXJyZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjgKD3ByZXZpb3VzX3N0YXR1cxgIIAEoDjIfLmZpbnRlY2guaWRlbnRpdHkudjEuVXNlclN0YXR1cyLlAQoLVXNlckRlbGV0ZWQSDwoHdXNlcl9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCRIvCgZzdGF0dXMYAyABKA4yHy5maW50ZWNoLmlkZW50aXR5LnYxLlVzZXJTdGF0dXMSEAoIdGltZXpvbmUYBCABKAkSGAoQZGVmYXVsdF9jdXJyZW5jeRgFIAEoCRIoCgVyb2xlcxgGIAMoDjIZLmZpbnRlY2guaWRlbnRpdHkudjEuUm9sZRIvCgtvY2N1cnJlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi7AEKElVzZXJQcm9maWxlQ2hhbmdlZBIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEi8KBnN0YXR1cxgDIAEoDjIfLmZpbnRlY2guaWRlbnRpdHkudjEuVXNlclN0YXR1cxIQCgh0aW1lem9uZRgEIAEoCRIYChBkZWZhdWx0X2N1cnJlbmN5GAUgASgJEigKBXJvbGVzGAYgAygOMhkuZmludGVjaC5pZGVudGl0eS52MS5Sb2xlEi8KC29jY3VycmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_fintech_identity_v1_identity, file_google_protobuf_timestamp]);
+  fileDesc("CiBmaW50ZWNoL2lkZW50aXR5L3YxL2V2ZW50cy5wcm90bxITZmludGVjaC5pZGVudGl0eS52MSLoAQoOVXNlclJlZ2lzdGVyZWQSDwoHdXNlcl9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCRIvCgZzdGF0dXMYAyABKA4yHy5maW50ZWNoLmlkZW50aXR5LnYxLlVzZXJTdGF0dXMSEAoIdGltZXpvbmUYBCABKAkSGAoQZGVmYXVsdF9jdXJyZW5jeRgFIAEoCRIoCgVyb2xlcxgGIAMoDjIZLmZpbnRlY2guaWRlbnRpdHkudjEuUm9sZRIvCgtvY2N1cnJlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipQIKEVVzZXJTdGF0dXNDaGFuZ2VkEg8KB3VzZXJfaWQYASABKAkSDQoFZW1haWwYAiABKAkSLwoGc3RhdHVzGAMgASgOMh8uZmludGVjaC5pZGVudGl0eS52MS5Vc2VyU3RhdHVzEhAKCHRpbWV6b25lGAQgASgJEhgKEGRlZmF1bHRfY3VycmVuY3kYBSABKAkSKAoFcm9sZXMYBiADKA4yGS5maW50ZWNoLmlkZW50aXR5LnYxLlJvbGUSLwoLb2NjdXJyZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjgKD3ByZXZpb3VzX3N0YXR1cxgIIAEoDjIfLmZpbnRlY2guaWRlbnRpdHkudjEuVXNlclN0YXR1cyLlAQoLVXNlckRlbGV0ZWQSDwoHdXNlcl9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCRIvCgZzdGF0dXMYAyABKA4yHy5maW50ZWNoLmlkZW50aXR5LnYxLlVzZXJTdGF0dXMSEAoIdGltZXpvbmUYBCABKAkSGAoQZGVmYXVsdF9jdXJyZW5jeRgFIAEoCRIoCgVyb2xlcxgGIAMoDjIZLmZpbnRlY2guaWRlbnRpdHkudjEuUm9sZRIvCgtvY2N1cnJlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi7AEKElVzZXJQcm9maWxlQ2hhbmdlZBIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEi8KBnN0YXR1cxgDIAEoDjIfLmZpbnRlY2guaWRlbnRpdHkudjEuVXNlclN0YXR1cxIQCgh0aW1lem9uZRgEIAEoCRIYChBkZWZhdWx0X2N1cnJlbmN5GAUgASgJEigKBXJvbGVzGAYgAygOMhkuZmludGVjaC5pZGVudGl0eS52MS5Sb2xlEi8KC29jY3VycmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKxAQoQVXNlclJvbGVzQ2hhbmdlZBIPCgd1c2VyX2lkGAEgASgJEigKBXJvbGVzGAIgAygOMhkuZmludGVjaC5pZGVudGl0eS52MS5Sb2xlEjEKDnByZXZpb3VzX3JvbGVzGAMgAygOMhkuZmludGVjaC5pZGVudGl0eS52MS5Sb2xlEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_fintech_identity_v1_identity, file_google_protobuf_timestamp]);
 
 /**
  * Published on identity.user.registered when a user signs up (or the first admin is created at start-up).
@@ -222,4 +222,40 @@ export type UserProfileChanged = Message<"fintech.identity.v1.UserProfileChanged
  */
 export const UserProfileChangedSchema: GenMessage<UserProfileChanged> = /*@__PURE__*/
   messageDesc(file_fintech_identity_v1_events, 3);
+
+/**
+ * Published on identity.user.roles_changed when an admin replaces a user's roles.
+ *
+ * @generated from message fintech.identity.v1.UserRolesChanged
+ */
+export type UserRolesChanged = Message<"fintech.identity.v1.UserRolesChanged"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * The new roles.
+   *
+   * @generated from field: repeated fintech.identity.v1.Role roles = 2;
+   */
+  roles: Role[];
+
+  /**
+   * @generated from field: repeated fintech.identity.v1.Role previous_roles = 3;
+   */
+  previousRoles: Role[];
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 4;
+   */
+  occurredAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message fintech.identity.v1.UserRolesChanged.
+ * Use `create(UserRolesChangedSchema)` to create a new message.
+ */
+export const UserRolesChangedSchema: GenMessage<UserRolesChanged> = /*@__PURE__*/
+  messageDesc(file_fintech_identity_v1_events, 4);
 

@@ -1,0 +1,114 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { signAccessToken } from "./access-token.js";
+import { createAuthenticator } from "./authenticator.js";
+import { createJwtVerifier } from "./jwt-verifier.js";
+import type { Principal } from "./principal.js";
+import { jwksSource, testClock, testKey } from "./test/keys.js";
+import type { UserAccess } from "./user-access.js";
+import { checkUserAccess, createUserAccessCache } from "./user-access.js";
+
+async function setup() {
+  const key = await testKey("k1");
+  const clock = testClock();
+  const state = new Map<string, UserAccess>();
+  let lookups = 0;
+  const access = createUserAccessCache({
+    lookup: async (id) => {
+      lookups++;
+      return state.get(id) ?? { active: false, roles: [] };
+    },
+    ttlMs: 5000,
+    clock: clock.now,
+  });
+  const jwt = createJwtVerifier({
+    getJwks: jwksSource([key]).getJwks,
+    issuer: "i",
+    audience: "a",
+    clock: clock.now,
+  });
+  const auth = checkUserAccess(createAuthenticator({ jwt, clock: clock.now }), access);
+  const headersFor = async (principal: Principal) => {
+    const { token } = await signAccessToken({
+      privateKey: key.privateKey,
+      kid: "k1",
+      issuer: "i",
+      audience: "a",
+      principal,
+      ttlSeconds: 900,
+      now: clock.now(),
+    });
+    return new Headers({ authorization: `Bearer ${token}` });
+  };
+  return { auth, access, state, clock, headersFor, lookups: () => lookups };
+}
+
+async function refusal(p: Promise<unknown>): Promise<Code | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    return ConnectError.from(err).code;
+  }
+}
+
+const admin: Principal = { kind: "user", userId: "u-1", roles: ["user", "admin"], credential: "jwt" };
+
+describe("checkUserAccess", () => {
+  it("refuses a suspended user's unexpired token once the cached answer is older than the TTL", async () => {
+    const t = await setup();
+    t.state.set("u-1", { active: true, roles: ["user", "admin"] });
+    const headers = await t.headersFor(admin);
+    expect(await t.auth.authenticate(headers)).toMatchObject({ userId: "u-1" });
+    t.state.set("u-1", { active: false, roles: ["user", "admin"] });
+    // Within the TTL the remembered answer stands, with no lookup per request.
+    await t.auth.authenticate(headers);
+    expect(t.lookups()).toBe(1);
+    t.clock.advance(5000);
+    expect(await refusal(t.auth.authenticate(headers))).toBe(Code.Unauthenticated);
+  });
+
+  it("applies a change at once when told of it", async () => {
+    const t = await setup();
+    t.state.set("u-1", { active: true, roles: ["user", "admin"] });
+    const headers = await t.headersFor(admin);
+    await t.auth.authenticate(headers);
+    t.state.set("u-1", { active: true, roles: ["user"] });
+    t.access.changed("u-1");
+    expect(await t.auth.authenticate(headers)).toMatchObject({ roles: ["user"] });
+  });
+
+  it("refuses tokens issued before the last revocation, also after reactivation; later ones pass", async () => {
+    const t = await setup();
+    const old = await t.headersFor(admin);
+    t.clock.advance(1000);
+    t.state.set("u-1", { active: true, roles: ["user"], tokensRevokedAtMs: t.clock.now().getTime() });
+    expect(await refusal(t.auth.authenticate(old))).toBe(Code.Unauthenticated);
+    t.clock.advance(1000);
+    const fresh = await t.headersFor({ ...admin, roles: ["user"] });
+    expect(await t.auth.authenticate(fresh)).toMatchObject({ userId: "u-1", roles: ["user"] });
+  });
+
+  it("never grants a role the token does not claim, and lets services through unchecked", async () => {
+    const t = await setup();
+    t.state.set("u-1", { active: true, roles: ["user", "admin"] });
+    const user = await t.headersFor({ ...admin, roles: ["user"] });
+    expect(await t.auth.authenticate(user)).toMatchObject({ roles: ["user"] });
+    const svc = await t.headersFor({ kind: "service", service: "wallet" });
+    expect(await t.auth.authenticate(svc)).toEqual({ kind: "service", service: "wallet" });
+    expect(t.lookups()).toBe(1);
+  });
+
+  it("does not remember a failed lookup", async () => {
+    let fail = true;
+    const access = createUserAccessCache({
+      lookup: async () => {
+        if (fail) throw new ConnectError("identity is away", Code.Unavailable);
+        return { active: true, roles: ["user"] };
+      },
+    });
+    await expect(access.get("u-1")).rejects.toThrow("identity is away");
+    fail = false;
+    expect(await access.get("u-1")).toEqual({ active: true, roles: ["user"] });
+  });
+});

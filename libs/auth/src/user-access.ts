@@ -1,0 +1,115 @@
+import { decodeJwt } from "jose";
+import type { Authenticator } from "./authenticator.js";
+import { unauthenticated } from "./errors.js";
+import type { Role } from "./principal.js";
+
+/** What a verifier must know of a user to honour a change before their access tokens expire. */
+export interface UserAccess {
+  /** False for a suspended, closed, deleted or unknown user: none of their credentials authorize anything. */
+  active: boolean;
+  /** The user's current roles; a credential claiming more gets only these. */
+  roles: readonly Role[];
+  /** Access tokens issued before this instant (ms since the epoch; `iat` is whole seconds) are revoked; undefined when none are. */
+  tokensRevokedAtMs?: number;
+}
+
+/** Options for {@link createUserAccessCache}. */
+export interface UserAccessCacheOptions {
+  /** Reads a user's access from identity (GetUserAccess) or, in identity, from its own store. */
+  lookup: (userId: string) => Promise<UserAccess>;
+  /**
+   * How long an answer is reused, in milliseconds (default 5000, which is the longest a suspension, deletion or
+   * role change takes to apply when its event is missed). `changed()` drops an answer at once.
+   */
+  ttlMs?: number;
+  /** Most users remembered at once (default 100_000); the oldest go first. */
+  maxEntries?: number;
+  /** Default: the system clock. */
+  clock?: () => Date;
+}
+
+/** Users' access, remembered briefly; see {@link createUserAccessCache}. */
+export interface UserAccessCache {
+  /** The user's access; one lookup at a time per user, a failed lookup is not remembered. */
+  get(userId: string): Promise<UserAccess>;
+  /** Something changed for this user (an identity.user.* event): the next `get` looks again. */
+  changed(userId: string): void;
+  /** Changes may have been missed (the event feed was down): every user is looked up again. */
+  forgetAll(): void;
+}
+
+/**
+ * A per-user memory of {@link UserAccess}, so that a request costs no call to identity and no database round trip,
+ * while a change still applies within `ttlMs`, or at once when its event arrives (see followUserChanges).
+ */
+export function createUserAccessCache(opts: UserAccessCacheOptions): UserAccessCache {
+  const ttlMs = opts.ttlMs ?? 5000;
+  const maxEntries = opts.maxEntries ?? 100_000;
+  const clock = opts.clock ?? (() => new Date());
+  // Insertion-ordered, so the first entry is the oldest.
+  const entries = new Map<string, { access: Promise<UserAccess>; until: number }>();
+
+  return {
+    get(userId) {
+      const now = clock().getTime();
+      const hit = entries.get(userId);
+      if (hit !== undefined && now < hit.until) return hit.access;
+      entries.delete(userId);
+      const access = opts.lookup(userId);
+      const entry = { access, until: now + ttlMs };
+      entries.set(userId, entry);
+      access.catch(() => {
+        if (entries.get(userId) === entry) entries.delete(userId);
+      });
+      if (entries.size > maxEntries) {
+        const oldest = entries.keys().next();
+        if (!oldest.done) entries.delete(oldest.value);
+      }
+      return access;
+    },
+    changed(userId) {
+      // A lookup still in flight may have read the old state: dropping its entry keeps its answer from being reused.
+      entries.delete(userId);
+    },
+    forgetAll() {
+      entries.clear();
+    },
+  };
+}
+
+/**
+ * `authenticator` refusing the credentials of users who are no longer active, and access tokens issued before
+ * the user's last revocation (both Unauthenticated), and narrowing a caller's roles to the user's current
+ * ones (a demoted admin's token keeps working as a user's: admin methods answer PermissionDenied). Services'
+ * principals pass untouched. Wrap the outermost authenticator (after rememberBearer), so that no memory of an
+ * accepted token outlives a change.
+ */
+export function checkUserAccess(authenticator: Authenticator, access: UserAccessCache): Authenticator {
+  return {
+    async authenticate(headers) {
+      const principal = await authenticator.authenticate(headers);
+      if (principal?.kind !== "user") return principal;
+      const current = await access.get(principal.userId);
+      if (!current.active) throw unauthenticated("the user is not active");
+      if (principal.credential === "jwt" && current.tokensRevokedAtMs !== undefined) {
+        const issuedAt = issuedAtMs(headers.get("authorization"));
+        if (issuedAt === undefined || issuedAt < current.tokensRevokedAtMs) {
+          throw unauthenticated("the access token was revoked");
+        }
+      }
+      const roles = principal.roles.filter((r) => current.roles.includes(r));
+      return roles.length === principal.roles.length ? principal : { ...principal, roles };
+    },
+  };
+}
+
+// `iat` of a "Bearer <jwt>" header in ms; read only after the token was verified. `iat` is the second the token
+// was issued in, rounded down, so a token issued in the second of a revocation counts as earlier.
+function issuedAtMs(authorization: string | null): number | undefined {
+  try {
+    const iat = decodeJwt(authorization?.split(" ").at(-1) ?? "").iat;
+    return typeof iat === "number" ? iat * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
