@@ -289,7 +289,11 @@ export function platformTest(
             METRICS_PORT: 0,
           };
           await migrate({ url: db.url, schema: db.schema, dirs: [eventsMigrationsDir, migrationsDir] });
-          const { authenticator, credentials } = connectIdentity(walletConfig, { logger: silent });
+          // As main.ts does: identity's events apply a suspension or role change at once.
+          const { authenticator, credentials } = connectIdentity(walletConfig, {
+            logger: silent,
+            events: { nc: nats.nc, namespace },
+          });
           const asWallet: Interceptor[] = credentials === undefined ? [] : [credentials.interceptor];
           const platform = {
             fraudDown: false,
