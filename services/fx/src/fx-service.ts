@@ -191,11 +191,11 @@ export function createFxService(deps: { pool: pg.Pool; clock: Clock; settings: F
       return withStatus(q);
     },
 
-    /** Uses one of `owner`'s quotes once, before it expires; anyone else's is QUOTE_NOT_FOUND. */
-    async redeemQuote(id: string, owner: string): Promise<Quote> {
+    /** Uses a quote once, before it expires (for service callers: the wallet redeems its users' quotes). */
+    async redeemQuote(id: string): Promise<Quote> {
       return withTransaction(pool, async (tx) => {
         const q = await store.getQuote(tx, id, { forUpdate: true });
-        if (!q || q.owner !== owner) throw quoteNotFound(id);
+        if (!q) throw quoteNotFound(id);
         const { status } = withStatus(q);
         if (status === "redeemed") {
           throw new FxError("QUOTE_ALREADY_REDEEMED", `quote ${id} was already used`, { quote_id: id });

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Code } from "@connectrpc/connect";
 import { testService, testUser } from "@fintech/auth/testing";
 import { describe, expect } from "vitest";
@@ -106,13 +107,33 @@ describe("quotes", () => {
 
     const other = fx.clientAs(testUser("user-2"));
     await expectRefusal(other.getQuote({ quoteId }), Code.NotFound, "QUOTE_NOT_FOUND");
-    // Not even a service may use a quote it did not make.
-    await expectRefusal(
-      fx.clientAs(testService("wallet")).redeemQuote({ quoteId }),
-      Code.NotFound,
-      "QUOTE_NOT_FOUND",
-    );
     expect((await fx.admin.getQuote({ quoteId })).quote).toMatchObject({ quoteId, status: "open" });
+  });
+
+  test("the wallet quotes for a user, who alone reads it; a user cannot quote in another's name", async ({
+    fx,
+  }) => {
+    const ana = randomUUID();
+    const bo = randomUUID();
+    const { quote } = await fx.clientAs(testService("wallet")).createQuote({
+      fromCurrency: "SGD",
+      toCurrency: "MYR",
+      amount: "10.00",
+      forUserId: ana,
+    });
+    const quoteId = quote?.quoteId ?? "";
+    expect((await fx.clientAs(testUser(ana)).getQuote({ quoteId })).quote?.quoteId).toBe(quoteId);
+    await expectRefusal(fx.clientAs(testUser(bo)).getQuote({ quoteId }), Code.NotFound, "QUOTE_NOT_FOUND");
+    await expectRefusal(
+      fx
+        .clientAs(testUser(bo))
+        .createQuote({ fromCurrency: "SGD", toCurrency: "MYR", amount: "10.00", forUserId: ana }),
+      Code.PermissionDenied,
+      "FORBIDDEN",
+    );
+    expect((await fx.clientAs(testService("wallet")).redeemQuote({ quoteId })).quote?.status).toBe(
+      "redeemed",
+    );
   });
 
   test("RedeemQuote and Convert are for services: a user or an admin is refused", async ({ fx }) => {

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
-import { getPrincipal, requireAdmin, unauthenticated } from "@fintech/auth";
+import { forbidden, getPrincipal, requireAdmin, unauthenticated } from "@fintech/auth";
 import { formatAmount, formatRate, parseAmount, parseRate } from "@fintech/money";
 import type { Quote as QuoteMessage, Rate } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { FxService, QuoteSchema, RateSchema } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
@@ -55,21 +55,28 @@ export function fxRoutes(fx: Fx, opts: { pivot: string }) {
         const from = code(req.fromCurrency);
         return {
           quote: quoteMessage(
-            await fx.createQuote(ownerOf(ctx), from, code(req.toCurrency), parseAmount(req.amount, from)),
+            await fx.createQuote(
+              creatorOf(ctx, req.forUserId.toLowerCase()),
+              from,
+              code(req.toCurrency),
+              parseAmount(req.amount, from),
+            ),
           ),
         };
       },
       async getQuote(req, ctx) {
         const p = getPrincipal(ctx);
-        const anyOwner = p?.kind === "user" && p.roles.includes("admin");
+        // Services act for users (the wallet reads the quotes it made for them); admins read any.
+        const anyOwner = p?.kind === "service" || (p?.kind === "user" && p.roles.includes("admin"));
         return {
           quote: quoteMessage(
             await fx.getQuote(req.quoteId.toLowerCase(), { owner: ownerOf(ctx), anyOwner }),
           ),
         };
       },
-      async redeemQuote(req, ctx) {
-        return { quote: quoteMessage(await fx.redeemQuote(req.quoteId.toLowerCase(), ownerOf(ctx))) };
+      async redeemQuote(req) {
+        // Services only (server.ts): the wallet redeems the quotes it made for its users.
+        return { quote: quoteMessage(await fx.redeemQuote(req.quoteId.toLowerCase())) };
       },
       async convert(req) {
         const from = code(req.fromCurrency);
@@ -87,14 +94,22 @@ export function fxRoutes(fx: Fx, opts: { pivot: string }) {
     });
 }
 
-/**
- * The owner a quote is recorded under: "user:<id>" or "service:<name>". A user's quote is theirs alone, and
- * the wallet's quotes (made and redeemed with its service token) are the wallet's.
- */
+/** The owner a quote is recorded under, "user:<id>" or "service:<name>"; see ownerOf. */
 function ownerOf(ctx: HandlerContext): string {
   const p = getPrincipal(ctx);
   if (p === undefined) throw unauthenticated("credentials required");
   return p.kind === "user" ? `user:${p.userId}` : `service:${p.service}`;
+}
+
+/**
+ * Who a new quote belongs to: the calling user, or the user a service names in for_user_id (else the service).
+ * A user naming someone else is refused, so no one makes quotes in another user's name.
+ */
+function creatorOf(ctx: HandlerContext, forUserId: string): string {
+  const p = getPrincipal(ctx);
+  if (forUserId === "") return ownerOf(ctx);
+  if (p?.kind === "user" && p.userId !== forUserId) throw forbidden("for_user_id is for service callers");
+  return `user:${forUserId}`;
 }
 
 function rateMessage(r: ResolvedRate | (StoredRate & { derivation: string })): Rate {

@@ -57,6 +57,9 @@ export const fxValidation = defineValidation(FxService, {
   createQuote: (r) => [
     ...pair("from_currency", r.fromCurrency, "to_currency", r.toCurrency),
     ...positiveAmount("amount", r.amount, r.fromCurrency),
+    ...(r.forUserId === "" || UUID.test(r.forUserId)
+      ? []
+      : [{ field: "for_user_id", message: "must be a user id (a UUID)" }]),
   ],
   getQuote: (r) => quoteId(r.quoteId),
   redeemQuote: (r) => quoteId(r.quoteId),

@@ -321,7 +321,7 @@ export function createMovements(deps: MovementDeps) {
     let spread = 0n;
     let quoteId: string | null = null;
     if (from.currency !== to.currency) {
-      const q = await rates.quote(amount, from.currency, to.currency, toField);
+      const q = await rates.quote(amount, from.currency, to.currency, toField, user.id);
       received = q.toAmount;
       rate = q.rate;
       spread = q.spread;

@@ -87,13 +87,17 @@ export function createRates(deps: { fx: Client<typeof FxService>; cacheTtlMs: nu
       }
     },
 
-    /** A quote locking today's rate (less the spread) for `amount` of `from` into `to`. */
-    async quote(amount: bigint, from: string, to: string, field: string): Promise<Quote> {
+    /**
+     * A quote locking today's rate (less the spread) for `amount` of `from` into `to`, made for `userId` so
+     * that they (and no one else) may read it at fx.
+     */
+    async quote(amount: bigint, from: string, to: string, field: string, userId: string): Promise<Quote> {
       try {
         const { quote } = await fx.createQuote({
           fromCurrency: from,
           toCurrency: to,
           amount: formatAmount(amount, from),
+          forUserId: userId,
         });
         if (quote === undefined) throw new Error("fx returned no quote");
         return {
