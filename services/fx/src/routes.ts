@@ -94,7 +94,7 @@ export function fxRoutes(fx: Fx, opts: { pivot: string }) {
     });
 }
 
-/** The owner a quote is recorded under, "user:<id>" or "service:<name>"; see ownerOf. */
+/** The caller as a quote owner: "user:<id>" or "service:<name>". */
 function ownerOf(ctx: HandlerContext): string {
   const p = getPrincipal(ctx);
   if (p === undefined) throw unauthenticated("credentials required");
