@@ -8,7 +8,7 @@ const test = fraudTest();
 const T = new Date("2026-03-02T03:00:00Z");
 
 describe("rules", () => {
-  test("version 1 is API.md's defaults", async ({ fraud }) => {
+  test("version 1 is docs/api.md's defaults", async ({ fraud }) => {
     const { rules } = await fraud.admin.getRules({});
     expect(rules).toMatchObject({
       version: 1,

@@ -9,7 +9,7 @@ import {
 } from "./rules.js";
 
 describe("rule sets", () => {
-  it("the defaults are API.md's and valid", () => {
+  it("the defaults are docs/api.md's and valid", () => {
     expect(checkRules(DEFAULT_RULES, "MYR")).toEqual([]);
     expect(DEFAULT_RULES).toMatchObject({ mode: "enforce", reviewThreshold: 60, autoDeclineThreshold: 90 });
     expect(longestWindowMs(DEFAULT_RULES)).toBe(3_600_000);

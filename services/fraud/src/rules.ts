@@ -71,7 +71,7 @@ export interface RuleChange {
   newValue: string;
 }
 
-/** The defaults of API.md's business rules: version 1 of every deployment. */
+/** The defaults of docs/api.md's business rules: version 1 of every deployment. */
 export const DEFAULT_RULES: RuleConfig = {
   mode: "enforce",
   reviewThreshold: 60,

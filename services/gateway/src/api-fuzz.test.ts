@@ -10,7 +10,7 @@ import { PLATFORM_ADMIN_EMAIL, startPlatform } from "./test/platform.js";
 // A black-box fuzz of the public API: every operation in /openapi.json, against the whole platform (every
 // service's main.ts, real Postgres, NATS and Redis), with mutated requests from fast-check, anonymous and
 // with a user's and an admin's token. Whatever a client sends, the answer is never a 5xx, every error has
-// API.md's body, and every response has X-Request-Id. Seeded (API_FUZZ_SEED) and bounded in time
+// docs/api.md's body, and every response has X-Request-Id. Seeded (API_FUZZ_SEED) and bounded in time
 // (API_FUZZ_SECONDS, default 60); a failure prints the request and the seed to replay it.
 
 const SEED = Number(process.env.API_FUZZ_SEED ?? 20_261_206);
@@ -135,7 +135,7 @@ const ERROR_KEYS = ["details", "error", "message", "path", "request_id", "timest
 
 describe("the public API under fuzzing", () => {
   test(
-    "no request of any shape gets a 5xx; every error has API.md's body and every answer an X-Request-Id",
+    "no request of any shape gets a 5xx; every error has docs/api.md's body and every answer an X-Request-Id",
     async ({ seeded }) => {
       const { platform, tokens, known } = seeded;
       const docRes = await call(platform.url, "GET", "/openapi.json", { token: tokens.user });

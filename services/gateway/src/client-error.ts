@@ -8,7 +8,7 @@ interface Refusal {
   details: Record<string, string>;
 }
 
-// Node's own answers to the same failures (its default clientError handling), with API.md's body.
+// Node's own answers to the same failures (its default clientError handling), with docs/api.md's body.
 function refusalOf(code: string | undefined): Refusal {
   switch (code) {
     case "HPE_HEADER_OVERFLOW":

@@ -46,7 +46,7 @@ export const isGatewayError = (e: unknown): e is GatewayError =>
 export const validationError = (field: string, message: string, details: Record<string, string> = {}) =>
   new GatewayError("VALIDATION_ERROR", message, { field, ...details });
 
-/** API.md's error table: these reasons answer with their status whatever the gRPC code. */
+/** docs/api.md's error table: these reasons answer with their status whatever the gRPC code. */
 const reasonStatus: Record<string, number> = {
   VALIDATION_ERROR: 400,
   UNAUTHENTICATED: 401,
@@ -108,8 +108,8 @@ export interface HttpError {
 }
 
 /**
- * The gateway's one map from failures to HTTP answers. A backend's ErrorInfo reason in API.md's table gets
- * that status; any other by its gRPC code (FailedPrecondition 422, DeadlineExceeded 504, ...); Internal, Unknown,
+ * The gateway's one map from failures to HTTP answers. A backend's ErrorInfo reason in docs/api.md's table
+ * gets that status; any other by its gRPC code (FailedPrecondition 422, DeadlineExceeded 504, ...); Internal, Unknown,
  * DataLoss, Unimplemented and anything that is not a known error become 500 INTERNAL with no internals.
  * Every 503 carries Retry-After (the backend's retry_after_seconds, else {@link UNAVAILABLE_RETRY_AFTER_SECONDS}).
  */

@@ -64,7 +64,7 @@ describe("routes derived from fx's annotations", () => {
       headers: { "content-type": "application/json" },
     });
     expect(res.status).toBe(201);
-    // API.md's shape: {quote_id, rate, from_amount, to_amount, expires_at} at the top level.
+    // docs/api.md's shape: {quote_id, rate, from_amount, to_amount, expires_at} at the top level.
     const quote = (await res.json()) as Record<string, unknown>;
     expect(quote).toMatchObject({
       from_currency: "USD",
@@ -165,7 +165,7 @@ describe("routes derived from fx's annotations", () => {
 });
 
 describe("errors", () => {
-  test("a backend refusal keeps its reason and details in API.md's body, with the table's status", async ({
+  test("a backend refusal keeps its reason and details in docs/api.md's body, with the table's status", async ({
     gw,
   }) => {
     const token = await gw.signer.token();

@@ -15,7 +15,7 @@ type Doc = {
 
 const doc = buildOpenApi(deriveRoutes(backends, routePolicies)) as unknown as Doc;
 
-// Every API.md route whose service exists so far (identity, fx, operations), as "METHOD /path".
+// Every docs/api.md route whose service exists so far (identity, fx, operations), as "METHOD /path".
 const apiMdRoutes = [
   "POST /api/v1/auth/register",
   "POST /api/v1/auth/login",
@@ -45,7 +45,7 @@ describe("the OpenAPI document", () => {
     expect((doc as unknown as { openapi: string }).openapi).toBe("3.1.0");
   });
 
-  it("has every API.md route that exists so far, plus health and readiness", () => {
+  it("has every docs/api.md route that exists so far, plus health and readiness", () => {
     const present = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
     );

@@ -62,7 +62,7 @@ export interface OpenApiOptions {
  * The OpenAPI 3.1 document of the REST routes, from the same descriptors the transcoder binds with: path and
  * query parameters, request bodies (unknown fields refused: additionalProperties false), responses with
  * snake_case properties, enums as their lower-case words, money as decimal strings (a JSON number accepted on
- * input), bearer and API-key security per route, and API.md's error body for every failure.
+ * input), bearer and API-key security per route, and docs/api.md's error body for every failure.
  */
 export function buildOpenApi(routes: readonly Route[], opts: OpenApiOptions = {}): Json {
   const schemas: Record<string, Json> = {};

@@ -12,9 +12,10 @@ export interface RoutePolicy {
 }
 
 /**
- * Per-route exceptions, keyed by "METHOD /path/template" exactly as API.md (and the proto annotation) writes
- * them. Every other route needs a credential and answers by the default rule: 204 without a body when the
- * method is DELETE or the response message has no fields, 201 for POST (it creates something), 200 otherwise.
+ * Per-route exceptions, keyed by "METHOD /path/template" exactly as docs/api.md (and the proto annotation)
+ * writes them. Every other route needs a credential and answers by the default rule: 204 without a body when
+ * the method is DELETE or the response message has no fields, 201 for POST (it creates something), 200
+ * otherwise.
  */
 export const routePolicies: Readonly<Record<string, RoutePolicy>> = {
   "POST /api/v1/auth/register": { public: true },

@@ -7,7 +7,7 @@ import { describe, expect } from "vitest";
 import type { ErrorBody, Platform, TestUser, Transaction } from "./test/harness.js";
 import { balanceOf, defaultWallet, fund, platformTest } from "./test/harness.js";
 
-// Money under concurrency, and Idempotency-Key as API.md defines it, through the gateway.
+// Money under concurrency, and Idempotency-Key as docs/api.md defines it, through the gateway.
 // Fraud gets a generous deadline: what is tested here is money under concurrency, and on a loaded machine
 // 100 scores at once can outlast the default 500 ms, which holds a purchase (pending) instead of completing it.
 const test = platformTest({ walletEnv: { WALLET_IDEMPOTENCY_WAIT_MS: "1500", FRAUD_TIMEOUT_MS: "10000" } });

@@ -52,7 +52,7 @@ export const walletEnv = z
     WALLET_MAX_TRANSACTION: amountText("50000.00"),
     /** Most a user may spend per calendar day in their own time zone, in the base currency. */
     WALLET_DAILY_LIMIT: amountText("100000.00"),
-    /** How long an idempotency key and its answer are kept, in hours (API.md: at least 24). */
+    /** How long an idempotency key and its answer are kept, in hours (docs/api.md: at least 24). */
     WALLET_IDEMPOTENCY_TTL_HOURS: envInt(24, { min: 24, max: 24 * 30 }),
     /**
      * How long a repeated request waits for the first one with its key before IDEMPOTENCY_KEY_IN_USE, in ms;

@@ -36,7 +36,7 @@ export class WalletError extends Error {
 export const isWalletError = (e: unknown): e is WalletError => e instanceof Error && e.name === "WalletError";
 
 // A Record over the union: a new reason without a code does not compile. The gateway answers by reason
-// (API.md's table), so the codes matter to gRPC clients only.
+// (docs/api.md's table), so the codes matter to gRPC clients only.
 export const walletErrorCodes: Record<WalletErrorReason, Code> = {
   VALIDATION_ERROR: Code.InvalidArgument,
   NOT_FOUND: Code.NotFound,

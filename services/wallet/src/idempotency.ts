@@ -11,7 +11,7 @@ import type { Logger } from "pino";
 import { isWalletError, toConnectError, WalletError } from "./errors.js";
 import { newId } from "./ids.js";
 
-// Idempotency-Key (API.md): per caller and key, the hash of the request and, once answered, the answer
+// Idempotency-Key (docs/api.md): per caller and key, the hash of the request and, once answered, the answer
 // itself (a success's response message, or a refusal), kept at least 24 hours. The same key with the same
 // request gets that answer again, marked `idempotent-replayed: true`; another request under the key is
 // IDEMPOTENCY_KEY_REUSED; a repeat arriving while the first still runs waits for it (up to waitMs, and never

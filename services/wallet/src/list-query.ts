@@ -5,7 +5,7 @@ import type { Transaction, TransactionStatus, TransactionType } from "./model.js
 import type { ListPosition, TransactionQuery } from "./store.js";
 import { majorUnits } from "./store.js";
 
-// The filters, sort and pagination of the transaction lists (API.md), from the request's fields.
+// The filters, sort and pagination of the transaction lists (docs/api.md), from the request's fields.
 
 /** The list parameters as they arrive (enums already mapped; "" and 0 mean not given). */
 export interface ListParams {

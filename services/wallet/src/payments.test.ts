@@ -4,7 +4,7 @@ import { describe, expect } from "vitest";
 import type { ErrorBody, Platform, TestUser, Transaction } from "./test/harness.js";
 import { balanceOf, defaultWallet, fund, PASSWORD, platformTest } from "./test/harness.js";
 
-// API.md's business rules for purchases, top-ups and withdrawals, through the gateway against the real
+// docs/api.md's business rules for purchases, top-ups and withdrawals, through the gateway against the real
 // services. Fraud runs in shadow mode here (scores recorded, always approve): its rules are fraud.test.ts's.
 const test = platformTest();
 

@@ -247,7 +247,7 @@ async function startIdentity(url: string, schema: string, nats: { nc: NatsConnec
   };
 }
 
-/** The error body every failure has (API.md). */
+/** The error body every failure has (docs/api.md). */
 export interface ErrorBody {
   error: string;
   message: string;

@@ -575,7 +575,7 @@ export interface Transaction {
   updated_at: string;
 }
 
-/** The error body every failure has (API.md). */
+/** The error body every failure has (docs/api.md). */
 export interface ErrorBody {
   error: string;
   message: string;
