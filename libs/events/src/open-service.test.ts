@@ -4,15 +4,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { test, waitFor } from "@fintech/testing";
+import { startOwnNats, test, waitFor } from "@fintech/testing";
 import { describe, expect } from "vitest";
-import { ownNatsServer } from "./test/own-nats-server.js";
 
 describe("openServiceInfra", () => {
   test("rides out a NATS restart, and exits 1 once the connection closes for good", async ({ pg }) => {
-    const nats = await ownNatsServer();
+    const nats = await startOwnNats();
     const migrations = await mkdtemp(join(tmpdir(), "osc-migrations-"));
-    await nats.start();
     const child = spawn(
       process.execPath,
       [
@@ -53,7 +51,7 @@ describe("openServiceInfra", () => {
       expect(out).toContain("NATS connection closed for good");
     } finally {
       child.kill("SIGKILL");
-      await nats.dispose();
+      await nats.cleanup();
       await rm(migrations, { recursive: true, force: true });
     }
   });

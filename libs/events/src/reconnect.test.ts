@@ -9,7 +9,7 @@ import {
   Health,
   HealthCheckResponse_ServingStatus as Status,
 } from "@fintech/proto/grpc/health/v1/health_pb.js";
-import { test, waitFor } from "@fintech/testing";
+import { startOwnNats, test, waitFor } from "@fintech/testing";
 import { describe, expect } from "vitest";
 import { createConsumer, eventHandler } from "./consumer.js";
 import { enqueue } from "./enqueue.js";
@@ -18,7 +18,6 @@ import { eventsMigrationsDir } from "./migrations-dir.js";
 import { connectNats, natsReady } from "./nats-connection.js";
 import { createOutboxRelay } from "./outbox-relay.js";
 import { captureLogs } from "./test/harness.js";
-import { ownNatsServer } from "./test/own-nats-server.js";
 
 const TYPE = "rc.thing.happened";
 
@@ -26,8 +25,7 @@ describe("NATS going away and coming back", () => {
   test("readiness follows the connection, the outbox keeps its rows, and everything drains exactly once", async ({
     pg,
   }) => {
-    const nats = await ownNatsServer();
-    await nats.start();
+    const nats = await startOwnNats();
     await migrate({ url: pg.url, schema: pg.schema, dirs: [eventsMigrationsDir] });
     await pg.pool.query("CREATE TABLE effects (event_id text NOT NULL, value text NOT NULL)");
     const { logger, lines, registry } = captureLogs();
@@ -144,7 +142,7 @@ describe("NATS going away and coming back", () => {
       await relay.stop();
       await server.close({ graceMs: 0 });
       await nc.close();
-      await nats.dispose();
+      await nats.cleanup();
     }
   });
 });

@@ -1,9 +1,8 @@
-import { createServer as createNetServer } from "node:net";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { createPool } from "@fintech/db";
 import { PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
-import { test, waitFor } from "@fintech/testing";
+import { freePort as closedPort, test, waitFor } from "@fintech/testing";
 import { describe, expect } from "vitest";
 import { errorInfoOf } from "./errors.js";
 import { createLogger } from "./logger.js";
@@ -11,16 +10,6 @@ import type { PlatformServer } from "./server.js";
 import { createServer } from "./server.js";
 
 type LogLine = Record<string, unknown>;
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 async function failure(call: Promise<unknown>): Promise<ConnectError> {
   return call.then(

@@ -3,6 +3,14 @@ export { type FileFixtures, test, type WorkerFixtures } from "./fixtures.js";
 export { grpcErrorInfo } from "./grpc-error-info.js";
 export type { Collected, UnaryResult } from "./grpc-js.js";
 export { bidiAll, bidiStream, collect, grpcClient, serverStream, unary } from "./grpc-js.js";
+export {
+  freePort,
+  freePorts,
+  type OwnRedis,
+  type OwnServer,
+  startOwnNats,
+  startOwnRedis,
+} from "./own-servers.js";
 export { type NatsFixture, provideNats } from "./provide-nats.js";
 export { type PgFixture, providePg } from "./provide-pg.js";
 export { provideRedis, type RedisFixture } from "./provide-redis.js";

@@ -6,7 +6,7 @@ import {
   TransactionStatus,
   TransactionType,
 } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
-import { waitFor } from "@fintech/testing";
+import { startOwnRedis, waitFor } from "@fintech/testing";
 import { Redis } from "ioredis";
 import pino from "pino";
 import { afterAll, describe, expect } from "vitest";
@@ -18,11 +18,10 @@ import { createHotStore } from "./hot-store.js";
 import { createMover } from "./mover.js";
 import type { AnalyticsHarness } from "./test/harness.js";
 import { analyticsTest } from "./test/harness.js";
-import { startOwnRedis } from "./test/redis-server.js";
 
 // This file's service runs on a redis-server of its own (no persistence), which the tests empty and restart.
 const own = await startOwnRedis();
-afterAll(() => own.stop());
+afterAll(() => own.cleanup());
 
 const logLines: string[] = [];
 const logger = pino({ level: "info" }, { write: (line: string) => logLines.push(line) });
@@ -227,7 +226,8 @@ describe("analytics when Redis loses its data", () => {
       const before = await everything(analytics, users);
       const gen = await generation(analytics);
       const lossesBefore = await losses();
-      await own.restart();
+      await own.kill();
+      await own.start();
       await rebuilt(analytics, hot, gen);
       expect(await losses()).toBe(lossesBefore + 1);
       expect(await everything(analytics, users)).toEqual(before);

@@ -2,14 +2,13 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import type { Http2Server, ServerHttp2Stream } from "node:http2";
 import { constants, createServer as createHttp2Server } from "node:http2";
-import { createServer as createNetServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { Code } from "@connectrpc/connect";
 import type { Authenticator } from "@fintech/auth";
 import type { PlatformServer } from "@fintech/platform";
 import { connectError, createServer } from "@fintech/platform";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
-import { test, waitFor } from "@fintech/testing";
+import { freePort as closedPort, test, waitFor } from "@fintech/testing";
 import pino from "pino";
 import { describe, expect } from "vitest";
 import { createIdentityAuthenticator } from "./auth.js";
@@ -25,16 +24,6 @@ const TIMEOUT_MS = 500;
 const anyone: Authenticator = {
   authenticate: async () => ({ kind: "user", userId: "user-1", roles: ["user"], credential: "jwt" }),
 };
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 /** The gateway in front of one fx backend at `fxUrl`, with a short backend deadline. */
 async function gatewayFor(

@@ -12,7 +12,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { DevService } from "@fintech/dev/services";
 import { services } from "@fintech/dev/services";
 import { Health, HealthCheckResponse_ServingStatus } from "@fintech/proto/grpc/health/v1/health_pb.js";
-import { freePort } from "./infra.js";
+import { freePort } from "@fintech/testing/own-servers";
 
 export interface PlatformOptions {
   root: string;

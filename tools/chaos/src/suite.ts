@@ -6,10 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createPool } from "@fintech/db";
+import type { OwnRedis, OwnServer } from "@fintech/testing/own-servers";
+import { freePort, startOwnNats, startOwnRedis } from "@fintech/testing/own-servers";
 import type { Backlog, Verdict } from "./checks.js";
 import { Checker, settled } from "./checks.js";
 import { RestClient } from "./client.js";
-import { createDatabase, freePort, PgProxy, startNats, startRedis } from "./infra.js";
+import { createDatabase, PgProxy } from "./infra.js";
 import { CHAOS_CLIENT, Platform } from "./platform.js";
 import { Workload } from "./workload.js";
 
@@ -18,8 +20,8 @@ type Fault = (env: FaultEnv) => Promise<void>;
 
 interface FaultEnv {
   platform: Platform;
-  nats: Awaited<ReturnType<typeof startNats>>;
-  redis: Awaited<ReturnType<typeof startRedis>>;
+  nats: OwnServer;
+  redis: OwnRedis;
   proxy: PgProxy;
   database: Awaited<ReturnType<typeof createDatabase>>;
   log: (line: string) => void;
@@ -114,8 +116,8 @@ export async function runSuite(opts: SuiteOptions): Promise<{ results: ScenarioR
   const database = await createDatabase(adminUrl);
   const proxy = new PgProxy(await freePort(), { host: target.hostname, port: Number(target.port || 5432) });
   await proxy.restore();
-  const nats = await startNats();
-  const redis = await startRedis();
+  const nats = await startOwnNats();
+  const redis = await startOwnRedis();
   const platform = new Platform({
     root: opts.root,
     logDir,
@@ -207,7 +209,7 @@ export async function runSuite(opts: SuiteOptions): Promise<{ results: ScenarioR
     await db.end();
     await proxy.restore().catch(() => undefined);
     await nats.cleanup();
-    await redis.stop();
+    await redis.cleanup();
     await database.cleanup();
   }
   return { results, logDir };
