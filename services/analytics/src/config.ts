@@ -55,7 +55,9 @@ export const analyticsEnv = z.object({
   ANALYTICS_HOT_CHECK_INTERVAL_MS: envInt(5000, { min: 100, max: 600_000 }),
   ANALYTICS_CACHE_TTL_SECONDS: envInt(300, { min: 0, max: 86_400 }),
   ANALYTICS_BATCH_SIZE: envInt(1000, { min: 1, max: 10_000 }),
-  ANALYTICS_CONSUMER_CONCURRENCY: envInt(2, { min: 1, max: 8 }),
+  // One batch at a time by default: a refund finds its purchase's category in what earlier batches committed,
+  // and two batches in flight can commit a refund before the purchase that an earlier batch holds.
+  ANALYTICS_CONSUMER_CONCURRENCY: envInt(1, { min: 1, max: 8 }),
   ANALYTICS_IMPORT_MAX_ERRORS: envInt(1000, { min: 1, max: 100_000 }),
   ANALYTICS_IMPORT_RATES: importRates,
 });
