@@ -8,6 +8,8 @@ import { Counter, Gauge, register } from "prom-client";
 export interface EventsMetrics {
   /** Outbox rows not yet published, by `source`, as seen at the relay's last pass. */
   outboxBacklog: Gauge<"source">;
+  /** Seconds since the oldest unpublished outbox row was written (0 with no backlog), at the same moment. */
+  outboxBacklogAge: Gauge<"source">;
   /** Outbox rows published and marked, by `source` (JetStream duplicates included: the row was still delivered). */
   outboxPublished: Counter<"source">;
   /** Relay passes that failed (database or NATS unavailable, publish timeout), by `source`. */
@@ -33,7 +35,13 @@ export function eventsMetrics(registry: Registry = register): EventsMetrics {
   const metrics: EventsMetrics = {
     outboxBacklog: new Gauge({
       name: "events_outbox_backlog",
-      help: "Outbox rows not yet published, at the relay's last pass.",
+      help: "Outbox rows not yet published, at the relay's last look (every pass, and every second while draining).",
+      labelNames: ["source"],
+      registers: [registry],
+    }),
+    outboxBacklogAge: new Gauge({
+      name: "events_outbox_backlog_age_seconds",
+      help: "Age of the oldest unpublished outbox row (0 with no backlog), at the relay's last look.",
       labelNames: ["source"],
       registers: [registry],
     }),

@@ -244,6 +244,11 @@ describe("outbox relay", () => {
       await waitFor(async () => ((await errors?.get())?.values[0]?.value ?? 0) >= 3);
       expect(lines.filter((l) => l.level === 50)).toHaveLength(1);
       expect(await publishedAt(id)).toBeNull();
+      // The operator sees the stuck event and how long it has waited.
+      const backlog = registry.getSingleMetric("events_outbox_backlog");
+      const age = registry.getSingleMetric("events_outbox_backlog_age_seconds");
+      await waitFor(async () => ((await age?.get())?.values[0]?.value ?? 0) > 0);
+      expect((await backlog?.get())?.values[0]?.value).toBe(1);
 
       await ensureStream(h.nc, { context: ctx, namespace: h.namespace });
       await waitFor(async () => (await publishedAt(id)) !== null);

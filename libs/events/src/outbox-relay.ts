@@ -1,6 +1,4 @@
 import { withTransaction } from "@fintech/db";
-import type { PubAck } from "@nats-io/jetstream";
-import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { headers } from "@nats-io/transport-node";
 import type { Pool, PoolClient } from "pg";
@@ -10,6 +8,7 @@ import { CloudEventHeaders, PROTOBUF_CONTENT_TYPE } from "./cloud-events.js";
 import { OutboxPublishError } from "./errors.js";
 import { eventsMetrics } from "./metrics.js";
 import { namespacedSubject } from "./namespace.js";
+import { createStreamPublisher } from "./stream-publisher.js";
 
 export interface OutboxRelayOptions {
   /** Pool on the service's schema (search_path), where the `outbox` table lives. */
@@ -20,7 +19,7 @@ export interface OutboxRelayOptions {
   /** `""` (the default) in production; must match the namespace given to `ensureStream`. */
   namespace?: string;
   logger: Logger;
-  /** Rows claimed and published per transaction; default 100. */
+  /** Rows claimed and published per transaction; default 500. */
   batchSize?: number;
   /** Milliseconds between passes when no NOTIFY arrives (and between retries after an error); default 1000. */
   pollIntervalMs?: number;
@@ -59,6 +58,7 @@ interface OutboxRow {
 const CHANNEL = "outbox";
 const CLEANUP_EVERY_MS = 60_000;
 const CLEANUP_BATCH = 10_000;
+const BACKLOG_EVERY_MS = 1000;
 
 /**
  * The publishing half of the transactional outbox. A row is marked published only after its PubAck; a crash
@@ -73,11 +73,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     source,
     namespace = "",
     logger,
-    batchSize = 100,
+    batchSize = 500,
     pollIntervalMs = 1000,
     retainPublishedMs = 86_400_000,
   } = options;
-  const js = jetstream(nc);
+  const publisher = createStreamPublisher(nc);
   const metrics = eventsMetrics(options.registry);
   const log = logger.child({ component: "outbox-relay", source });
 
@@ -87,10 +87,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let wakeAgain = false;
   let failing = false;
   let lastCleanup = 0;
+  let lastBacklog = 0;
   let listener: { client: PoolClient; drop(err?: Error): void } | undefined;
   let schema: string | undefined;
 
-  function publish(row: OutboxRow): Promise<PubAck> {
+  function publish(row: OutboxRow): Promise<void> {
     const h = headers();
     for (const [key, value] of Object.entries(row.headers ?? {})) h.set(key, value);
     h.set(CloudEventHeaders.specVersion, "1.0");
@@ -99,7 +100,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     h.set(CloudEventHeaders.source, source);
     h.set(CloudEventHeaders.time, row.created_at.toISOString());
     h.set(CloudEventHeaders.contentType, PROTOBUF_CONTENT_TYPE);
-    return js.publish(namespacedSubject(row.subject, namespace), row.payload, { msgID: row.id, headers: h });
+    // JetStream drops a second message with the same id within the stream's duplicate window.
+    h.set("Nats-Msg-Id", row.id);
+    return publisher.publish(namespacedSubject(row.subject, namespace), row.payload, h);
   }
 
   async function runOnce(): Promise<number> {
@@ -160,10 +163,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   async function updateBacklog(): Promise<void> {
-    const { rows } = await pool.query<{ n: number }>(
-      "SELECT count(*)::int4 AS n FROM outbox WHERE published_at IS NULL",
+    lastBacklog = Date.now();
+    const { rows } = await pool.query<{ n: number; age: number }>(
+      `SELECT count(*)::int4 AS n, COALESCE(extract(epoch FROM now() - min(created_at)), 0)::float8 AS age
+         FROM outbox WHERE published_at IS NULL`,
     );
     metrics.outboxBacklog.set({ source }, Number(rows[0]?.n ?? 0));
+    metrics.outboxBacklogAge.set({ source }, Math.max(0, Number(rows[0]?.age ?? 0)));
   }
 
   async function cleanup(): Promise<void> {
@@ -180,8 +186,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     try {
       await ensureListener();
       let n: number;
-      do n = await runOnce();
-      while (n === batchSize && !stopped);
+      do {
+        n = await runOnce();
+        // A relay that never catches up still reports how far behind it is.
+        if (Date.now() - lastBacklog >= BACKLOG_EVERY_MS) await updateBacklog();
+      } while (n === batchSize && !stopped);
       await updateBacklog();
       await cleanup();
       if (failing) log.info("outbox relay recovered");
@@ -192,6 +201,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (failing) log.debug({ err }, "outbox relay pass failed again");
       else log.error({ err }, "outbox relay pass failed; retrying");
       failing = true;
+      // While publishing fails the backlog grows, which is what the gauges are for; with the database away
+      // they keep their last values.
+      if (Date.now() - lastBacklog >= BACKLOG_EVERY_MS) await updateBacklog().catch(() => undefined);
     }
   }
 
@@ -225,6 +237,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       clearTimeout(timer);
       await inFlight;
       listener?.drop();
+      publisher.close();
     },
     runOnce,
   };

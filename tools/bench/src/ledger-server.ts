@@ -141,11 +141,20 @@ process.on("message", async (m) => {
     return;
   }
   if (m !== "integrity") return;
+  // The backlog the moment the load stops, then how long the relay takes to publish it (at most a minute).
+  const unsent = async () =>
+    (await pool.query<{ n: number }>("SELECT count(*)::int4 AS n FROM outbox WHERE published_at IS NULL"))
+      .rows[0]?.n ?? 0;
+  const backlog = await unsent();
+  const since = performance.now();
+  let left = backlog;
+  while (left > 0 && performance.now() - since < 60_000) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    left = await unsent();
+  }
+  const drainSeconds = (performance.now() - since) / 1000;
   const report = await ledger.integrity.check();
-  const { rows } = await pool.query<{ n: number }>(
-    "SELECT count(*)::int4 AS n FROM outbox WHERE published_at IS NULL",
-  );
-  process.send?.({ integrity: report.ok, transfers: report.transfersChecked, backlog: rows[0]?.n ?? 0 });
+  process.send?.({ integrity: report.ok, transfers: report.transfersChecked, backlog, left, drainSeconds });
 });
 
 process.on("SIGTERM", async () => {

@@ -46,6 +46,8 @@ interface Checked {
   integrity: boolean;
   transfers: number;
   backlog: number;
+  left: number;
+  drainSeconds: number;
 }
 
 const server = fork(join(dirname(fileURLToPath(import.meta.url)), "ledger-server.ts"), {
@@ -209,7 +211,8 @@ try {
   const checked = await ask<Checked>("integrity");
   console.log(
     `integrity after the runs: ${checked.integrity ? "ok" : "VIOLATED"}; ${checked.transfers} transfers stored ` +
-      `(${checked.transfers === stored ? "every acknowledged one" : `expected ${stored}`}); outbox backlog ${checked.backlog}`,
+      `(${checked.transfers === stored ? "every acknowledged one" : `expected ${stored}`}); outbox backlog ` +
+      `${checked.backlog} when the load stopped, ${checked.left} after ${checked.drainSeconds.toFixed(1)} s`,
   );
 } finally {
   server.kill("SIGTERM");
