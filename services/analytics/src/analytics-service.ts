@@ -2,6 +2,7 @@ import type { Decimal } from "@fintech/money";
 import { findCurrency, invertRate } from "@fintech/money";
 import type pg from "pg";
 import type { Clock } from "./clock.js";
+import { PLATFORM_TYPES } from "./counter-fields.js";
 import type { Counters } from "./counters.js";
 import { FRAUD_SCOPE, PLATFORM_SCOPE, userScope } from "./counters.js";
 import { addDays, addMonths, dayNumber, localDate, utcDate } from "./dates.js";
@@ -9,7 +10,6 @@ import { readDays } from "./day-reader.js";
 import { AnalyticsError } from "./errors.js";
 import type { HotStore } from "./hot-store.js";
 import { platformTypeOf } from "./import-rows.js";
-import { PLATFORM_TYPES } from "./projections.js";
 import type { RateSource } from "./rates.js";
 import type {
   CurrencyView,

@@ -1,5 +1,7 @@
-/** Integer counters of one scope and day: field -> count or amount in minor units. */
-export type Counters = Map<string, bigint>;
+import type { CounterField } from "./counter-codec.js";
+
+/** Integer counters of one scope and day: field (see counter-fields.ts) -> count or amount in minor units. */
+export type Counters = Map<CounterField, bigint>;
 
 /** Counters per scope, then per day (YYYY-MM-DD). */
 export type ScopeDays = Map<string, Map<string, Counters>>;
@@ -11,13 +13,14 @@ export const PLATFORM_SCOPE = "p";
 /** The scope of fraud statistics (UTC days). */
 export const FRAUD_SCOPE = "f";
 
-/** Joins the parts of a field name; "|" inside a part becomes "_" so fields always split back the same way. */
-export function field(...parts: string[]): string {
-  return parts.map((p) => (p.includes("|") ? p.replaceAll("|", "_") : p)).join("|");
-}
-
 /** Adds `value` to one field of one scope and day, creating what is missing. */
-export function addTo(target: ScopeDays, scope: string, day: string, name: string, value: bigint): void {
+export function addTo(
+  target: ScopeDays,
+  scope: string,
+  day: string,
+  name: CounterField,
+  value: bigint,
+): void {
   let days = target.get(scope);
   if (days === undefined) {
     days = new Map();
@@ -47,7 +50,8 @@ export function countersToJson(counters: Counters): Record<string, string> {
 export function countersFromJson(json: Record<string, unknown>): Counters {
   const out: Counters = new Map();
   for (const [name, value] of Object.entries(json)) {
-    if (typeof value === "string" || typeof value === "number") out.set(name, BigInt(value));
+    // The names were made by the codec when the counters were written.
+    if (typeof value === "string" || typeof value === "number") out.set(name as CounterField, BigInt(value));
   }
   return out;
 }

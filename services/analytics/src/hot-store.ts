@@ -1,12 +1,15 @@
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
+import type { CounterField } from "./counter-codec.js";
+import { hotField } from "./counter-codec.js";
 import type { Counters } from "./counters.js";
 
 // Redis side of the aggregates. A scope's keys carry one of BUCKETS hash tags ({b0}..{b63}, from a hash of the
 // scope), so every key of a scope lives in one cluster slot, and one Lua script can count a whole batch's
 // scopes of one bucket: a batch costs at most BUCKETS script calls however many users it touches, and the
 // aggregates still spread over BUCKETS slots of a cluster.
-//   <prefix>an:{b<k>}:<scope>:hot      hash "<day>|<field>" -> integer (the hot days' counters)
+//   <prefix>an:{b<k>}:<scope>:hot      hash "<day>|<field>" -> integer (the hot days' counters; names from
+//                                      counter-codec.ts' hotField)
 //   <prefix>an:{b<k>}:<scope>:ver      hash "<day>" -> version, "*" -> the whole scope's version (query cache)
 //   <prefix>an:{b<k>}:<scope>:q:<name> a cached query answer
 //   <prefix>an:{b<k>}:applied          set of pending batch ids applied to the bucket, not yet deleted in Postgres
@@ -32,8 +35,8 @@ function bucketOf(scope: string): number {
 // data: incrementing what is left would make it look whole, so the script refuses (-1) unless forced, and the
 // batch stays pending until the bucket is rebuilt (the rebuild counts it from Postgres).
 // KEYS: marker, applied set, then per scope its hot hash and its version hash.
-// ARGV: batch id, "force" or "", then per scope: number of days, then per day: day, number of fields, field,
-// delta...
+// ARGV: batch id, "force" or "", then per scope: number of days, then per day: day, number of fields, hot field
+// ("<day>|<field>", made by hotField), delta...
 const APPLY = `
 if ARGV[2] ~= 'force' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
@@ -48,7 +51,7 @@ for k = 3, #KEYS, 2 do
     local n = tonumber(ARGV[i + 1])
     i = i + 2
     for f = 1, n do
-      redis.call('HINCRBY', hot, day .. '|' .. ARGV[i], ARGV[i + 1])
+      redis.call('HINCRBY', hot, ARGV[i], ARGV[i + 1])
       i = i + 2
     end
     redis.call('HINCRBY', ver, day, 1)
@@ -156,7 +159,7 @@ export function createHotStore(opts: HotStoreOptions) {
       entry.args.push(String(days.size));
       for (const [day, counters] of days) {
         entry.args.push(day, String(counters.size));
-        for (const [name, value] of counters) entry.args.push(name, value.toString());
+        for (const [name, value] of counters) entry.args.push(hotField.encode(day, name), value.toString());
       }
     }
     return [...byBucket.values()];
@@ -262,7 +265,10 @@ export function createHotStore(opts: HotStoreOptions) {
         if (err !== null) throw err;
         const scope = scopes[i] ?? "";
         const wanted = days.get(scope);
-        const hit = (names as string[]).filter((n) => wanted?.has(n.slice(0, 10)) === true);
+        const hit = (names as string[]).filter((n) => {
+          const day = hotField.decode(n)?.day;
+          return day !== undefined && wanted?.has(day) === true;
+        });
         if (hit.length > 0) out.set(scope, hit);
       });
       return out;
@@ -347,7 +353,7 @@ export function createHotStore(opts: HotStoreOptions) {
         for (const [scope, days] of entries) {
           const flat: string[] = [];
           for (const [day, counters] of days) {
-            for (const [name, value] of counters) flat.push(`${day}|${name}`, value.toString());
+            for (const [name, value] of counters) flat.push(hotField.encode(day, name), value.toString());
           }
           if (fields > 0 && fields + flat.length / 2 > REBUILD_FIELDS_PER_CALL) {
             calls.push(call);
@@ -376,16 +382,16 @@ export type HotStore = ReturnType<typeof createHotStore>;
 function groupByDay(flat: Record<string, string>, from?: string, to?: string): Map<string, Counters> {
   const out = new Map<string, Counters>();
   for (const [name, value] of Object.entries(flat)) {
-    const bar = name.indexOf("|");
-    if (bar !== 10) continue;
-    const day = name.slice(0, bar);
+    const decoded = hotField.decode(name);
+    if (decoded === undefined) continue;
+    const { day, field } = decoded;
     if ((from !== undefined && day < from) || (to !== undefined && day > to)) continue;
     let counters = out.get(day);
     if (counters === undefined) {
-      counters = new Map();
+      counters = new Map<CounterField, bigint>();
       out.set(day, counters);
     }
-    counters.set(name.slice(bar + 1), BigInt(value));
+    counters.set(field, BigInt(value));
   }
   return out;
 }

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { findCurrency, parseAmount } from "@fintech/money";
 import { TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
+import { PLATFORM_TYPES } from "./counter-fields.js";
 import type { CsvRecord } from "./csv.js";
-import { PLATFORM_TYPES, platformTypeName, UNCATEGORIZED } from "./projections.js";
+import { platformTypeName, UNCATEGORIZED } from "./projections.js";
 
 /** Columns every import must have. */
 export const REQUIRED_COLUMNS = ["timestamp", "type", "provider", "amount"] as const;

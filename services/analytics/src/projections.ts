@@ -13,36 +13,16 @@ import type { ReviewDecided, TransactionScored } from "@fintech/proto/fintech/fr
 import { Decision, ReviewDecision } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import type { TransactionEvent } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
+import type { FraudField, PlatformType, UserKind } from "./counter-fields.js";
+import { fraudField, platformField, SCORE_BUCKETS, userField } from "./counter-fields.js";
 import type { ScopeDays } from "./counters.js";
-import { addTo, FRAUD_SCOPE, field, PLATFORM_SCOPE, userScope } from "./counters.js";
+import { addTo, FRAUD_SCOPE, PLATFORM_SCOPE, userScope } from "./counters.js";
 import { localDate, utcDate } from "./dates.js";
 
 /** Category of purchases and refunds that name none. */
 export const UNCATEGORIZED = "uncategorized";
 
-/** A user's kinds of money movement, as fields and the summary name them. */
-export const USER_KINDS = [
-  "purchase",
-  "refund",
-  "top_up",
-  "withdrawal",
-  "transfer_out",
-  "transfer_in",
-  "conversion",
-] as const;
-export type UserKind = (typeof USER_KINDS)[number];
-
-/** Transaction types as platform statistics name them. */
-export const PLATFORM_TYPES = [
-  "top_up",
-  "withdrawal",
-  "purchase",
-  "transfer",
-  "conversion",
-  "refund",
-] as const;
-
-const TYPE_NAMES: Partial<Record<TransactionType, (typeof PLATFORM_TYPES)[number]>> = {
+const TYPE_NAMES: Partial<Record<TransactionType, PlatformType>> = {
   [TransactionType.TOP_UP]: "top_up",
   [TransactionType.WITHDRAWAL]: "withdrawal",
   [TransactionType.PURCHASE]: "purchase",
@@ -52,7 +32,7 @@ const TYPE_NAMES: Partial<Record<TransactionType, (typeof PLATFORM_TYPES)[number
 };
 
 /** The name platform statistics give a transaction type; undefined for one they do not count. */
-export const platformTypeName = (type: TransactionType): string | undefined => TYPE_NAMES[type];
+export const platformTypeName = (type: TransactionType): PlatformType | undefined => TYPE_NAMES[type];
 
 /** A transaction event's amounts in minor units, or why it cannot be counted. */
 export type CheckedAmounts =
@@ -101,10 +81,10 @@ export function userKind(ev: TransactionEvent): UserKind | undefined {
  * Adds a checked transaction's contribution into `out`, times `sign` (+1 when it completes, -1 when it is
  * reversed). `category` is the merchant category to count a purchase or refund under.
  *
- * User scope (when there is a user), on the day of created_at in the transaction's time zone:
- * `<kind>|<category>|<currency>|n|a|b` = count, own-currency amount, base amount (category only for purchases
- * and refunds). Platform scope, on the UTC day: `<type>|<provider>|<currency>|n|a|b`; a transfer counts once,
- * on its outgoing side.
+ * User scope (when there is a user), on the day of created_at in the transaction's time zone: a
+ * {@link userField} per metric (count, own-currency amount, base amount; category only for purchases and
+ * refunds). Platform scope, on the UTC day: a {@link platformField} per metric; a transfer counts once, on its
+ * outgoing side.
  */
 export function addTransaction(
   out: ScopeDays,
@@ -122,15 +102,17 @@ export function addTransaction(
     const scope = userScope(ev.userId);
     const day = localDate(at, ev.timezone);
     const cat = kind === "purchase" || kind === "refund" ? category || UNCATEGORIZED : "";
-    addTo(out, scope, day, field(kind, cat, currency, "n"), sign);
-    addTo(out, scope, day, field(kind, cat, currency, "a"), sign * amount);
-    addTo(out, scope, day, field(kind, cat, currency, "b"), sign * base);
+    const key = { kind, category: cat, currency } as const;
+    addTo(out, scope, day, userField.encode({ ...key, metric: "n" }), sign);
+    addTo(out, scope, day, userField.encode({ ...key, metric: "a" }), sign * amount);
+    addTo(out, scope, day, userField.encode({ ...key, metric: "b" }), sign * base);
   }
   if (kind === "transfer_in") return;
   const day = utcDate(at);
-  addTo(out, PLATFORM_SCOPE, day, field(type, ev.provider, currency, "n"), sign);
-  addTo(out, PLATFORM_SCOPE, day, field(type, ev.provider, currency, "a"), sign * amount);
-  addTo(out, PLATFORM_SCOPE, day, field(type, ev.provider, currency, "b"), sign * base);
+  const key = { type, provider: ev.provider, currency } as const;
+  addTo(out, PLATFORM_SCOPE, day, platformField.encode({ ...key, metric: "n" }), sign);
+  addTo(out, PLATFORM_SCOPE, day, platformField.encode({ ...key, metric: "a" }), sign * amount);
+  addTo(out, PLATFORM_SCOPE, day, platformField.encode({ ...key, metric: "b" }), sign * base);
 }
 
 /** When the change an event describes happened (its event time), in Unix milliseconds. */
@@ -145,13 +127,10 @@ const DECISIONS: Partial<Record<Decision, string>> = {
   [Decision.DECLINE]: "decline",
 };
 
-/** Fraud decisions as statistics name them. */
-export const DECISION_NAMES = ["approve", "review", "decline"] as const;
-
 /**
- * Adds a fraud score to the fraud scope on the UTC day it was scored: `scored|n`, `score|sum`,
- * `decision|<d>|n|b` (what the caller was told; b = base amount), `rule_decision|<d>|n`, `shadow|n`,
- * `flag|<rule>|n` and `bucket|<0-9>|n` (scores 0-9, ..., 90-100).
+ * Adds a fraud score to the fraud scope on the UTC day it was scored (see {@link fraudField}): scored, score
+ * sum, decision (what the caller was told) and rule decision with count and base amount, shadow, one flag per
+ * rule and the score's bucket.
  */
 export function addScore(out: ScopeDays, ev: TransactionScored, baseCurrency: string): void {
   const ts = ev.scoredAt ?? ev.occurredAt;
@@ -165,22 +144,24 @@ export function addScore(out: ScopeDays, ev: TransactionScored, baseCurrency: st
       base = 0n;
     }
   }
-  addTo(out, FRAUD_SCOPE, day, field("scored", "n"), 1n);
-  addTo(out, FRAUD_SCOPE, day, field("score", "sum"), BigInt(score));
+  const add = (key: FraudField, value: bigint) => addTo(out, FRAUD_SCOPE, day, fraudField.encode(key), value);
+  add({ counter: "scored", metric: "n" }, 1n);
+  add({ counter: "score", metric: "sum" }, BigInt(score));
   const decision = DECISIONS[ev.decision] ?? "unspecified";
-  addTo(out, FRAUD_SCOPE, day, field("decision", decision, "n"), 1n);
-  addTo(out, FRAUD_SCOPE, day, field("decision", decision, "b"), base);
+  add({ counter: "decision", decision, metric: "n" }, 1n);
+  add({ counter: "decision", decision, metric: "b" }, base);
   const ruleDecision = DECISIONS[ev.ruleDecision] ?? decision;
-  addTo(out, FRAUD_SCOPE, day, field("rule_decision", ruleDecision, "n"), 1n);
-  addTo(out, FRAUD_SCOPE, day, field("rule_decision", ruleDecision, "b"), base);
-  if (ev.shadow) addTo(out, FRAUD_SCOPE, day, field("shadow", "n"), 1n);
-  for (const flag of new Set(ev.flags.map((f) => f.rule))) {
-    addTo(out, FRAUD_SCOPE, day, field("flag", flag, "n"), 1n);
-  }
-  addTo(out, FRAUD_SCOPE, day, field("bucket", String(Math.min(9, Math.floor(score / 10))), "n"), 1n);
+  add({ counter: "rule_decision", decision: ruleDecision, metric: "n" }, 1n);
+  add({ counter: "rule_decision", decision: ruleDecision, metric: "b" }, base);
+  if (ev.shadow) add({ counter: "shadow", metric: "n" }, 1n);
+  for (const rule of new Set(ev.flags.map((f) => f.rule))) add({ counter: "flag", rule, metric: "n" }, 1n);
+  add(
+    { counter: "bucket", bucket: SCORE_BUCKETS[Math.min(9, Math.floor(score / 10))] ?? "0", metric: "n" },
+    1n,
+  );
 }
 
-/** Adds an analyst's review decision to the fraud scope on the UTC day it was made: `review|<d>|n`. */
+/** Adds an analyst's review decision to the fraud scope on the UTC day it was made. */
 export function addReview(out: ScopeDays, ev: ReviewDecided): void {
   const decision =
     ev.decision === ReviewDecision.APPROVE
@@ -189,5 +170,5 @@ export function addReview(out: ScopeDays, ev: ReviewDecided): void {
         ? "reject"
         : "unspecified";
   const day = utcDate(ev.decidedAt === undefined ? 0 : timestampMs(ev.decidedAt));
-  addTo(out, FRAUD_SCOPE, day, field("review", decision, "n"), 1n);
+  addTo(out, FRAUD_SCOPE, day, fraudField.encode({ counter: "review", decision, metric: "n" }), 1n);
 }

@@ -1,23 +1,19 @@
-// Answers computed from a scope's counters per day (see projections.ts for the fields). Pure: amounts come out
-// as decimal strings and counts as numbers, ready for the RPC edge and for the query cache (plain JSON).
+// Answers computed from a scope's counters per day (see counter-fields.ts for the counters). Pure: amounts come
+// out as decimal strings and counts as numbers, ready for the RPC edge and for the query cache (plain JSON).
 import type { Decimal } from "@fintech/money";
 import { convertAmount, formatAmount } from "@fintech/money";
+import type { CounterField } from "./counter-codec.js";
+import type { UserField, UserKind } from "./counter-fields.js";
+import {
+  DECISION_NAMES,
+  fraudField,
+  PLATFORM_TYPES,
+  platformField,
+  USER_KINDS,
+  userField,
+} from "./counter-fields.js";
 import type { Counters } from "./counters.js";
 import { addDays, addMonths, dayNumber, monthEnd, monthStart, weekStart } from "./dates.js";
-import { DECISION_NAMES, PLATFORM_TYPES, USER_KINDS } from "./projections.js";
-
-const parsed = new Map<string, string[]>();
-
-/** A field's parts, memoised: the same few field names repeat across every day. */
-function parts(name: string): string[] {
-  let p = parsed.get(name);
-  if (p === undefined) {
-    p = name.split("|");
-    if (parsed.size > 100_000) parsed.clear();
-    parsed.set(name, p);
-  }
-  return p;
-}
 
 /** Which transactions a user report counts and in which currency it totals them. */
 export interface CurrencyView {
@@ -34,19 +30,111 @@ export interface CurrencyView {
   baseCurrency?: string;
 }
 
+export interface CurrencyAmountResult {
+  currency: string;
+  amount: string;
+  count: number;
+}
+
 /** How one day's base amounts become amounts in the view's currency: as they are, or at that day's rate. */
-function converter(view: CurrencyView, day: string): (base: bigint) => bigint {
+export function converter(view: CurrencyView, day: string): (base: bigint) => bigint {
   const rate = view.dayRates?.get(day);
   if (view.filter !== undefined || rate === undefined || view.baseCurrency === undefined) return (v) => v;
   const from = view.baseCurrency;
   return (v) => convertAmount(v, from, view.currency, rate);
 }
 
-export interface CurrencyAmountResult {
-  currency: string;
-  amount: string;
-  count: number;
+/** A user's counter decoded, when the view counts it (undefined: another currency than the filter's). */
+export function viewedField(name: CounterField, view: CurrencyView): UserField | undefined {
+  const key = userField.decode(name);
+  return key === undefined || (view.filter !== undefined && key.currency !== view.filter) ? undefined : key;
 }
+
+/** Purchases and refunds of a set of transactions. */
+export interface Flow {
+  count: number;
+  /** In the view's currency. */
+  amount: bigint;
+  base: bigint;
+  refundCount: number;
+  refunded: bigint;
+  refundedBase: bigint;
+  /** Own currency -> [net amount, purchase count]. */
+  own: Map<string, [bigint, number]>;
+}
+
+export const emptyFlow = (): Flow => ({
+  count: 0,
+  amount: 0n,
+  base: 0n,
+  refundCount: 0,
+  refunded: 0n,
+  refundedBase: 0n,
+  own: new Map(),
+});
+
+/** Adds one purchase or refund counter (already known to pass the view's filter) into a flow. */
+export function addFlowField(
+  flow: Flow,
+  key: UserField,
+  value: bigint,
+  view: CurrencyView,
+  conv: (base: bigint) => bigint,
+): void {
+  const { kind, currency, metric } = key;
+  let own = flow.own.get(currency);
+  if (own === undefined) {
+    own = [0n, 0];
+    flow.own.set(currency, own);
+  }
+  if (kind === "purchase") {
+    if (metric === "n") {
+      flow.count += Number(value);
+      own[1] += Number(value);
+    } else if (metric === "a") {
+      own[0] += value;
+      if (view.filter !== undefined) flow.amount += value;
+    } else {
+      flow.base += value;
+      if (view.filter === undefined) flow.amount += conv(value);
+    }
+  } else if (metric === "n") {
+    flow.refundCount += Number(value);
+  } else if (metric === "a") {
+    own[0] -= value;
+    if (view.filter !== undefined) flow.refunded += value;
+  } else {
+    flow.refundedBase += value;
+    if (view.filter === undefined) flow.refunded += conv(value);
+  }
+}
+
+/** Adds one day's purchase and refund counters into the flow of each counter's category. */
+export function addSpending(
+  day: string,
+  counters: Counters,
+  view: CurrencyView,
+  flowOf: (category: string) => Flow,
+): void {
+  const conv = converter(view, day);
+  for (const [name, value] of counters) {
+    const key = viewedField(name, view);
+    if (key === undefined || (key.kind !== "purchase" && key.kind !== "refund")) continue;
+    addFlowField(flowOf(key.category), key, value, view, conv);
+  }
+}
+
+/** Net amounts and purchase counts per own currency, in currency order, leaving out the empty ones. */
+export function ownAmounts(own: Map<string, [bigint, number]>): CurrencyAmountResult[] {
+  return [...own]
+    .filter(([, [amount, count]]) => amount !== 0n || count !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([currency, [amount, count]]) => ({ currency, amount: formatAmount(amount, currency), count }));
+}
+
+/** Largest net first, then by name. */
+export const byTotalThenName = <T extends { net: bigint; name: string }>(a: T, b: T): number =>
+  a.net !== b.net ? (a.net > b.net ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
 export interface CategoryResult {
   category: string;
@@ -67,127 +155,6 @@ export interface SpendingResult {
   baseTotal: string;
   categories: CategoryResult[];
 }
-
-export interface TimeSeriesPointResult {
-  periodStart: string;
-  periodEnd: string;
-  total: string;
-  count: number;
-  refunded: string;
-  baseTotal: string;
-}
-
-export interface TimeSeriesResult {
-  granularity: Granularity;
-  currency: string;
-  startDate: string;
-  endDate: string;
-  points: TimeSeriesPointResult[];
-}
-
-export interface SummaryResult {
-  currency: string;
-  transactionCount: number;
-  averageTransactionValue: string;
-  highestTransactionDay: { date: string; total: string } | undefined;
-  totalSpent: string;
-  totalRefunded: string;
-  refundCount: number;
-  topCategory: { category: string; total: string; count: number } | undefined;
-  firstTransactionDate: string;
-  lastTransactionDate: string;
-  activeDays: number;
-  byType: Array<{ type: string; count: number; total: string }>;
-  amounts: CurrencyAmountResult[];
-}
-
-export type Granularity = "day" | "week" | "month";
-
-/** Purchases and refunds of a set of transactions. */
-interface Flow {
-  count: number;
-  /** In the view's currency. */
-  amount: bigint;
-  base: bigint;
-  refundCount: number;
-  refunded: bigint;
-  refundedBase: bigint;
-  /** Own currency -> [net amount, purchase count]. */
-  own: Map<string, [bigint, number]>;
-}
-
-const emptyFlow = (): Flow => ({
-  count: 0,
-  amount: 0n,
-  base: 0n,
-  refundCount: 0,
-  refunded: 0n,
-  refundedBase: 0n,
-  own: new Map(),
-});
-
-/** Adds one purchase or refund field (already known to pass the view's filter) into a flow. */
-function addFlowField(
-  flow: Flow,
-  purchase: boolean,
-  cur: string,
-  metric: string,
-  value: bigint,
-  view: CurrencyView,
-  conv: (base: bigint) => bigint,
-): void {
-  let own = flow.own.get(cur);
-  if (own === undefined) {
-    own = [0n, 0];
-    flow.own.set(cur, own);
-  }
-  if (purchase) {
-    if (metric === "n") {
-      flow.count += Number(value);
-      own[1] += Number(value);
-    } else if (metric === "a") {
-      own[0] += value;
-      if (view.filter !== undefined) flow.amount += value;
-    } else if (metric === "b") {
-      flow.base += value;
-      if (view.filter === undefined) flow.amount += conv(value);
-    }
-  } else if (metric === "n") {
-    flow.refundCount += Number(value);
-  } else if (metric === "a") {
-    own[0] -= value;
-    if (view.filter !== undefined) flow.refunded += value;
-  } else if (metric === "b") {
-    flow.refundedBase += value;
-    if (view.filter === undefined) flow.refunded += conv(value);
-  }
-}
-
-/** Adds one day's purchase and refund fields into the flow of each field's category. */
-function addSpending(
-  day: string,
-  counters: Counters,
-  view: CurrencyView,
-  flowOf: (category: string) => Flow,
-): void {
-  const conv = converter(view, day);
-  for (const [name, value] of counters) {
-    const [kind, category = "", cur = "", metric = ""] = parts(name);
-    if (kind !== "purchase" && kind !== "refund") continue;
-    if (view.filter !== undefined && cur !== view.filter) continue;
-    addFlowField(flowOf(category), kind === "purchase", cur, metric, value, view, conv);
-  }
-}
-
-function ownAmounts(own: Map<string, [bigint, number]>): CurrencyAmountResult[] {
-  return [...own]
-    .filter(([, [amount, count]]) => amount !== 0n || count !== 0)
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([currency, [amount, count]]) => ({ currency, amount: formatAmount(amount, currency), count }));
-}
-
-const byTotalThenName = <T extends { net: bigint; name: string }>(a: T, b: T): number =>
-  a.net !== b.net ? (a.net > b.net ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
 /** Spending per merchant category over `days` (already limited to the range). */
 export function spendingReport(
@@ -236,6 +203,25 @@ export function spendingReport(
   };
 }
 
+export type Granularity = "day" | "week" | "month";
+
+export interface TimeSeriesPointResult {
+  periodStart: string;
+  periodEnd: string;
+  total: string;
+  count: number;
+  refunded: string;
+  baseTotal: string;
+}
+
+export interface TimeSeriesResult {
+  granularity: Granularity;
+  currency: string;
+  startDate: string;
+  endDate: string;
+  points: TimeSeriesPointResult[];
+}
+
 /** The first day of the period holding `day`. */
 export function periodStart(day: string, granularity: Granularity): string {
   return granularity === "day" ? day : granularity === "week" ? weekStart(day) : monthStart(day);
@@ -262,6 +248,16 @@ export function periodCount(startDate: string, endDate: string, granularity: Gra
   if (granularity === "week") return (dayNumber(last) - dayNumber(first)) / 7 + 1;
   const months = (d: string) => Number(d.slice(0, 4)) * 12 + Number(d.slice(5, 7));
   return months(last) - months(first) + 1;
+}
+
+/** The days a time series needs: whole periods around the range. */
+export function timeSeriesSpan(
+  startDate: string,
+  endDate: string,
+  granularity: Granularity,
+): [string, string] {
+  const lastStart = periodStart(endDate, granularity);
+  return [periodStart(startDate, granularity), periodEnd(lastStart, granularity)];
 }
 
 /**
@@ -302,16 +298,6 @@ export function timeSeriesReport(
   return { granularity, currency: view.currency, startDate: range.startDate, endDate: range.endDate, points };
 }
 
-/** The days a time series needs: whole periods around the range. */
-export function timeSeriesSpan(
-  startDate: string,
-  endDate: string,
-  granularity: Granularity,
-): [string, string] {
-  const lastStart = periodStart(endDate, granularity);
-  return [periodStart(startDate, granularity), periodEnd(lastStart, granularity)];
-}
-
 /** Half-even division of integers (a / b, b > 0). */
 export function divHalfEven(a: bigint, b: bigint): bigint {
   const q = a / b;
@@ -319,6 +305,22 @@ export function divHalfEven(a: bigint, b: bigint): bigint {
   const twice = (r < 0n ? -r : r) * 2n;
   if (twice < b || (twice === b && q % 2n === 0n)) return q;
   return a < 0n ? q - 1n : q + 1n;
+}
+
+export interface SummaryResult {
+  currency: string;
+  transactionCount: number;
+  averageTransactionValue: string;
+  highestTransactionDay: { date: string; total: string } | undefined;
+  totalSpent: string;
+  totalRefunded: string;
+  refundCount: number;
+  topCategory: { category: string; total: string; count: number } | undefined;
+  firstTransactionDate: string;
+  lastTransactionDate: string;
+  activeDays: number;
+  byType: Array<{ type: string; count: number; total: string }>;
+  amounts: CurrencyAmountResult[];
 }
 
 /** The all-time summary over every day of a user. */
@@ -329,32 +331,31 @@ export function summaryReport(days: Map<string, Counters>, view: CurrencyView): 
   let first = "";
   let last = "";
   let activeDays = 0;
-  const kinds = new Map<string, { count: number; total: bigint }>(
+  const kinds = new Map<UserKind, { count: number; total: bigint }>(
     USER_KINDS.map((k) => [k, { count: 0, total: 0n }]),
   );
   const amountMetric = view.filter === undefined ? "b" : "a";
   for (const [day, counters] of days) {
     const dayFlow = emptyFlow();
     const conv = converter(view, day);
-    // One pass over the day's fields: each purchase or refund field goes to its category, the day and the total.
+    // One pass over the day's counters: each purchase or refund goes to its category, the day and the total.
     for (const [name, value] of counters) {
-      const [kind = "", category = "", cur = "", metric = ""] = parts(name);
-      if (view.filter !== undefined && cur !== view.filter) continue;
-      const k = kinds.get(kind);
+      const key = viewedField(name, view);
+      if (key === undefined) continue;
+      const k = kinds.get(key.kind);
       if (k !== undefined) {
-        if (metric === "n") k.count += Number(value);
-        else if (metric === amountMetric) k.total += amountMetric === "b" ? conv(value) : value;
+        if (key.metric === "n") k.count += Number(value);
+        else if (key.metric === amountMetric) k.total += amountMetric === "b" ? conv(value) : value;
       }
-      if (kind !== "purchase" && kind !== "refund") continue;
-      let cat = categories.get(category);
+      if (key.kind !== "purchase" && key.kind !== "refund") continue;
+      let cat = categories.get(key.category);
       if (cat === undefined) {
         cat = emptyFlow();
-        categories.set(category, cat);
+        categories.set(key.category, cat);
       }
-      const purchase = kind === "purchase";
-      addFlowField(cat, purchase, cur, metric, value, view, conv);
-      addFlowField(dayFlow, purchase, cur, metric, value, view, conv);
-      addFlowField(total, purchase, cur, metric, value, view, conv);
+      addFlowField(cat, key, value, view, conv);
+      addFlowField(dayFlow, key, value, view, conv);
+      addFlowField(total, key, value, view, conv);
     }
     if (dayFlow.count > 0) {
       activeDays++;
@@ -398,6 +399,23 @@ export function summaryReport(days: Map<string, Counters>, view: CurrencyView): 
   };
 }
 
+/** Counts and base amounts per name (a type, a provider, a currency, a decision). */
+export type Tally = Map<string, { count: number; amount: bigint }>;
+
+/**
+ * Adds one counter into `key`'s entry, creating it: a count (`n`) or the amount metric `amountMetric` (default
+ * `b`, the base amount); other metrics only create the entry.
+ */
+export function tally(t: Tally, key: string, metric: string, value: bigint, amountMetric = "b"): void {
+  let e = t.get(key);
+  if (e === undefined) {
+    e = { count: 0, amount: 0n };
+    t.set(key, e);
+  }
+  if (metric === "n") e.count += Number(value);
+  else if (metric === amountMetric) e.amount += value;
+}
+
 export interface StatsBucketResult {
   count: number;
   amount: string;
@@ -436,18 +454,6 @@ export interface StatsFilter {
 
 /** What an empty provider is called: money that stayed inside the platform. */
 export const INTERNAL_PROVIDER = "internal";
-
-type Tally = Map<string, { count: number; amount: bigint }>;
-
-function tally(t: Tally, key: string, metric: string, value: bigint, amountMetric = "b"): void {
-  let e = t.get(key);
-  if (e === undefined) {
-    e = { count: 0, amount: 0n };
-    t.set(key, e);
-  }
-  if (metric === "n") e.count += Number(value);
-  else if (metric === amountMetric) e.amount += value;
-}
 
 function sortedTally(t: Tally, currencyOf: (key: string) => string) {
   return [...t]
@@ -513,17 +519,19 @@ export function statsReport(
     let dayCount = 0;
     let dayAmount = 0n;
     for (const [name, value] of days.get(day) ?? []) {
-      const [type = "", provider = "", cur = "", metric = ""] = parts(name);
-      const prov = provider === "" ? INTERNAL_PROVIDER : provider;
+      const key = platformField.decode(name);
+      if (key === undefined) continue;
+      const { type, currency, metric } = key;
+      const provider = key.provider === "" ? INTERNAL_PROVIDER : key.provider;
       if (filter.type !== undefined && type !== filter.type) continue;
-      if (filter.provider !== undefined && prov !== filter.provider) continue;
+      if (filter.provider !== undefined && provider !== filter.provider) continue;
       tally(types, type, metric, value);
-      tally(cellsOf(cells, type), prov, metric, value);
-      tally(providers, prov, metric, value);
+      tally(cellsOf(cells, type), provider, metric, value);
+      tally(providers, provider, metric, value);
       tally(allTypes, type, metric, value);
-      tally(cellsOf(allCells, type), prov, metric, value);
-      tally(allProviders, prov, metric, value);
-      tally(allCurrencies, cur, metric, value, "a");
+      tally(cellsOf(allCells, type), provider, metric, value);
+      tally(allProviders, provider, metric, value);
+      tally(allCurrencies, currency, metric, value, "a");
       if (metric === "n") dayCount += Number(value);
       else if (metric === "b") dayAmount += value;
     }
@@ -605,9 +613,10 @@ export function fraudReport(
     let daySum = 0n;
     const dayDecisions = new Map<string, number>();
     for (const [name, value] of days.get(day) ?? []) {
-      const p = parts(name);
+      const key = fraudField.decode(name);
+      if (key === undefined) continue;
       const n = Number(value);
-      switch (p[0]) {
+      switch (key.counter) {
         case "scored":
           dayScored += n;
           break;
@@ -618,22 +627,22 @@ export function fraudReport(
           shadow += n;
           break;
         case "decision":
-          tally(decisions, p[1] ?? "", p[2] ?? "", value);
-          if (p[2] === "n") dayDecisions.set(p[1] ?? "", (dayDecisions.get(p[1] ?? "") ?? 0) + n);
+          tally(decisions, key.decision, key.metric, value);
+          if (key.metric === "n") dayDecisions.set(key.decision, (dayDecisions.get(key.decision) ?? 0) + n);
           break;
         case "rule_decision":
-          tally(ruleDecisions, p[1] ?? "", p[2] ?? "", value);
+          tally(ruleDecisions, key.decision, key.metric, value);
           break;
         case "flag":
-          flags.set(p[1] ?? "", (flags.get(p[1] ?? "") ?? 0) + n);
+          flags.set(key.rule, (flags.get(key.rule) ?? 0) + n);
           break;
         case "bucket": {
-          const b = Number(p[1]);
-          if (b >= 0 && b < 10) buckets[b] = (buckets[b] ?? 0) + n;
+          const b = Number(key.bucket);
+          buckets[b] = (buckets[b] ?? 0) + n;
           break;
         }
         case "review":
-          reviews.set(p[1] ?? "", (reviews.get(p[1] ?? "") ?? 0) + n);
+          reviews.set(key.decision, (reviews.get(key.decision) ?? 0) + n);
           break;
       }
     }

@@ -2,9 +2,9 @@ import { findCurrency } from "@fintech/money";
 import type { ValidationIssue } from "@fintech/platform";
 import { defineValidation } from "@fintech/platform";
 import { AnalyticsService } from "@fintech/proto/fintech/analytics/v1/analytics_pb.js";
+import { PLATFORM_TYPES } from "./counter-fields.js";
 import { isDate, isTimeZone } from "./dates.js";
 import { platformTypeOf } from "./import-rows.js";
-import { PLATFORM_TYPES } from "./projections.js";
 
 // The analytics service's request rules, in one place at the RPC edge: handlers may assume dates are real
 // YYYY-MM-DD days, currencies known ISO 4217 codes (any case; routes upper-case them), granularities known.
