@@ -11,24 +11,17 @@ import { AnalyticsError } from "./errors.js";
 import type { HotStore } from "./hot-store.js";
 import { platformTypeOf } from "./import-rows.js";
 import type { RateSource } from "./rates.js";
-import type {
-  CurrencyView,
-  FraudResult,
-  Granularity,
-  SpendingResult,
-  StatsResult,
-  SummaryResult,
-  TimeSeriesResult,
-} from "./reports.js";
-import {
-  fraudReport,
-  periodCount,
-  spendingReport,
-  statsReport,
-  summaryReport,
-  timeSeriesReport,
-  timeSeriesSpan,
-} from "./reports.js";
+import type { CurrencyView } from "./reports/flow.js";
+import type { FraudResult } from "./reports/fraud.js";
+import { fraudReport } from "./reports/fraud.js";
+import type { SpendingResult } from "./reports/spending.js";
+import { spendingReport } from "./reports/spending.js";
+import type { StatsResult } from "./reports/stats.js";
+import { statsReport } from "./reports/stats.js";
+import type { SummaryResult } from "./reports/summary.js";
+import { summaryReport } from "./reports/summary.js";
+import type { Granularity, TimeSeriesResult } from "./reports/time-series.js";
+import { periodCount, timeSeriesReport, timeSeriesSpan } from "./reports/time-series.js";
 import type { UserDirectory, UserProfile } from "./user-directory.js";
 
 /** Settings of {@link createAnalyticsService}. */
@@ -46,11 +39,11 @@ export const MAX_POINTS = 1000;
 const PER_DAY_TOKEN_DAYS = 400;
 
 /**
- * The analytics queries: hot and cold counters merged per day (day-reader.ts), turned into answers
- * (reports.ts) and cached in Redis under the versions of the days they read. Every counted event bumps its
- * day's and its scope's version in the same Lua script that counts it, so a cached answer is served only while
- * no event has landed on a day it covers, and the token also holds the hot store's generation, so no answer
- * cached before a rebuild of Redis is served after it.
+ * The analytics queries: hot and cold counters merged per day (day-reader.ts), turned into answers (reports/,
+ * one file per answer) and cached in Redis under the versions of the days they read. Every counted event bumps
+ * its day's and its scope's version in the same Lua script that counts it, so a cached answer is served only
+ * while no event has landed on a day it covers, and the token also holds the hot store's generation, so no
+ * answer cached before a rebuild of Redis is served after it.
  */
 export function createAnalyticsService(deps: {
   pool: pg.Pool;

@@ -11,7 +11,9 @@ import type { AnalyticsService as Analytics } from "./analytics-service.js";
 import { AnalyticsError } from "./errors.js";
 import type { ImportService } from "./import-service.js";
 import type { ImportRecord } from "./import-store.js";
-import type { CurrencyAmountResult, Granularity, ProviderBucketResult, TypeBucketResult } from "./reports.js";
+import type { CurrencyAmountResult } from "./reports/flow.js";
+import type { ProviderBucketResult, TypeBucketResult } from "./reports/stats.js";
+import type { Granularity } from "./reports/time-series.js";
 
 // The RPC surface: who may ask what, and proto messages at the edge. Requests have passed validation.ts.
 
