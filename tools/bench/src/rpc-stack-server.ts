@@ -25,7 +25,7 @@ async function listen(): Promise<number> {
   if (stack === "platform") {
     const server = createServer({
       name: "ping",
-      logger: createLogger({ name: "bench", level: "info" }),
+      logger: createLogger({ name: "bench", level: process.env.BENCH_LOG_LEVEL ?? "info" }),
       routes: (router) => router.service(PingService, { ping: echo }),
     });
     return (await server.listen({ port: 0, host: "127.0.0.1" })).port;
@@ -75,4 +75,6 @@ process.on("message", (m) => {
   const cpu = process.cpuUsage();
   process.send?.({ cpuMicros: cpu.user + cpu.system });
 });
+// A normal exit, so that --cpu-prof writes the profile.
+process.on("SIGTERM", () => process.exit(0));
 process.send?.({ port });

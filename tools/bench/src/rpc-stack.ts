@@ -6,7 +6,9 @@
 // message a purchase carries. Figures are printed, never asserted.
 //
 //   ./dev npm run bench:rpc -w @fintech/bench
-//   BENCH_SECONDS (5) per pair after a 1 s warm-up, BENCH_IN_FLIGHT (64) and BENCH_LOW_IN_FLIGHT (1).
+//   BENCH_SECONDS (5) per pair after a 1 s warm-up, BENCH_IN_FLIGHT (64) and BENCH_LOW_IN_FLIGHT (1);
+//   BENCH_CPU_PROF=<dir> writes each server's CPU profile; BENCH_STACKS=platform,connect picks servers;
+//   BENCH_LOG_LEVEL (info) is the platform server's log level.
 import { type ChildProcess, fork } from "node:child_process";
 import { once } from "node:events";
 import { dirname, join } from "node:path";
@@ -25,14 +27,24 @@ const inFlightLevels = [
   Number(process.env.BENCH_LOW_IN_FLIGHT ?? 1),
   Number(process.env.BENCH_IN_FLIGHT ?? 64),
 ];
-const STACKS = ["platform", "connect", "grpc-js"] as const;
+const ALL_STACKS = ["platform", "connect", "grpc-js"] as const;
+/** BENCH_STACKS=platform,connect picks servers; default all three. */
+const STACKS = ALL_STACKS.filter((s) =>
+  (process.env.BENCH_STACKS ?? ALL_STACKS.join(",")).split(",").includes(s),
+);
 const CLIENTS = ["grpc-js client", "connect gRPC", "connect Connect"] as const;
 const PATH = "/fintech.platform.v1.PingService/Ping";
 const request = Buffer.from(toBinary(PingRequestSchema, create(PingRequestSchema, { payload: "ping" })));
 
 async function startServer(stack: string): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(join(dirname(fileURLToPath(import.meta.url)), "rpc-stack-server.ts"), [stack], {
-    execArgv: ["--conditions=source", "--import", "tsx"],
+    execArgv: [
+      "--conditions=source",
+      "--import",
+      "tsx",
+      // BENCH_CPU_PROF=<dir> writes each server's CPU profile there.
+      ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+    ],
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
   const [ready] = (await once(child, "message")) as [{ port: number }];
