@@ -1,13 +1,15 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethodUnary, MessageShape } from "@bufbuild/protobuf";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import type { Code } from "@connectrpc/connect";
+import type { Code, HandlerContext } from "@connectrpc/connect";
 import { ConnectError } from "@connectrpc/connect";
+import type { UserPrincipal } from "@fintech/auth";
 import type { Queryable } from "@fintech/db";
-import { connectError, errorInfoOf } from "@fintech/platform";
+import { connectError, errorInfoOf, getRequestId } from "@fintech/platform";
 import type pg from "pg";
 import type { Logger } from "pino";
+import { comparableRequest } from "./comparable-request.js";
 import { isWalletError, toConnectError, WalletError } from "./errors.js";
 import { newId } from "./ids.js";
 
@@ -237,7 +239,7 @@ export function createIdempotency(deps: {
     }
   }
 
-  return {
+  const idempotency = {
     /**
      * Runs `fn` once per (principal, key): the first call runs it and keeps its answer; repeats replay that
      * answer (`replayed` true). Refuses a repeat with another request (IDEMPOTENCY_KEY_REUSED) or one that
@@ -386,6 +388,41 @@ export function createIdempotency(deps: {
       }
     },
 
+    /**
+     * Runs the handler of RPC `method` for `principal` under the request's Idempotency-Key, when it has one
+     * (`run`): a repeat gets the first answer again, with `idempotent-replayed: true`. A money-moving handler
+     * creates its transaction under the key's binding and gives `resume`, which answers that transaction when
+     * an earlier attempt recorded it.
+     */
+    async handle<I extends DescMessage, O extends DescMessage>(
+      ctx: HandlerContext,
+      principal: UserPrincipal,
+      method: DescMethodUnary<I, O>,
+      req: MessageShape<I>,
+      fn: (binding?: KeyBinding) => Promise<MessageShape<O>>,
+      resume?: (transactionId: string) => Promise<MessageShape<O> | undefined>,
+    ): Promise<MessageShape<O>> {
+      const key = ctx.requestHeader.get(IDEMPOTENCY_KEY_HEADER);
+      if (key === null) return fn();
+      const { response, replayed } = await idempotency.run(
+        {
+          principal: `user:${principal.userId}`,
+          key,
+          method: `${method.parent.typeName}/${method.name}`,
+          input: method.input,
+          request: comparableRequest(method.input, req),
+          output: method.output,
+          requestId: getRequestId(ctx),
+          // The gateway's deadline: a repeat must answer IDEMPOTENCY_KEY_IN_USE before the gateway gives up.
+          timeoutMs: ctx.timeoutMs(),
+          ...(resume !== undefined && { resume }),
+        },
+        fn,
+      );
+      if (replayed) ctx.responseHeader.set(REPLAYED_HEADER, "true");
+      return response;
+    },
+
     /** Deletes keys past their time; returns how many. */
     async purge(limit = 10_000): Promise<number> {
       const { rowCount } = await pool.query(
@@ -396,6 +433,7 @@ export function createIdempotency(deps: {
       return rowCount ?? 0;
     },
   };
+  return idempotency;
 }
 
 export type Idempotency = ReturnType<typeof createIdempotency>;

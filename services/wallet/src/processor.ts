@@ -1,6 +1,7 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { Queryable } from "@fintech/db";
 import { withTransaction } from "@fintech/db";
 import { formatAmount } from "@fintech/money";
 import { errorInfoOf } from "@fintech/platform";
@@ -161,13 +162,7 @@ export function createProcessor(deps: {
       );
       const failed = rows[0];
       if (failed === undefined) return (await store.getTransaction(tx, t.id)) ?? t;
-      if (failed.limitDay !== null) {
-        await store.releaseSpending(tx, failed.userId, failed.limitDay, failed.baseAmount);
-      }
-      if (failed.type === "refund" && failed.originalTransactionId !== null) {
-        const original = await store.addRefunded(tx, failed.originalTransactionId, -failed.amount, now);
-        if (original !== undefined) await publishTransactions(tx, "refunded", [original], now);
-      }
+      await giveBack(tx, failed, now);
       await publishTransactions(tx, "failed", rows, now);
       metrics.outcomes.inc({ type: t.type, outcome: "failed" });
       return failed;
@@ -329,6 +324,19 @@ export function createProcessor(deps: {
 }
 
 export type Processor = ReturnType<typeof createProcessor>;
+
+/**
+ * Gives back what transaction `t` counted, now that it failed or was reversed (in the open database
+ * transaction `db`): its share of the user's daily spending, and a refund's amount on its purchase (published
+ * as wallet.transaction.refunded).
+ */
+export async function giveBack(db: Queryable, t: Transaction, at: Date): Promise<void> {
+  if (t.limitDay !== null) await store.releaseSpending(db, t.userId, t.limitDay, t.baseAmount);
+  if (t.type === "refund" && t.originalTransactionId !== null) {
+    const original = await store.addRefunded(db, t.originalTransactionId, -t.amount, at);
+    if (original !== undefined) await publishTransactions(db, "refunded", [original], at);
+  }
+}
 
 /** True for errors worth retrying later (a backend down or slow), not a bug or a refusal. */
 export function isTransient(err: unknown): boolean {

@@ -48,9 +48,19 @@ export interface WalletDeps {
 export function build(config: WalletConfig, deps: WalletDeps) {
   const { pool, nc, logger, clock, authenticator, backends } = deps;
   const base = config.BASE_CURRENCY;
+  const idempotency = createIdempotency({
+    pool,
+    clock,
+    logger,
+    settings: {
+      ttlMs: config.WALLET_IDEMPOTENCY_TTL_HOURS * 3_600_000,
+      waitMs: config.WALLET_IDEMPOTENCY_WAIT_MS,
+    },
+  });
   const wallets = createWalletService({
     pool,
     backends,
+    idempotency,
     clock,
     logger,
     settings: {
@@ -61,15 +71,6 @@ export function build(config: WalletConfig, deps: WalletDeps) {
       currencyCacheTtlMs: config.WALLET_CURRENCY_CACHE_TTL_MS,
       userCacheTtlMs: config.WALLET_USER_CACHE_TTL_MS,
       fraud: { fraudTimeoutMs: config.FRAUD_TIMEOUT_MS, unavailablePolicy: config.FRAUD_UNAVAILABLE_POLICY },
-    },
-  });
-  const idempotency = createIdempotency({
-    pool,
-    clock,
-    logger,
-    settings: {
-      ttlMs: config.WALLET_IDEMPOTENCY_TTL_HOURS * 3_600_000,
-      waitMs: config.WALLET_IDEMPOTENCY_WAIT_MS,
     },
   });
   const server = createServer({

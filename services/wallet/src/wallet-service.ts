@@ -6,6 +6,7 @@ import type { Backends } from "./backends.js";
 import type { Balance } from "./book.js";
 import { createBook } from "./book.js";
 import { invalid, WalletError } from "./errors.js";
+import type { Idempotency } from "./idempotency.js";
 import type { ListParams } from "./list-query.js";
 import {
   cursorAfter,
@@ -17,8 +18,8 @@ import {
 } from "./list-query.js";
 import { walletMetrics } from "./metrics.js";
 import type { Transaction, Wallet } from "./model.js";
-import type { MovementSettings } from "./movements.js";
-import { createMovements } from "./movements.js";
+import type { MovementSettings } from "./movements/kit.js";
+import { createPipeline } from "./movements/pipeline.js";
 import type { ProcessorSettings } from "./processor.js";
 import { createProcessor } from "./processor.js";
 import { createRates } from "./rates.js";
@@ -53,17 +54,20 @@ const MAX_TAGS = 20;
 const MAX_TAG = 50;
 
 /**
- * The wallet domain: wallets and balances, the money movements (movements.ts) driven by the processor
- * (processor.ts), the lists, and the users projection (users.ts). Amounts are bigint minor units.
+ * The wallet domain: wallets and balances, the money movements (movements/, run by their pipeline and driven
+ * by the processor, processor.ts), the lists, and the users projection (users.ts). Amounts are bigint minor
+ * units.
  */
 export function createWalletService(deps: {
   pool: pg.Pool;
   backends: Backends;
+  /** Idempotency-Keys of the money-moving calls. */
+  idempotency: Idempotency;
   clock: Clock;
   logger: Logger;
   settings: WalletSettings;
 }) {
-  const { pool, backends, clock, logger, settings } = deps;
+  const { pool, backends, idempotency, clock, logger, settings } = deps;
   const book = createBook(backends.ledger);
   const rates = createRates({ fx: backends.fx, cacheTtlMs: settings.currencyCacheTtlMs });
   const users = createUsers({
@@ -83,7 +87,17 @@ export function createWalletService(deps: {
     settings: { ...settings.fraud, leaseMs: settings.leaseMs },
     metrics: walletMetrics(),
   });
-  const movements = createMovements({ pool, book, users, rates, processor, clock, logger, settings });
+  const movements = createPipeline({
+    pool,
+    book,
+    users,
+    rates,
+    processor,
+    idempotency,
+    clock,
+    logger,
+    settings,
+  });
 
   async function view(wallet: Wallet): Promise<WalletView> {
     return { wallet, balance: await book.balance(wallet.id) };
