@@ -55,6 +55,17 @@ function dependsOn(svc: Record<string, unknown>): Record<string, string> {
 
 const platform = platformServices();
 
+/**
+ * The host address a `ports` entry publishes on: `host_ip` of the long syntax, or the first part of the short
+ * `HOST_IP:HOST_PORT:CONTAINER_PORT[/PROTOCOL]`; undefined when it names none, which Docker takes as every
+ * interface.
+ */
+function publishedOn(entry: unknown): string | undefined {
+  if (isRecord(entry)) return typeof entry.host_ip === "string" ? entry.host_ip : undefined;
+  const [, host] = /^(\[[^\]]*\]|[^:]*):[^:]+:[^:]+$/.exec(String(entry).replace(/\/[a-z]+$/, "")) ?? [];
+  return host;
+}
+
 describe("docker-compose.yml", () => {
   it("runs every service of the monorepo from the one image, and nothing else of ours", () => {
     expect([...platform.keys()].sort()).toEqual(serviceDirs());
@@ -139,6 +150,27 @@ describe("docker-compose.yml", () => {
       });
     });
   }
+
+  it("publishes every port, Postgres', NATS' and Redis' included, on 127.0.0.1 only", () => {
+    expect([
+      publishedOn("5432:5432"),
+      publishedOn(5432),
+      publishedOn({ target: 5432, published: 5432 }),
+    ]).toEqual([undefined, undefined, undefined]);
+    expect([publishedOn("127.0.0.1:4222:4222/tcp"), publishedOn("[::1]:6379:6379")]).toEqual([
+      "127.0.0.1",
+      "[::1]",
+    ]);
+    const published: string[] = [];
+    for (const [name, value] of Object.entries(services)) {
+      const ports = record(value, name).ports;
+      for (const entry of Array.isArray(ports) ? ports : []) {
+        expect(publishedOn(entry), `${name} publishes ${JSON.stringify(entry)}`).toBe("127.0.0.1");
+        published.push(name);
+      }
+    }
+    expect(new Set(published)).toEqual(new Set(["postgres", "nats", "redis", ...platform.keys()]));
+  });
 
   it("gives identity exactly the secret every other service presents", () => {
     const credentials = environment(platform.get("identity") ?? {}).SERVICE_CREDENTIALS ?? "";
