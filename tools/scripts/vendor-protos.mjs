@@ -22,6 +22,12 @@ const files = [
     "build/proto/grpc/reflection/v1/reflection.proto",
     "grpc/reflection/v1/reflection.proto",
   ],
+  // The pre-release name of the same service, which Postman and grpc_cli still ask for.
+  [
+    pkg("@grpc/reflection"),
+    "build/proto/grpc/reflection/v1alpha/reflection.proto",
+    "grpc/reflection/v1alpha/reflection.proto",
+  ],
 ];
 
 rmSync(out, { recursive: true, force: true });

@@ -1,17 +1,32 @@
-import type { DescFile, MessageInitShape } from "@bufbuild/protobuf";
+import type { DescFile } from "@bufbuild/protobuf";
 import { toBinary } from "@bufbuild/protobuf";
 import { nestedTypes } from "@bufbuild/protobuf/reflect";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
-import type {
-  ServerReflection,
-  ServerReflectionRequest,
-  ServerReflectionResponseSchema,
-} from "@fintech/proto/grpc/reflection/v1/reflection_pb.js";
+import type { ServerReflection } from "@fintech/proto/grpc/reflection/v1/reflection_pb.js";
+import type { ServerReflection as ServerReflectionV1alpha } from "@fintech/proto/grpc/reflection/v1alpha/reflection_pb.js";
 
-type Response = MessageInitShape<typeof ServerReflectionResponseSchema>;
-type Answer = Response["messageResponse"];
+/**
+ * A reflection request of either version: v1 and v1alpha are the same messages under two package names, so one
+ * answer serves both.
+ */
+interface Request {
+  messageRequest:
+    | {
+        case: "fileByFilename" | "fileContainingSymbol" | "allExtensionNumbersOfType" | "listServices";
+        value: string;
+      }
+    | { case: "fileContainingExtension"; value: { containingType: string; extensionNumber: number } }
+    | { case: undefined; value?: undefined };
+}
+
+/** The message_response of either version. */
+type Answer =
+  | { case: "listServicesResponse"; value: { service: { name: string }[] } }
+  | { case: "fileDescriptorResponse"; value: { fileDescriptorProto: Uint8Array[] } }
+  | { case: "allExtensionNumbersResponse"; value: { baseTypeName: string; extensionNumber: number[] } }
+  | { case: "errorResponse"; value: { errorCode: number; errorMessage: string } };
 
 /** What reflection can answer from: every file, by name and by the symbols it declares. */
 interface Index {
@@ -19,22 +34,30 @@ interface Index {
   bySymbol: Map<string, DescFile>;
   byExtension: Map<string, DescFile>;
   extensionNumbers: Map<string, number[]>;
-  /** Serialized FileDescriptorProto of each file, then of its transitive dependencies (deps first). */
+  /** Serialized FileDescriptorProto of each file, then of its transitive dependencies, each after its own. */
   closure: Map<DescFile, Uint8Array[]>;
 }
 
+/** The two names of the reflection service, answering alike. */
+export interface ReflectionServices {
+  v1: ServiceImpl<typeof ServerReflection>;
+  /** grpc.reflection.v1alpha, which Postman, grpc_cli and older grpcurl still ask for. */
+  v1alpha: ServiceImpl<typeof ServerReflectionV1alpha>;
+}
+
 /**
- * grpc.reflection.v1.ServerReflection answering from the given files and their transitive dependencies:
- * list_services, file_by_filename, file_containing_symbol (services, methods, messages, enums, extensions,
- * nested ones included), file_containing_extension and all_extension_numbers_of_type. Unknown names get an
- * error_response with NOT_FOUND and the stream goes on, as grpcurl expects.
+ * grpc.reflection.v1.ServerReflection and grpc.reflection.v1alpha.ServerReflection answering from the given files
+ * and their transitive dependencies: list_services, file_by_filename, file_containing_symbol (services, methods,
+ * messages, enums, extensions, nested ones included), file_containing_extension and
+ * all_extension_numbers_of_type. Unknown names get an error_response with NOT_FOUND and the stream goes on, as
+ * grpcurl expects.
  */
-export function createReflectionService(
+export function createReflectionServices(
   files: Iterable<DescFile>,
   serviceNames: () => readonly string[],
-): ServiceImpl<typeof ServerReflection> {
+): ReflectionServices {
   const index = buildIndex(files);
-  const answer = (req: ServerReflectionRequest): Answer => {
+  const answer = (req: Request): Answer => {
     const request = req.messageRequest;
     switch (request.case) {
       case "listServices":
@@ -77,10 +100,19 @@ export function createReflectionService(
     }
   };
   return {
-    async *serverReflectionInfo(requests) {
-      for await (const req of requests) {
-        yield { validHost: req.host, originalRequest: req, messageResponse: answer(req) };
-      }
+    v1: {
+      async *serverReflectionInfo(requests) {
+        for await (const req of requests) {
+          yield { validHost: req.host, originalRequest: req, messageResponse: answer(req) };
+        }
+      },
+    },
+    v1alpha: {
+      async *serverReflectionInfo(requests) {
+        for await (const req of requests) {
+          yield { validHost: req.host, originalRequest: req, messageResponse: answer(req) };
+        }
+      },
     },
   };
 }

@@ -5,11 +5,17 @@ import type { AddressInfo } from "node:net";
 import type { DescFile } from "@bufbuild/protobuf";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { file_google_rpc_error_details } from "@fintech/proto/google/rpc/error_details_pb.js";
+import { file_google_rpc_status } from "@fintech/proto/google/rpc/status_pb.js";
 import { file_grpc_health_v1_health, Health } from "@fintech/proto/grpc/health/v1/health_pb.js";
 import {
   file_grpc_reflection_v1_reflection,
   ServerReflection,
 } from "@fintech/proto/grpc/reflection/v1/reflection_pb.js";
+import {
+  file_grpc_reflection_v1alpha_reflection,
+  ServerReflection as ServerReflectionV1alpha,
+} from "@fintech/proto/grpc/reflection/v1alpha/reflection_pb.js";
 import type { Logger } from "pino";
 import type { ErrorMapper } from "./error-mapping-interceptor.js";
 import { createErrorMappingInterceptor } from "./error-mapping-interceptor.js";
@@ -17,7 +23,7 @@ import type { HealthReporter } from "./health.js";
 import { createHealthService, createHealthState } from "./health.js";
 import { createLoggingInterceptor } from "./logging-interceptor.js";
 import { createMetricsInterceptor, createMetricsServer } from "./metrics.js";
-import { createReflectionService } from "./reflection.js";
+import { createReflectionServices } from "./reflection.js";
 import { createRequestIdInterceptor } from "./request-id.js";
 import { createTraceInterceptor } from "./trace-context.js";
 
@@ -38,7 +44,8 @@ export interface ServerOptions {
   routes: (router: ConnectRouter) => void;
   /**
    * Generated file descriptors (`file_fintech_fx_v1_fx`, ...) served by reflection. The files of every service
-   * registered in `routes`, of Health and of reflection are always included; list extra ones (event types) here.
+   * registered in `routes`, of Health, of reflection and of the error details every service sends
+   * (google.rpc.Status, ErrorInfo, BadRequest) are always included; list extra ones (event types) here.
    */
   files?: readonly DescFile[];
   /** Where RPC lines and unhandled errors go; see createLogger. */
@@ -52,7 +59,8 @@ export interface ServerOptions {
   /** Asked by Health/Check of "" while SERVING; false or a throw reports NOT_SERVING. */
   readiness?: () => Promise<boolean>;
   /**
-   * Serve grpc.reflection.v1.ServerReflection (default true). Reflection answers anyone who reaches the port with
+   * Serve grpc.reflection.v1.ServerReflection and its older name grpc.reflection.v1alpha.ServerReflection
+   * (default true). Reflection answers anyone who reaches the port with
    * the whole API surface, so deployments turn it off (GRPC_REFLECTION=false) and keep it for local tools.
    */
   reflection?: boolean;
@@ -93,7 +101,7 @@ export interface PlatformServer {
 
 /**
  * The bootstrap every service uses: one HTTP/2 cleartext (h2c) port speaking gRPC, gRPC-Web and Connect, with
- * the service's routes plus grpc.health.v1.Health and (unless `reflection` is false) grpc.reflection.v1.ServerReflection.
+ * the service's routes plus grpc.health.v1.Health and (unless `reflection` is false) grpc.reflection.v1 and v1alpha.
  * Request messages over {@link MAX_REQUEST_BYTES} are refused with RESOURCE_EXHAUSTED. Every RPC runs through, in order: request id, logging, metrics, error mapping, then `interceptors`.
  * HTTP/1.1 is not served on this port (h2c only): curl needs `--http2-prior-knowledge`.
  */
@@ -134,13 +142,15 @@ export function createServer(opts: ServerOptions): PlatformServer {
       const platformOnly = { interceptors: platform };
       router.service(Health, createHealthService(state, { readiness: opts.readiness, logger }), platformOnly);
       if (opts.reflection ?? true) {
-        serviceNames.push(ServerReflection.typeName);
+        serviceNames.push(ServerReflection.typeName, ServerReflectionV1alpha.typeName);
         files.add(file_grpc_reflection_v1_reflection);
-        router.service(
-          ServerReflection,
-          createReflectionService(files, () => serviceNames),
-          platformOnly,
-        );
+        files.add(file_grpc_reflection_v1alpha_reflection);
+        // A client that meets an ErrorInfo or BadRequest in grpc-status-details-bin looks its type up by name.
+        files.add(file_google_rpc_status);
+        files.add(file_google_rpc_error_details);
+        const reflection = createReflectionServices(files, () => serviceNames);
+        router.service(ServerReflection, reflection.v1, platformOnly);
+        router.service(ServerReflectionV1alpha, reflection.v1alpha, platformOnly);
       }
     },
   });
