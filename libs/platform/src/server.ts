@@ -19,6 +19,7 @@ import {
 import type { Logger } from "pino";
 import type { ErrorMapper } from "./error-mapping-interceptor.js";
 import { createErrorMappingInterceptor } from "./error-mapping-interceptor.js";
+import { withSpecGrpcMessage } from "./grpc-message.js";
 import type { HealthReporter } from "./health.js";
 import { createHealthService, createHealthState } from "./health.js";
 import { createLoggingInterceptor } from "./logging-interceptor.js";
@@ -155,7 +156,8 @@ export function createServer(opts: ServerOptions): PlatformServer {
     },
   });
 
-  const server: Http2Server = createHttp2Server(handler);
+  // grpc-js clients read connect-node's encodeURIComponent grpc-message with escapes left in; see grpc-message.ts.
+  const server: Http2Server = createHttp2Server(withSpecGrpcMessage(handler));
   const sessions = new Set<ServerHttp2Session>();
   server.on("session", (session) => {
     sessions.add(session);

@@ -26,6 +26,13 @@ test("a grpc-js client calls GetRate and the health service", async ({ fx }) => 
       (e) => e,
     );
     expect(refused.code).toBe(status.INVALID_ARGUMENT);
+    // grpc-js decodes grpc-message with decodeURI: a server escaping ":" or ";" would show "%3A" here.
+    const both = await unary(client, FxService.method.getRate, { base: "US", quote: "ABC" }, auth).catch(
+      (e) => e,
+    );
+    expect(both.details).toBe(
+      "invalid request: base: must be an ISO 4217 currency code such as MYR; quote: must be an ISO 4217 currency code such as MYR",
+    );
     const anonymous = await unary(client, FxService.method.getRate, { base: "USD", quote: "SGD" }).catch(
       (e) => e,
     );
