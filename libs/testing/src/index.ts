@@ -17,4 +17,15 @@ export { provideRedis, type RedisFixture } from "./provide-redis.js";
 export { type StopContainers, startContainersIfNeeded } from "./start-containers-if-needed.js";
 export { TestClock } from "./test-clock.js";
 export { LOCAL_TEST_ENV, type TestEnv, testEnv } from "./test-env.js";
+export {
+  createTestTokens,
+  TEST_AUDIENCE,
+  TEST_ISSUER,
+  type TestTokens,
+  type TokenOptions,
+  testAdmin,
+  testService,
+  testUser,
+  trustingAuthenticator,
+} from "./tokens.js";
 export { type WaitForOptions, WaitForTimeoutError, waitFor } from "./wait-for.js";
