@@ -4,6 +4,13 @@ export { grpcErrorInfo } from "./grpc-error-info.js";
 export type { Collected, UnaryResult } from "./grpc-js.js";
 export { bidiAll, bidiStream, collect, grpcClient, serverStream, unary } from "./grpc-js.js";
 export {
+  type HarnessKit,
+  type Listening,
+  openHarnessKit,
+  type RecordedLogs,
+  type TestApp,
+} from "./harness-kit.js";
+export {
   freePort,
   freePorts,
   type OwnRedis,
@@ -14,6 +21,7 @@ export {
 export { type NatsFixture, provideNats } from "./provide-nats.js";
 export { type PgFixture, providePg } from "./provide-pg.js";
 export { provideRedis, type RedisFixture } from "./provide-redis.js";
+export { serviceTest } from "./service-test.js";
 export { type StopContainers, startContainersIfNeeded } from "./start-containers-if-needed.js";
 export { TestClock } from "./test-clock.js";
 export { LOCAL_TEST_ENV, type TestEnv, testEnv } from "./test-env.js";
