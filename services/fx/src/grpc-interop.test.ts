@@ -1,10 +1,9 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { testUser } from "@fintech/auth/testing";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "@fintech/proto/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "@fintech/proto/grpc/reflection/v1/reflection_pb.js";
-import { bidiAll, grpcClient, unary } from "@fintech/testing";
+import { bidiAll, grpcClient, testUser, unary } from "@fintech/testing";
 import { status } from "@grpc/grpc-js";
 import { expect } from "vitest";
 import { fxTest } from "./test/harness.js";

@@ -1,7 +1,6 @@
 import { Code } from "@connectrpc/connect";
-import { testService, testUser } from "@fintech/auth/testing";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
-import { grpcClient, grpcErrorInfo, unary } from "@fintech/testing";
+import { grpcClient, grpcErrorInfo, testService, testUser, unary } from "@fintech/testing";
 import type { ServiceError } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
 import { describe, expect } from "vitest";

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Code } from "@connectrpc/connect";
-import { testService, testUser } from "@fintech/auth/testing";
+import { testService, testUser } from "@fintech/testing";
 import { describe, expect } from "vitest";
 import { expectRefusal, fxTest } from "./test/harness.js";
 

@@ -1,8 +1,7 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { testService } from "@fintech/auth/testing";
 import { RateUpdatedSchema } from "@fintech/proto/fintech/fx/v1/events_pb.js";
-import { waitFor } from "@fintech/testing";
+import { testService, waitFor } from "@fintech/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type pg from "pg";

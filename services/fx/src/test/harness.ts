@@ -1,12 +1,8 @@
-import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import type { createClient } from "@connectrpc/connect";
 import type { Principal } from "@fintech/auth";
-import { createTestAuth, testUser } from "@fintech/auth/testing";
-import { migrate } from "@fintech/db";
-import { ensureStream, eventsMigrationsDir } from "@fintech/events";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
-import { test as base, TestClock } from "@fintech/testing";
-import pino from "pino";
+import type { TestClock } from "@fintech/testing";
+import { serviceTest, testAdmin, testUser } from "@fintech/testing";
 import { parseFxConfig } from "../config.js";
 import { build, migrationsDir } from "../server.js";
 
@@ -33,56 +29,24 @@ export interface FxHarness {
  * default rates. Extra env (e.g. FX_SPREAD_BPS) comes from `fxEnv` in the file.
  */
 export function fxTest(env: Record<string, string> = {}) {
-  return base.extend<{ $file: { fx: FxHarness } }>({
-    fx: [
-      async ({ pg, nats }, use) => {
-        const config = {
-          ...parseFxConfig({
-            DB_SCHEMA: pg.schema,
-            EVENTS_NAMESPACE: nats.namespace,
-            FX_RATE_CACHE_TTL_MS: "0",
-            ...env,
-          }),
-          METRICS_PORT: 0,
-        };
-        await migrate({ url: pg.url, schema: pg.schema, dirs: [eventsMigrationsDir, migrationsDir] });
-        await ensureStream(nats.nc, { context: "fx", namespace: nats.namespace });
-        const clock = new TestClock();
-        const auth = await createTestAuth();
-        const app = build(config, {
-          pool: pg.pool,
-          nc: nats.nc,
-          logger: pino({ level: "silent" }),
-          clock,
-          authenticator: auth.authenticator,
-        });
-        await app.service.seed(config.FX_SEED_RATES);
-        const { url, port } = await app.start({ port: 0, host: "127.0.0.1" });
-        const clientAs = (principal?: Principal) =>
-          createClient(
-            FxService,
-            createGrpcTransport({ baseUrl: url, interceptors: principal ? [auth.as(principal)] : [] }),
-          );
-        const client = clientAs(testUser("user-1"));
-        const admin = clientAs(testUser("admin-1", ["user", "admin"]));
-        try {
-          await use({
-            url,
-            port,
-            client,
-            admin,
-            clientAs,
-            token: auth.token,
-            clock,
-            app,
-            namespace: nats.namespace,
-          });
-        } finally {
-          await app.stop();
-        }
-      },
-      { scope: "file" },
-    ],
+  return serviceTest("fx", async (kit): Promise<FxHarness> => {
+    const config = kit.config(parseFxConfig, { FX_RATE_CACHE_TTL_MS: "0", ...env });
+    await kit.prepare({ migrations: [migrationsDir], streams: ["fx"] });
+    const app = build(config, { ...kit.deps, authenticator: kit.tokens.authenticator });
+    await app.service.seed(config.FX_SEED_RATES);
+    const { url, port } = await kit.start(app);
+    const clientAs = (principal?: Principal) => kit.client(FxService, url, principal);
+    return {
+      url,
+      port,
+      client: clientAs(testUser("user-1")),
+      admin: clientAs(testAdmin("admin-1")),
+      clientAs,
+      token: (principal) => kit.tokens.token(principal),
+      clock: kit.clock,
+      app,
+      namespace: kit.nats.namespace,
+    };
   });
 }
 
