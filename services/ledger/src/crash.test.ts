@@ -1,19 +1,10 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
-import { waitFor } from "@fintech/testing";
+import { testService, waitFor } from "@fintech/testing";
 import { describe, expect } from "vitest";
 import type { NewTransferInit } from "./test/harness.js";
-import {
-  fund,
-  ledgerClient,
-  ledgerTest,
-  move,
-  openAccount,
-  startReplica,
-  testJwk,
-  tokenFor,
-} from "./test/harness.js";
+import { fund, ledgerClient, ledgerTest, move, openAccount, startReplica } from "./test/harness.js";
 
 const test = ledgerTest();
 
@@ -39,7 +30,7 @@ describe("crash", () => {
           DB_SCHEMA: ledger.schema,
           NATS_URL: ledger.natsUrl,
           EVENTS_NAMESPACE: ledger.namespace,
-          LEDGER_TEST_JWK: JSON.stringify(testJwk),
+          LEDGER_TEST_JWK: JSON.stringify(ledger.tokens.publicJwk),
           LEDGER_INTEGRITY_INTERVAL_SECONDS: "0",
         },
         stdio: ["ignore", "pipe", "inherit"],
@@ -56,10 +47,7 @@ describe("crash", () => {
     let killed = false;
     try {
       const port = Number((await waitFor(() => /port (\d+)/.exec(out)?.[1], { timeoutMs: 15_000 })) ?? 0);
-      const client = ledgerClient(
-        `http://127.0.0.1:${port}`,
-        await tokenFor({ kind: "service", service: "wallet" }),
-      );
+      const client = ledgerClient(`http://127.0.0.1:${port}`, await ledger.token(testService("wallet")));
       const pick = (i: number) => accounts[i % accounts.length] ?? accounts[0];
       let n = 0;
       const worker = async () => {

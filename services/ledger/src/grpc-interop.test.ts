@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { AccountKind, LedgerService } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "@fintech/proto/grpc/health/v1/health_pb.js";
-import { grpcClient, grpcErrorInfo, unary } from "@fintech/testing";
+import { grpcClient, grpcErrorInfo, testAdmin, testService, unary } from "@fintech/testing";
 import type { ServiceError } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
 import { describe, expect } from "vitest";
-import { ledgerTest, startReplica, tokenFor } from "./test/harness.js";
+import { ledgerTest, startReplica } from "./test/harness.js";
 
 // A stock @grpc/grpc-js client, not Connect: what any gRPC tool or language sees on the ledger port.
 const test = ledgerTest();
@@ -17,7 +17,7 @@ describe("callers", () => {
       const health = await unary(client, Health.method.check, { service: LedgerService.typeName });
       expect(health.message.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
 
-      const wallet = { authorization: `Bearer ${await tokenFor({ kind: "service", service: "wallet" })}` };
+      const wallet = { authorization: `Bearer ${await ledger.token(testService("wallet"))}` };
       const created = await unary(client, LedgerService.method.createAccount, { currency: "MYR" }, wallet);
       expect(created.message.account?.currency).toBe("MYR");
       const world = await unary(
@@ -43,7 +43,7 @@ describe("callers", () => {
       expect(moved.message.transfer?.amount).toBe("1.50");
 
       const user = {
-        authorization: `Bearer ${await tokenFor({ kind: "user", userId: "u1", roles: ["user", "admin"], credential: "jwt" })}`,
+        authorization: `Bearer ${await ledger.token(testAdmin("u1"))}`,
       };
       const asUser = await unary(client, LedgerService.method.createAccount, { currency: "MYR" }, user).catch(
         (e) => e,
@@ -86,7 +86,7 @@ describe("callers", () => {
     const client = grpcClient(ledger.port);
     try {
       const user = {
-        authorization: `Bearer ${await tokenFor({ kind: "user", userId: "u1", roles: ["user", "admin"], credential: "jwt" })}`,
+        authorization: `Bearer ${await ledger.token(testAdmin("u1"))}`,
       };
       const badAccount = await unary(
         client,
@@ -116,7 +116,7 @@ describe("callers", () => {
     const client = grpcClient(Number(new URL(replica.url).port));
     try {
       const as = async (service: string) => ({
-        authorization: `Bearer ${await tokenFor({ kind: "service", service })}`,
+        authorization: `Bearer ${await ledger.token(testService(service))}`,
       });
       const ok = await unary(
         client,
@@ -142,7 +142,7 @@ describe("callers", () => {
 describe("text", () => {
   test("a NUL in a field is InvalidArgument naming the field, not a database error", async ({ ledger }) => {
     const client = grpcClient(ledger.port);
-    const wallet = { authorization: `Bearer ${await tokenFor({ kind: "service", service: "wallet" })}` };
+    const wallet = { authorization: `Bearer ${await ledger.token(testService("wallet"))}` };
     try {
       const err = (await unary(
         client,

@@ -3,20 +3,19 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Client, Interceptor } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { createPool, migrate } from "@fintech/db";
-import { ensureStream, eventsMigrationsDir } from "@fintech/events";
+import type { Authenticator, Principal } from "@fintech/auth";
+import { rememberBearer } from "@fintech/auth";
+import { createPool } from "@fintech/db";
 import type { Account, NewTransferSchema } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import { AccountKind, LedgerService } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
-import { test as base, TestClock } from "@fintech/testing";
+import type { TestClock, TestTokens } from "@fintech/testing";
+import { serviceTest, testService } from "@fintech/testing";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type pg from "pg";
 import pino from "pino";
 import type { LedgerConfig } from "../config.js";
 import { parseLedgerConfig } from "../config.js";
 import { build, migrationsDir } from "../server.js";
-import { testAuthenticator, tokenFor } from "./keys.js";
-
-export { AUDIENCE, ISSUER, testAuthenticator, testJwk, tokenFor } from "./keys.js";
 
 export type LedgerClient = Client<typeof LedgerService>;
 
@@ -27,6 +26,11 @@ export function ledgerClient(url: string, token: string | undefined): LedgerClie
     return next(req);
   };
   return createClient(LedgerService, createGrpcTransport({ baseUrl: url, interceptors: [bearer] }));
+}
+
+/** The production authenticator's shape (real JWT verification, accepted tokens remembered) over `tokens`' key. */
+export function ledgerAuthenticator(tokens: TestTokens): Authenticator {
+  return rememberBearer(tokens.authenticator);
 }
 
 export interface LedgerHarness {
@@ -44,6 +48,10 @@ export interface LedgerHarness {
   databaseUrl: string;
   schema: string;
   natsUrl: string;
+  /** The key this file's ledgers trust (its public JWK goes to child processes). */
+  tokens: TestTokens;
+  /** An access token for `principal` that this file's ledgers accept. */
+  token(principal: Principal): Promise<string>;
 }
 
 /**
@@ -52,52 +60,31 @@ export interface LedgerHarness {
  * CheckIntegrity). Extra env comes from the file.
  */
 export function ledgerTest(env: Record<string, string> = {}) {
-  return base.extend<{ $file: { ledger: LedgerHarness } }>({
-    ledger: [
-      async ({ pg, nats }, use) => {
-        const config = {
-          ...parseLedgerConfig({
-            DB_SCHEMA: pg.schema,
-            EVENTS_NAMESPACE: nats.namespace,
-            LEDGER_INTEGRITY_INTERVAL_SECONDS: "0",
-            LEDGER_EXPIRY_INTERVAL_MS: "3600000",
-            ...env,
-          }),
-          METRICS_PORT: 0,
-        };
-        await migrate({ url: pg.url, schema: pg.schema, dirs: [eventsMigrationsDir, migrationsDir] });
-        await ensureStream(nats.nc, { context: "ledger", namespace: nats.namespace });
-        const clock = new TestClock();
-        const app = build(config, {
-          pool: pg.pool,
-          nc: nats.nc,
-          logger: pino({ level: "silent" }),
-          clock,
-          authenticator: testAuthenticator(),
-        });
-        const { url, port } = await app.start({ port: 0, host: "127.0.0.1" });
-        const client = ledgerClient(url, await tokenFor({ kind: "service", service: "wallet" }));
-        try {
-          await use({
-            url,
-            port,
-            client,
-            clock,
-            app,
-            config,
-            pool: pg.pool,
-            nc: nats.nc,
-            namespace: nats.namespace,
-            databaseUrl: pg.url,
-            schema: pg.schema,
-            natsUrl: nats.url,
-          });
-        } finally {
-          await app.stop();
-        }
-      },
-      { scope: "file" },
-    ],
+  return serviceTest("ledger", async (kit): Promise<LedgerHarness> => {
+    const config = kit.config(parseLedgerConfig, {
+      LEDGER_INTEGRITY_INTERVAL_SECONDS: "0",
+      LEDGER_EXPIRY_INTERVAL_MS: "3600000",
+      ...env,
+    });
+    await kit.prepare({ migrations: [migrationsDir], streams: ["ledger"] });
+    const app = build(config, { ...kit.deps, authenticator: ledgerAuthenticator(kit.tokens) });
+    const { url, port } = await kit.start(app);
+    return {
+      url,
+      port,
+      client: ledgerClient(url, await kit.tokens.token(testService("wallet"))),
+      clock: kit.clock,
+      app,
+      config,
+      pool: kit.pg.pool,
+      nc: kit.nats.nc,
+      namespace: kit.nats.namespace,
+      databaseUrl: kit.pg.url,
+      schema: kit.pg.schema,
+      natsUrl: kit.nats.url,
+      tokens: kit.tokens,
+      token: (principal) => kit.tokens.token(principal),
+    };
   });
 }
 
@@ -161,12 +148,18 @@ export async function startReplica(
   const pool = createPool({ url: h.databaseUrl, schema: h.schema, max: 5 });
   const app = build(
     { ...h.config, ...config },
-    { pool, nc: h.nc, logger: pino({ level: "silent" }), clock: h.clock, authenticator: testAuthenticator() },
+    {
+      pool,
+      nc: h.nc,
+      logger: pino({ level: "silent" }),
+      clock: h.clock,
+      authenticator: ledgerAuthenticator(h.tokens),
+    },
   );
   const { url } = await app.start({ port: 0, host: "127.0.0.1" });
   return {
     url,
-    client: ledgerClient(url, await tokenFor({ kind: "service", service: "wallet" })),
+    client: ledgerClient(url, await h.token(testService("wallet"))),
     async stop() {
       await app.stop();
       await pool.end();
