@@ -58,8 +58,9 @@ export function createPipeline(deps: PipelineDeps) {
   }
 
   /**
-   * The recording step: new transactions, their created events and (when one counts towards the daily limit)
-   * its spending, in one statement, so that LIMIT_EXCEEDED leaves nothing behind.
+   * The recording step, the one place new transactions are written: the rows, their created events and (when
+   * one counts towards the daily limit) its spending, in one statement, so that LIMIT_EXCEEDED leaves nothing
+   * behind. How rows are written together (one call's, or several calls' at once) is decided here alone.
    */
   async function record(db: Queryable, rows: readonly Transaction[]): Promise<void> {
     const limited = rows.find((r) => r.limitDay !== null);
@@ -242,9 +243,6 @@ export function createPipeline(deps: PipelineDeps) {
   }
 
   return {
-    run,
-    resume,
-
     /**
      * The RPC handler of `movement`: the caller must be a user (or an admin, for an admin's movement); the
      * answer is `{ transaction }`, under the request's Idempotency-Key when it has one.
