@@ -1,14 +1,9 @@
-import { Writable } from "node:stream";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { fromBinary } from "@bufbuild/protobuf";
-import type { CallOptions } from "@connectrpc/connect";
-import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import { migrate } from "@fintech/db";
-import { ensureStream, eventsMigrationsDir } from "@fintech/events";
-import { createLogger } from "@fintech/platform";
+import type { CallOptions, createClient } from "@connectrpc/connect";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
-import { test as base, TestClock, waitFor } from "@fintech/testing";
+import type { TestClock } from "@fintech/testing";
+import { serviceTest, waitFor } from "@fintech/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type pg from "pg";
@@ -54,69 +49,45 @@ let seq = 0;
  * (ADMIN_EMAIL) and service credentials for gateway and wallet. Extra env comes from `env`.
  */
 export function identityTest(env: Record<string, string> = {}) {
-  return base.extend<{ $file: { identity: IdentityHarness } }>({
-    identity: [
-      async ({ pg, nats }, use) => {
-        const config = {
-          ...parseIdentityConfig({
-            DB_SCHEMA: pg.schema,
-            EVENTS_NAMESPACE: nats.namespace,
-            ADMIN_EMAIL,
-            ADMIN_PASSWORD,
-            SERVICE_CREDENTIALS: `gateway:${GATEWAY_SECRET},wallet:${WALLET_SECRET}`,
-            ...env,
-          }),
-          METRICS_PORT: 0,
+  return serviceTest("identity", async (kit): Promise<IdentityHarness> => {
+    const config = kit.config(parseIdentityConfig, {
+      ADMIN_EMAIL,
+      ADMIN_PASSWORD,
+      SERVICE_CREDENTIALS: `gateway:${GATEWAY_SECRET},wallet:${WALLET_SECRET}`,
+      ...env,
+    });
+    await kit.prepare({ migrations: [migrationsDir], streams: ["identity"] });
+    const log = kit.recordLogs("identity", "trace");
+    const app = build(config, { ...kit.deps, logger: log.logger });
+    const { url, port } = await kit.start(app);
+    const client = kit.client(IdentityService, url);
+    return {
+      url,
+      port,
+      client,
+      clock: kit.clock,
+      app,
+      namespace: kit.nats.namespace,
+      logs: log.lines,
+      async signUp(name = "user") {
+        const email = name.includes("@") ? name : `${name}-${++seq}-${Date.now()}@example.com`;
+        const { user } = await client.register({ email, password: PASSWORD, fullName: `Test ${name}` });
+        const tokens = await client.login({ email, password: PASSWORD });
+        return {
+          id: user?.id ?? "",
+          email,
+          accessToken: tokens.accessToken,
+          refreshToken: tokens.refreshToken,
         };
-        await migrate({ url: pg.url, schema: pg.schema, dirs: [eventsMigrationsDir, migrationsDir] });
-        await ensureStream(nats.nc, { context: "identity", namespace: nats.namespace });
-        const logs: string[] = [];
-        const destination = new Writable({
-          write(chunk, _encoding, done) {
-            logs.push(String(chunk));
-            done();
-          },
-        });
-        const logger = createLogger({ name: "identity", level: "trace", destination });
-        const clock = new TestClock();
-        const app = build(config, { pool: pg.pool, nc: nats.nc, logger, clock });
-        const { url, port } = await app.start({ port: 0, host: "127.0.0.1" });
-        const client = createClient(IdentityService, createGrpcTransport({ baseUrl: url }));
-        const harness: IdentityHarness = {
-          url,
-          port,
-          client,
-          clock,
-          app,
-          namespace: nats.namespace,
-          logs,
-          async signUp(name = "user") {
-            const email = name.includes("@") ? name : `${name}-${++seq}-${Date.now()}@example.com`;
-            const { user } = await client.register({ email, password: PASSWORD, fullName: `Test ${name}` });
-            const tokens = await client.login({ email, password: PASSWORD });
-            return {
-              id: user?.id ?? "",
-              email,
-              accessToken: tokens.accessToken,
-              refreshToken: tokens.refreshToken,
-            };
-          },
-          async adminToken() {
-            return (await client.login({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).accessToken;
-          },
-          async serviceToken() {
-            return (await client.issueServiceToken({ clientId: "gateway", clientSecret: GATEWAY_SECRET }))
-              .accessToken;
-          },
-        };
-        try {
-          await use(harness);
-        } finally {
-          await app.stop();
-        }
       },
-      { scope: "file" },
-    ],
+      async adminToken() {
+        return (await client.login({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).accessToken;
+      },
+      async serviceToken() {
+        return (await client.issueServiceToken({ clientId: "gateway", clientSecret: GATEWAY_SECRET }))
+          .accessToken;
+      },
+    };
   });
 }
 
