@@ -3,20 +3,8 @@ import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/prot
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
-import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { Principal } from "@fintech/auth";
-import type { TestAuth } from "@fintech/auth/testing";
-import { createTestAuth } from "@fintech/auth/testing";
-import { migrate } from "@fintech/db";
-import {
-  CloudEventHeaders,
-  ensureStream,
-  eventsMigrationsDir,
-  namespacedSubject,
-  PROTOBUF_CONTENT_TYPE,
-  streamName,
-} from "@fintech/events";
+import { CloudEventHeaders, namespacedSubject, PROTOBUF_CONTENT_TYPE, streamName } from "@fintech/events";
 import type { ScoreRequestSchema } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { FraudService } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import {
@@ -24,13 +12,12 @@ import {
   TransactionStatus,
   TransactionType,
 } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
-import type { PgFixture } from "@fintech/testing";
-import { test as base, TestClock, waitFor } from "@fintech/testing";
+import type { PgFixture, TestClock } from "@fintech/testing";
+import { serviceTest, testAdmin, testService, testUser, waitFor } from "@fintech/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { headers } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
-import pino from "pino";
 import { parseFraudConfig } from "../config.js";
 import { build, migrationsDir } from "../server.js";
 
@@ -39,9 +26,9 @@ import { build, migrationsDir } from "../server.js";
  */
 export function principalOf(caller: string): Principal | undefined {
   const [kind, name = ""] = caller.split(/:(.*)/s);
-  if (kind === "service") return { kind: "service", service: name };
-  if (kind === "admin") return { kind: "user", userId: name, roles: ["user", "admin"], credential: "jwt" };
-  if (kind === "user") return { kind: "user", userId: name, roles: ["user"], credential: "jwt" };
+  if (kind === "service") return testService(name);
+  if (kind === "admin") return testAdmin(name);
+  if (kind === "user") return testUser(name);
   return undefined;
 }
 
@@ -123,14 +110,6 @@ export function scoreRequest(
   };
 }
 
-function clientAs(url: string, auth: TestAuth, caller: string): Client<typeof FraudService> {
-  const principal = principalOf(caller);
-  return createClient(
-    FraudService,
-    createGrpcTransport({ baseUrl: url, interceptors: principal ? [auth.as(principal)] : [] }),
-  );
-}
-
 export interface FraudHarness {
   url: string;
   port: number;
@@ -170,76 +149,51 @@ export async function consumed(pg: PgFixture, transactionId: string): Promise<vo
  * test clock and the test authenticator. `redisUrl` points the service at another Redis (e.g. a dead port).
  */
 export function fraudTest(opts: { env?: Record<string, string>; redisUrl?: string } = {}) {
-  return base.extend<{ $file: { fraud: FraudHarness } }>({
-    fraud: [
-      async ({ pg, nats, redis }, use) => {
-        const config = {
-          ...parseFraudConfig({
-            DB_SCHEMA: pg.schema,
-            EVENTS_NAMESPACE: nats.namespace,
-            REDIS_PREFIX: redis.prefix,
-            FRAUD_RULES_CACHE_TTL_MS: "0",
-            FRAUD_PRUNE_INTERVAL_MS: "0",
-            ...opts.env,
-          }),
-          METRICS_PORT: 0,
-        };
-        await migrate({ url: pg.url, schema: pg.schema, dirs: [eventsMigrationsDir, migrationsDir] });
-        await ensureStream(nats.nc, { context: "fraud", namespace: nats.namespace });
-        await ensureStream(nats.nc, { context: "wallet", namespace: nats.namespace });
-        const client = new Redis(opts.redisUrl ?? redis.url, {
-          enableOfflineQueue: false,
-          maxRetriesPerRequest: 0,
-          lazyConnect: true,
-        });
-        client.on("error", () => {});
-        await client.connect().catch(() => {});
-        const clock = new TestClock("2026-03-02T03:00:00Z");
-        const auth = await createTestAuth();
-        const app = build(config, {
-          pool: pg.pool,
-          nc: nats.nc,
-          redis: client,
-          logger: pino({ level: "silent" }),
-          clock,
-          authenticator: auth.authenticator,
-        });
-        const { url, port } = await app.start({ port: 0, host: "127.0.0.1" });
-        const as = (caller: string) => clientAs(url, auth, caller);
-        const wallet = as("service:wallet");
-        const harness: FraudHarness = {
-          url,
-          port,
-          as,
-          token: async (caller) => {
-            const p = principalOf(caller);
-            if (!p) throw new Error(`no token for an anonymous caller`);
-            return auth.token(p);
-          },
-          admin: as("admin:analyst-1"),
-          wallet,
-          clock,
-          app,
-          pg,
-          nc: nats.nc,
-          namespace: nats.namespace,
-          redis: client,
-          prefix: redis.prefix,
-          async feed(...events) {
-            for (const e of events) await publishWalletEvent(nats.nc, nats.namespace, e);
-            for (const e of events) await consumed(pg, e.transactionId ?? "");
-          },
-          score: (req) => wallet.score(req),
-        };
-        try {
-          await use(harness);
-        } finally {
-          await app.stop();
-          client.disconnect();
-        }
+  return serviceTest("fraud", async (kit): Promise<FraudHarness> => {
+    const { pg, nats, redis } = kit;
+    const config = kit.config(parseFraudConfig, {
+      FRAUD_RULES_CACHE_TTL_MS: "0",
+      FRAUD_PRUNE_INTERVAL_MS: "0",
+      ...opts.env,
+    });
+    await kit.prepare({ migrations: [migrationsDir], streams: ["fraud", "wallet"] });
+    const client = new Redis(opts.redisUrl ?? redis.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      lazyConnect: true,
+    });
+    client.on("error", () => {});
+    await client.connect().catch(() => {});
+    kit.defer(() => client.disconnect());
+    kit.clock.set("2026-03-02T03:00:00Z");
+    const app = build(config, { ...kit.deps, redis: client, authenticator: kit.tokens.authenticator });
+    const { url, port } = await kit.start(app);
+    const as = (caller: string) => kit.client(FraudService, url, principalOf(caller));
+    const wallet = as("service:wallet");
+    return {
+      url,
+      port,
+      as,
+      token: async (caller) => {
+        const p = principalOf(caller);
+        if (!p) throw new Error(`no token for an anonymous caller`);
+        return kit.tokens.token(p);
       },
-      { scope: "file" },
-    ],
+      admin: as("admin:analyst-1"),
+      wallet,
+      clock: kit.clock,
+      app,
+      pg,
+      nc: nats.nc,
+      namespace: nats.namespace,
+      redis: client,
+      prefix: redis.prefix,
+      async feed(...events) {
+        for (const e of events) await publishWalletEvent(nats.nc, nats.namespace, e);
+        for (const e of events) await consumed(pg, e.transactionId ?? "");
+      },
+      score: (req) => wallet.score(req),
+    };
   });
 }
 
