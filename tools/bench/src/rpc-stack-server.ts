@@ -9,10 +9,9 @@ import { createServer as createH2Server } from "node:http2";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createLogger, createServer } from "@fintech/platform";
+import type { PingRequest, PingResponse } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
 import {
-  type PingRequest,
   PingRequestSchema,
-  type PingResponse,
   PingResponseSchema,
   PingService,
 } from "@fintech/proto/fintech/platform/v1/bench_pb.js";

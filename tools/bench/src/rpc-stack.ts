@@ -9,7 +9,8 @@
 //   BENCH_SECONDS (5) per pair after a 1 s warm-up, BENCH_IN_FLIGHT (64) and BENCH_LOW_IN_FLIGHT (1);
 //   BENCH_CPU_PROF=<dir> writes each server's CPU profile; BENCH_STACKS=platform,connect picks servers;
 //   BENCH_LOG_LEVEL (info) is the platform server's log level.
-import { type ChildProcess, fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { fork } from "node:child_process";
 import { once } from "node:events";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,7 +21,8 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import { PingRequestSchema, PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
 import { TransactionStatus, TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { TransactionSchema } from "@fintech/proto/fintech/wallet/v1/wallet_pb.js";
-import { type Call, drive, grpcCaller, type LoadResult } from "./load.js";
+import type { Call, LoadResult } from "./load.js";
+import { drive, grpcCaller } from "./load.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const inFlightLevels = [
