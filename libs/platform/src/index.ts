@@ -1,3 +1,5 @@
+export type { Clock } from "./clock.js";
+export { systemClock } from "./clock.js";
 export type { ConfigIssue, LogLevel } from "./config.js";
 export {
   ConfigError,

@@ -1,6 +1,8 @@
 /**
- * A clock that stands still until the test moves it: the `clock` dependency of services whose rules
- * depend on time (quote expiry, login backoff, fraud windows, day boundaries).
+ * A clock that stands still until the test moves it: libs/platform's `Clock`, the `clock` dependency of
+ * services whose rules depend on time (quote expiry, login backoff, fraud windows, day boundaries). It fits
+ * that interface by shape rather than by import, because libs/platform's own tests use this package;
+ * libs/platform's clock.test.ts checks the fit.
  */
 export class TestClock {
   #now: Date;

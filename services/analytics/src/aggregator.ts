@@ -1,9 +1,9 @@
 import { withTransaction } from "@fintech/db";
+import type { Clock } from "@fintech/platform";
 import type { ReviewDecided, TransactionScored } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
 import type { TransactionEvent } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import type pg from "pg";
-import type { Clock } from "./clock.js";
 import type { Counters, ScopeDays } from "./counters.js";
 import { countersFromJson, countersToJson } from "./counters.js";
 import type { HotStore, ScopeBatch } from "./hot-store.js";

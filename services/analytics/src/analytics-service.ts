@@ -1,7 +1,7 @@
 import type { Decimal } from "@fintech/money";
 import { findCurrency, invertRate } from "@fintech/money";
+import type { Clock } from "@fintech/platform";
 import type pg from "pg";
-import type { Clock } from "./clock.js";
 import { PLATFORM_TYPES } from "./counter-fields.js";
 import type { Counters } from "./counters.js";
 import { FRAUD_SCOPE, PLATFORM_SCOPE, userScope } from "./counters.js";

@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { CloudEventHeaders, namespacedSubject, PROTOBUF_CONTENT_TYPE } from "@fintech/events";
+import type { Clock } from "@fintech/platform";
 import type { ImportedRow } from "@fintech/proto/fintech/analytics/v1/events_pb.js";
 import { ImportedRowSchema, ImportedRowsSchema } from "@fintech/proto/fintech/analytics/v1/events_pb.js";
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { headers } from "@nats-io/transport-node";
-import type { Clock } from "./clock.js";
 import type { RowPublisher } from "./import-runner.js";
 
 /** The event type (and un-namespaced subject) imported rows are published as, on the analytics stream. */

@@ -2,11 +2,11 @@ import { parseRate } from "@fintech/money";
 import type { TransactionEvent } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { describe, expect, test } from "vitest";
-import type { Timer } from "./clock.js";
 import { rowEventId } from "./import-rows.js";
 import type { RowPublisher } from "./import-runner.js";
 import { headerProblem, ReplaySchedule, runImport, textChunks } from "./import-runner.js";
 import { staticRates } from "./rates.js";
+import type { Timer } from "./timer.js";
 
 const rates = staticRates(
   [

@@ -8,12 +8,12 @@ import {
   TransactionStatus,
   TransactionType,
 } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
-import type { Timer } from "./clock.js";
 import type { CsvRecord } from "./csv.js";
 import { CsvReader } from "./csv.js";
 import type { Header, ImportRow, LineError } from "./import-rows.js";
 import { readHeader, readRow, rowEventId } from "./import-rows.js";
 import type { RateSource } from "./rates.js";
+import type { Timer } from "./timer.js";
 
 /** Sends an import's rows, as wallet-shaped events, on the same event path as live traffic. */
 export interface RowPublisher {

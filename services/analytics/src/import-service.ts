@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from "node:crypto";
+import type { Clock } from "@fintech/platform";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type pg from "pg";
 import type { Logger } from "pino";
-import type { Clock, Timer } from "./clock.js";
 import { AnalyticsError } from "./errors.js";
 import { createImportPublisher } from "./import-publisher.js";
 import type { ImportProgress } from "./import-runner.js";
@@ -10,6 +10,7 @@ import { countRows, headerProblem, runImport, textChunks } from "./import-runner
 import type { ClaimedImport, ImportRecord } from "./import-store.js";
 import { importStore } from "./import-store.js";
 import type { RateSource } from "./rates.js";
+import type { Timer } from "./timer.js";
 import type { UserDirectory } from "./user-directory.js";
 
 /** Imports per page of the list: by default, and at most. */

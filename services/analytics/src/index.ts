@@ -1,8 +1,6 @@
 export type { Aggregator, AnalyticsEvent } from "./aggregator.js";
 export { createAggregator } from "./aggregator.js";
 export type { AnalyticsService } from "./analytics-service.js";
-export type { Clock, Timer } from "./clock.js";
-export { realTimer, systemClock } from "./clock.js";
 export type { AnalyticsConfig } from "./config.js";
 export { parseAnalyticsConfig } from "./config.js";
 export type { Counters, ScopeDays } from "./counters.js";
@@ -27,5 +25,7 @@ export { fxRates, parseRateList, staticRates } from "./rates.js";
 export type { AnalyticsDeps } from "./server.js";
 export { build, migrationsDir } from "./server.js";
 export { store } from "./store.js";
+export type { Timer } from "./timer.js";
+export { realTimer } from "./timer.js";
 export type { UserDirectory } from "./user-directory.js";
 export { identityUserDirectory } from "./user-directory.js";

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Queryable } from "@fintech/db";
+import type { Clock } from "@fintech/platform";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { createBatcher } from "./batcher.js";
@@ -78,7 +79,7 @@ export interface FeatureStoreOptions {
   prefix: string;
   logger: Logger;
   metrics: FraudMetrics;
-  clock: { now(): Date };
+  clock: Clock;
 }
 
 /**

@@ -3,6 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { inTimestampRange, withTransaction } from "@fintech/db";
 import { enqueue, outboxRow } from "@fintech/events";
 import { formatAmount } from "@fintech/money";
+import type { Clock } from "@fintech/platform";
 import { textProblem } from "@fintech/platform";
 import { ReviewDecidedSchema, TransactionScoredSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
 import { Decision as DecisionEnum, ReviewDecision } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
@@ -19,10 +20,6 @@ import type { Decision } from "./scoring.js";
 import { evaluate } from "./scoring.js";
 import type { ReviewRow, ReviewStatus, ScoreInsert, ScoreRow, StoredRuleVersion } from "./store.js";
 import { store } from "./store.js";
-
-export interface Clock {
-  now(): Date;
-}
 
 /** A transaction to score, as the RPC edge hands it over (validated: ids set, amounts positive, zone known). */
 export interface ScoreInput {

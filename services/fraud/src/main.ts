@@ -1,6 +1,6 @@
 import { connectIdentity } from "@fintech/auth";
 import { openServiceInfra } from "@fintech/events";
-import { createLogger, runMain, watchRedis } from "@fintech/platform";
+import { createLogger, runMain, systemClock, watchRedis } from "@fintech/platform";
 import { Redis } from "ioredis";
 import { parseFraudConfig } from "./config.js";
 import { build, migrationsDir } from "./server.js";
@@ -39,7 +39,7 @@ await runMain(async () => {
     nc,
     redis,
     logger,
-    clock: { now: () => new Date() },
+    clock: systemClock,
     authenticator,
   });
   const where = await fraud.start();

@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { formatAmount, parseAmount } from "@fintech/money";
+import type { Clock } from "@fintech/platform";
 import type {
   Review,
   RuleSet,
@@ -20,7 +21,7 @@ import {
 } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { analystOf } from "./access.js";
 import { FraudError } from "./errors.js";
-import type { Clock, FraudService as Fraud } from "./fraud-service.js";
+import type { FraudService as Fraud } from "./fraud-service.js";
 import type { RuleConfig, RuleMode, RulePatch, VelocityRuleConfig } from "./rules.js";
 import type { Decision } from "./scoring.js";
 import type { ReviewRow, ReviewStatus, StoredRuleVersion } from "./store.js";

@@ -1,5 +1,6 @@
 import { withTransaction } from "@fintech/db";
 import { formatAmount, parseAmount } from "@fintech/money";
+import type { Clock } from "@fintech/platform";
 import type pg from "pg";
 import { FraudError } from "./errors.js";
 import type { RulePatch } from "./rules.js";
@@ -11,7 +12,7 @@ import { store } from "./store.js";
 
 export interface RuleBookOptions {
   pool: pg.Pool;
-  clock: { now(): Date };
+  clock: Clock;
   baseCurrency: string;
   /** How long the rules in memory are used before they are read again, in milliseconds. */
   cacheTtlMs: number;

@@ -5,6 +5,7 @@ import { MAX_BIGINT, withTransaction } from "@fintech/db";
 import { enqueue } from "@fintech/events";
 import type { CurrencyInfo, Decimal } from "@fintech/money";
 import { convertAmount, currency, formatRate, invertRate, MAX_MINOR, parseRate } from "@fintech/money";
+import type { Clock } from "@fintech/platform";
 import { RateUpdatedSchema } from "@fintech/proto/fintech/fx/v1/events_pb.js";
 import type pg from "pg";
 import { FxError } from "./errors.js";
@@ -12,10 +13,6 @@ import type { ResolvedRate, StoredRate } from "./rate-book.js";
 import { RateBook } from "./rate-book.js";
 import type { QuoteRow } from "./store.js";
 import { store } from "./store.js";
-
-export interface Clock {
-  now(): Date;
-}
 
 export interface FxSettings {
   /** The currency cross rates go through (the platform's base currency). */

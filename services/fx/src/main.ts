@@ -1,6 +1,6 @@
 import { connectIdentity } from "@fintech/auth";
 import { openServiceInfra } from "@fintech/events";
-import { createLogger, runMain } from "@fintech/platform";
+import { createLogger, runMain, systemClock } from "@fintech/platform";
 import { parseFxConfig } from "./config.js";
 import { build, migrationsDir } from "./server.js";
 
@@ -14,7 +14,7 @@ await runMain(async () => {
     logger,
     events: { nc, namespace: config.EVENTS_NAMESPACE },
   });
-  const fx = build(config, { pool, nc, logger, authenticator, clock: { now: () => new Date() } });
+  const fx = build(config, { pool, nc, logger, authenticator, clock: systemClock });
   const seeded = await fx.service.seed(config.FX_SEED_RATES);
   if (seeded > 0) logger.info({ seeded }, "seed rates set");
   const where = await fx.start();

@@ -8,6 +8,7 @@ import type { Transport } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Authenticator, Principal } from "@fintech/auth";
 import { forwardCredentials } from "@fintech/auth";
+import type { Clock } from "@fintech/platform";
 import {
   childSpan,
   currentSpan,
@@ -15,6 +16,7 @@ import {
   isTransportFailure,
   parseTraceparent,
   runInSpan,
+  systemClock,
   TRACEPARENT_HEADER,
 } from "@fintech/platform";
 import type { Redis } from "ioredis";
@@ -49,7 +51,7 @@ export interface GatewayDeps {
   /** Verifies Bearer tokens and API keys (createIdentityAuthenticator). */
   authenticator: Authenticator;
   /** Timestamps of error bodies. Default: the system clock. */
-  clock?: { now(): Date };
+  clock?: Clock;
   /** A backend's transport by backend name; default: an HTTP/2 transport to the URL in the config. */
   transports?: Readonly<Record<string, Transport>>;
 }
@@ -78,7 +80,7 @@ const GRACE_MS = 10_000;
  */
 export function build(config: GatewayConfig, deps: GatewayDeps) {
   const { redis, logger, authenticator } = deps;
-  const clock = deps.clock ?? { now: () => new Date() };
+  const clock = deps.clock ?? systemClock;
   const enabled = backends.filter((b) => config.BACKENDS.includes(b.name));
   const routes = deriveRoutes(enabled, routePolicies);
   const router = createRouter(routes);

@@ -6,6 +6,7 @@ import { roleToProto, signAccessToken } from "@fintech/auth";
 import type { Queryable } from "@fintech/db";
 import { inTimestampRange, isUniqueViolation, withTransaction } from "@fintech/db";
 import { enqueue } from "@fintech/events";
+import type { Clock } from "@fintech/platform";
 import {
   UserDeletedSchema,
   UserProfileChangedSchema,
@@ -16,7 +17,6 @@ import {
 import { UserStatus as UserStatusEnum } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import type { JSONWebKeySet } from "jose";
 import type pg from "pg";
-import type { Clock } from "./clock.js";
 import type { ServiceCredential } from "./config.js";
 import { DEFAULT_CURRENCY, DEFAULT_TIMEZONE } from "./config.js";
 import { normaliseEmail } from "./email.js";

@@ -1,4 +1,3 @@
-export type { Clock } from "./clock.js";
 export type { IdentityConfig, ServiceCredential } from "./config.js";
 export { parseIdentityConfig } from "./config.js";
 export { checkPassword } from "./password-policy.js";

@@ -1,6 +1,5 @@
 import { openServiceInfra } from "@fintech/events";
-import { createLogger, runMain } from "@fintech/platform";
-import { systemClock } from "./clock.js";
+import { createLogger, runMain, systemClock } from "@fintech/platform";
 import { parseIdentityConfig } from "./config.js";
 import { build, migrationsDir } from "./server.js";
 

@@ -9,13 +9,12 @@ import {
   followUserChanges,
 } from "@fintech/auth";
 import { createOutboxRelay, natsReady } from "@fintech/events";
-import type { ListenOptions, ListenResult } from "@fintech/platform";
+import type { Clock, ListenOptions, ListenResult } from "@fintech/platform";
 import { createServer } from "@fintech/platform";
 import { file_fintech_identity_v1_events } from "@fintech/proto/fintech/identity/v1/events_pb.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type pg from "pg";
 import type { Logger } from "pino";
-import type { Clock } from "./clock.js";
 import type { IdentityConfig } from "./config.js";
 import { toConnectError } from "./errors.js";
 import { createIdentityService } from "./identity-service.js";

@@ -1,8 +1,8 @@
 import { withTransaction } from "@fintech/db";
+import type { Clock } from "@fintech/platform";
 import type { CryptoKey, JSONWebKeySet, JWK } from "jose";
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importPKCS8 } from "jose";
 import type pg from "pg";
-import type { Clock } from "./clock.js";
 import type { SigningKeyRow } from "./store.js";
 import { store } from "./store.js";
 

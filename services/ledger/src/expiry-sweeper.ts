@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
+import type { Clock } from "@fintech/platform";
 import type pg from "pg";
 import type { Logger } from "pino";
-import type { Clock, LedgerService } from "./ledger-service.js";
+import type { LedgerService } from "./ledger-service.js";
 import type { LedgerMetrics } from "./metrics.js";
 import type { ResolveRequest } from "./model.js";
 import { store } from "./store.js";

@@ -4,6 +4,6 @@ export { parseLedgerConfig } from "./config.js";
 export type { LedgerErrorReason, RefusalReason } from "./errors.js";
 export { LEDGER_EVENTS } from "./events.js";
 export { expiryTransferId } from "./expiry-sweeper.js";
-export type { Clock, LedgerService } from "./ledger-service.js";
+export type { LedgerService } from "./ledger-service.js";
 export type { LedgerDeps } from "./server.js";
 export { build, migrationsDir } from "./server.js";

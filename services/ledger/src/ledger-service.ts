@@ -1,5 +1,6 @@
 import { inTimestampRange, isUniqueViolation, MAX_BIGINT, withTransaction } from "@fintech/db";
 import { newEventId } from "@fintech/events";
+import type { Clock } from "@fintech/platform";
 import type pg from "pg";
 import type { Outcome } from "./apply-batch.js";
 import { applyBatch } from "./apply-batch.js";
@@ -11,10 +12,6 @@ import type { Account, AccountKind, Balances, TransferRequest, TransferView } fr
 import { isMove, MAX_BATCH_TRANSFERS, viewOf, ZERO_BALANCES } from "./model.js";
 import type { SequencedTransfer, TransferFilter } from "./store.js";
 import { store } from "./store.js";
-
-export interface Clock {
-  now(): Date;
-}
 
 export interface NewAccount {
   /** Generated (UUID v7) when undefined. */

@@ -1,6 +1,6 @@
 import { connectIdentity } from "@fintech/auth";
 import { openServiceInfra } from "@fintech/events";
-import { createLogger, runMain } from "@fintech/platform";
+import { createLogger, runMain, systemClock } from "@fintech/platform";
 import { parseLedgerConfig } from "./config.js";
 import { build, migrationsDir } from "./server.js";
 
@@ -14,7 +14,7 @@ await runMain(async () => {
     pool,
     nc,
     logger,
-    clock: { now: () => new Date() },
+    clock: systemClock,
     authenticator: connectIdentity(config, { logger }).authenticator,
   });
   const where = await ledger.start();

@@ -6,6 +6,7 @@ import type { Code, HandlerContext } from "@connectrpc/connect";
 import { ConnectError } from "@connectrpc/connect";
 import type { UserPrincipal } from "@fintech/auth";
 import type { Queryable } from "@fintech/db";
+import type { Clock } from "@fintech/platform";
 import { connectError, errorInfoOf, getRequestId } from "@fintech/platform";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -121,7 +122,7 @@ const isAbout = (err: unknown, id: string): boolean =>
 
 export function createIdempotency(deps: {
   pool: pg.Pool;
-  clock: { now(): Date };
+  clock: Clock;
   logger: Logger;
   settings: IdempotencySettings;
 }) {

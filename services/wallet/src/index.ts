@@ -6,4 +6,4 @@ export type { WalletErrorReason } from "./errors.js";
 export type { WalletDeps } from "./server.js";
 export { build, migrationsDir, REVIEWS_CONSUMER } from "./server.js";
 export { IDENTITY_CONSUMER } from "./users.js";
-export type { Clock, WalletService } from "./wallet-service.js";
+export type { WalletService } from "./wallet-service.js";

@@ -1,6 +1,6 @@
 import { connectIdentity } from "@fintech/auth";
 import { openServiceInfra } from "@fintech/events";
-import { createLogger, propagateTrace, runMain } from "@fintech/platform";
+import { createLogger, propagateTrace, runMain, systemClock } from "@fintech/platform";
 import { connectBackends } from "./backends.js";
 import { parseWalletConfig } from "./config.js";
 import { build, migrationsDir } from "./server.js";
@@ -29,7 +29,7 @@ await runMain(async () => {
     pool,
     nc,
     logger,
-    clock: { now: () => new Date() },
+    clock: systemClock,
     authenticator,
     backends,
   });

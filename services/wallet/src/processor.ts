@@ -4,6 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Queryable } from "@fintech/db";
 import { withTransaction } from "@fintech/db";
 import { formatAmount } from "@fintech/money";
+import type { Clock } from "@fintech/platform";
 import { errorInfoOf } from "@fintech/platform";
 import type { FraudService } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { Decision } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
@@ -74,7 +75,7 @@ export function createProcessor(deps: {
   book: Book;
   fraud: Client<typeof FraudService>;
   fx: Client<typeof FxService>;
-  clock: { now(): Date };
+  clock: Clock;
   logger: Logger;
   settings: ProcessorSettings;
   metrics: WalletMetrics;

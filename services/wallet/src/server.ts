@@ -5,7 +5,7 @@ import { createAuthInterceptor, defineAccess } from "@fintech/auth";
 import type { EventConsumer } from "@fintech/events";
 import { createConsumer, createOutboxRelay, eventHandler, natsReady } from "@fintech/events";
 import { parseAmount } from "@fintech/money";
-import type { ListenOptions, ListenResult } from "@fintech/platform";
+import type { Clock, ListenOptions, ListenResult } from "@fintech/platform";
 import { createServer } from "@fintech/platform";
 import { ReviewDecidedSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
 import { ReviewDecision } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
@@ -20,7 +20,6 @@ import { toConnectError } from "./errors.js";
 import { createIdempotency } from "./idempotency.js";
 import { walletRoutes } from "./routes.js";
 import { walletValidation } from "./validation.js";
-import type { Clock } from "./wallet-service.js";
 import { createWalletService } from "./wallet-service.js";
 
 /** The wallet service's SQL migrations. */

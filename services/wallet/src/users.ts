@@ -4,6 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { withTransaction } from "@fintech/db";
 import type { EventConsumer } from "@fintech/events";
 import { createConsumer, eventHandler } from "@fintech/events";
+import type { Clock } from "@fintech/platform";
 import {
   UserDeletedSchema,
   UserProfileChangedSchema,
@@ -58,7 +59,7 @@ export function createUsers(deps: {
   pool: pg.Pool;
   identity: Client<typeof IdentityService>;
   book: Book;
-  clock: { now(): Date };
+  clock: Clock;
   /**
    * How long a user's state is reused in memory, in ms (0: read it every time). This process's consumer drops
    * a user's entry as their change arrives; other replicas see it within this time.

@@ -1,4 +1,5 @@
 import type { UserPrincipal } from "@fintech/auth";
+import type { Clock } from "@fintech/platform";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { activeUser, transactionOf, walletOf } from "./access.js";
@@ -25,10 +26,6 @@ import { createProcessor } from "./processor.js";
 import { createRates } from "./rates.js";
 import { store } from "./store.js";
 import { createUsers } from "./users.js";
-
-export interface Clock {
-  now(): Date;
-}
 
 export interface WalletSettings extends MovementSettings {
   fraud: Omit<ProcessorSettings, "leaseMs">;

@@ -2,11 +2,11 @@
 // not share its event loop: the real analytics service (consumers, aggregator, queries) over the schema,
 // namespace and Redis prefix the parent prepared (env). Sends {port, tokens} over IPC once it serves, then
 // serves until SIGTERM.
-import { build, parseAnalyticsConfig, staticRates, systemClock } from "@fintech/analytics";
+import { build, parseAnalyticsConfig, staticRates } from "@fintech/analytics";
 import { createTestAuth, testUser } from "@fintech/auth/testing";
 import { createPool } from "@fintech/db";
 import { parseRate } from "@fintech/money";
-import { createLogger } from "@fintech/platform";
+import { createLogger, systemClock } from "@fintech/platform";
 import { connect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 

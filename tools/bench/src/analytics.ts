@@ -37,6 +37,7 @@ import {
   streamName,
 } from "@fintech/events";
 import { formatAmount, parseAmount, parseRate } from "@fintech/money";
+import { systemClock } from "@fintech/platform";
 import { AnalyticsService } from "@fintech/proto/fintech/analytics/v1/analytics_pb.js";
 import {
   TransactionEventSchema,
@@ -319,7 +320,7 @@ try {
           nc,
           namespace,
           importId: "bench",
-          clock: { now: () => new Date() },
+          clock: systemClock,
         }),
         rates: staticRates([{ base: "USD", quote: "MYR", rate: parseRate("4.70") }], "MYR"),
         timer: realTimer,

@@ -11,7 +11,7 @@ import { createAuthenticator, createJwtVerifier, rememberBearer, signAccessToken
 import { createPool, migrate, withTransaction } from "@fintech/db";
 import { ensureStream, eventsMigrationsDir } from "@fintech/events";
 import { build, longestWindowMs, migrationsDir, observe, parseFraudConfig } from "@fintech/fraud";
-import { createLogger, createServer } from "@fintech/platform";
+import { createLogger, createServer, systemClock } from "@fintech/platform";
 import { PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
 import {
   TransactionEventSchema,
@@ -80,7 +80,7 @@ const fraud = build(
     nc,
     redis,
     logger,
-    clock: { now: () => new Date() },
+    clock: systemClock,
     // As connectIdentity builds it in production: verified tokens remembered briefly.
     authenticator: rememberBearer(createAuthenticator({ jwt })),
   },

@@ -6,7 +6,7 @@ import { createTestAuth, testUser } from "@fintech/auth/testing";
 import { createPool, migrate } from "@fintech/db";
 import { ensureStream, eventsMigrationsDir } from "@fintech/events";
 import { build, migrationsDir, parseFxConfig } from "@fintech/fx";
-import { createLogger, createServer } from "@fintech/platform";
+import { createLogger, createServer, systemClock } from "@fintech/platform";
 import { PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -33,7 +33,7 @@ await ensureStream(nc, { context: "fx", namespace: config.EVENTS_NAMESPACE });
 const auth = await createTestAuth();
 const fx = build(
   { ...config, METRICS_PORT: 0 },
-  { pool, nc, logger, authenticator: auth.authenticator, clock: { now: () => new Date() } },
+  { pool, nc, logger, authenticator: auth.authenticator, clock: systemClock },
 );
 await fx.service.seed(config.FX_SEED_RATES);
 const fxAt = await fx.start({ port: 0, host: "127.0.0.1" });

@@ -10,7 +10,7 @@ import {
   migrationsDir as identityMigrations,
   parseIdentityConfig,
 } from "@fintech/identity";
-import { createLogger } from "@fintech/platform";
+import { createLogger, systemClock } from "@fintech/platform";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 
@@ -31,7 +31,7 @@ const fxConfig = {
 };
 // Logging stays on at info, as in production.
 const logger = createLogger({ name: "bench-backends", level: "info" });
-const clock = { now: () => new Date() };
+const clock = systemClock;
 
 const nc = await connect({ servers: identityConfig.NATS_URL });
 const pools: Array<ReturnType<typeof createPool>> = [];

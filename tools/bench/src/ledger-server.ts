@@ -8,7 +8,7 @@ import { createAuthenticator, createJwtVerifier, rememberBearer, signAccessToken
 import { createPool, migrate } from "@fintech/db";
 import { ensureStream, eventsMigrationsDir, streamName } from "@fintech/events";
 import { build, migrationsDir, parseLedgerConfig } from "@fintech/ledger";
-import { createLogger, createServer } from "@fintech/platform";
+import { createLogger, createServer, systemClock } from "@fintech/platform";
 import { PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -61,7 +61,7 @@ const ledger = build(
     pool,
     nc,
     logger,
-    clock: { now: () => new Date() },
+    clock: systemClock,
     authenticator: rememberBearer(createAuthenticator({ jwt })),
   },
 );

@@ -1,4 +1,5 @@
 import { formatAmount, parseAmount } from "@fintech/money";
+import type { Clock } from "@fintech/platform";
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { Book } from "../book.js";
@@ -29,7 +30,7 @@ export interface KitDeps {
   book: Book;
   users: Users;
   rates: Rates;
-  clock: { now(): Date };
+  clock: Clock;
   logger: Logger;
   settings: MovementSettings;
 }

@@ -1,10 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
-/** Where the service reads the time: the system clock in production, one a test moves by hand. */
-export interface Clock {
-  now(): Date;
-}
-
 /** What replay waits with: the current time in milliseconds and a way to wait. */
 export interface Timer {
   /** Milliseconds on a monotonic or wall clock; only differences matter. */
@@ -12,8 +7,6 @@ export interface Timer {
   /** Waits `ms`; rejects with the signal's reason when it aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
-
-export const systemClock: Clock = { now: () => new Date() };
 
 /** Real time: performance.now() and timers. */
 export const realTimer: Timer = {
