@@ -94,23 +94,3 @@ export function watchNats(
   };
   watch().catch((err: unknown) => log.error({ err }, "nats status watch failed"));
 }
-
-/**
- * True when the connection is up and the server answered a PING within `timeoutMs` (default 1000): false while
- * disconnected or reconnecting, and once closed. For readiness checks.
- */
-export async function natsReady(nc: NatsConnection, timeoutMs = 1000): Promise<boolean> {
-  if (nc.isClosed()) return false;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-  });
-  try {
-    // rtt() rejects at once while disconnected instead of queueing the PING until a reconnect.
-    return await Promise.race([nc.rtt().then(() => true), late]);
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -3,7 +3,7 @@ import { StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { migrate, withTransaction } from "@fintech/db";
-import { createServer } from "@fintech/platform";
+import { createReadiness, createServer } from "@fintech/platform";
 import { PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
 import {
   Health,
@@ -15,7 +15,7 @@ import { createConsumer, eventHandler } from "./consumer.js";
 import { enqueue } from "./enqueue.js";
 import { ensureStream } from "./ensure-stream.js";
 import { eventsMigrationsDir } from "./migrations-dir.js";
-import { connectNats, natsReady } from "./nats-connection.js";
+import { connectNats } from "./nats-connection.js";
 import { createOutboxRelay } from "./outbox-relay.js";
 import { captureLogs } from "./test/harness.js";
 
@@ -41,7 +41,7 @@ describe("NATS going away and coming back", () => {
       name: "reconnect-test",
       logger,
       routes: (router) => router.service(PingService, { ping: (req) => ({ payload: req.payload }) }),
-      readiness: () => natsReady(nc),
+      readiness: createReadiness({ nats: nc }),
     });
     const relay = createOutboxRelay({
       pool: pg.pool,

@@ -19,6 +19,14 @@ export { connectError, DEFAULT_ERROR_DOMAIN, errorInfoOf } from "./errors.js";
 export type { HealthReporter } from "./health.js";
 export type { LoggerOptions } from "./logger.js";
 export { createLogger, REDACTED, REDACTED_KEYS, redactSecrets, SECRET_KEY_PATTERN } from "./logger.js";
+export type { ReadinessDeps, ReadinessReport } from "./readiness.js";
+export {
+  createReadiness,
+  createReadinessReport,
+  NotReadyError,
+  READINESS_TIMEOUT_MS,
+  READY,
+} from "./readiness.js";
 export { getRequestId, REQUEST_ID_HEADER, requestIdKey } from "./request-id.js";
 export type { Running } from "./run-main.js";
 export { runMain } from "./run-main.js";

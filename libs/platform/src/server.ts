@@ -57,7 +57,7 @@ export interface ServerOptions {
   interceptors?: readonly Interceptor[];
   /** Port of a separate HTTP/1.1 server for GET /metrics and GET /healthz. 0 = any free port; undefined = none. */
   metricsPort?: number;
-  /** Asked by Health/Check of "" while SERVING; false or a throw reports NOT_SERVING. */
+  /** Asked by Health/Check of "" while SERVING; false or a throw reports NOT_SERVING. createReadiness builds one. */
   readiness?: () => Promise<boolean>;
   /**
    * Serve grpc.reflection.v1.ServerReflection and its older name grpc.reflection.v1alpha.ServerReflection

@@ -2,9 +2,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Authenticator } from "@fintech/auth";
 import { createAuthInterceptor, defineAccess } from "@fintech/auth";
-import { natsReady } from "@fintech/events";
 import type { Clock, ListenOptions, ListenResult } from "@fintech/platform";
-import { createServer } from "@fintech/platform";
+import { createReadiness, createServer } from "@fintech/platform";
 import { AnalyticsService } from "@fintech/proto/fintech/analytics/v1/analytics_pb.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Redis } from "ioredis";
@@ -121,12 +120,7 @@ export function build(config: AnalyticsConfig, deps: AnalyticsDeps) {
     ],
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
-    readiness: async () => {
-      if (!(await natsReady(nc))) return false;
-      await pool.query("SELECT 1");
-      await redis.ping();
-      return true;
-    },
+    readiness: createReadiness({ db: pool, nats: nc, redis }),
   });
 
   let timer: NodeJS.Timeout | undefined;

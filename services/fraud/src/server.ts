@@ -2,9 +2,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Authenticator } from "@fintech/auth";
 import { createAuthInterceptor } from "@fintech/auth";
-import { createOutboxRelay, natsReady } from "@fintech/events";
+import { createOutboxRelay } from "@fintech/events";
 import type { Clock, ListenOptions, ListenResult } from "@fintech/platform";
-import { createServer } from "@fintech/platform";
+import { createReadiness, createServer } from "@fintech/platform";
 import { file_fintech_fraud_v1_events } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Redis } from "ioredis";
@@ -81,12 +81,8 @@ export function build(config: FraudConfig, deps: FraudDeps) {
     ],
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
-    readiness: async () => {
-      if (!(await natsReady(nc))) return false;
-      await pool.query("SELECT 1");
-      // Redis is not required: scoring answers from Postgres without it.
-      return true;
-    },
+    // Redis is not required: scoring answers from Postgres without it.
+    readiness: createReadiness({ db: pool, nats: nc }),
   });
   const relay = createOutboxRelay({ pool, nc, source: "fraud", namespace: config.EVENTS_NAMESPACE, logger });
   const consumer = createFeatureConsumer({

@@ -8,9 +8,9 @@ import {
   createUserAccessCache,
   followUserChanges,
 } from "@fintech/auth";
-import { createOutboxRelay, natsReady } from "@fintech/events";
+import { createOutboxRelay } from "@fintech/events";
 import type { Clock, ListenOptions, ListenResult } from "@fintech/platform";
-import { createServer } from "@fintech/platform";
+import { createReadiness, createServer } from "@fintech/platform";
 import { file_fintech_identity_v1_events } from "@fintech/proto/fintech/identity/v1/events_pb.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type pg from "pg";
@@ -123,11 +123,7 @@ export function build(config: IdentityConfig, deps: IdentityDeps) {
     interceptors: [auth, identityAccess, identityValidation],
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
-    readiness: async () => {
-      if (!(await natsReady(nc))) return false;
-      await pool.query("SELECT 1");
-      return true;
-    },
+    readiness: createReadiness({ db: pool, nats: nc }),
   });
   const relay = createOutboxRelay({
     pool,

@@ -2,9 +2,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Authenticator } from "@fintech/auth";
 import { createAuthInterceptor, defineAccess } from "@fintech/auth";
-import { createOutboxRelay, natsReady } from "@fintech/events";
+import { createOutboxRelay } from "@fintech/events";
 import type { Clock, ListenOptions, ListenResult } from "@fintech/platform";
-import { createServer } from "@fintech/platform";
+import { createReadiness, createServer } from "@fintech/platform";
 import { file_fintech_ledger_v1_events } from "@fintech/proto/fintech/ledger/v1/events_pb.js";
 import { LedgerService } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -75,11 +75,7 @@ export function build(config: LedgerConfig, deps: LedgerDeps) {
     ],
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
-    readiness: async () => {
-      if (!(await natsReady(nc))) return false;
-      await pool.query("SELECT 1");
-      return true;
-    },
+    readiness: createReadiness({ db: pool, nats: nc }),
   });
   // One event per transfer: larger relay passes than the default keep up with batched writes.
   const relay = createOutboxRelay({

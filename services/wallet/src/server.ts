@@ -3,10 +3,10 @@ import { fileURLToPath } from "node:url";
 import type { Authenticator } from "@fintech/auth";
 import { createAuthInterceptor, defineAccess } from "@fintech/auth";
 import type { EventConsumer } from "@fintech/events";
-import { createConsumer, createOutboxRelay, eventHandler, natsReady } from "@fintech/events";
+import { createConsumer, createOutboxRelay, eventHandler } from "@fintech/events";
 import { parseAmount } from "@fintech/money";
 import type { Clock, ListenOptions, ListenResult } from "@fintech/platform";
-import { createServer } from "@fintech/platform";
+import { createReadiness, createServer } from "@fintech/platform";
 import { ReviewDecidedSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
 import { ReviewDecision } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { file_fintech_wallet_v1_events } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
@@ -81,11 +81,7 @@ export function build(config: WalletConfig, deps: WalletDeps) {
     interceptors: [createAuthInterceptor({ authenticator }), walletAccess, walletValidation],
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
-    readiness: async () => {
-      if (!(await natsReady(nc))) return false;
-      await pool.query("SELECT 1");
-      return true;
-    },
+    readiness: createReadiness({ db: pool, nats: nc }),
   });
   const relay = createOutboxRelay({ pool, nc, source: "wallet", namespace: config.EVENTS_NAMESPACE, logger });
   const consumers: EventConsumer[] = [
