@@ -4,13 +4,14 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_fintech_api_v1_options } from "../../api/v1/options_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file fintech/money/v1/money.proto.
  */
 export const file_fintech_money_v1_money: GenFile = /*@__PURE__*/
-  fileDesc("ChxmaW50ZWNoL21vbmV5L3YxL21vbmV5LnByb3RvEhBmaW50ZWNoLm1vbmV5LnYxIikKBU1vbmV5EhAKCGN1cnJlbmN5GAEgASgJEg4KBmFtb3VudBgCIAEoCWIGcHJvdG8z");
+  fileDesc("ChxmaW50ZWNoL21vbmV5L3YxL21vbmV5LnByb3RvEhBmaW50ZWNoLm1vbmV5LnYxIjEKBU1vbmV5EhAKCGN1cnJlbmN5GAEgASgJEhYKBmFtb3VudBgCIAEoCUIGsuEYAggBYgZwcm90bzM", [file_fintech_api_v1_options]);
 
 /**
  * An amount of money as it crosses every API: an ISO 4217 code and a decimal string with at most
