@@ -2,6 +2,7 @@ import type { Interceptor } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { isTransientDbError } from "@fintech/db";
 import type { Logger } from "pino";
+import type { ErrorReason } from "./error-reasons.js";
 import { connectError, errorInfoOf, stampErrorDomain } from "./errors.js";
 import { requestIdKey } from "./request-id.js";
 
@@ -12,9 +13,9 @@ type Next = Parameters<Interceptor>[0];
 type AnyRequest = Parameters<Next>[0];
 
 /** The ErrorInfo reason of a failure that a retry a moment later can fix (the gateway answers it 503). */
-export const UNAVAILABLE_REASON = "UNAVAILABLE";
+export const UNAVAILABLE_REASON = "UNAVAILABLE" satisfies ErrorReason;
 /** The ErrorInfo reason of a failure nobody planned for (the gateway answers it 500). */
-export const INTERNAL_REASON = "INTERNAL";
+export const INTERNAL_REASON = "INTERNAL" satisfies ErrorReason;
 
 /**
  * Codes connect-node's client gives a call that never got an answer: the peer refused, reset or died, or the

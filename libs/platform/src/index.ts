@@ -14,6 +14,8 @@ export {
 } from "./config.js";
 export type { ErrorMapper } from "./error-mapping-interceptor.js";
 export { INTERNAL_REASON, isTransportFailure, UNAVAILABLE_REASON } from "./error-mapping-interceptor.js";
+export type { ErrorReason, Reasons } from "./error-reasons.js";
+export { isErrorReason } from "./error-reasons.js";
 export type { ConnectErrorOptions } from "./errors.js";
 export { connectError, DEFAULT_ERROR_DOMAIN, errorInfoOf } from "./errors.js";
 export type { HealthReporter } from "./health.js";

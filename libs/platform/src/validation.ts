@@ -2,6 +2,7 @@ import type { DescService, Message, MessageShape } from "@bufbuild/protobuf";
 import type { ConnectError, Interceptor } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
 import { BadRequestSchema } from "@fintech/proto/google/rpc/error_details_pb.js";
+import type { ErrorReason } from "./error-reasons.js";
 import { connectError } from "./errors.js";
 import { textIssues } from "./text-issues.js";
 
@@ -23,7 +24,7 @@ export type ValidationRules<S extends DescService> = {
 };
 
 /** The reason in the ErrorInfo of every validation failure. */
-export const VALIDATION_ERROR = "VALIDATION_ERROR";
+export const VALIDATION_ERROR = "VALIDATION_ERROR" satisfies ErrorReason;
 
 /**
  * InvalidArgument with ErrorInfo reason VALIDATION_ERROR and metadata `{ field, ...metadata }` of the first issue,

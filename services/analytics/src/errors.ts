@@ -1,10 +1,11 @@
 import type { ConnectError } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
 import { isMoneyError } from "@fintech/money";
+import type { Reasons } from "@fintech/platform";
 import { connectError } from "@fintech/platform";
 
 /** Every refusal the analytics service can give, named as the public API names it. */
-export type AnalyticsErrorReason = "VALIDATION_ERROR" | "NOT_FOUND";
+export type AnalyticsErrorReason = Reasons<"VALIDATION_ERROR" | "NOT_FOUND">;
 
 export class AnalyticsError extends Error {
   override readonly name = "AnalyticsError";

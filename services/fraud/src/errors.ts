@@ -1,14 +1,13 @@
 import type { ConnectError } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
 import { isMoneyError } from "@fintech/money";
+import type { Reasons } from "@fintech/platform";
 import { connectError } from "@fintech/platform";
 
 /** Every refusal the fraud service can give, named as the public API names it. */
-export type FraudErrorReason =
-  | "VALIDATION_ERROR"
-  | "REVIEW_NOT_FOUND"
-  | "REVIEW_ALREADY_DECIDED"
-  | "CONFLICT";
+export type FraudErrorReason = Reasons<
+  "VALIDATION_ERROR" | "REVIEW_NOT_FOUND" | "REVIEW_ALREADY_DECIDED" | "CONFLICT"
+>;
 
 export class FraudError extends Error {
   override readonly name = "FraudError";

@@ -1,17 +1,19 @@
 import type { ConnectError } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
 import { isMoneyError } from "@fintech/money";
+import type { Reasons } from "@fintech/platform";
 import { connectError } from "@fintech/platform";
 
 /** Every refusal the fx service can give, named as the public API names it. */
-export type FxErrorReason =
+export type FxErrorReason = Reasons<
   | "VALIDATION_ERROR"
   | "CURRENCY_NOT_SUPPORTED"
   | "RATE_NOT_AVAILABLE"
   | "AMOUNT_TOO_SMALL"
   | "QUOTE_NOT_FOUND"
   | "QUOTE_EXPIRED"
-  | "QUOTE_ALREADY_REDEEMED";
+  | "QUOTE_ALREADY_REDEEMED"
+>;
 
 export class FxError extends Error {
   override readonly name = "FxError";

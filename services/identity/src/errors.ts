@@ -1,16 +1,18 @@
 import type { ConnectError } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
+import type { Reasons } from "@fintech/platform";
 import { connectError } from "@fintech/platform";
 
 /** Every refusal the identity service can give, named as the public API names it. */
-export type IdentityErrorReason =
+export type IdentityErrorReason = Reasons<
   | "VALIDATION_ERROR"
   | "EMAIL_TAKEN"
   | "UNAUTHENTICATED"
   | "FORBIDDEN"
   | "NOT_FOUND"
   | "USER_NOT_ACTIVE"
-  | "RATE_LIMITED";
+  | "RATE_LIMITED"
+>;
 
 export class IdentityError extends Error {
   override readonly name = "IdentityError";

@@ -1,11 +1,12 @@
 import type { ConnectError } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
 import { isMoneyError } from "@fintech/money";
+import type { Reasons } from "@fintech/platform";
 import { connectError } from "@fintech/platform";
 import { RefusalReason as RefusalReasonProto } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 
 /** Why the ledger refuses one transfer; in CreateTransfers results and as CreateTransfer's error reason. */
-export type RefusalReason =
+export type RefusalReason = Reasons<
   | "INSUFFICIENT_FUNDS"
   | "CREDITS_EXCEED_DEBITS"
   | "ACCOUNT_NOT_FOUND"
@@ -19,10 +20,11 @@ export type RefusalReason =
   | "PENDING_MISMATCH"
   | "EXISTS_WITH_DIFFERENT_FIELDS"
   | "LINKED_EVENT_FAILED"
-  | "BALANCE_OVERFLOW";
+  | "BALANCE_OVERFLOW"
+>;
 
 /** Every error the ledger answers with, named as clients see it in ErrorInfo.reason. */
-export type LedgerErrorReason = RefusalReason | "VALIDATION_ERROR" | "TRANSFER_NOT_FOUND";
+export type LedgerErrorReason = RefusalReason | Reasons<"VALIDATION_ERROR" | "TRANSFER_NOT_FOUND">;
 
 /** A refused transfer: the reason, a message for humans and structured details (amounts as decimal strings). */
 export interface Refusal {

@@ -1,10 +1,11 @@
 import type { ConnectError } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
 import { isMoneyError } from "@fintech/money";
+import type { Reasons } from "@fintech/platform";
 import { connectError } from "@fintech/platform";
 
 /** Every refusal the wallet service can give, named as the public API names it. */
-export type WalletErrorReason =
+export type WalletErrorReason = Reasons<
   | "VALIDATION_ERROR"
   | "NOT_FOUND"
   | "FORBIDDEN"
@@ -18,7 +19,8 @@ export type WalletErrorReason =
   | "CONFLICT"
   | "IDEMPOTENCY_KEY_REUSED"
   | "IDEMPOTENCY_KEY_IN_USE"
-  | "UNAVAILABLE";
+  | "UNAVAILABLE"
+>;
 
 export class WalletError extends Error {
   override readonly name = "WalletError";
