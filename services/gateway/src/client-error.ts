@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Duplex } from "node:stream";
+import type { ErrorReason } from "@fintech/platform";
 
 interface Refusal {
   status: string;
-  error: string;
+  error: ErrorReason;
   message: string;
   details: Record<string, string>;
 }

@@ -1,8 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { errorInfoOf } from "@fintech/platform";
+import type { ErrorReason, Reasons } from "@fintech/platform";
+import { errorInfoOf, isErrorReason } from "@fintech/platform";
 
 /** Refusals the gateway gives itself, before or instead of a backend call. */
-export type GatewayErrorReason =
+export type GatewayErrorReason = Reasons<
   | "VALIDATION_ERROR"
   | "UNAUTHENTICATED"
   | "NOT_FOUND"
@@ -11,19 +12,63 @@ export type GatewayErrorReason =
   | "UNSUPPORTED_MEDIA_TYPE"
   | "RATE_LIMITED"
   | "UNAVAILABLE"
-  | "INTERNAL";
+  | "INTERNAL"
+>;
 
-// A Record over the union: a new reason without a status does not compile.
-const gatewayStatus: Record<GatewayErrorReason, number> = {
+/**
+ * docs/api.md's error table: the HTTP status of every reason in the catalog (proto/fintech/api/v1/errors.proto),
+ * whatever the gRPC code it came with. A Record over the catalog: a new reason without a status does not compile.
+ * The ledger's reasons never reach a client (the wallet answers with its own); they get their gRPC code's status.
+ */
+export const reasonStatus: Readonly<Record<ErrorReason, number>> = {
   VALIDATION_ERROR: 400,
   UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  REQUEST_TIMEOUT: 408,
+  CONFLICT: 409,
+  IDEMPOTENCY_KEY_IN_USE: 409,
+  EMAIL_TAKEN: 409,
+  WALLET_EXISTS: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  INSUFFICIENT_BALANCE: 422,
+  LIMIT_EXCEEDED: 422,
+  USER_NOT_ACTIVE: 422,
+  CURRENCY_NOT_SUPPORTED: 422,
+  REFUND_NOT_ALLOWED: 422,
+  TRANSACTION_DECLINED: 422,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  RATE_NOT_AVAILABLE: 422,
+  AMOUNT_TOO_SMALL: 422,
+  QUOTE_NOT_FOUND: 404,
+  QUOTE_EXPIRED: 422,
+  QUOTE_ALREADY_REDEEMED: 422,
+  REVIEW_NOT_FOUND: 404,
+  REVIEW_ALREADY_DECIDED: 422,
+  FAILED_PRECONDITION: 422,
   RATE_LIMITED: 429,
-  UNAVAILABLE: 503,
+  HEADERS_TOO_LARGE: 431,
+  CANCELLED: 499,
   INTERNAL: 500,
+  UNAVAILABLE: 503,
+  TIMEOUT: 504,
+  INSUFFICIENT_FUNDS: 422,
+  CREDITS_EXCEED_DEBITS: 422,
+  ACCOUNT_NOT_FOUND: 404,
+  CURRENCY_MISMATCH: 422,
+  SAME_ACCOUNT: 400,
+  ACCOUNT_CLOSED: 422,
+  PENDING_NOT_FOUND: 404,
+  PENDING_ALREADY_RESOLVED: 422,
+  PENDING_EXPIRED: 422,
+  AMOUNT_EXCEEDS_PENDING: 422,
+  PENDING_MISMATCH: 422,
+  EXISTS_WITH_DIFFERENT_FIELDS: 409,
+  LINKED_EVENT_FAILED: 409,
+  BALANCE_OVERFLOW: 400,
+  TRANSFER_NOT_FOUND: 404,
 };
 
 export class GatewayError extends Error {
@@ -46,30 +91,8 @@ export const isGatewayError = (e: unknown): e is GatewayError =>
 export const validationError = (field: string, message: string, details: Record<string, string> = {}) =>
   new GatewayError("VALIDATION_ERROR", message, { field, ...details });
 
-/** docs/api.md's error table: these reasons answer with their status whatever the gRPC code. */
-const reasonStatus: Record<string, number> = {
-  VALIDATION_ERROR: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  IDEMPOTENCY_KEY_IN_USE: 409,
-  EMAIL_TAKEN: 409,
-  WALLET_EXISTS: 409,
-  INSUFFICIENT_BALANCE: 422,
-  LIMIT_EXCEEDED: 422,
-  USER_NOT_ACTIVE: 422,
-  CURRENCY_NOT_SUPPORTED: 422,
-  REFUND_NOT_ALLOWED: 422,
-  TRANSACTION_DECLINED: 422,
-  IDEMPOTENCY_KEY_REUSED: 422,
-  RATE_LIMITED: 429,
-  INTERNAL: 500,
-  UNAVAILABLE: 503,
-};
-
-/** Any other reason: status, and the error name when the backend sent no ErrorInfo, by gRPC code. */
-const codeStatus: Partial<Record<Code, { status: number; error: string }>> = {
+/** A reason outside the catalog: status, and the error name when the backend sent no ErrorInfo, by gRPC code. */
+const codeStatus: Partial<Record<Code, { status: number; error: ErrorReason }>> = {
   [Code.InvalidArgument]: { status: 400, error: "VALIDATION_ERROR" },
   [Code.OutOfRange]: { status: 400, error: "VALIDATION_ERROR" },
   [Code.Unauthenticated]: { status: 401, error: "UNAUTHENTICATED" },
@@ -108,8 +131,8 @@ export interface HttpError {
 }
 
 /**
- * The gateway's one map from failures to HTTP answers. A backend's ErrorInfo reason in docs/api.md's table
- * gets that status; any other by its gRPC code (FailedPrecondition 422, DeadlineExceeded 504, ...); Internal, Unknown,
+ * The gateway's one map from failures to HTTP answers. A backend's ErrorInfo reason from the catalog gets its
+ * status in {@link reasonStatus}; any other by its gRPC code (FailedPrecondition 422, DeadlineExceeded 504, ...); Internal, Unknown,
  * DataLoss, Unimplemented and anything that is not a known error become 500 INTERNAL with no internals.
  * Every 503 carries Retry-After (the backend's retry_after_seconds, else {@link UNAVAILABLE_RETRY_AFTER_SECONDS}).
  */
@@ -126,7 +149,7 @@ export function toHttpError(err: unknown): HttpError {
 
 function httpErrorOf(err: unknown): HttpError {
   if (isGatewayError(err)) {
-    const status = gatewayStatus[err.reason];
+    const status = reasonStatus[err.reason];
     if (status === 500)
       return { status, error: "INTERNAL", message: "internal error", details: {}, hidden: err };
     const out: HttpError = { status, error: err.reason, message: err.message, details: err.details };
@@ -140,7 +163,8 @@ function httpErrorOf(err: unknown): HttpError {
   if (err instanceof ConnectError) {
     const info = errorInfoOf(err);
     const byCode = codeStatus[err.code];
-    const status = (info !== undefined ? reasonStatus[info.reason] : undefined) ?? byCode?.status ?? 500;
+    const status =
+      info !== undefined && isErrorReason(info.reason) ? reasonStatus[info.reason] : (byCode?.status ?? 500);
     if (status === 500)
       return { status, error: "INTERNAL", message: "internal error", details: {}, hidden: err };
     const details = info?.metadata ?? {};

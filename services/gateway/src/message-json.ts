@@ -1,13 +1,15 @@
 import type { DescEnum, DescField, DescMessage, JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
 import { fromJson, ScalarType, toJson } from "@bufbuild/protobuf";
 import { textProblem } from "@fintech/platform";
+import { fieldOptions } from "./api-options.js";
 import { validationError } from "./errors.js";
 
 /**
  * The REST JSON mapping, on top of protobuf's canonical JSON: proto field names (snake_case) only, unknown
  * fields refused, enums as lower-case words without the enum's prefix ("USER_STATUS_ACTIVE" <-> "active"; the
- * zero value is never shown or accepted), and money fields (string fields named `amount`, `rate`, `*_amount`
- * or `*_rate`) accepting a JSON number, taken digit for digit from the request text.
+ * zero value is never shown or accepted), money fields (`(fintech.api.v1.field).money` in the proto) accepting a
+ * JSON number, taken digit for digit from the request text, and response fields marked `omit_empty` left out
+ * when empty.
  */
 
 /** A JSON number kept as its source text, so money and 64-bit integers keep every digit. */
@@ -30,11 +32,10 @@ export function parseJson(text: string): Input {
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 const INTEGER = /^-?\d+$/;
 
-/** True for the string fields that carry money or rates as decimal strings. */
+/** True for the string fields that carry money or rates as decimal strings: `(fintech.api.v1.field).money`. */
 export function isMoneyField(field: DescField): boolean {
   if (field.fieldKind !== "scalar" || field.scalar !== ScalarType.STRING) return false;
-  const n = field.name;
-  return n === "amount" || n === "rate" || n.endsWith("_amount") || n.endsWith("_rate");
+  return fieldOptions(field).money;
 }
 
 interface EnumNames {
@@ -301,7 +302,8 @@ export function toMessage<Desc extends DescMessage>(desc: Desc, json: JsonObject
 // JSON numbers while they are exact in one (below 2^53), unlike protobuf JSON's strings.
 const isInt64 = (leaf: Leaf) => leaf.kind === "scalar" && INT64.has(leaf.scalar);
 
-// Messages that contain an enum or a 64-bit integer somewhere, so responses without one skip the second walk.
+// Messages that contain an enum, a 64-bit integer or an omit_empty field somewhere, so responses without one skip
+// the second walk.
 const rewriteBearing = new WeakMap<DescMessage, boolean>();
 function needsRewrite(desc: DescMessage, seen = new Set<DescMessage>()): boolean {
   const known = rewriteBearing.get(desc);
@@ -313,6 +315,7 @@ function needsRewrite(desc: DescMessage, seen = new Set<DescMessage>()): boolean
     return (
       leaf.kind === "enum" ||
       isInt64(leaf) ||
+      fieldOptions(f).omitEmpty ||
       (leaf.kind === "message" && !isWellKnown(leaf.desc) && needsRewrite(leaf.desc, seen))
     );
   });
@@ -328,8 +331,9 @@ function int64Number(value: JsonValue): JsonValue {
 
 /**
  * A response message as REST JSON: proto field names, every implicit-presence field present (false, 0, "",
- * [] included, so clients see `has_more: false`), enums as lower-case words, an unset enum left out, 64-bit
- * integers as numbers while exact.
+ * [] included, so clients see `has_more: false`) except an empty `omit_empty` field (one that does not apply,
+ * such as the rate of a transaction without conversion), enums as lower-case words, an unset enum left out,
+ * 64-bit integers as numbers while exact.
  */
 export function writeMessage(desc: DescMessage, message: Message): JsonObject {
   const json = toJson(desc, message, { useProtoFieldName: true, alwaysEmitImplicit: true }) as JsonObject;
@@ -341,6 +345,10 @@ function rewrite(desc: DescMessage, json: JsonObject): void {
   for (const field of desc.fields) {
     const value = json[field.name];
     if (value === undefined || value === null) continue;
+    if (value === "" && fieldOptions(field).omitEmpty) {
+      delete json[field.name];
+      continue;
+    }
     const leaf = leafOf(field);
     if (isInt64(leaf)) {
       if (field.fieldKind === "list" && Array.isArray(value)) json[field.name] = value.map(int64Number);

@@ -2,7 +2,6 @@ import { validate } from "@readme/openapi-parser";
 import { describe, expect, it } from "vitest";
 import { backends } from "./backends.js";
 import { buildOpenApi } from "./openapi.js";
-import { routePolicies } from "./route-policy.js";
 import { deriveRoutes } from "./transcoder.js";
 
 type Doc = {
@@ -13,7 +12,7 @@ type Doc = {
   components: { schemas: Record<string, { properties?: Record<string, Record<string, unknown>> }> };
 };
 
-const doc = buildOpenApi(deriveRoutes(backends, routePolicies)) as unknown as Doc;
+const doc = buildOpenApi(deriveRoutes(backends)) as unknown as Doc;
 
 // Every docs/api.md route whose service exists so far (identity, fx, operations), as "METHOD /path".
 const apiMdRoutes = [

@@ -37,7 +37,6 @@ import type { RateLimitDecision } from "./rate-limit.js";
 import { createRateLimiter } from "./rate-limit.js";
 import { createReadiness } from "./readiness.js";
 import { authChallenge, responseHeaders } from "./response-headers.js";
-import { routePolicies } from "./route-policy.js";
 import { createRouter } from "./router.js";
 import type { Route } from "./transcoder.js";
 import { bindRequest, deriveRoutes, renderResponse } from "./transcoder.js";
@@ -82,7 +81,7 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
   const { redis, logger, authenticator } = deps;
   const clock = deps.clock ?? systemClock;
   const enabled = backends.filter((b) => config.BACKENDS.includes(b.name));
-  const routes = deriveRoutes(enabled, routePolicies);
+  const routes = deriveRoutes(enabled);
   const router = createRouter(routes);
   const transports = new Map<string, Transport>(
     enabled.map((b) => [

@@ -12,11 +12,10 @@ import { backends } from "./backends.js";
 import { isGatewayError } from "./errors.js";
 import { parseJson } from "./message-json.js";
 import { parsePathTemplate } from "./path-template.js";
-import { routePolicies } from "./route-policy.js";
 import { createRouter } from "./router.js";
 import { bindRequest, deriveRoutes, renderResponse } from "./transcoder.js";
 
-const router = createRouter(deriveRoutes(backends, routePolicies));
+const router = createRouter(deriveRoutes(backends));
 
 function route(verb: string, path: string) {
   const m = router.match(verb, path);

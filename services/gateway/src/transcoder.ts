@@ -7,8 +7,10 @@ import type {
   Message,
 } from "@bufbuild/protobuf";
 import { getOption } from "@bufbuild/protobuf";
+import { Access } from "@fintech/proto/fintech/api/v1/options_pb.js";
 import { http } from "@fintech/proto/google/api/annotations_pb.js";
 import type { HttpRule } from "@fintech/proto/google/api/http_pb.js";
+import { fieldOptions, routeOptions } from "./api-options.js";
 import type { Backend } from "./backends.js";
 import { validationError } from "./errors.js";
 import type { Input } from "./message-json.js";
@@ -24,7 +26,6 @@ import {
 } from "./message-json.js";
 import type { PathTemplate } from "./path-template.js";
 import { compareRank, parsePathTemplate } from "./path-template.js";
-import type { RoutePolicy } from "./route-policy.js";
 
 /** One REST route, derived from one google.api.http binding of one RPC. */
 export interface Route {
@@ -33,7 +34,7 @@ export interface Route {
   /** Upper-case HTTP method. */
   readonly verb: string;
   readonly template: PathTemplate;
-  /** "GET /api/v1/fx/rates/{base}/{quote}": the route's name in logs, metrics and the policy table. */
+  /** "GET /api/v1/fx/rates/{base}/{quote}": the route's name in logs and metrics. */
   readonly key: string;
   /** Where the request body goes: the whole request ("*"), one field, or nowhere (then query parameters bind). */
   readonly body: "*" | DescField | undefined;
@@ -41,8 +42,17 @@ export interface Route {
   readonly responseBody: DescField | undefined;
   /** Success status; 204 sends no body. */
   readonly status: number;
+  /** Callable without a credential (a credential that is sent is still verified). */
   readonly public: boolean;
-  /** See {@link RoutePolicy.enumWords}. */
+  /** For users with the admin role only (the backend refuses anyone else with 403). */
+  readonly admin: boolean;
+  /** Honours the Idempotency-Key header. */
+  readonly idempotent: boolean;
+  /**
+   * Body enum fields of which the route takes only some words (the RPC refuses the others): field name -> those
+   * words, from `(fintech.api.v1.field).enum_words`. Any other word is refused naming only these, so an error
+   * never offers what the route refuses.
+   */
   readonly enumWords: Readonly<Record<string, readonly string[]>>;
 }
 
@@ -60,13 +70,11 @@ export interface RequestParts {
 }
 
 /**
- * Every REST route of the backends' RPCs, from their google.api.http annotations (and additional_bindings),
- * most specific first. RPCs without an annotation are internal and get no route; streaming RPCs are skipped.
+ * Every REST route of the backends' RPCs, from their google.api.http annotations (and additional_bindings) and
+ * their `(fintech.api.v1.route)` options, most specific first. RPCs without an annotation are internal and get
+ * no route; streaming RPCs are skipped.
  */
-export function deriveRoutes(
-  backends: readonly Backend[],
-  policies: Readonly<Record<string, RoutePolicy>>,
-): Route[] {
+export function deriveRoutes(backends: readonly Backend[]): Route[] {
   const routes: Route[] = [];
   const seen = new Map<string, string>();
   for (const backend of backends) {
@@ -76,7 +84,7 @@ export function deriveRoutes(
       const rule = getOption(method, http);
       if (rule.pattern.case === undefined) continue;
       for (const binding of [rule, ...rule.additionalBindings]) {
-        const route = routeOf(backend, method, binding, policies);
+        const route = routeOf(backend, method, binding);
         if (route === undefined) continue;
         const clash = seen.get(`${route.verb} ${route.template.openApiPath}`);
         if (clash !== undefined) {
@@ -92,12 +100,7 @@ export function deriveRoutes(
   return routes.sort((a, b) => compareRank(a.template.rank, b.template.rank));
 }
 
-function routeOf(
-  backend: Backend,
-  method: DescMethodUnary,
-  rule: HttpRule,
-  policies: Readonly<Record<string, RoutePolicy>>,
-): Route | undefined {
+function routeOf(backend: Backend, method: DescMethodUnary, rule: HttpRule): Route | undefined {
   const where = `${method.parent.typeName}.${method.name}`;
   let verb: string;
   let path: string;
@@ -134,21 +137,37 @@ function routeOf(
       throw new RouteDerivationError(`${where}: response_body "${rule.responseBody}" is not a field`);
     }
   }
-  const key = `${verb} ${path}`;
-  const policy = policies[key] ?? {};
+  const options = routeOptions(method);
+  if (options.access === Access.UNSPECIFIED) {
+    throw new RouteDerivationError(`${where}: the REST route declares no (fintech.api.v1.route).access`);
+  }
   const empty = method.output.fields.length === 0;
-  const status = policy.status ?? (verb === "DELETE" || empty ? 204 : verb === "POST" ? 201 : 200);
+  const status =
+    options.successStatus !== 0
+      ? options.successStatus
+      : verb === "DELETE" || empty
+        ? 204
+        : verb === "POST"
+          ? 201
+          : 200;
+  const enumWords: Record<string, readonly string[]> = {};
+  for (const f of method.input.fields) {
+    const words = fieldOptions(f).enumWords;
+    if (words.length > 0) enumWords[f.name] = words;
+  }
   return {
     backend,
     method,
     verb,
     template,
-    key,
+    key: `${verb} ${path}`,
     body,
     responseBody,
     status,
-    public: policy.public === true,
-    enumWords: policy.enumWords ?? {},
+    public: options.access === Access.PUBLIC,
+    admin: options.access === Access.ADMIN,
+    idempotent: options.idempotent,
+    enumWords,
   };
 }
 
@@ -194,7 +213,7 @@ export function bindRequest(route: Route, parts: RequestParts): Message {
   return toMessage(desc, json);
 }
 
-// Refuses a word the route does not take in a field of its policy's enumWords, before the enum's own check
+// Refuses a word the route does not take in a field of its enumWords, before the enum's own check
 // (which would offer every word of the enum).
 function checkEnumWords(route: Route, body: Input | undefined): void {
   if (body === undefined || body === null || typeof body !== "object" || Array.isArray(body)) return;

@@ -240,8 +240,9 @@ describe("payments", () => {
       wallet_id: sgd,
       charged_amount: "4.00",
       charged_currency: "SGD",
-      rate: "",
     });
+    // No conversion, so no rate: left out of the REST body (docs/api.md, Money).
+    expect(inSgd.body).not.toHaveProperty("rate");
     const inUsd = await buy(p, ana, { amount: "1.00", currency: "USD" });
     expect(inUsd.body).toMatchObject({ wallet_id: myr.id, charged_amount: "4.70", charged_currency: "MYR" });
     expect((await balanceOf(p, ana, sgd)).available).toBe("6.00");

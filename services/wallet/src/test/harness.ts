@@ -557,11 +557,14 @@ export interface Transaction {
   original_transaction_id: string;
   charged_amount: string;
   charged_currency: string;
-  rate: string;
+  /** Left out when no currencies were converted. */
+  rate?: string;
   to_wallet_id: string;
-  to_amount: string;
+  /** Transfers and conversions only. */
+  to_amount?: string;
   to_currency: string;
-  spread_amount: string;
+  /** Transfers and conversions across currencies only. */
+  spread_amount?: string;
   quote_id: string;
   direction: string;
   related_transaction_id: string;
