@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fintech/api/v1/options.proto.
  */
 export const file_fintech_api_v1_options: GenFile = /*@__PURE__*/
-  fileDesc("ChxmaW50ZWNoL2FwaS92MS9vcHRpb25zLnByb3RvEg5maW50ZWNoLmFwaS52MSJbCgVSb3V0ZRImCgZhY2Nlc3MYASABKA4yFi5maW50ZWNoLmFwaS52MS5BY2Nlc3MSFgoOc3VjY2Vzc19zdGF0dXMYAiABKA0SEgoKaWRlbXBvdGVudBgDIAEoCCKUAQoFRmllbGQSDQoFbW9uZXkYASABKAgSEAoIcmVxdWlyZWQYAiABKAgSEgoKZW51bV93b3JkcxgDIAMoCRISCgpvbWl0X2VtcHR5GAQgASgIEhQKB21pbmltdW0YBSABKANIAIgBARIUCgdtYXhpbXVtGAYgASgDSAGIAQFCCgoIX21pbmltdW1CCgoIX21heGltdW0qVgoGQWNjZXNzEhYKEkFDQ0VTU19VTlNQRUNJRklFRBAAEhEKDUFDQ0VTU19QVUJMSUMQARIPCgtBQ0NFU1NfVVNFUhACEhAKDEFDQ0VTU19BRE1JThADOk0KBXJvdXRlEh4uZ29vZ2xlLnByb3RvYnVmLk1ldGhvZE9wdGlvbnMYlowDIAEoCzIVLmZpbnRlY2guYXBpLnYxLlJvdXRlUgVyb3V0ZTpMCgVmaWVsZBIdLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE9wdGlvbnMYlowDIAEoCzIVLmZpbnRlY2guYXBpLnYxLkZpZWxkUgVmaWVsZGIGcHJvdG8z", [file_google_protobuf_descriptor]);
+  fileDesc("ChxmaW50ZWNoL2FwaS92MS9vcHRpb25zLnByb3RvEg5maW50ZWNoLmFwaS52MSJbCgVSb3V0ZRImCgZhY2Nlc3MYASABKA4yFi5maW50ZWNoLmFwaS52MS5BY2Nlc3MSFgoOc3VjY2Vzc19zdGF0dXMYAiABKA0SEgoKaWRlbXBvdGVudBgDIAEoCCKlAQoFRmllbGQSDQoFbW9uZXkYASABKAgSEAoIcmVxdWlyZWQYAiABKAgSEgoKZW51bV93b3JkcxgDIAMoCRISCgpvbWl0X2VtcHR5GAQgASgIEhQKB21pbmltdW0YBSABKANIAIgBARIUCgdtYXhpbXVtGAYgASgDSAGIAQESDwoHZXhhbXBsZRgHIAEoCUIKCghfbWluaW11bUIKCghfbWF4aW11bSpWCgZBY2Nlc3MSFgoSQUNDRVNTX1VOU1BFQ0lGSUVEEAASEQoNQUNDRVNTX1BVQkxJQxABEg8KC0FDQ0VTU19VU0VSEAISEAoMQUNDRVNTX0FETUlOEAM6TQoFcm91dGUSHi5nb29nbGUucHJvdG9idWYuTWV0aG9kT3B0aW9ucxiWjAMgASgLMhUuZmludGVjaC5hcGkudjEuUm91dGVSBXJvdXRlOkwKBWZpZWxkEh0uZ29vZ2xlLnByb3RvYnVmLkZpZWxkT3B0aW9ucxiWjAMgASgLMhUuZmludGVjaC5hcGkudjEuRmllbGRSBWZpZWxkYgZwcm90bzM", [file_google_protobuf_descriptor]);
 
 /**
  * On an RPC with a google.api.http annotation.
@@ -97,6 +97,13 @@ export type Field = Message<"fintech.api.v1.Field"> & {
    * @generated from field: optional int64 maximum = 6;
    */
   maximum?: bigint | undefined;
+
+  /**
+   * In a request: a value the route accepts, for the documentation's examples (as the REST JSON writes it).
+   *
+   * @generated from field: string example = 7;
+   */
+  example: string;
 };
 
 /**
