@@ -3,6 +3,7 @@ import { waitFor } from "@fintech/testing";
 import { describe, expect } from "vitest";
 import { analyticsGatewayTest } from "./test/analytics-harness.js";
 import type { ErrorBody } from "./test/harness.js";
+import { checkAgainstSpec } from "./test/spec-check.js";
 
 const test = analyticsGatewayTest();
 
@@ -215,6 +216,7 @@ describe("the aggregation service's files and /stats through the gateway", () =>
       headers: { authorization: `Bearer ${admin}` },
       body: form,
     });
+    await checkAgainstSpec("POST", "/api/v1/imports", res);
     expect(res.status).toBe(202);
     const { import_id: id } = (await res.json()) as { import_id: string };
     const job = await waitFor(

@@ -6,6 +6,7 @@ import type { FuzzRequest, Known, OpenApiDocument } from "./test/openapi-arbitra
 import { operationsOf, requestFor } from "./test/openapi-arbitraries.js";
 import type { PlatformProcesses } from "./test/platform.js";
 import { PLATFORM_ADMIN_EMAIL, startPlatform } from "./test/platform.js";
+import { specProblem } from "./test/spec-check.js";
 
 // A black-box fuzz of the public API: every operation in /openapi.json, against the whole platform (every
 // service's main.ts, real Postgres, NATS and Redis), with mutated requests from fast-check, anonymous and
@@ -189,6 +190,8 @@ describe("the public API under fuzzing", () => {
         }
         const requestId = res.headers.get("x-request-id");
         expect(requestId, what).toBeTruthy();
+        // Whatever was sent, the answer is one the OpenAPI document describes.
+        expect(specProblem(r.method, r.url, res.status, res.headers, text), what).toBeUndefined();
         if (res.status >= 400) {
           const body = JSON.parse(text) as ErrorBody;
           expect(Object.keys(body).sort(), what).toEqual(ERROR_KEYS);

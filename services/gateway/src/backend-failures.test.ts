@@ -16,6 +16,7 @@ import { parseGatewayConfig } from "./config.js";
 import { build } from "./server.js";
 import type { ErrorBody } from "./test/harness.js";
 import { memoryLog } from "./test/harness.js";
+import { checkAgainstSpec } from "./test/spec-check.js";
 
 const PATH = "/api/v1/fx/currencies";
 const TIMEOUT_MS = 500;
@@ -52,11 +53,18 @@ async function gatewayFor(
   const { url } = await app.start({ port: 0, host: "127.0.0.1" });
   return {
     logs: log.text,
-    ready: () => fetch(`${url}/ready`),
-    withApiKey: () => fetch(`${url}${PATH}`, { headers: { "x-api-key": "fk_some_key" } }),
-    get: () => fetch(`${url}${PATH}`, { headers: { authorization: "Bearer x" } }),
+    ready: () => checked("/ready", fetch(`${url}/ready`)),
+    withApiKey: () => checked(PATH, fetch(`${url}${PATH}`, { headers: { "x-api-key": "fk_some_key" } })),
+    get: () => checked(PATH, fetch(`${url}${PATH}`, { headers: { authorization: "Bearer x" } })),
     stop: () => app.stop(),
   };
+}
+
+// Every answer matches the OpenAPI document (see test/spec-check.ts).
+async function checked(path: string, answer: Promise<Response>): Promise<Response> {
+  const res = await answer;
+  await checkAgainstSpec("GET", path, res);
+  return res;
 }
 
 async function expectUnavailable(res: Response, what: string): Promise<void> {

@@ -20,6 +20,7 @@ import { createIdentityAuthenticator } from "../auth.js";
 import type { GatewayConfig } from "../config.js";
 import { parseGatewayConfig } from "../config.js";
 import { build } from "../server.js";
+import { checkAgainstSpec } from "./spec-check.js";
 
 /** Nothing listens here: a backend that is down. */
 export const DOWN_URL = "http://127.0.0.1:9";
@@ -102,9 +103,9 @@ export interface CallInit extends Omit<RequestInit, "body"> {
   body?: string;
 }
 
-/** One fetch helper for every test: JSON bodies, a bearer token, no redirects. */
+/** One fetch helper for every test: JSON bodies, a bearer token, no redirects, every answer checked against the OpenAPI document. */
 export function caller(url: string) {
-  return (path: string, init: CallInit = {}): Promise<Response> => {
+  return async (path: string, init: CallInit = {}): Promise<Response> => {
     const { token, json, body, ...rest } = init;
     const headers = new Headers(rest.headers);
     if (token !== undefined) headers.set("authorization", `Bearer ${token}`);
@@ -112,7 +113,9 @@ export function caller(url: string) {
     if (json !== undefined) payload = JSON.stringify(json);
     if (payload !== undefined && !headers.has("content-type"))
       headers.set("content-type", "application/json");
-    return fetch(`${url}${path}`, { ...rest, headers, body: payload, redirect: "manual" });
+    const res = await fetch(`${url}${path}`, { ...rest, headers, body: payload, redirect: "manual" });
+    await checkAgainstSpec(rest.method ?? "GET", path, res);
+    return res;
   };
 }
 
