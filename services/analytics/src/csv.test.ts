@@ -30,6 +30,15 @@ describe("the CSV reader", () => {
     ]);
   });
 
+  test("reads a quote inside an unquoted field as a plain character, and the rest of the record after it", () => {
+    expect(parseCsv('a,my"shop,"x, y"\nb"c,d",\r\ne"f,"g"h,1\n2')).toEqual([
+      { line: 1, fields: ["a", 'my"shop', "x, y"] },
+      { line: 2, fields: ['b"c', 'd"', ""] },
+      { line: 3, fields: ['e"f', "g"], error: "text after a closing quote" },
+      { line: 4, fields: ["2"] },
+    ]);
+  });
+
   test("gives the same records however the text is cut into chunks", () => {
     const row = fc.array(
       fc.oneof(fc.string({ unit: fc.constantFrom("a", "b", ",", '"', "\n", "\r", " ") }), fc.constant("")),
