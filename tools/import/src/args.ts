@@ -1,4 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
+import type { ParseArgsOptionsConfig } from "node:util";
+import { parseArgs as parseCommandLine } from "node:util";
 
 /** What the command line asks for. */
 export interface ImportArgs {
@@ -25,7 +27,8 @@ export interface ImportArgs {
   help: boolean;
 }
 
-export const USAGE = `usage: npm run import -w @fintech/import-cli -- <file.csv> [options]
+export const USAGE = `usage: fintech-import <file.csv> [options]
+       (in the repository: npm run import -w @fintech/import-cli -- <file.csv> [options])
 
 Publishes each good row of the CSV (columns timestamp, type, provider, amount, and optionally currency,
 sleep_ms, merchant_category) as an event the analytics service counts; bad rows are listed with their line.
@@ -44,7 +47,9 @@ same user again imports nothing and names the import it duplicates.
   --database-url URL    analytics' database (default $DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres)
   --db-schema NAME      analytics' schema (default $DB_SCHEMA or analytics)
   --quiet               no progress bar
-  --help                this text
+  -h, --help            this text
+
+Exit status: 0 done, 1 the import failed or could not start (one line on stderr says why), 2 a bad command line.
 `;
 
 /** A command line that cannot be run; the message says why. */
@@ -52,9 +57,30 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
+const OPTIONS = {
+  replay: { type: "boolean" },
+  speed: { type: "string" },
+  "user-id": { type: "string" },
+  timezone: { type: "string" },
+  rates: { type: "string" },
+  nats: { type: "string" },
+  namespace: { type: "string" },
+  "fx-url": { type: "string" },
+  "base-currency": { type: "string" },
+  "database-url": { type: "string" },
+  "db-schema": { type: "string" },
+  quiet: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsOptionsConfig;
+
+type Name = keyof typeof OPTIONS;
+
+const isName = (name: string): name is Name => Object.hasOwn(OPTIONS, name);
+
 /**
- * Parses the arguments after `--`. A relative file is resolved against `cwd` (npm runs scripts in the package
- * directory; pass INIT_CWD, where the user typed the command).
+ * Parses the arguments after `--` with node:util's parseArgs (`--name value`, `--name=value`, `-h`, `--` before
+ * a file name starting with a dash). A relative file is resolved against `cwd` (npm runs scripts in the package
+ * directory; pass INIT_CWD, where the user typed the command). `--help` anywhere wins over every other problem.
  */
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): ImportArgs {
   const args: ImportArgs = {
@@ -73,70 +99,82 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: 
     quiet: false,
     help: false,
   };
+  // Not strict: the tokens are checked below, so each mistake gets this tool's own one-line message.
+  const { tokens } = parseCommandLine({
+    args: [...argv],
+    options: OPTIONS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  if (tokens.some((t) => t.kind === "option" && t.name === "help")) return { ...args, help: true };
   const files: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? "";
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? arg.split(/=(.*)/s) : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === "") throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case "--replay":
-        args.replay = true;
-        break;
-      case "--speed": {
-        const v = value();
-        const speed = Number(v);
-        if (!Number.isFinite(speed) || speed <= 0 || speed > 100_000) {
-          throw new UsageError(`--speed must be a number above 0, at most 100000, not "${v}"`);
-        }
-        args.speed = speed;
-        break;
-      }
-      case "--user-id":
-        args.userId = value();
-        break;
-      case "--timezone":
-        args.timezone = value();
-        break;
-      case "--rates":
-        args.rates = value();
-        break;
-      case "--nats":
-        args.natsUrl = value();
-        break;
-      case "--namespace":
-        args.namespace = value();
-        break;
-      case "--fx-url":
-        args.fxUrl = value();
-        break;
-      case "--base-currency":
-        args.baseCurrency = value().toUpperCase();
-        break;
-      case "--database-url":
-        args.databaseUrl = value();
-        break;
-      case "--db-schema":
-        args.dbSchema = value();
-        break;
-      case "--quiet":
-        args.quiet = true;
-        break;
-      case "--help":
-      case "-h":
-        args.help = true;
-        return args;
-      default:
-        if (arg.startsWith("-") && arg !== "-") throw new UsageError(`unknown option ${flag}`);
-        files.push(arg);
+  for (const token of tokens) {
+    if (token.kind === "positional") {
+      files.push(token.value);
+      continue;
     }
+    if (token.kind !== "option") continue;
+    const flag = token.rawName;
+    if (!isName(token.name)) throw new UsageError(`unknown option ${flag}`);
+    const name = token.name;
+    if (OPTIONS[name].type === "boolean") {
+      if (token.value !== undefined) throw new UsageError(`${flag} takes no value`);
+      if (name === "replay") args.replay = true;
+      else if (name === "quiet") args.quiet = true;
+      continue;
+    }
+    const value = token.value;
+    if (value === undefined || value === "") throw new UsageError(`${flag} needs a value`);
+    set(args, name, value);
   }
   if (files.length !== 1)
     throw new UsageError(files.length === 0 ? "which CSV file?" : "one CSV file at a time");
   const file = files[0] ?? "";
   args.file = isAbsolute(file) ? file : resolve(cwd, file);
   return args;
+}
+
+function set(args: ImportArgs, name: Name, value: string): void {
+  switch (name) {
+    case "speed": {
+      const speed = Number(value);
+      if (!Number.isFinite(speed) || speed <= 0 || speed > 100_000) {
+        throw new UsageError(`--speed must be a number above 0, at most 100000, not "${value}"`);
+      }
+      args.speed = speed;
+      return;
+    }
+    case "user-id":
+      args.userId = value;
+      return;
+    case "timezone":
+      args.timezone = value;
+      return;
+    case "rates":
+      args.rates = value;
+      return;
+    case "nats":
+      args.natsUrl = value;
+      return;
+    case "namespace":
+      args.namespace = value;
+      return;
+    case "fx-url":
+      args.fxUrl = value;
+      return;
+    case "base-currency":
+      args.baseCurrency = value.toUpperCase();
+      return;
+    case "database-url":
+      args.databaseUrl = value;
+      return;
+    case "db-schema":
+      args.dbSchema = value;
+      return;
+    case "replay":
+    case "quiet":
+    case "help":
+      return;
+  }
 }
