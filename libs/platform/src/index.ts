@@ -21,6 +21,16 @@ export { connectError, DEFAULT_ERROR_DOMAIN, errorInfoOf } from "./errors.js";
 export type { HealthReporter } from "./health.js";
 export type { LoggerOptions } from "./logger.js";
 export { createLogger, REDACTED, REDACTED_KEYS, redactSecrets, SECRET_KEY_PATTERN } from "./logger.js";
+export type { CursorPart, Page, PageCursor } from "./pagination.js";
+export {
+  cursorParts,
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  pageCursor,
+  pageSize,
+  pageSizeIssues,
+  takePage,
+} from "./pagination.js";
 export type { ReadinessDeps, ReadinessReport } from "./readiness.js";
 export {
   createReadiness,

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { Clock } from "@fintech/platform";
+import { cursorParts, MAX_PAGE_SIZE, pageCursor, pageSize, takePage } from "@fintech/platform";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -13,29 +14,8 @@ import type { RateSource } from "./rates.js";
 import type { Timer } from "./timer.js";
 import type { UserDirectory } from "./user-directory.js";
 
-/** Imports per page of the list: by default, and at most. */
-const DEFAULT_PAGE = 50;
-const MAX_PAGE = 100;
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString());
-    if (parsed !== null && typeof parsed === "object" && "t" in parsed && "i" in parsed) {
-      const { t, i } = parsed as { t: unknown; i: unknown };
-      if (
-        typeof t === "string" &&
-        !Number.isNaN(Date.parse(t)) &&
-        typeof i === "string" &&
-        /^[0-9a-f-]{36}$/.test(i)
-      ) {
-        return { createdAt: new Date(t), id: i };
-      }
-    }
-  } catch {
-    // Falls through to the refusal.
-  }
-  throw new AnalyticsError("VALIDATION_ERROR", "cursor is not a cursor of this list", { field: "cursor" });
-}
+/** Imports are listed newest first: the position is the last import's creation time and id. */
+const importCursor = pageCursor({ createdAt: cursorParts.time, id: cursorParts.uuid });
 
 /** What an admin asks to import. */
 export interface ImportRequest {
@@ -193,19 +173,11 @@ export function createImportService(deps: {
 
     /** Imports newest first, `limit` per page after `cursor` (from the previous page's nextCursor). */
     async list(q: { limit: number; cursor: string }): Promise<{ data: ImportRecord[]; nextCursor: string }> {
-      const limit = q.limit <= 0 ? DEFAULT_PAGE : Math.min(q.limit, MAX_PAGE);
-      const rows = await importStore.list(
-        pool,
-        limit + 1,
-        q.cursor === "" ? undefined : decodeCursor(q.cursor),
-      );
-      const data = rows.slice(0, limit);
-      const last = data[data.length - 1];
-      const nextCursor =
-        rows.length > limit && last !== undefined
-          ? Buffer.from(JSON.stringify({ t: last.createdAt.toISOString(), i: last.id })).toString("base64url")
-          : "";
-      return { data, nextCursor };
+      const limit = Math.min(pageSize(q.limit), MAX_PAGE_SIZE);
+      const after = q.cursor === "" ? undefined : importCursor.decode(q.cursor);
+      const rows = await importStore.list(pool, limit + 1, after);
+      const { items, nextPageToken } = takePage(rows, limit, (last) => importCursor.encode(last));
+      return { data: items, nextCursor: nextPageToken ?? "" };
     },
 
     async get(id: string): Promise<ImportRecord> {

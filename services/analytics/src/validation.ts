@@ -1,6 +1,6 @@
 import { findCurrency } from "@fintech/money";
 import type { ValidationIssue } from "@fintech/platform";
-import { defineValidation } from "@fintech/platform";
+import { defineValidation, pageSizeIssues } from "@fintech/platform";
 import { AnalyticsService } from "@fintech/proto/fintech/analytics/v1/analytics_pb.js";
 import { PLATFORM_TYPES } from "./counter-fields.js";
 import { isDate, isTimeZone } from "./dates.js";
@@ -81,7 +81,6 @@ export const analyticsValidation = defineValidation(AnalyticsService, {
       issues.push({ field: "file_name", message: "must be at most 255 characters" });
     return issues;
   },
-  listImports: (r) =>
-    r.limit < 0 || r.limit > 100 ? [{ field: "limit", message: "must be from 1 to 100" }] : [],
+  listImports: (r) => pageSizeIssues(r.limit),
   getImport: (r) => (UUID.test(r.id) ? [] : [{ field: "id", message: "must be an import id (a UUID)" }]),
 });

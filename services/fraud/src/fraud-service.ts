@@ -1,10 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { inTimestampRange, withTransaction } from "@fintech/db";
+import { withTransaction } from "@fintech/db";
 import { enqueue, outboxRow } from "@fintech/events";
 import { formatAmount } from "@fintech/money";
 import type { Clock } from "@fintech/platform";
-import { textProblem } from "@fintech/platform";
+import { cursorParts, pageCursor, takePage } from "@fintech/platform";
 import { ReviewDecidedSchema, TransactionScoredSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
 import { Decision as DecisionEnum, ReviewDecision } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import type pg from "pg";
@@ -182,15 +182,11 @@ export function createFraudService(deps: {
         status: filter.status,
         userId: filter.userId,
         minScore: filter.minScore,
-        after: filter.cursor === undefined ? undefined : decodeReviewCursor(filter.cursor),
+        after: filter.cursor === undefined ? undefined : reviewCursor.decode(filter.cursor),
         limit: filter.limit + 1,
       });
-      const data = rows.slice(0, filter.limit);
-      const last = data.at(-1);
-      return {
-        data,
-        nextCursor: rows.length > filter.limit && last ? encodeReviewCursor(last) : undefined,
-      };
+      const { items, nextPageToken } = takePage(rows, filter.limit, (last) => reviewCursor.encode(last));
+      return { data: items, nextCursor: nextPageToken };
     },
 
     /**
@@ -259,15 +255,10 @@ export function createFraudService(deps: {
       await rules.current(); // version 1 exists once anything has been read
       const rows = await store.ruleVersions(pool, {
         limit: limit + 1,
-        before: cursor === undefined ? undefined : decodeVersionCursor(cursor),
+        before: cursor === undefined ? undefined : versionCursor.decode(cursor).version,
       });
-      const data = rows.slice(0, limit);
-      const last = data.at(-1);
-      return {
-        data,
-        nextCursor:
-          rows.length > limit && last ? Buffer.from(String(last.version)).toString("base64url") : undefined,
-      };
+      const { items, nextPageToken } = takePage(rows, limit, (last) => versionCursor.encode(last));
+      return { data: items, nextCursor: nextPageToken };
     },
 
     /** Statistics of scores and review cases in [from, to). */
@@ -294,32 +285,7 @@ export function createFraudService(deps: {
 
 export type FraudService = ReturnType<typeof createFraudService>;
 
-function encodeReviewCursor(r: ReviewRow): string {
-  return Buffer.from(JSON.stringify([r.createdAt.toISOString(), r.transactionId])).toString("base64url");
-}
-
-function badCursor(): FraudError {
-  return new FraudError("VALIDATION_ERROR", "cursor is not valid", { field: "cursor" });
-}
-
-function decodeReviewCursor(cursor: string): { createdAt: Date; transactionId: string } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString());
-  } catch {
-    throw badCursor();
-  }
-  if (!Array.isArray(parsed) || typeof parsed[0] !== "string" || typeof parsed[1] !== "string")
-    throw badCursor();
-  const createdAt = new Date(parsed[0]);
-  // A forged cursor must fail here, not in the query: a time Postgres cannot store, or an id with a NUL.
-  if (!inTimestampRange(createdAt) || parsed[1].length > 128 || textProblem(parsed[1]) !== undefined)
-    throw badCursor();
-  return { createdAt, transactionId: parsed[1] };
-}
-
-function decodeVersionCursor(cursor: string): number {
-  const text = Buffer.from(cursor, "base64url").toString();
-  if (!/^\d{1,9}$/.test(text)) throw badCursor();
-  return Number(text);
-}
+/** Review cases are listed oldest first: the position is the last case's creation time and transaction id. */
+const reviewCursor = pageCursor({ createdAt: cursorParts.time, transactionId: cursorParts.text(128) });
+/** Rule versions are listed newest first: the position is the last version shown. */
+const versionCursor = pageCursor({ version: cursorParts.int });

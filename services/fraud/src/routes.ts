@@ -3,6 +3,7 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { formatAmount, parseAmount } from "@fintech/money";
 import type { Clock } from "@fintech/platform";
+import { pageSize } from "@fintech/platform";
 import type {
   Review,
   RuleSet,
@@ -30,7 +31,6 @@ import { parseTimeBound } from "./validation.js";
 // The RPC surface: decimal strings and proto enums at the edge, bigint minor units and words inside.
 // Requests have passed access.ts and validation.ts.
 
-const DEFAULT_PAGE = 50;
 const DEFAULT_STATS_DAYS = 7;
 const DAY_MS = 86_400_000;
 
@@ -91,7 +91,7 @@ export function fraudRoutes(fraud: Fraud, opts: { baseCurrency: string; clock: C
           status: statusOf[req.status],
           userId: req.userId || undefined,
           minScore: req.minScore || undefined,
-          limit: req.limit || DEFAULT_PAGE,
+          limit: pageSize(req.limit),
           cursor: req.cursor || undefined,
         });
         return {
@@ -126,7 +126,7 @@ export function fraudRoutes(fraud: Fraud, opts: { baseCurrency: string; clock: C
       },
 
       async listRuleVersions(req) {
-        const page = await fraud.ruleVersions(req.limit || DEFAULT_PAGE, req.cursor || undefined);
+        const page = await fraud.ruleVersions(pageSize(req.limit), req.cursor || undefined);
         return {
           data: page.data.map((v) =>
             create(RuleVersionSchema, {

@@ -1,6 +1,6 @@
 import { findCurrency, isMoneyError, parseAmount } from "@fintech/money";
 import type { ValidationIssue } from "@fintech/platform";
-import { defineValidation } from "@fintech/platform";
+import { defineValidation, pageSizeIssues } from "@fintech/platform";
 import {
   FraudService,
   ReviewDecision,
@@ -50,10 +50,6 @@ function known(field: string, value: number, values: object): ValidationIssue[] 
   return value !== 0 && value in values ? [] : [{ field, message: "is required: one of the listed values" }];
 }
 
-function pageSize(value: number): ValidationIssue[] {
-  return value < 0 || value > 100 ? [{ field: "limit", message: "must be between 1 and 100" }] : [];
-}
-
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
@@ -92,7 +88,7 @@ export function fraudValidation(baseCurrency: string) {
       ...(r.minScore < 0 || r.minScore > 100
         ? [{ field: "min_score", message: "must be between 0 and 100" }]
         : []),
-      ...pageSize(r.limit),
+      ...pageSizeIssues(r.limit),
     ],
     decideReview: (r) => [
       // A path id: malformed is 400 naming it, as on every route with an id (transactions are UUIDs).
@@ -109,7 +105,7 @@ export function fraudValidation(baseCurrency: string) {
         ? []
         : [{ field: "expected_version", message: "must be a version number (1 or more)" }]),
     ],
-    listRuleVersions: (r) => pageSize(r.limit),
+    listRuleVersions: (r) => pageSizeIssues(r.limit),
     getStats: (r) => {
       const issues = [...timeBound("start_time", r.startTime), ...timeBound("end_time", r.endTime)];
       const start = parseTimeBound(r.startTime);

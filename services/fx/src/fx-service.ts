@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { MAX_BIGINT, withTransaction } from "@fintech/db";
+import { withTransaction } from "@fintech/db";
 import { enqueue } from "@fintech/events";
 import type { CurrencyInfo, Decimal } from "@fintech/money";
 import { convertAmount, currency, formatRate, invertRate, MAX_MINOR, parseRate } from "@fintech/money";
 import type { Clock } from "@fintech/platform";
+import { cursorParts, pageCursor, takePage } from "@fintech/platform";
 import { RateUpdatedSchema } from "@fintech/proto/fintech/fx/v1/events_pb.js";
 import type pg from "pg";
 import { FxError } from "./errors.js";
@@ -112,14 +113,10 @@ export function createFxService(deps: { pool: pg.Pool; clock: Clock; settings: F
     },
 
     async rateHistory(base: string, quote: string, limit: number, cursor?: string): Promise<RateHistoryPage> {
-      const beforeId = cursor === undefined ? undefined : decodeCursor(cursor);
+      const beforeId = cursor === undefined ? undefined : historyCursor.decode(cursor).id;
       const rows = await store.rateHistory(pool, base, quote, { limit: limit + 1, beforeId });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        data: page,
-        nextCursor: rows.length > limit && last ? encodeCursor(last.id) : undefined,
-      };
+      const { items, nextPageToken } = takePage(rows, limit, (last) => historyCursor.encode(last));
+      return { data: items, nextCursor: nextPageToken };
     },
 
     /** Sets 1 base = rate quote; the pair's other direction is replaced. Publishes fx.rate.updated. */
@@ -238,17 +235,8 @@ function previousIn(previous: StoredRate, base: string): Decimal {
   return previous.base === base ? previous.rate : invertRate(previous.rate);
 }
 
-function encodeCursor(id: bigint): string {
-  return Buffer.from(id.toString()).toString("base64url");
-}
-
-function decodeCursor(cursor: string): bigint {
-  const text = Buffer.from(cursor, "base64url").toString();
-  // 19 digits can still exceed the BIGINT id column.
-  if (!/^\d{1,19}$/.test(text) || BigInt(text) > MAX_BIGINT)
-    throw new FxError("VALIDATION_ERROR", "cursor is not valid", { field: "cursor" });
-  return BigInt(text);
-}
+/** A pair's history is listed newest first: the position is the last rate's row id. */
+const historyCursor = pageCursor({ id: cursorParts.int64 });
 
 function tooLarge(to: string): FxError {
   return new FxError("VALIDATION_ERROR", `the amount converts to more than the largest ${to} amount`, {

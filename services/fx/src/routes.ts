@@ -3,6 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { forbidden, getPrincipal, requireAdmin, unauthenticated } from "@fintech/auth";
 import { formatAmount, formatRate, parseAmount, parseRate } from "@fintech/money";
+import { pageSize } from "@fintech/platform";
 import type { Quote as QuoteMessage, Rate } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { FxService, QuoteSchema, RateSchema } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import type { FxService as Fx, Quote } from "./fx-service.js";
@@ -10,8 +11,6 @@ import type { ResolvedRate, StoredRate } from "./rate-book.js";
 
 // The RPC surface: decimal strings and proto messages at the edge, bigint minor units inside.
 // Requests have passed validation.ts, so codes are known ISO currencies and amounts parse.
-
-const DEFAULT_PAGE = 50;
 
 export function fxRoutes(fx: Fx, opts: { pivot: string }) {
   const code = (c: string) => c.toUpperCase();
@@ -32,7 +31,7 @@ export function fxRoutes(fx: Fx, opts: { pivot: string }) {
         const page = await fx.rateHistory(
           code(req.base),
           code(req.quote),
-          req.limit || DEFAULT_PAGE,
+          pageSize(req.limit),
           req.cursor === "" ? undefined : req.cursor,
         );
         return {

@@ -1,6 +1,6 @@
 import { findCurrency, isMoneyError, parseAmount, parseRate } from "@fintech/money";
 import type { ValidationIssue } from "@fintech/platform";
-import { defineValidation } from "@fintech/platform";
+import { defineValidation, pageSizeIssues } from "@fintech/platform";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 
 // The fx service's request rules, in one place at the RPC edge: handlers may assume every code is a
@@ -45,14 +45,10 @@ function rate(field: string, value: string): ValidationIssue[] {
   }
 }
 
-function pageSize(value: number): ValidationIssue[] {
-  return value < 0 || value > 100 ? [{ field: "limit", message: "must be between 1 and 100" }] : [];
-}
-
 export const fxValidation = defineValidation(FxService, {
   listRates: (r) => currencyCode("base", r.base, { optional: true }),
   getRate: (r) => pair("base", r.base, "quote", r.quote),
-  listRateHistory: (r) => [...pair("base", r.base, "quote", r.quote), ...pageSize(r.limit)],
+  listRateHistory: (r) => [...pair("base", r.base, "quote", r.quote), ...pageSizeIssues(r.limit)],
   setRate: (r) => [...pair("base", r.base, "quote", r.quote), ...rate("rate", r.rate)],
   createQuote: (r) => [
     ...pair("from_currency", r.fromCurrency, "to_currency", r.toCurrency),

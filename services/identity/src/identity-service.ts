@@ -4,9 +4,10 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Principal, Role } from "@fintech/auth";
 import { roleToProto, signAccessToken } from "@fintech/auth";
 import type { Queryable } from "@fintech/db";
-import { inTimestampRange, isUniqueViolation, withTransaction } from "@fintech/db";
+import { isUniqueViolation, withTransaction } from "@fintech/db";
 import { enqueue } from "@fintech/events";
 import type { Clock } from "@fintech/platform";
+import { cursorParts, pageCursor, takePage } from "@fintech/platform";
 import {
   UserDeletedSchema,
   UserProfileChangedSchema,
@@ -450,11 +451,10 @@ export function createIdentityService(deps: {
 
     async listApiKeys(userId: string, limit: number, cursor?: string): Promise<ApiKeyPage> {
       await this.activeUser(userId);
-      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      const after = cursor === undefined ? undefined : apiKeyCursor.decode(cursor);
       const rows = await store.listApiKeys(pool, userId, { limit: limit + 1, after });
-      const data = rows.slice(0, limit);
-      const last = data.at(-1);
-      return { data, nextCursor: rows.length > limit && last ? encodeCursor(last) : undefined };
+      const { items, nextPageToken } = takePage(rows, limit, (last) => apiKeyCursor.encode(last));
+      return { data: items, nextCursor: nextPageToken };
     },
 
     /** Revokes one of the user's keys; another user's key is NOT_FOUND, like a missing one. */
@@ -498,18 +498,5 @@ export function createIdentityService(deps: {
 
 export type IdentityService = ReturnType<typeof createIdentityService>;
 
-function encodeCursor(row: ApiKeyRow): string {
-  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString("base64url");
-}
-
-const CURSOR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at = "", id = ""] = Buffer.from(cursor, "base64url").toString().split("|");
-  const createdAt = new Date(at);
-  // A forged cursor must fail here, not in the query: a time Postgres cannot store, or an id that is no UUID.
-  if (!inTimestampRange(createdAt) || !CURSOR_ID.test(id)) {
-    throw new IdentityError("VALIDATION_ERROR", "cursor is not valid", { field: "cursor" });
-  }
-  return { createdAt, id };
-}
+/** API keys are listed newest first: the position is the last key's creation time and id. */
+const apiKeyCursor = pageCursor({ createdAt: cursorParts.time, id: cursorParts.uuid });

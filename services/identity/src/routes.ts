@@ -11,6 +11,7 @@ import {
   roleFromProto,
   roleToProto,
 } from "@fintech/auth";
+import { pageSize } from "@fintech/platform";
 import type { ApiKey, User } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import {
   ApiKeySchema,
@@ -57,7 +58,6 @@ export const identityAccess = defineAccess(IdentityService, {
   rotateSigningKey: "admin",
 });
 
-const DEFAULT_PAGE = 50;
 const TOKEN_TYPE = "Bearer";
 
 function statusFromProto(s: UserStatusEnum): UserStatus {
@@ -144,7 +144,7 @@ export function identityRoutes(identity: Identity) {
         const me = requireUser(ctx);
         const page = await identity.listApiKeys(
           me.userId,
-          req.limit || DEFAULT_PAGE,
+          pageSize(req.limit),
           req.cursor === "" ? undefined : req.cursor,
         );
         return {

@@ -1,6 +1,6 @@
 import { findCurrency } from "@fintech/money";
 import type { ValidationIssue } from "@fintech/platform";
-import { defineValidation } from "@fintech/platform";
+import { defineValidation, pageSizeIssues } from "@fintech/platform";
 import { IdentityService, Role, UserStatus } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import { normaliseEmail } from "./email.js";
 import { checkPassword, MAX_PASSWORD_LENGTH } from "./password-policy.js";
@@ -81,7 +81,7 @@ export const identityValidation = defineValidation(IdentityService, {
     ...currency(r.defaultCurrency, { optional: false }),
   ],
   createApiKey: (r) => text("name", r.name, 100),
-  listApiKeys: (r) => (r.limit < 0 || r.limit > 100 ? issue("limit", "must be between 1 and 100") : []),
+  listApiKeys: (r) => pageSizeIssues(r.limit),
   revokeApiKey: (r) => id("id", r.id),
   getUser: (r) => id("id", r.id),
   deleteUser: (r) => id("id", r.id),

@@ -1,6 +1,7 @@
-import { inTimestampRange, isUniqueViolation, MAX_BIGINT, withTransaction } from "@fintech/db";
+import { isUniqueViolation, withTransaction } from "@fintech/db";
 import { newEventId } from "@fintech/events";
 import type { Clock } from "@fintech/platform";
+import { cursorParts, pageCursor, takePage } from "@fintech/platform";
 import type pg from "pg";
 import type { Outcome } from "./apply-batch.js";
 import { applyBatch } from "./apply-batch.js";
@@ -250,14 +251,10 @@ export function createLedgerService(deps: {
     /** A page of an account's transfers; `cursor` comes from the previous page's nextCursor. */
     async listAccountTransfers(filter: ListFilter, cursor: string | undefined): Promise<TransferPage> {
       await mustGetAccount(filter.accountId);
-      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      const after = cursor === undefined ? undefined : transferCursor.decode(cursor);
       const rows = await store.accountTransfers(pool, { ...filter, after, limit: filter.limit + 1 });
-      const page = rows.slice(0, filter.limit);
-      const last = page.at(-1);
-      return {
-        data: await viewsOf(page),
-        nextCursor: rows.length > filter.limit && last ? encodeCursor(last.createdAt, last.seq) : undefined,
-      };
+      const { items, nextPageToken } = takePage(rows, filter.limit, (last) => transferCursor.encode(last));
+      return { data: await viewsOf(items), nextCursor: nextPageToken };
     },
 
     /** The account's balances after every transfer applied at or before `at` (default now). */
@@ -291,17 +288,5 @@ function differingAccountField(wanted: Account, existing: Account): string | und
   return undefined;
 }
 
-function encodeCursor(createdAt: Date, seq: bigint): string {
-  return Buffer.from(`${createdAt.getTime()}:${seq}`).toString("base64url");
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; seq: bigint } {
-  const m = /^(-?\d{1,16}):(\d{1,19})$/.exec(Buffer.from(cursor, "base64url").toString());
-  const [, ms = "", seq = ""] = m ?? [];
-  const createdAt = new Date(Number(ms));
-  // 19 digits can still exceed the BIGINT seq column; a far-off time is outside Postgres' range.
-  if (!m || Number.isNaN(createdAt.getTime()) || BigInt(seq) > MAX_BIGINT || !inTimestampRange(createdAt)) {
-    throw new LedgerError("VALIDATION_ERROR", "cursor is not valid", { field: "cursor" });
-  }
-  return { createdAt, seq: BigInt(seq) };
-}
+/** An account's transfers are listed in apply order: the position is the last transfer's time and sequence. */
+const transferCursor = pageCursor({ createdAt: cursorParts.time, seq: cursorParts.int64 });

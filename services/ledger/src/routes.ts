@@ -3,6 +3,7 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { requireService } from "@fintech/auth";
 import { formatAmount } from "@fintech/money";
+import { pageSize } from "@fintech/platform";
 import type { TransferResult } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import {
   LedgerService,
@@ -24,8 +25,6 @@ import {
 
 // The RPC surface: decimal strings and proto messages at the edge, bigint minor units inside. Requests have
 // passed the auth interceptor and validation.ts; every handler first checks that the caller is a service.
-
-const DEFAULT_PAGE = 50;
 
 export function ledgerRoutes(deps: {
   ledger: Ledger;
@@ -98,7 +97,7 @@ export function ledgerRoutes(deps: {
             code: req.code,
             reference: req.reference === "" ? undefined : req.reference,
             oldestFirst: req.oldestFirst,
-            limit: req.limit || DEFAULT_PAGE,
+            limit: pageSize(req.limit),
           },
           req.cursor === "" ? undefined : req.cursor,
         );

@@ -1,7 +1,7 @@
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { findCurrency, isMoneyError, parseAmount } from "@fintech/money";
 import type { ValidationIssue } from "@fintech/platform";
-import { defineValidation } from "@fintech/platform";
+import { defineValidation, pageSizeIssues } from "@fintech/platform";
 import type { NewTransfer } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import { AccountKind, LedgerService } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import { MAX_AMOUNT, MAX_BATCH_TRANSFERS } from "./model.js";
@@ -22,6 +22,7 @@ const MAX_DESCRIPTION = 1024;
 const MAX_USER_DATA_ENTRIES = 32;
 const MAX_USER_DATA_KEY = 64;
 const MAX_USER_DATA_VALUE = 1024;
+/** An account's transfers per page at most (other lists stop at MAX_PAGE_SIZE). */
 const MAX_PAGE = 1000;
 
 type Issues = ValidationIssue[];
@@ -189,9 +190,7 @@ export const ledgerValidation = defineValidation(LedgerService, {
       ...timestamp("from_time", r.fromTime),
       ...timestamp("to_time", r.toTime),
     ];
-    if (r.limit < 0 || r.limit > MAX_PAGE) {
-      issues.push({ field: "limit", message: `must be between 1 and ${MAX_PAGE}` });
-    }
+    issues.push(...pageSizeIssues(r.limit, MAX_PAGE));
     if (r.code !== undefined) issues.push(...code("code", r.code));
     issues.push(...maxLength("reference", r.reference, MAX_REFERENCE));
     return issues;

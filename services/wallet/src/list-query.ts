@@ -1,4 +1,4 @@
-import { inTimestampRange } from "@fintech/db";
+import { cursorParts, pageCursor, pageSize, pageSizeIssues } from "@fintech/platform";
 import { invalid } from "./errors.js";
 import { nextDay, startOfLocalDay } from "./local-time.js";
 import type { Transaction, TransactionStatus, TransactionType } from "./model.js";
@@ -23,9 +23,6 @@ export interface ListParams {
   offset: number;
 }
 
-export const DEFAULT_PAGE = 50;
-export const MAX_PAGE = 100;
-
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const AMOUNT = /^\d{1,15}(\.\d{1,4})?$/;
 
@@ -46,37 +43,22 @@ function amount(value: string, field: string): string | undefined {
   return value;
 }
 
+// A transaction list's position: its sort key (an amount, or a creation time) and the row id. A cursor of one
+// sort read under the other fails, as the key has the other shape.
+const amountCursor = pageCursor({ key: cursorParts.decimal, id: cursorParts.uuid });
+const timeCursor = pageCursor({ createdAt: cursorParts.time, id: cursorParts.uuid });
+
 /** The keyset cursor of the page after `last`. */
-/** A cursor's time as cursorAfter writes it (toISOString), within what Postgres stores. */
-export function isCursorTime(text: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(text) && inTimestampRange(new Date(text));
-}
-
-/** A cursor's row id: a UUID. */
-export function isCursorId(text: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(text);
-}
-
 export function cursorAfter(last: Transaction, sortBy: "created_at" | "amount"): string {
-  const key = sortBy === "amount" ? majorUnits(last.amount, last.currency) : last.createdAt.toISOString();
-  return Buffer.from(JSON.stringify({ k: key, i: last.id })).toString("base64url");
+  return sortBy === "amount"
+    ? amountCursor.encode({ key: majorUnits(last.amount, last.currency), id: last.id })
+    : timeCursor.encode(last);
 }
 
 function decodeCursor(cursor: string, sortBy: "created_at" | "amount"): ListPosition {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString());
-    if (parsed !== null && typeof parsed === "object" && "k" in parsed && "i" in parsed) {
-      const { k, i } = parsed as { k: unknown; i: unknown };
-      // Forged keys must fail here, not in the query: Postgres parses them itself (::timestamptz, ::uuid).
-      const keyOk =
-        typeof k === "string" &&
-        (sortBy === "amount" ? /^-?\d{1,30}(\.\d{1,30})?$/.test(k) : isCursorTime(k));
-      if (keyOk && typeof i === "string" && isCursorId(i)) return { key: k, id: i };
-    }
-  } catch {
-    // Falls through to the refusal.
-  }
-  throw invalid("cursor", "is not a cursor of this list (filters and sort must stay the same)");
+  if (sortBy === "amount") return amountCursor.decode(cursor);
+  const { createdAt, id } = timeCursor.decode(cursor);
+  return { key: createdAt.toISOString(), id };
 }
 
 /** The store query for `params` over `scope`, in the user's `timezone`. */
@@ -90,15 +72,15 @@ export function transactionQuery(
     throw invalid("sort_by", "must be created_at or amount");
   const order = params.sortOrder === "" ? "desc" : params.sortOrder.toLowerCase();
   if (order !== "asc" && order !== "desc") throw invalid("sort_order", "must be asc or desc");
-  if (params.limit < 0 || params.limit > MAX_PAGE)
-    throw invalid("limit", `must be between 1 and ${MAX_PAGE}`);
+  const [badLimit] = pageSizeIssues(params.limit);
+  if (badLimit !== undefined) throw invalid(badLimit.field, badLimit.message);
   if (params.offset < 0) throw invalid("offset", "must not be negative");
   if (params.offset > 0 && params.cursor !== "") throw invalid("offset", "cannot be combined with cursor");
   const query: TransactionQuery = {
     scope,
     sortBy,
     descending: order === "desc",
-    limit: params.limit || DEFAULT_PAGE,
+    limit: pageSize(params.limit),
   };
   if (params.status) query.status = params.status;
   if (params.type) query.type = params.type;

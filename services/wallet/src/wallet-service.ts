@@ -1,5 +1,6 @@
 import type { UserPrincipal } from "@fintech/auth";
 import type { Clock } from "@fintech/platform";
+import { cursorParts, pageCursor, pageSize, pageSizeIssues, takePage } from "@fintech/platform";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { activeUser, transactionOf, walletOf } from "./access.js";
@@ -9,14 +10,7 @@ import { createBook } from "./book.js";
 import { invalid, WalletError } from "./errors.js";
 import type { Idempotency } from "./idempotency.js";
 import type { ListParams } from "./list-query.js";
-import {
-  cursorAfter,
-  DEFAULT_PAGE,
-  isCursorId,
-  isCursorTime,
-  MAX_PAGE,
-  transactionQuery,
-} from "./list-query.js";
+import { cursorAfter, transactionQuery } from "./list-query.js";
 import { walletMetrics } from "./metrics.js";
 import type { Transaction, Wallet } from "./model.js";
 import type { MovementSettings } from "./movements/kit.js";
@@ -26,6 +20,9 @@ import { createProcessor } from "./processor.js";
 import { createRates } from "./rates.js";
 import { store } from "./store.js";
 import { createUsers } from "./users.js";
+
+/** A user's wallets are listed oldest first: the position is the last wallet's creation time and id. */
+const walletCursor = pageCursor({ createdAt: cursorParts.time, id: cursorParts.uuid });
 
 export interface WalletSettings extends MovementSettings {
   fraud: Omit<ProcessorSettings, "leaseMs">;
@@ -109,12 +106,8 @@ export function createWalletService(deps: {
     const user = await users.get(ownerId);
     const query = transactionQuery(params, scope, user.timezone);
     const rows = await store.listTransactions(pool, { ...query, limit: query.limit + 1 });
-    const data = rows.slice(0, query.limit);
-    const last = data.at(-1);
-    return {
-      data,
-      nextCursor: rows.length > query.limit && last ? cursorAfter(last, query.sortBy) : undefined,
-    };
+    const { items, nextPageToken } = takePage(rows, query.limit, (last) => cursorAfter(last, query.sortBy));
+    return { data: items, nextCursor: nextPageToken };
   }
 
   return {
@@ -148,26 +141,14 @@ export function createWalletService(deps: {
 
     /** The caller's wallets, oldest first. */
     async listWallets(p: UserPrincipal, limit: number, cursor: string): Promise<Page<WalletView>> {
-      if (limit < 0 || limit > MAX_PAGE) throw invalid("limit", `must be between 1 and ${MAX_PAGE}`);
-      const size = limit || DEFAULT_PAGE;
+      const [badLimit] = pageSizeIssues(limit);
+      if (badLimit !== undefined) throw invalid(badLimit.field, badLimit.message);
+      const size = pageSize(limit);
       await users.get(p.userId);
-      let after: { createdAt: Date; id: string } | undefined;
-      if (cursor !== "") {
-        const [at = "", id = ""] = Buffer.from(cursor, "base64url").toString().split("|");
-        // A forged cursor must fail here, not in the query (a time Postgres cannot store, an id no UUID).
-        if (!isCursorTime(at) || !isCursorId(id)) throw invalid("cursor", "is not valid");
-        after = { createdAt: new Date(at), id };
-      }
+      const after = cursor === "" ? undefined : walletCursor.decode(cursor);
       const rows = await store.listWallets(pool, p.userId, size + 1, after);
-      const wallets = rows.slice(0, size);
-      const last = wallets.at(-1);
-      return {
-        data: await Promise.all(wallets.map(view)),
-        nextCursor:
-          rows.length > size && last
-            ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString("base64url")
-            : undefined,
-      };
+      const { items, nextPageToken } = takePage(rows, size, (last) => walletCursor.encode(last));
+      return { data: await Promise.all(items.map(view)), nextCursor: nextPageToken };
     },
 
     async getWallet(p: UserPrincipal, id: string): Promise<WalletView> {
