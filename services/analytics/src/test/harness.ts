@@ -1,22 +1,19 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import type { createClient } from "@connectrpc/connect";
 import type { Role } from "@fintech/auth";
-import { createTestAuth, testUser } from "@fintech/auth/testing";
-import { migrate } from "@fintech/db";
-import { CloudEventHeaders, ensureStream, eventsMigrationsDir, namespacedSubject } from "@fintech/events";
+import { CloudEventHeaders, namespacedSubject } from "@fintech/events";
 import { parseRate } from "@fintech/money";
 import { AnalyticsService } from "@fintech/proto/fintech/analytics/v1/analytics_pb.js";
 import { TransactionEventSchema } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
-import { test as base, TestClock, waitFor } from "@fintech/testing";
+import type { TestClock } from "@fintech/testing";
+import { serviceTest, testUser, waitFor } from "@fintech/testing";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { jetstream } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import type pg from "pg";
 import type { Logger } from "pino";
-import pino from "pino";
 import { parseAnalyticsConfig } from "../config.js";
 import { staticRates } from "../rates.js";
 import { build, migrationsDir } from "../server.js";
@@ -58,109 +55,77 @@ export function analyticsTest(
   env: Record<string, string> = {},
   options: { redisUrl?: string; logger?: Logger } = {},
 ) {
-  return base.extend<{ $file: { analytics: AnalyticsHarness } }>({
-    analytics: [
-      async ({ pg, nats, redis }, use) => {
-        const config = {
-          ...parseAnalyticsConfig({
-            DB_SCHEMA: pg.schema,
-            EVENTS_NAMESPACE: nats.namespace,
-            REDIS_PREFIX: redis.prefix,
-            ANALYTICS_MOVER_INTERVAL_MS: "86400000",
-            ...env,
-          }),
-          METRICS_PORT: 0,
-        };
-        await migrate({ url: pg.url, schema: pg.schema, dirs: [eventsMigrationsDir, migrationsDir] });
-        for (const context of ["wallet", "analytics", "fraud"]) {
-          await ensureStream(nats.nc, { context, namespace: nats.namespace });
-        }
-        const client =
-          options.redisUrl === undefined ? redis.client : new Redis(options.redisUrl, { lazyConnect: true });
-        if (client !== redis.client) {
-          // The test restarts that server: reconnecting is ioredis' job, the errors meanwhile are expected.
-          client.on("error", () => undefined);
-          await client.connect();
-        }
-        const auth = await createTestAuth();
-        const clock = new TestClock("2030-01-01T00:00:00Z");
-        // Identity stands in as a set: GetUser's answer is all an import needs of it.
-        const users = new Set<string>();
-        const app = build(config, {
-          pool: pg.pool,
-          nc: nats.nc,
-          redis: client,
-          logger: options.logger ?? pino({ level: "silent" }),
-          clock,
-          rates: staticRates(
-            [
-              { base: "SGD", quote: "MYR", rate: parseRate("3.50") },
-              { base: "USD", quote: "MYR", rate: parseRate("4.70") },
-            ],
-            "MYR",
-          ),
-          authenticator: auth.authenticator,
-          users: { exists: async (userId) => users.has(userId) },
-        });
-        const { url, port } = await app.start({ port: 0, host: "127.0.0.1" });
-        const js = jetstream(nats.nc);
-        const token = (userId: string, roles: Role[] = ["user"]) => auth.token(testUser(userId, roles));
-        const publish = async (type: string, payload: Uint8Array, id: string) => {
-          const h = headers();
-          h.set(CloudEventHeaders.specVersion, "1.0");
-          h.set(CloudEventHeaders.id, id);
-          h.set(CloudEventHeaders.type, type);
-          h.set(CloudEventHeaders.source, type.split(".")[0] ?? "");
-          h.set(CloudEventHeaders.time, new Date().toISOString());
-          h.set(CloudEventHeaders.contentType, "application/protobuf");
-          await js.publish(namespacedSubject(type, nats.namespace), payload, { headers: h });
-        };
-        const harness: AnalyticsHarness = {
-          url,
-          port,
-          app,
-          clock,
-          pool: pg.pool,
-          namespace: nats.namespace,
-          js,
-          as: (userId, roles = ["user"]) =>
-            createClient(
-              AnalyticsService,
-              createGrpcTransport({
-                baseUrl: url,
-                interceptors: [auth.as(testUser(userId, roles))],
-              }),
-            ),
-          token,
-          publish,
-          users,
-          async publishTransaction(type, event, id) {
-            await publish(type, toBinary(TransactionEventSchema, create(TransactionEventSchema, event)), id);
-          },
-          async settled(consumer, count) {
-            await waitFor(
-              async () => {
-                const { rows } = await pg.pool.query<{ inbox: number; pending: number }>(
-                  `SELECT (SELECT count(*)::int FROM inbox WHERE consumer = $1) AS inbox,
-                          (SELECT count(*)::int FROM pending_batches) AS pending`,
-                  [consumer],
-                );
-                const r = rows[0];
-                return r !== undefined && r.inbox >= count && r.pending === 0;
-              },
-              { timeoutMs: 15_000 },
-            );
-          },
-        };
-        try {
-          await use(harness);
-        } finally {
-          await app.stop();
-          if (client !== redis.client) client.disconnect();
-        }
+  return serviceTest("analytics", async (kit): Promise<AnalyticsHarness> => {
+    const { pg, nats, redis } = kit;
+    const config = kit.config(parseAnalyticsConfig, { ANALYTICS_MOVER_INTERVAL_MS: "86400000", ...env });
+    await kit.prepare({ migrations: [migrationsDir], streams: ["wallet", "analytics", "fraud"] });
+    const client =
+      options.redisUrl === undefined ? redis.client : new Redis(options.redisUrl, { lazyConnect: true });
+    if (client !== redis.client) {
+      // The test restarts that server: reconnecting is ioredis' job, the errors meanwhile are expected.
+      client.on("error", () => undefined);
+      await client.connect();
+      kit.defer(() => client.disconnect());
+    }
+    kit.clock.set("2030-01-01T00:00:00Z");
+    // Identity stands in as a set: GetUser's answer is all an import needs of it.
+    const users = new Set<string>();
+    const app = build(config, {
+      ...kit.deps,
+      redis: client,
+      logger: options.logger ?? kit.logger,
+      rates: staticRates(
+        [
+          { base: "SGD", quote: "MYR", rate: parseRate("3.50") },
+          { base: "USD", quote: "MYR", rate: parseRate("4.70") },
+        ],
+        "MYR",
+      ),
+      authenticator: kit.tokens.authenticator,
+      users: { exists: async (userId) => users.has(userId) },
+    });
+    const { url, port } = await kit.start(app);
+    const js = jetstream(nats.nc);
+    const publish = async (type: string, payload: Uint8Array, id: string) => {
+      const h = headers();
+      h.set(CloudEventHeaders.specVersion, "1.0");
+      h.set(CloudEventHeaders.id, id);
+      h.set(CloudEventHeaders.type, type);
+      h.set(CloudEventHeaders.source, type.split(".")[0] ?? "");
+      h.set(CloudEventHeaders.time, new Date().toISOString());
+      h.set(CloudEventHeaders.contentType, "application/protobuf");
+      await js.publish(namespacedSubject(type, nats.namespace), payload, { headers: h });
+    };
+    return {
+      url,
+      port,
+      app,
+      clock: kit.clock,
+      pool: pg.pool,
+      namespace: nats.namespace,
+      js,
+      as: (userId, roles = ["user"]) => kit.client(AnalyticsService, url, testUser(userId, roles)),
+      token: (userId, roles = ["user"]) => kit.tokens.token(testUser(userId, roles)),
+      publish,
+      users,
+      async publishTransaction(type, event, id) {
+        await publish(type, toBinary(TransactionEventSchema, create(TransactionEventSchema, event)), id);
       },
-      { scope: "file" },
-    ],
+      async settled(consumer, count) {
+        await waitFor(
+          async () => {
+            const { rows } = await pg.pool.query<{ inbox: number; pending: number }>(
+              `SELECT (SELECT count(*)::int FROM inbox WHERE consumer = $1) AS inbox,
+                      (SELECT count(*)::int FROM pending_batches) AS pending`,
+              [consumer],
+            );
+            const r = rows[0];
+            return r !== undefined && r.inbox >= count && r.pending === 0;
+          },
+          { timeoutMs: 15_000 },
+        );
+      },
+    };
   });
 }
 
