@@ -1,4 +1,3 @@
-import { Writable } from "node:stream";
 import type { DescService } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
@@ -6,13 +5,14 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { Principal } from "@fintech/auth";
 import { createPool, migrate } from "@fintech/db";
 import { ensureStream, eventsMigrationsDir } from "@fintech/events";
-import { createLogger } from "@fintech/platform";
 import pg from "pg";
 import type { Logger } from "pino";
 import pino from "pino";
 import type { NatsFixture } from "./provide-nats.js";
 import type { PgFixture } from "./provide-pg.js";
 import type { RedisFixture } from "./provide-redis.js";
+import type { RecordedLogs } from "./record-logs.js";
+import { recordLogs } from "./record-logs.js";
 import { TestClock } from "./test-clock.js";
 import type { TestTokens } from "./tokens.js";
 import { createTestTokens } from "./tokens.js";
@@ -27,15 +27,6 @@ export interface Listening {
 export interface TestApp<L extends Listening = Listening> {
   start(listen: { port: number; host: string }): Promise<L>;
   stop(): Promise<void>;
-}
-
-/** Log lines kept in memory, for asserting what a service wrote (and never wrote). */
-export interface RecordedLogs {
-  logger: Logger;
-  /** Every line so far, as written (one JSON object per line). */
-  lines: string[];
-  /** Every line so far, joined. */
-  text(): string;
 }
 
 /**
@@ -150,16 +141,7 @@ export async function openHarnessKit(infra: {
         service,
         createGrpcTransport({ baseUrl: url, interceptors: principal ? [tokens.as(principal)] : [] }),
       ),
-    recordLogs(name, level = "info") {
-      const lines: string[] = [];
-      const destination = new Writable({
-        write(chunk, _encoding, done) {
-          lines.push(String(chunk));
-          done();
-        },
-      });
-      return { logger: createLogger({ name, level, destination }), lines, text: () => lines.join("") };
-    },
+    recordLogs,
     defer,
     async close() {
       const errors: unknown[] = [];

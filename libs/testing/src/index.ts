@@ -7,7 +7,6 @@ export {
   type HarnessKit,
   type Listening,
   openHarnessKit,
-  type RecordedLogs,
   type TestApp,
 } from "./harness-kit.js";
 export {
@@ -21,6 +20,7 @@ export {
 export { type NatsFixture, provideNats } from "./provide-nats.js";
 export { type PgFixture, providePg } from "./provide-pg.js";
 export { provideRedis, type RedisFixture } from "./provide-redis.js";
+export { type RecordedLogs, recordLogs } from "./record-logs.js";
 export { serviceTest } from "./service-test.js";
 export { type StopContainers, startContainersIfNeeded } from "./start-containers-if-needed.js";
 export { TestClock } from "./test-clock.js";
