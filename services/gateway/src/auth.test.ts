@@ -1,7 +1,8 @@
+import { createTestTokens, TEST_AUDIENCE, TEST_ISSUER } from "@fintech/testing";
 import { base64url, SignJWT } from "jose";
 import { describe, expect } from "vitest";
 import type { ErrorBody } from "./test/harness.js";
-import { AUDIENCE, gatewayTest, ISSUER, testSigner } from "./test/harness.js";
+import { gatewayTest } from "./test/harness.js";
 
 // Credentials are checked at the gateway before any backend call; every forgery is a 401 in the one error shape.
 const test = gatewayTest({ RATE_LIMIT_RPS: "10000", RATE_LIMIT_BURST: "10000" });
@@ -50,8 +51,8 @@ describe("authentication at the gateway", () => {
       JSON.stringify({
         sub: "user-1",
         roles: ["admin"],
-        iss: ISSUER,
-        aud: AUDIENCE,
+        iss: TEST_ISSUER,
+        aud: TEST_AUDIENCE,
         iat: now,
         exp: now + 300,
       }),
@@ -70,8 +71,8 @@ describe("authentication at the gateway", () => {
     for (const secret of secrets) {
       const token = await new SignJWT(claims())
         .setProtectedHeader({ alg: "HS256", typ: "at+jwt", kid: gw.signer.kid })
-        .setIssuer(ISSUER)
-        .setAudience(AUDIENCE)
+        .setIssuer(TEST_ISSUER)
+        .setAudience(TEST_AUDIENCE)
         .setSubject("user-1")
         .setIssuedAt()
         .setExpirationTime("5m")
@@ -88,8 +89,8 @@ describe("authentication at the gateway", () => {
 
   test("a wrong issuer or audience is refused", async ({ gw }) => {
     for (const [iss, aud] of [
-      ["https://evil.example", AUDIENCE],
-      [ISSUER, "someone-else"],
+      ["https://evil.example", TEST_AUDIENCE],
+      [TEST_ISSUER, "someone-else"],
     ] as const) {
       const token = await new SignJWT(claims())
         .setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", kid: gw.signer.kid })
@@ -114,10 +115,10 @@ describe("authentication at the gateway", () => {
   });
 
   test("a token signed by a key the JWKS does not have (unknown kid) is refused", async ({ gw }) => {
-    const stranger = await testSigner("not-in-the-jwks");
+    const stranger = await createTestTokens({ kid: "not-in-the-jwks" });
     await expect401(await gw.call(ROUTE, { token: await stranger.token() }));
     // The right kid with the wrong key is no better.
-    const impostor = await testSigner(gw.signer.kid);
+    const impostor = await createTestTokens({ kid: gw.signer.kid });
     await expect401(await gw.call(ROUTE, { token: await impostor.token() }));
   });
 

@@ -8,14 +8,13 @@ import type { Authenticator } from "@fintech/auth";
 import type { PlatformServer } from "@fintech/platform";
 import { connectError, createServer } from "@fintech/platform";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
-import { freePort as closedPort, test, waitFor } from "@fintech/testing";
+import { freePort as closedPort, recordLogs, test, waitFor } from "@fintech/testing";
 import pino from "pino";
 import { describe, expect } from "vitest";
 import { createIdentityAuthenticator } from "./auth.js";
 import { parseGatewayConfig } from "./config.js";
 import { build } from "./server.js";
 import type { ErrorBody } from "./test/harness.js";
-import { memoryLog } from "./test/harness.js";
 import { checkAgainstSpec } from "./test/spec-check.js";
 
 const PATH = "/api/v1/fx/currencies";
@@ -33,7 +32,7 @@ async function gatewayFor(
   identityUrl?: string,
   timeoutMs = TIMEOUT_MS,
 ) {
-  const log = memoryLog();
+  const log = recordLogs("gateway");
   const config = {
     ...parseGatewayConfig({
       BACKENDS: "fx",

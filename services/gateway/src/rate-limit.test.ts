@@ -1,20 +1,15 @@
-import { createAuthenticator, createJwtVerifier } from "@fintech/auth";
+import { recordLogs, testUser, trustingAuthenticator } from "@fintech/testing";
 import { Redis } from "ioredis";
 import { register } from "prom-client";
 import { describe, expect } from "vitest";
 import { build } from "./server.js";
 import type { ErrorBody } from "./test/harness.js";
-import { AUDIENCE, caller, gatewayTest, ISSUER, memoryLog } from "./test/harness.js";
+import { caller, gatewayTest } from "./test/harness.js";
 
 // Small limits so they are reached: 3 at once, then 1 per second.
 const test = gatewayTest({ RATE_LIMIT_RPS: "1", RATE_LIMIT_BURST: "3" });
 
-const user = (userId: string) => ({
-  kind: "user" as const,
-  userId,
-  roles: ["user" as const],
-  credential: "jwt" as const,
-});
+const user = (userId: string) => testUser(userId);
 
 describe("rate limits", () => {
   test("a principal gets its burst, then 429 RATE_LIMITED with Retry-After; others are not affected", async ({
@@ -61,19 +56,13 @@ describe("rate limits", () => {
       retryStrategy: () => null,
     });
     dead.on("error", () => {});
-    const log = memoryLog();
+    const log = recordLogs("gateway");
     const app = build(
       { ...gw.config, RATE_LIMIT_PREFIX: redis.prefix },
       {
         redis: dead,
         logger: log.logger,
-        authenticator: createAuthenticator({
-          jwt: createJwtVerifier({
-            getJwks: async () => ({ keys: [gw.signer.publicJwk] }),
-            issuer: ISSUER,
-            audience: AUDIENCE,
-          }),
-        }),
+        authenticator: trustingAuthenticator(gw.signer.publicJwk),
       },
     );
     const { url } = await app.start({ port: 0, host: "127.0.0.1" });

@@ -1,14 +1,13 @@
 import { watchRedis } from "@fintech/platform";
-import { startOwnRedis, waitFor } from "@fintech/testing";
+import { recordLogs, startOwnRedis, waitFor } from "@fintech/testing";
 import { Redis } from "ioredis";
 import { describe, expect, test } from "vitest";
-import { memoryLog } from "./test/harness.js";
 
 describe("the gateway's Redis client through an outage", () => {
   test("logs the outage once at warn, the retries quietly, and the recovery; then works again", async () => {
     // A redis-server of this test's own: the shared one is never stopped.
     const server = await startOwnRedis();
-    const log = memoryLog("gateway", "debug");
+    const log = recordLogs("gateway", "debug");
     const lines = () =>
       log
         .text()

@@ -6,16 +6,12 @@ import {
   staticRates,
 } from "@fintech/analytics";
 import type { Role } from "@fintech/auth";
-import { createAuthenticator, createJwtVerifier } from "@fintech/auth";
-import { migrate } from "@fintech/db";
-import { ensureStream, eventsMigrationsDir } from "@fintech/events";
 import { parseRate } from "@fintech/money";
-import { test as base } from "@fintech/testing";
-import pino from "pino";
+import { serviceTest, testUser } from "@fintech/testing";
 import { parseGatewayConfig } from "../config.js";
 import { build } from "../server.js";
 import type { CallInit } from "./harness.js";
-import { AUDIENCE, caller, ISSUER, memoryLog, testSigner } from "./harness.js";
+import { caller } from "./harness.js";
 
 export interface AnalyticsGatewayHarness {
   /** The gateway's base URL. */
@@ -55,75 +51,52 @@ function testRates(): RateSource {
  * identity stands in as a set of user ids and a map of profiles.
  */
 export function analyticsGatewayTest() {
-  return base.extend<{ $file: { gw: AnalyticsGatewayHarness } }>({
-    gw: [
-      async ({ pg, nats, redis }, use) => {
-        const signer = await testSigner();
-        const authenticator = createAuthenticator({
-          jwt: createJwtVerifier({
-            getJwks: async () => ({ keys: [signer.publicJwk] }),
-            issuer: ISSUER,
-            audience: AUDIENCE,
-          }),
-        });
-        await migrate({ url: pg.url, schema: pg.schema, dirs: [eventsMigrationsDir, analyticsMigrations] });
-        for (const context of ["wallet", "analytics", "fraud", "identity"]) {
-          await ensureStream(nats.nc, { context, namespace: nats.namespace });
-        }
-        const users = new Set<string>();
-        const profiles = new Map<string, { timezone: string; defaultCurrency: string }>();
-        const analytics = buildAnalytics(
-          {
-            ...parseAnalyticsConfig({
-              DB_SCHEMA: pg.schema,
-              EVENTS_NAMESPACE: nats.namespace,
-              REDIS_PREFIX: redis.prefix,
-              ANALYTICS_MOVER_INTERVAL_MS: "86400000",
-            }),
-            METRICS_PORT: 0,
-          },
-          {
-            pool: pg.pool,
-            nc: nats.nc,
-            redis: redis.client,
-            logger: pino({ level: "silent" }),
-            clock: { now: () => new Date() },
-            rates: testRates(),
-            authenticator,
-            users: {
-              exists: async (userId) => users.has(userId),
-              profile: async (userId) => profiles.get(userId),
-            },
-          },
-        );
-        const analyticsAt = await analytics.start({ port: 0, host: "127.0.0.1" });
-        const config = {
-          ...parseGatewayConfig({
-            BACKENDS: "analytics",
-            ANALYTICS_URL: analyticsAt.url,
-            RATE_LIMIT_PREFIX: redis.prefix,
-            RATE_LIMIT_RPS: "10000",
-            RATE_LIMIT_BURST: "10000",
-          }),
-          METRICS_PORT: 0,
-        };
-        const app = build(config, { redis: redis.client, logger: memoryLog().logger, authenticator });
-        const { url } = await app.start({ port: 0, host: "127.0.0.1" });
-        try {
-          await use({
-            url,
-            token: (userId, roles = ["user"]) =>
-              signer.token({ kind: "user", userId, roles, credential: "jwt" }),
-            call: caller(url),
-            users,
-            profiles,
-          });
-        } finally {
-          await app.stop();
-          await analytics.stop();
-        }
+  return serviceTest("gw", async (kit): Promise<AnalyticsGatewayHarness> => {
+    const { redis } = kit;
+    const authenticator = kit.tokens.authenticator;
+    await kit.prepare({
+      migrations: [analyticsMigrations],
+      streams: ["wallet", "analytics", "fraud", "identity"],
+    });
+    const users = new Set<string>();
+    const profiles = new Map<string, { timezone: string; defaultCurrency: string }>();
+    const analytics = buildAnalytics(
+      kit.config(parseAnalyticsConfig, { ANALYTICS_MOVER_INTERVAL_MS: "86400000" }),
+      {
+        ...kit.deps,
+        redis: redis.client,
+        clock: { now: () => new Date() },
+        rates: testRates(),
+        authenticator,
+        users: {
+          exists: async (userId) => users.has(userId),
+          profile: async (userId) => profiles.get(userId),
+        },
       },
-      { scope: "file" },
-    ],
+    );
+    const analyticsAt = await kit.start(analytics);
+    const config = {
+      ...parseGatewayConfig({
+        BACKENDS: "analytics",
+        ANALYTICS_URL: analyticsAt.url,
+        RATE_LIMIT_PREFIX: redis.prefix,
+        RATE_LIMIT_RPS: "10000",
+        RATE_LIMIT_BURST: "10000",
+      }),
+      METRICS_PORT: 0,
+    };
+    const app = build(config, {
+      redis: redis.client,
+      logger: kit.recordLogs("gateway").logger,
+      authenticator,
+    });
+    const { url } = await kit.start(app);
+    return {
+      url,
+      token: (userId, roles = ["user"]) => kit.tokens.token(testUser(userId, roles)),
+      call: caller(url),
+      users,
+      profiles,
+    };
   });
 }
