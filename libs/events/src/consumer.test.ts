@@ -1,11 +1,18 @@
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
-import { currentSpan, runInSpan } from "@fintech/platform";
+import { currentSpan, formatTraceparent, runInSpan } from "@fintech/platform";
 import { waitFor } from "@fintech/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { describe, expect } from "vitest";
-import type { ConsumedEvent, ConsumerOptions } from "./consumer.js";
+import { batchSpan } from "./batch-processor.js";
+import type {
+  BatchHandler,
+  CommonConsumerOptions,
+  ConsumedEvent,
+  ConsumerOptions,
+  TraceContext,
+} from "./consumer.js";
 import { createConsumer, eventHandler } from "./consumer.js";
 import { enqueue } from "./enqueue.js";
 import { ensureStream } from "./ensure-stream.js";
@@ -28,9 +35,20 @@ function kit({ pg, nats }: EventsFixture) {
     return ctx;
   }
 
-  /** Publishes as the relay would, but lets the test choose the Nats-Msg-Id independently of ce-id. */
-  async function publishRaw(ctx: string, type: string, ceId: string, value: string, msgID = newEventId()) {
+  /**
+   * Publishes as the relay would, but lets the test choose the Nats-Msg-Id independently of ce-id, and the
+   * traceparent.
+   */
+  async function publishRaw(
+    ctx: string,
+    type: string,
+    ceId: string,
+    value: string,
+    msgID = newEventId(),
+    traceparent?: string,
+  ) {
     const hdr = headers();
+    if (traceparent !== undefined) hdr.set("traceparent", traceparent);
     hdr.set("ce-specversion", "1.0");
     hdr.set("ce-id", ceId);
     hdr.set("ce-type", type);
@@ -80,7 +98,49 @@ function kit({ pg, nats }: EventsFixture) {
     return { consumer: c, lines, outcomes };
   }
 
-  return { h, freshContext, publishRaw, effectsOf, settled, consumer };
+  /** A consumer in batch mode over StringValue events whose handler records each event's effect. */
+  function batchConsumer(
+    ctx: string,
+    durable: string,
+    batch: Partial<BatchHandler<string>> = {},
+    extra: Partial<CommonConsumerOptions> = {},
+  ) {
+    const { logger, lines, registry } = captureLogs();
+    const c = createConsumer<string>({
+      pool: h.pool,
+      nc: h.nc,
+      context: ctx,
+      durable,
+      filterSubject: `${ctx}.>`,
+      namespace: h.namespace,
+      logger,
+      registry,
+      ackWaitMs: 2000,
+      backoffMs: [20, 40],
+      ...extra,
+      batch: {
+        decode: (event) => ({
+          events: [{ id: event.id, message: fromBinary(StringValueSchema, event.message).value }],
+        }),
+        handle: async (events, tx) => {
+          for (const e of events) {
+            await tx.query("INSERT INTO effects (event_id, value) VALUES ($1, $2)", [e.id, e.message]);
+          }
+          return undefined;
+        },
+        ...batch,
+      },
+    });
+    const outcomes = async (): Promise<Record<string, number>> => {
+      const metric = await registry.getSingleMetric("events_consumed_total")?.get();
+      const out: Record<string, number> = {};
+      for (const v of metric?.values ?? []) out[String(v.labels.outcome)] = v.value;
+      return out;
+    };
+    return { consumer: c, lines, outcomes };
+  }
+
+  return { h, freshContext, publishRaw, effectsOf, settled, consumer, batchConsumer };
 }
 
 const recordEffect = eventHandler(StringValueSchema, async (event, tx) => {
@@ -382,6 +442,194 @@ describe("consumer", () => {
       // The re-created durable starts from the beginning again; the inbox keeps the first event at one effect.
       expect(await effectsOf(first)).toEqual(["before"]);
       expect(lines.some((l) => l.msg === "consumer restarted")).toBe(true);
+    } finally {
+      await c.stop();
+    }
+  });
+});
+
+describe("consumer in batch mode", () => {
+  const spanA = { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1 };
+  const spanB = { traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331", traceFlags: 1 };
+
+  test("a batch handler sees each event's trace; a batch continues a trace only when it is its events' one", async ({
+    events,
+  }) => {
+    const { freshContext, publishRaw, settled, batchConsumer } = kit(events);
+    const ctx = await freshContext();
+    const type = `${ctx}.traced.thing`;
+    const seen: Array<{ value: string; trace: string | undefined }> = [];
+    const batches: Array<{ traces: Set<string>; ran: string }> = [];
+    const { consumer: c, lines } = batchConsumer(ctx, "traced-batch", {
+      handle: async (batch) => {
+        for (const e of batch) seen.push({ value: e.message, trace: e.trace?.traceId });
+        batches.push({
+          traces: new Set(batch.map((e) => e.trace?.traceId ?? "none")),
+          ran: currentSpan()?.traceId ?? "",
+        });
+        return undefined;
+      },
+    });
+    // Two requests' events, interleaved, and one event published outside any trace.
+    await publishRaw(ctx, type, newEventId(), "a1", undefined, formatTraceparent(spanA));
+    await publishRaw(ctx, type, newEventId(), "b1", undefined, formatTraceparent(spanB));
+    await publishRaw(ctx, type, newEventId(), "a2", undefined, formatTraceparent(spanA));
+    await publishRaw(ctx, type, newEventId(), "none");
+    await c.start();
+    try {
+      await waitFor(async () => seen.length === 4 && (await settled(ctx, "traced-batch")));
+      expect(seen).toEqual([
+        { value: "a1", trace: spanA.traceId },
+        { value: "b1", trace: spanB.traceId },
+        { value: "a2", trace: spanA.traceId },
+        { value: "none", trace: undefined },
+      ]);
+      for (const { traces, ran } of batches) {
+        const [only] = [...traces];
+        if (traces.size === 1 && only !== "none") expect(ran).toBe(only);
+        else expect([spanA.traceId, spanB.traceId, ""]).not.toContain(ran);
+      }
+      // Every batch's span names the spans of the events it handled for another trace than its own.
+      const linked = lines.filter((l) => l.msg === "batch handled").flatMap((l) => l.links as string[]);
+      for (const { traces, ran } of batches) {
+        if (traces.size > 1 || traces.has("none")) {
+          for (const t of traces) if (t !== "none" && t !== ran) expect(linked.join(" ")).toContain(t);
+        }
+      }
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test("a batch's span continues one trace, or starts its own linking to every event's span", () => {
+    const a2 = { ...spanA, spanId: "1111111111111111" };
+    const one = batchSpan([spanA, a2, spanA]);
+    expect(one.span.traceId).toBe(spanA.traceId);
+    expect(one.span.spanId).not.toBe(spanA.spanId);
+    expect(one.links).toEqual([a2]);
+
+    const mixed = batchSpan([spanA, spanB, spanA]);
+    expect([spanA.traceId, spanB.traceId]).not.toContain(mixed.span.traceId);
+    expect(mixed.links).toEqual([spanA, spanB]);
+
+    const partly = batchSpan([spanA, undefined]);
+    expect(partly.span.traceId).not.toBe(spanA.traceId);
+    expect(partly.links).toEqual([spanA]);
+
+    const none: TraceContext[] = batchSpan([undefined, undefined]).links;
+    expect(none).toEqual([]);
+  });
+
+  test("hands every event of a message to the handler once, skipping what the inbox holds", async ({
+    events,
+  }) => {
+    const { h, freshContext, publishRaw, settled, batchConsumer } = kit(events);
+    const ctx = await freshContext();
+    const rows = `${ctx}.rows.imported`;
+    const handled: string[] = [];
+    const afterCommit: string[] = [];
+    const { consumer: c, outcomes } = batchConsumer(ctx, "rows-batch", {
+      // One message carries several events, each with its own inbox id.
+      decode: (event) => {
+        const values = fromBinary(StringValueSchema, event.message).value.split(",");
+        if (event.type !== rows) return { ignore: true };
+        if (values.includes("poison")) return { poison: "cannot be handled" };
+        return { events: values.map((value) => ({ id: `row-${value}`, message: value })) };
+      },
+      handle: async (batch, tx) => {
+        for (const e of batch) {
+          handled.push(e.message);
+          await tx.query("INSERT INTO effects (event_id, value) VALUES ($1, $2)", [e.id, e.message]);
+        }
+        const committed = batch.map((e) => e.message);
+        return async () => {
+          const { rows: found } = await h.pool.query("SELECT 1 FROM effects WHERE value = ANY($1)", [
+            committed,
+          ]);
+          if (found.length === committed.length) afterCommit.push(...committed);
+        };
+      },
+    });
+    await publishRaw(ctx, rows, newEventId(), "1,2,3");
+    // The same rows grouped otherwise, under another message id: only the new one counts.
+    await publishRaw(ctx, rows, newEventId(), "3,4");
+    await publishRaw(ctx, rows, newEventId(), "2,3");
+    await publishRaw(ctx, rows, newEventId(), "5,poison");
+    await publishRaw(ctx, `${ctx}.other.thing`, newEventId(), "6");
+    await c.start();
+    try {
+      await waitFor(() => settled(ctx, "rows-batch"));
+      expect(handled).toEqual(["1", "2", "3", "4"]);
+      expect(afterCommit.sort()).toEqual(["1", "2", "3", "4"]);
+      expect(await outcomes()).toEqual({ handled: 2, duplicate: 1, terminated: 1, ignored: 1 });
+      const inbox = await h.pool.query<{ event_id: string }>(
+        "SELECT event_id FROM inbox WHERE consumer = 'rows-batch' ORDER BY event_id",
+      );
+      expect(inbox.rows.map((r) => r.event_id)).toEqual(["row-1", "row-2", "row-3", "row-4"]);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test("one failing event holds back no other: its batch is handled again message by message", async ({
+    events,
+  }) => {
+    const { freshContext, publishRaw, effectsOf, settled, batchConsumer } = kit(events);
+    const ctx = await freshContext();
+    const type = `${ctx}.thing.happened`;
+    let calls = 0;
+    const { consumer: c, outcomes } = batchConsumer(
+      ctx,
+      "isolating",
+      {
+        handle: async (batch, tx) => {
+          calls++;
+          for (const e of batch) {
+            await tx.query("INSERT INTO effects (event_id, value) VALUES ($1, $2)", [e.id, e.message]);
+          }
+          if (batch.some((e) => e.message === "bad")) throw new Error("cannot handle bad");
+          return undefined;
+        },
+      },
+      { maxDeliver: 2 },
+    );
+    const ids = [newEventId(), newEventId(), newEventId()];
+    await publishRaw(ctx, type, ids[0] ?? "", "good1");
+    await publishRaw(ctx, type, ids[1] ?? "", "bad");
+    await publishRaw(ctx, type, ids[2] ?? "", "good2");
+    await c.start();
+    try {
+      await waitFor(async () => (await outcomes()).terminated === 1 && (await settled(ctx, "isolating")));
+      expect(await effectsOf(ids[0] ?? "")).toEqual(["good1"]);
+      expect(await effectsOf(ids[1] ?? "")).toEqual([]);
+      expect(await effectsOf(ids[2] ?? "")).toEqual(["good2"]);
+      expect(await outcomes()).toMatchObject({ handled: 2, retried: 1, terminated: 1 });
+      expect(calls).toBeGreaterThanOrEqual(4);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test("waits for a stream that does not exist yet, and opens a durable deleted under it again", async ({
+    events,
+  }) => {
+    const { h, publishRaw, effectsOf, batchConsumer } = kit(events);
+    const ctx = `cons${++contexts}`;
+    await h.pool.query("CREATE TABLE IF NOT EXISTS effects (event_id text NOT NULL, value text NOT NULL)");
+    const type = `${ctx}.thing.happened`;
+    const { consumer: c, lines } = batchConsumer(ctx, "patient", {}, { waitForStream: true });
+    await c.start();
+    try {
+      expect(lines.some((l) => l.msg.startsWith("cannot consume yet"))).toBe(true);
+      await ensureStream(h.nc, { context: ctx, namespace: h.namespace });
+      const first = newEventId();
+      await publishRaw(ctx, type, first, "before");
+      await waitFor(async () => (await effectsOf(first)).length === 1, { timeoutMs: 20_000 });
+      await (await jetstreamManager(h.nc)).consumers.delete(streamName(ctx, h.namespace), "patient");
+      const second = newEventId();
+      await publishRaw(ctx, type, second, "after");
+      await waitFor(async () => (await effectsOf(second)).length === 1, { timeoutMs: 20_000 });
+      expect(await effectsOf(first)).toEqual(["before"]);
     } finally {
       await c.stop();
     }
