@@ -1,4 +1,5 @@
 import { withTransaction } from "@fintech/db";
+import { recordInInbox } from "@fintech/events";
 import type { Clock } from "@fintech/platform";
 import type { ReviewDecided, TransactionScored } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
 import type { TransactionEvent } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
@@ -45,8 +46,8 @@ export type Applied = "applied" | "gone" | "refused";
 /**
  * Counts batches of events exactly once into the hot (Redis) and cold (Postgres) aggregates.
  *
- * A batch is one Postgres transaction: inbox rows for its events (a redelivered event finds its row and adds
- * nothing), increments of days before the hot/cold boundary added to day_aggregates directly, and the hot
+ * A batch is one Postgres transaction: inbox rows for its events (the consumer's batch transaction writes them,
+ * else {@link Aggregator.record}; a redelivered event finds its row and adds nothing), increments of days before the hot/cold boundary added to day_aggregates directly, and the hot
  * days' increments added to hot_aggregates (their durable copy) and written as a pending batch row. After the
  * commit the pending batch is applied to Redis by {@link Aggregator.applyPending}: under the row's lock, one
  * Lua script per scope that adds the batch id to the scope's applied set and increments only if it was not
@@ -77,66 +78,85 @@ export function createAggregator(opts: AggregatorOptions) {
     return "applied";
   }
 
+  /**
+   * Counts `events` for `consumer` (the inbox's consumer name) in `tx`, the transaction that recorded them in
+   * the inbox (the consumer's batch transaction; only events new to the inbox). Returns the work to do after
+   * the commit and before the events are acknowledged: applying their hot increments to Redis.
+   */
+  async function count(
+    tx: pg.PoolClient,
+    consumer: string,
+    events: AnalyticsEvent[],
+  ): Promise<(() => Promise<void>) | undefined> {
+    if (events.length === 0) return undefined;
+    const coldBefore = await store.lockColdBefore(tx);
+    const categories = await resolveCategories(tx, events);
+    const deltas: ScopeDays = new Map();
+    let eventTime = 0;
+    for (const e of events) {
+      if (e.kind === "transaction") {
+        const category = e.message.merchantCategory || categories.get(e.message.originalTransactionId) || "";
+        addTransaction(deltas, e.message, e.amounts, category, e.sign);
+      } else if (e.kind === "score") {
+        addScore(deltas, e.message, baseCurrency);
+      } else {
+        addReview(deltas, e.message);
+      }
+      eventTime = Math.max(eventTime, e.eventTime);
+    }
+
+    const cold: DayRow[] = [];
+    const hotRows: DayRow[] = [];
+    const pending: PendingDeltas = {};
+    for (const [scope, days] of [...deltas].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const scopePending: Record<string, Record<string, string>> = {};
+      pending[scope] = scopePending;
+      for (const [day, counters] of days) {
+        const nonZero = dropZeros(counters);
+        if (coldBefore !== undefined && day < coldBefore) {
+          if (nonZero.size > 0) cold.push({ scope, day, counters: nonZero });
+          scopePending[day] = {};
+        } else {
+          scopePending[day] = countersToJson(nonZero);
+          if (nonZero.size > 0) hotRows.push({ scope, day, counters: nonZero });
+        }
+      }
+    }
+    cold.sort(byScopeDay);
+    hotRows.sort(byScopeDay);
+    await store.addCold(tx, cold);
+    await store.addHot(tx, hotRows);
+    const pendingId = await store.insertPending(tx, pending);
+    if (eventTime > 0) {
+      const capped = Math.min(eventTime, clock.now().getTime() + MAX_EVENT_TIME_LEAD_MS);
+      await store.advanceWatermark(tx, consumer, new Date(capped));
+    }
+    return async () => {
+      await applyPending(pendingId, pending);
+    };
+  }
+
   return {
+    /** Counts events already recorded in the inbox, in the transaction that recorded them. */
+    count,
+
     /**
-     * Counts `events` for `consumer` (the inbox's consumer name) and applies their hot increments before
-     * returning. Returns how many were new (not in the inbox yet).
+     * Records `events` in `consumer`'s inbox and counts the new ones, in one transaction, then applies their hot
+     * increments before returning (what the consumer does for a batch). Returns how many were new.
      */
     async record(consumer: string, events: AnalyticsEvent[]): Promise<number> {
       if (events.length === 0) return 0;
-      const ids = [...new Set(events.map((e) => e.id))];
-      const result = await withTransaction(pool, async (tx) => {
-        const coldBefore = await store.lockColdBefore(tx);
-        const fresh = await store.insertInbox(tx, consumer, ids);
-        if (fresh.size === 0) return { count: 0, pending: undefined };
+      const { counted, after } = await withTransaction(pool, async (tx) => {
+        const fresh = await recordInInbox(
+          tx,
+          consumer,
+          events.map((e) => e.id),
+        );
         const todo = events.filter((e) => fresh.delete(e.id));
-
-        const categories = await resolveCategories(tx, todo);
-        const deltas: ScopeDays = new Map();
-        let eventTime = 0;
-        for (const e of todo) {
-          if (e.kind === "transaction") {
-            const category =
-              e.message.merchantCategory || categories.get(e.message.originalTransactionId) || "";
-            addTransaction(deltas, e.message, e.amounts, category, e.sign);
-          } else if (e.kind === "score") {
-            addScore(deltas, e.message, baseCurrency);
-          } else {
-            addReview(deltas, e.message);
-          }
-          eventTime = Math.max(eventTime, e.eventTime);
-        }
-
-        const cold: DayRow[] = [];
-        const hotRows: DayRow[] = [];
-        const pending: PendingDeltas = {};
-        for (const [scope, days] of [...deltas].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-          const scopePending: Record<string, Record<string, string>> = {};
-          pending[scope] = scopePending;
-          for (const [day, counters] of days) {
-            const nonZero = dropZeros(counters);
-            if (coldBefore !== undefined && day < coldBefore) {
-              if (nonZero.size > 0) cold.push({ scope, day, counters: nonZero });
-              scopePending[day] = {};
-            } else {
-              scopePending[day] = countersToJson(nonZero);
-              if (nonZero.size > 0) hotRows.push({ scope, day, counters: nonZero });
-            }
-          }
-        }
-        cold.sort(byScopeDay);
-        hotRows.sort(byScopeDay);
-        await store.addCold(tx, cold);
-        await store.addHot(tx, hotRows);
-        const pendingId = await store.insertPending(tx, pending);
-        if (eventTime > 0) {
-          const capped = Math.min(eventTime, clock.now().getTime() + MAX_EVENT_TIME_LEAD_MS);
-          await store.advanceWatermark(tx, consumer, new Date(capped));
-        }
-        return { count: todo.length, pending: { id: pendingId, deltas: pending } };
+        return { counted: todo.length, after: await count(tx, consumer, todo) };
       });
-      if (result.pending !== undefined) await applyPending(result.pending.id, result.pending.deltas);
-      return result.count;
+      await after?.();
+      return counted;
     },
 
     /**

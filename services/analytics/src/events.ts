@@ -1,11 +1,10 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
+import type { ConsumedEvent, Decoded } from "@fintech/events";
 import { ImportedRowsSchema } from "@fintech/proto/fintech/analytics/v1/events_pb.js";
 import { ReviewDecidedSchema, TransactionScoredSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
 import { TransactionEventSchema } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
-import type { JsMsg } from "@nats-io/jetstream";
 import type { AnalyticsEvent } from "./aggregator.js";
-import type { Decoded } from "./batch-consumer.js";
 import { IMPORT_ROWS_TYPE, IMPORT_SUBJECTS } from "./import-publisher.js";
 import { checkTransaction, transactionEventTime } from "./projections.js";
 
@@ -29,26 +28,28 @@ const TRANSACTION_SIGNS: Record<string, 1n | -1n> = {
  * change it). A bad row inside an import message is logged by `onBadRow` and skipped; the others count.
  */
 export function eventDecoder(baseCurrency: string, onBadRow: (eventId: string, reason: string) => void) {
-  return (msg: JsMsg, type: string, id: string): Decoded<AnalyticsEvent> => {
+  const one = (event: AnalyticsEvent): Decoded<AnalyticsEvent> => ({
+    events: [{ id: event.id, message: event }],
+  });
+  return ({ id, type, message: data }: ConsumedEvent<Uint8Array>): Decoded<AnalyticsEvent> => {
     const sign = TRANSACTION_SIGNS[type];
     if (sign !== undefined) {
-      const message = fromBinary(TransactionEventSchema, msg.data);
+      const message = fromBinary(TransactionEventSchema, data);
       const checked = checkTransaction(message, baseCurrency);
       if (!checked.ok) return { poison: checked.reason };
       const { currency, amount, base } = checked;
-      const event: AnalyticsEvent = {
+      return one({
         kind: "transaction",
         id,
         sign,
         message,
         amounts: { currency, amount, base },
         eventTime: transactionEventTime(message),
-      };
-      return { events: [event] };
+      });
     }
     if (type === IMPORT_ROWS_TYPE) {
-      const { rows } = fromBinary(ImportedRowsSchema, msg.data);
-      const events: AnalyticsEvent[] = [];
+      const { rows } = fromBinary(ImportedRowsSchema, data);
+      const events: Array<{ id: string; message: AnalyticsEvent }> = [];
       for (const row of rows) {
         const message = row.transaction;
         const checked = message === undefined ? undefined : checkTransaction(message, baseCurrency);
@@ -61,27 +62,30 @@ export function eventDecoder(baseCurrency: string, onBadRow: (eventId: string, r
         }
         const { currency, amount, base } = checked;
         events.push({
-          kind: "transaction",
           id: row.eventId,
-          sign: 1n,
-          imported: true,
-          message,
-          amounts: { currency, amount, base },
-          eventTime: transactionEventTime(message),
+          message: {
+            kind: "transaction",
+            id: row.eventId,
+            sign: 1n,
+            imported: true,
+            message,
+            amounts: { currency, amount, base },
+            eventTime: transactionEventTime(message),
+          },
         });
       }
       return { events };
     }
     if (type === "fraud.transaction.scored") {
-      const message = fromBinary(TransactionScoredSchema, msg.data);
+      const message = fromBinary(TransactionScoredSchema, data);
       const ts = message.scoredAt ?? message.occurredAt;
       if (ts === undefined) return { poison: "no scored_at" };
-      return { events: [{ kind: "score", id, message, eventTime: timestampMs(ts) }] };
+      return one({ kind: "score", id, message, eventTime: timestampMs(ts) });
     }
     if (type === "fraud.review.decided") {
-      const message = fromBinary(ReviewDecidedSchema, msg.data);
+      const message = fromBinary(ReviewDecidedSchema, data);
       if (message.decidedAt === undefined) return { poison: "no decided_at" };
-      return { events: [{ kind: "review", id, message, eventTime: timestampMs(message.decidedAt) }] };
+      return one({ kind: "review", id, message, eventTime: timestampMs(message.decidedAt) });
     }
     return { ignore: true };
   };

@@ -2,6 +2,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Authenticator } from "@fintech/auth";
 import { createAuthInterceptor, defineAccess } from "@fintech/auth";
+import type { EventConsumer } from "@fintech/events";
+import { createConsumer } from "@fintech/events";
 import type { Clock, ListenOptions, ListenResult } from "@fintech/platform";
 import { createReadiness, createServer } from "@fintech/platform";
 import { AnalyticsService } from "@fintech/proto/fintech/analytics/v1/analytics_pb.js";
@@ -14,8 +16,6 @@ import type { AnalyticsEvent } from "./aggregator.js";
 import { createAggregator } from "./aggregator.js";
 import { analyticsMetrics } from "./analytics-metrics.js";
 import { createAnalyticsService } from "./analytics-service.js";
-import type { BatchConsumer } from "./batch-consumer.js";
-import { createBatchConsumer } from "./batch-consumer.js";
 import type { AnalyticsConfig } from "./config.js";
 import { toConnectError } from "./errors.js";
 import { CONSUMED, eventDecoder } from "./events.js";
@@ -92,19 +92,29 @@ export function build(config: AnalyticsConfig, deps: AnalyticsDeps) {
   const decode = eventDecoder(config.BASE_CURRENCY, (eventId, reason) =>
     logger.error({ eventId, reason }, "imported row cannot be counted; skipped"),
   );
-  const consumers: BatchConsumer[] = CONSUMED.map((c) =>
-    createBatchConsumer<AnalyticsEvent>({
+  // Batches: one transaction and a few Redis calls count a whole batch. The streams are other services' (wallet,
+  // fraud): until one exists its consumer waits for it instead of failing start-up.
+  const consumers: EventConsumer[] = CONSUMED.map((c) =>
+    createConsumer<AnalyticsEvent>({
+      pool,
       nc,
       context: c.context,
       durable: c.durable,
       filterSubject: c.filterSubject,
       namespace,
       logger,
-      batchSize: config.ANALYTICS_BATCH_SIZE,
-      concurrency: config.ANALYTICS_CONSUMER_CONCURRENCY,
-      decode,
-      handle: async (events) => {
-        await aggregator.record(c.durable, events);
+      registry: deps.registry,
+      waitForStream: true,
+      batch: {
+        size: config.ANALYTICS_BATCH_SIZE,
+        concurrency: config.ANALYTICS_CONSUMER_CONCURRENCY,
+        decode,
+        handle: (events, tx) =>
+          aggregator.count(
+            tx,
+            c.durable,
+            events.map((e) => e.message),
+          ),
       },
     }),
   );

@@ -48,16 +48,6 @@ export const store = {
     return rows[0]?.cold_before ?? day;
   },
 
-  /** Inserts (consumer, id) inbox rows; returns the ids that were not there yet. */
-  async insertInbox(db: Queryable, consumer: string, ids: string[]): Promise<Set<string>> {
-    const { rows } = await db.query<{ event_id: string }>(
-      `INSERT INTO inbox (consumer, event_id) SELECT $1, id FROM unnest($2::text[]) AS id
-       ON CONFLICT DO NOTHING RETURNING event_id`,
-      [consumer, ids],
-    );
-    return new Set(rows.map((r) => r.event_id));
-  },
-
   async recordCategories(db: Queryable, ids: string[], categories: string[]): Promise<void> {
     await db.query(
       `INSERT INTO purchase_categories (transaction_id, category)
