@@ -317,10 +317,13 @@ const markdown = (comment: string): string =>
     .map((p) => p.replace(/\n/g, " "))
     .join("\n\n");
 
+/** "Admin: " or "Admin (or a service caller): " opening an RPC's comment. */
+const ADMIN_LEAD = /^Admin(?: \([^)]*\))?: /;
+
 // The first sentence of a comment, without an "Admin:" lead (admin routes are marked on their own).
 function firstSentence(comment: string): string {
   const paragraph = (comment.split(/\n{2,}/)[0] ?? "").replace(/\n/g, " ");
-  const unled = paragraph.replace(/^Admin(?: \([^)]*\))?: /, "").replace(/^Internal[^:]*: /, "");
+  const unled = paragraph.replace(ADMIN_LEAD, "");
   const end = unled.search(/[.;](\s|$)/);
   const sentence = end < 0 ? unled : unled.slice(0, end);
   return sentence.charAt(0).toUpperCase() + sentence.slice(1);
@@ -339,7 +342,8 @@ function describe(route: Route): Json {
   if (route.admin)
     lines.push("**Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).");
   if (route.public) lines.push("**Public**: no credential needed (one that is sent is still verified).");
-  if (comment !== "") lines.push(markdown(comment));
+  // The first line says a route is for admins; the comment's own "Admin:" lead would say it twice.
+  if (comment !== "") lines.push(markdown(route.admin ? comment.replace(ADMIN_LEAD, "") : comment));
   if (route.idempotent) {
     lines.push(
       "Honours `Idempotency-Key`: the same key with the same request answers the first answer again (with `Idempotent-Replayed: true`), with another request 422 IDEMPOTENCY_KEY_REUSED.",
@@ -581,8 +585,9 @@ function requestBody(route: Route, ref: SchemaRef): Json | undefined {
   for (const [field, words] of Object.entries(route.enumWords)) {
     if (properties[field] !== undefined) properties[field] = { type: "string", enum: [...words] };
   }
+  // A body without its required fields is refused, so a body is required where it has any.
   return {
-    required: false,
+    required: Array.isArray(schema.required),
     content: { "application/json": { schema, example: exampleOf(route, taken) } },
   };
 }
