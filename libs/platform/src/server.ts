@@ -3,7 +3,8 @@ import type { Http2Server, ServerHttp2Session } from "node:http2";
 import { createServer as createHttp2Server } from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { DescFile } from "@bufbuild/protobuf";
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import type { ConnectRouter, Interceptor, Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createRouterTransport } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { file_google_rpc_error_details } from "@fintech/proto/google/rpc/error_details_pb.js";
 import { file_google_rpc_status } from "@fintech/proto/google/rpc/status_pb.js";
@@ -98,13 +99,22 @@ export interface PlatformServer {
   close(opts?: { graceMs?: number }): Promise<void>;
   /** Lets the service report its own health (e.g. NOT_SERVING while a dependency is down). */
   readonly health: HealthReporter;
+  /**
+   * A transport to this server's routes for a caller in the same process: every call is encoded, runs through
+   * the same interceptors as one arriving on the port (request id, logging, metrics, error mapping, then the
+   * service's own: auth, access, validation) and is decoded again, only without a socket. `interceptors` are the
+   * caller's (its service credential, trace propagation), run before the call is encoded. Works without
+   * listen(); once close() has begun, new calls fail Unavailable as a closed port would.
+   */
+  transport(opts?: { interceptors?: readonly Interceptor[] }): Transport;
 }
 
 /**
  * The bootstrap every service uses: one HTTP/2 cleartext (h2c) port speaking gRPC, gRPC-Web and Connect, with
  * the service's routes plus grpc.health.v1.Health and (unless `reflection` is false) grpc.reflection.v1 and v1alpha.
  * Request messages over {@link MAX_REQUEST_BYTES} are refused with RESOURCE_EXHAUSTED. Every RPC runs through, in order: request id, logging, metrics, error mapping, then `interceptors`.
- * HTTP/1.1 is not served on this port (h2c only): curl needs `--http2-prior-knowledge`.
+ * HTTP/1.1 is not served on this port (h2c only): curl needs `--http2-prior-knowledge`. `transport()` reaches
+ * the same routes through the same interceptors from inside the process, without the port.
  */
 export function createServer(opts: ServerOptions): PlatformServer {
   // One child, made once, so every line says which service wrote it; never one logger per request.
@@ -121,12 +131,13 @@ export function createServer(opts: ServerOptions): PlatformServer {
   const serviceNames: string[] = [];
   const state = createHealthState();
 
-  const handler = connectNodeAdapter({
-    interceptors: [...platform, ...(opts.interceptors ?? [])],
-    readMaxBytes: MAX_REQUEST_BYTES,
-    shutdownSignal: shutdown.signal,
-    routes(router) {
-      opts.routes(router);
+  const interceptors = [...platform, ...(opts.interceptors ?? [])];
+  // The port and every in-process transport register the same routes; what they describe is worked out once.
+  let health: ReturnType<typeof createHealthService> | undefined;
+  let reflection: ReturnType<typeof createReflectionServices> | undefined;
+  const routes = (router: ConnectRouter): void => {
+    opts.routes(router);
+    if (health === undefined) {
       const files = new Set<DescFile>(opts.files);
       for (const { service } of router.handlers) {
         if (!serviceNames.includes(service.typeName)) {
@@ -139,9 +150,6 @@ export function createServer(opts: ServerOptions): PlatformServer {
       }
       serviceNames.push(Health.typeName);
       files.add(file_grpc_health_v1_health);
-      // The service's own interceptors (auth, validation) must not stand between a probe and Health.
-      const platformOnly = { interceptors: platform };
-      router.service(Health, createHealthService(state, { readiness: opts.readiness, logger }), platformOnly);
       if (opts.reflection ?? true) {
         serviceNames.push(ServerReflection.typeName, ServerReflectionV1alpha.typeName);
         files.add(file_grpc_reflection_v1_reflection);
@@ -149,12 +157,39 @@ export function createServer(opts: ServerOptions): PlatformServer {
         // A client that meets an ErrorInfo or BadRequest in grpc-status-details-bin looks its type up by name.
         files.add(file_google_rpc_status);
         files.add(file_google_rpc_error_details);
-        const reflection = createReflectionServices(files, () => serviceNames);
-        router.service(ServerReflection, reflection.v1, platformOnly);
-        router.service(ServerReflectionV1alpha, reflection.v1alpha, platformOnly);
+        reflection = createReflectionServices(files, () => serviceNames);
       }
-    },
+      health = createHealthService(state, { readiness: opts.readiness, logger });
+    }
+    // The service's own interceptors (auth, validation) must not stand between a probe and Health.
+    const platformOnly = { interceptors: platform };
+    router.service(Health, health, platformOnly);
+    if (reflection !== undefined) {
+      router.service(ServerReflection, reflection.v1, platformOnly);
+      router.service(ServerReflectionV1alpha, reflection.v1alpha, platformOnly);
+    }
+  };
+
+  const handler = connectNodeAdapter({
+    interceptors,
+    readMaxBytes: MAX_REQUEST_BYTES,
+    shutdownSignal: shutdown.signal,
+    routes,
   });
+
+  // In-process calls under way, so close() gives them the same grace as the port's.
+  const inProcess = new Set<Promise<unknown>>();
+  let refusing = false;
+  const refuseWhenClosed: Interceptor = (next) => async (req) => {
+    if (refusing) {
+      throw new ConnectError(`${opts.name} is shutting down`, Code.Unavailable);
+    }
+    const call = next(req);
+    inProcess.add(call);
+    const done = () => inProcess.delete(call);
+    call.then(done, done);
+    return call;
+  };
 
   // grpc-js clients read connect-node's encodeURIComponent grpc-message with escapes left in; see grpc-message.ts.
   const server: Http2Server = createHttp2Server(withSpecGrpcMessage(handler));
@@ -172,6 +207,7 @@ export function createServer(opts: ServerOptions): PlatformServer {
   const closeGracefully = async (graceMs: number): Promise<void> => {
     logger.info({ grace_ms: graceMs }, "closing");
     state.shutdown();
+    refusing = true;
     const closed = new Promise<void>((resolve) => {
       if (server.listening) {
         server.close(() => resolve());
@@ -187,13 +223,16 @@ export function createServer(opts: ServerOptions): PlatformServer {
       if (sessions.size > 0) {
         logger.warn({ sessions: sessions.size }, "grace period over, cancelling in-flight RPCs");
       }
+      if (inProcess.size > 0) {
+        logger.warn({ calls: inProcess.size }, "grace period over, cancelling in-process calls");
+      }
       shutdown.abort();
       for (const session of sessions) {
         session.destroy();
       }
     }, graceMs);
     try {
-      await closed;
+      await Promise.all([closed, Promise.allSettled([...inProcess])]);
     } finally {
       clearTimeout(deadline);
     }
@@ -220,6 +259,12 @@ export function createServer(opts: ServerOptions): PlatformServer {
       }
       logger.info({ port, metrics_port: result.metricsPort }, "listening");
       return result;
+    },
+    transport(transportOpts = {}) {
+      return createRouterTransport(routes, {
+        router: { interceptors, readMaxBytes: MAX_REQUEST_BYTES, shutdownSignal: shutdown.signal },
+        transport: { interceptors: [...(transportOpts.interceptors ?? []), refuseWhenClosed] },
+      });
     },
     close(closeOpts = {}) {
       closing ??= closeGracefully(closeOpts.graceMs ?? DEFAULT_GRACE_MS);
