@@ -241,4 +241,37 @@ describe("the public API under fuzzing", () => {
     },
     (SECONDS + 300) * 1000,
   );
+
+  // The document's access per operation comes from the proto's (fintech.api.v1.route) options; the services
+  // enforce their own access tables. Asked with no body and ids that exist nowhere, they must agree: an admin-only
+  // operation refuses a user (403, checked before the request is), a public one needs no credential, any other
+  // needs one (401).
+  test("every operation's documented access is the one the services enforce", async ({ seeded }) => {
+    const { platform, tokens } = seeded;
+    const docRes = await call(platform.url, "GET", "/openapi.json", { token: tokens.user });
+    const doc = docRes.json() as {
+      paths: Record<string, Record<string, { security?: unknown[]; "x-admin-only"?: boolean }>>;
+    };
+    let checked = 0;
+    for (const [template, item] of Object.entries(doc.paths)) {
+      if (template === "/health" || template === "/ready") continue;
+      const path = template.replace(/\{[^}]+\}/g, "00000000-0000-4000-8000-000000000000");
+      for (const [verb, op] of Object.entries(item)) {
+        const method = verb.toUpperCase();
+        const asUser = await call(platform.url, method, path, { token: tokens.user });
+        const anonymous = await call(platform.url, method, path);
+        const what = (r: { status: number; text: string }) =>
+          `${method} ${template} -> ${r.status} ${r.text}`;
+        for (const r of [asUser, anonymous])
+          expect(specProblem(method, path, r.status, r.headers, r.text), what(r)).toBeUndefined();
+        if (op["x-admin-only"] === true) expect(asUser.status, what(asUser)).toBe(403);
+        else expect(asUser.status, what(asUser)).not.toBe(403);
+        const isPublic = Array.isArray(op.security) && op.security.length === 0;
+        if (isPublic) expect(anonymous.status, what(anonymous)).not.toBe(401);
+        else expect(anonymous.status, what(anonymous)).toBe(401);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(30);
+  });
 });
