@@ -4,8 +4,7 @@ import type { Client, Interceptor, Transport } from "@connectrpc/connect";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { connectIdentity } from "@fintech/auth";
-import { createPool, migrate } from "@fintech/db";
-import { ensureStream, eventsMigrationsDir } from "@fintech/events";
+import { createPool } from "@fintech/db";
 import { build as buildFraud, migrationsDir as fraudMigrations, parseFraudConfig } from "@fintech/fraud";
 import { build as buildFx, migrationsDir as fxMigrations, parseFxConfig } from "@fintech/fx";
 import { build as buildGateway, createIdentityAuthenticator, parseGatewayConfig } from "@fintech/gateway";
@@ -15,12 +14,13 @@ import {
   parseIdentityConfig,
 } from "@fintech/identity";
 import { build as buildLedger, migrationsDir as ledgerMigrations, parseLedgerConfig } from "@fintech/ledger";
+import { systemClock } from "@fintech/platform";
 import type { UpdateRulesRequestSchema } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { FraudService } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { LedgerService } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
-import { test as base, waitFor } from "@fintech/testing";
+import { serviceTest, waitFor } from "@fintech/testing";
 import { Redis } from "ioredis";
-import pg from "pg";
+import type pg from "pg";
 import pino from "pino";
 import { expect } from "vitest";
 import { connectBackends } from "../backends.js";
@@ -109,16 +109,6 @@ export interface Platform {
 
 const silent = pino({ level: process.env.WALLET_TEST_LOG ?? "silent" });
 
-async function adminQuery(url: string, sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
 /**
  * The platform for this file. `walletEnv`, `fraudEnv` and `fxEnv` add service variables (e.g.
  * WALLET_DAILY_LIMIT, FX_SPREAD_BPS).
@@ -131,361 +121,308 @@ export function platformTest(
     gatewayEnv?: Record<string, string>;
   } = {},
 ) {
-  return base.extend<{ $file: { platform: Platform } }>({
-    platform: [
-      async ({ pg: db, nats, redis }, use) => {
-        const suffix = randomBytes(3).toString("hex");
-        const schema = (name: string) => `${db.schema}_${name}`;
-        const schemas = ["identity", "ledger", "fx", "fraud"].map(schema);
-        for (const s of schemas) await adminQuery(db.url, `CREATE SCHEMA ${s}`);
-        const namespace = nats.namespace;
-        for (const context of ["identity", "ledger", "fx", "fraud", "wallet"]) {
-          await ensureStream(nats.nc, { context, namespace });
-        }
-        const pools: pg.Pool[] = [];
-        const poolFor = (s: string, max = 5) => {
-          const p = createPool({ url: db.url, schema: s, max });
-          pools.push(p);
-          return p;
-        };
-        const clock = new TestClock();
-        const realClock = { now: () => new Date() };
-        const secrets = {
-          gateway: `gateway-${suffix}-0123456789abcdef`,
-          wallet: `wallet-${suffix}-0123456789abcdef`,
-        };
-        const stops: Array<() => Promise<void>> = [];
-        let redisClient: Redis | undefined;
-        try {
-          // identity: real time (tokens are checked against the wall clock everywhere).
-          const identityConfig = {
-            ...parseIdentityConfig({
-              DB_SCHEMA: schema("identity"),
-              EVENTS_NAMESPACE: namespace,
-              ADMIN_EMAIL,
-              ADMIN_PASSWORD,
-              SERVICE_CREDENTIALS: `gateway:${secrets.gateway},wallet:${secrets.wallet}`,
-            }),
-            METRICS_PORT: 0,
-          };
-          await migrate({
-            url: db.url,
-            schema: schema("identity"),
-            dirs: [eventsMigrationsDir, identityMigrations],
-          });
-          const identity = buildIdentity(identityConfig, {
-            pool: poolFor(schema("identity")),
-            nc: nats.nc,
-            logger: silent,
-            clock: realClock,
-          });
-          const identityAt = await identity.start({ port: 0, host: "127.0.0.1" });
-          stops.push(() => identity.stop());
-          const verifier = () =>
-            connectIdentity(
-              {
-                IDENTITY_URL: identityAt.url,
-                JWT_ISSUER: identityConfig.JWT_ISSUER,
-                JWT_AUDIENCE: identityConfig.JWT_AUDIENCE,
-                SERVICE_CLIENT_ID: "none",
-                SERVICE_CLIENT_SECRET: "",
-                API_KEY_CACHE_TTL_MS: 0,
-              },
-              { logger: silent },
-            ).authenticator;
+  return serviceTest("platform", async (kit): Promise<Platform> => {
+    const { pg: db, nats, redis } = kit;
+    const suffix = randomBytes(3).toString("hex");
+    const namespace = nats.namespace;
+    const clock = new TestClock();
+    const secrets = {
+      gateway: `gateway-${suffix}-0123456789abcdef`,
+      wallet: `wallet-${suffix}-0123456789abcdef`,
+    };
+    // Every stream first: fraud and the wallet consume each other's events from the moment they start.
+    await kit.prepare({
+      migrations: [migrationsDir],
+      streams: ["identity", "ledger", "fx", "fraud", "wallet"],
+    });
 
-          const ledgerConfig = {
-            ...parseLedgerConfig({
-              DB_SCHEMA: schema("ledger"),
-              EVENTS_NAMESPACE: namespace,
-              LEDGER_INTEGRITY_INTERVAL_SECONDS: "0",
-            }),
-            METRICS_PORT: 0,
-          };
-          await migrate({
-            url: db.url,
-            schema: schema("ledger"),
-            dirs: [eventsMigrationsDir, ledgerMigrations],
-          });
-          const ledger = buildLedger(ledgerConfig, {
-            pool: poolFor(schema("ledger"), 8),
-            nc: nats.nc,
-            logger: silent,
-            clock: realClock,
-            authenticator: verifier(),
-          });
-          const ledgerAt = await ledger.start({ port: 0, host: "127.0.0.1" });
-          stops.push(() => ledger.stop());
+    // identity: real time (tokens are checked against the wall clock everywhere).
+    const identityDb = await kit.schema("identity");
+    const identityConfig = kit.config(parseIdentityConfig, {
+      DB_SCHEMA: identityDb.schema,
+      ADMIN_EMAIL,
+      ADMIN_PASSWORD,
+      SERVICE_CREDENTIALS: `gateway:${secrets.gateway},wallet:${secrets.wallet}`,
+    });
+    await kit.prepare({ schema: identityDb.schema, migrations: [identityMigrations], streams: [] });
+    const identityAt = await kit.start(
+      buildIdentity(identityConfig, {
+        pool: identityDb.pool,
+        nc: nats.nc,
+        logger: silent,
+        clock: systemClock,
+      }),
+    );
+    const verifier = () =>
+      connectIdentity(
+        {
+          IDENTITY_URL: identityAt.url,
+          JWT_ISSUER: identityConfig.JWT_ISSUER,
+          JWT_AUDIENCE: identityConfig.JWT_AUDIENCE,
+          SERVICE_CLIENT_ID: "none",
+          SERVICE_CLIENT_SECRET: "",
+          API_KEY_CACHE_TTL_MS: 0,
+        },
+        { logger: silent },
+      ).authenticator;
 
-          const fxConfig = {
-            ...parseFxConfig({
-              DB_SCHEMA: schema("fx"),
-              EVENTS_NAMESPACE: namespace,
-              FX_RATE_CACHE_TTL_MS: "0",
-              ...opts.fxEnv,
-            }),
-            METRICS_PORT: 0,
-          };
-          await migrate({ url: db.url, schema: schema("fx"), dirs: [eventsMigrationsDir, fxMigrations] });
-          const fx = buildFx(fxConfig, {
-            pool: poolFor(schema("fx")),
-            nc: nats.nc,
-            logger: silent,
-            clock,
-            authenticator: verifier(),
-          });
-          await fx.service.seed(fxConfig.FX_SEED_RATES);
-          const fxAt = await fx.start({ port: 0, host: "127.0.0.1" });
-          stops.push(() => fx.stop());
+    const ledgerDb = await kit.schema("ledger", { poolMax: 8 });
+    const ledgerConfig = kit.config(parseLedgerConfig, {
+      DB_SCHEMA: ledgerDb.schema,
+      LEDGER_INTEGRITY_INTERVAL_SECONDS: "0",
+    });
+    await kit.prepare({ schema: ledgerDb.schema, migrations: [ledgerMigrations], streams: [] });
+    const ledgerAt = await kit.start(
+      buildLedger(ledgerConfig, {
+        pool: ledgerDb.pool,
+        nc: nats.nc,
+        logger: silent,
+        clock: systemClock,
+        authenticator: verifier(),
+      }),
+    );
 
-          const fraudConfig = {
-            ...parseFraudConfig({
-              DB_SCHEMA: schema("fraud"),
-              EVENTS_NAMESPACE: namespace,
-              REDIS_PREFIX: `${redis.prefix}fraud:`,
-              FRAUD_RULES_CACHE_TTL_MS: "0",
-              FRAUD_PRUNE_INTERVAL_MS: "0",
-              ...opts.fraudEnv,
-            }),
-            METRICS_PORT: 0,
-          };
-          await migrate({
-            url: db.url,
-            schema: schema("fraud"),
-            dirs: [eventsMigrationsDir, fraudMigrations],
-          });
-          redisClient = new Redis(redis.url, {
-            enableOfflineQueue: false,
-            maxRetriesPerRequest: 0,
-            lazyConnect: true,
-          });
-          redisClient.on("error", () => {});
-          await redisClient.connect();
-          const fraud = buildFraud(fraudConfig, {
-            pool: poolFor(schema("fraud")),
-            nc: nats.nc,
-            redis: redisClient,
-            logger: silent,
-            clock,
-            authenticator: verifier(),
-          });
-          const fraudAt = await fraud.start({ port: 0, host: "127.0.0.1" });
-          stops.push(() => fraud.stop());
+    const fxDb = await kit.schema("fx");
+    const fxConfig = kit.config(parseFxConfig, {
+      DB_SCHEMA: fxDb.schema,
+      FX_RATE_CACHE_TTL_MS: "0",
+      ...opts.fxEnv,
+    });
+    await kit.prepare({ schema: fxDb.schema, migrations: [fxMigrations], streams: [] });
+    const fx = buildFx(fxConfig, {
+      pool: fxDb.pool,
+      nc: nats.nc,
+      logger: silent,
+      clock,
+      authenticator: verifier(),
+    });
+    await fx.service.seed(fxConfig.FX_SEED_RATES);
+    const fxAt = await kit.start(fx);
 
-          // The wallet, on the file's own schema, calling everyone as itself.
-          const walletConfig = {
-            ...parseWalletConfig({
-              DB_SCHEMA: db.schema,
-              EVENTS_NAMESPACE: namespace,
-              IDENTITY_URL: identityAt.url,
-              LEDGER_URL: ledgerAt.url,
-              FX_URL: fxAt.url,
-              FRAUD_URL: fraudAt.url,
-              SERVICE_CLIENT_SECRET: secrets.wallet,
-              WALLET_RECOVERY_INTERVAL_MS: "0",
-              WALLET_CURRENCY_CACHE_TTL_MS: "0",
-              ...opts.walletEnv,
-            }),
-            METRICS_PORT: 0,
-          };
-          await migrate({ url: db.url, schema: db.schema, dirs: [eventsMigrationsDir, migrationsDir] });
-          // As main.ts does: identity's events apply a suspension or role change at once.
-          const { authenticator, credentials } = connectIdentity(walletConfig, {
-            logger: silent,
-            events: { nc: nats.nc, namespace },
-          });
-          const asWallet: Interceptor[] = credentials === undefined ? [] : [credentials.interceptor];
-          const platform = {
-            fraudDown: false,
-            ledgerDown: false,
-            dbFault: undefined,
-            dbDelay: undefined,
-          } as Platform;
-          const fraudSwitch: Interceptor = (next) => async (req) => {
-            if (platform.fraudDown) throw new ConnectError("fraud is down (test)", Code.Unavailable);
-            return next(req);
-          };
-          const ledgerSwitch: Interceptor = (next) => async (req) => {
-            if (platform.ledgerDown) throw new ConnectError("ledger is down (test)", Code.Unavailable);
-            return next(req);
-          };
-          const fraudTransport: Transport = createConnectTransport({
-            baseUrl: fraudAt.url,
-            httpVersion: "2",
-            useBinaryFormat: true,
-            interceptors: [fraudSwitch, ...asWallet],
-          });
-          const ledgerTransport: Transport = createConnectTransport({
-            baseUrl: ledgerAt.url,
-            httpVersion: "2",
-            useBinaryFormat: true,
-            interceptors: [ledgerSwitch, ...asWallet],
-          });
-          const backends = connectBackends(walletConfig, asWallet, {
-            fraud: fraudTransport,
-            ledger: ledgerTransport,
-          });
-          const walletPool = poolFor(db.schema, 10);
-          // The wallet's queries pass dbFault first: a test fails chosen statements as a database going away
-          // mid-request would, deterministically.
-          const query = walletPool.query.bind(walletPool) as (
-            text: string,
-            values?: unknown[],
-          ) => Promise<pg.QueryResult>;
-          const faultyPool = new Proxy(walletPool, {
-            get(target, prop, receiver) {
-              if (prop !== "query") return Reflect.get(target, prop, receiver);
-              return async (text: string, values?: unknown[]) => {
-                await platform.dbDelay?.(text);
-                if (platform.dbFault?.(text)) {
-                  throw Object.assign(
-                    new Error("terminating connection due to administrator command (test)"),
-                    {
-                      code: "57P01",
-                    },
-                  );
-                }
-                return query(text, values);
-              };
-            },
-          });
-          const wallet = build(walletConfig, {
-            pool: faultyPool,
-            nc: nats.nc,
-            logger: silent,
-            clock,
-            authenticator,
-            backends,
-          });
-          const walletAt = await wallet.start({ port: 0, host: "127.0.0.1" });
-          stops.push(() => wallet.stop());
+    const fraudDb = await kit.schema("fraud");
+    const fraudConfig = kit.config(parseFraudConfig, {
+      DB_SCHEMA: fraudDb.schema,
+      REDIS_PREFIX: `${redis.prefix}fraud:`,
+      FRAUD_RULES_CACHE_TTL_MS: "0",
+      FRAUD_PRUNE_INTERVAL_MS: "0",
+      ...opts.fraudEnv,
+    });
+    await kit.prepare({ schema: fraudDb.schema, migrations: [fraudMigrations], streams: [] });
+    const redisClient = new Redis(redis.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      lazyConnect: true,
+    });
+    redisClient.on("error", () => {});
+    await redisClient.connect();
+    kit.defer(() => redisClient.disconnect());
+    const fraudAt = await kit.start(
+      buildFraud(fraudConfig, {
+        pool: fraudDb.pool,
+        nc: nats.nc,
+        redis: redisClient,
+        logger: silent,
+        clock,
+        authenticator: verifier(),
+      }),
+    );
 
-          const gatewayVars = {
-            BACKENDS: "identity,wallet,fx,fraud",
-            IDENTITY_URL: identityAt.url,
-            WALLET_URL: walletAt.url,
-            FX_URL: fxAt.url,
-            FRAUD_URL: fraudAt.url,
-            SERVICE_CLIENT_SECRET: secrets.gateway,
-            RATE_LIMIT_PREFIX: `${redis.prefix}rl:`,
-            RATE_LIMIT_RPS: "100000",
-            RATE_LIMIT_BURST: "100000",
-            ...opts.gatewayEnv,
-          };
-          const gatewayConfig = { ...parseGatewayConfig(gatewayVars), METRICS_PORT: 0 };
-          const gateway = buildGateway(gatewayConfig, {
-            redis: redis.client,
-            logger: silent,
-            authenticator: createIdentityAuthenticator(gatewayConfig, { logger: silent }),
-          });
-          const gatewayAt = await gateway.start({ port: 0, host: "127.0.0.1" });
-          stops.push(() => gateway.stop());
-
-          const api = async <T>(method: string, path: string, init: ApiInit = {}): Promise<Answer<T>> => {
-            const headers = new Headers(init.headers);
-            if (init.token !== undefined) headers.set("authorization", `Bearer ${init.token}`);
-            if (init.json !== undefined) headers.set("content-type", "application/json");
-            const res = await fetch(`${gatewayAt.url}${path}`, {
-              method,
-              headers,
-              body: init.json === undefined ? undefined : JSON.stringify(init.json),
+    // The wallet, on the file's own schema, calling everyone as itself.
+    const walletConfig = kit.config(parseWalletConfig, {
+      IDENTITY_URL: identityAt.url,
+      LEDGER_URL: ledgerAt.url,
+      FX_URL: fxAt.url,
+      FRAUD_URL: fraudAt.url,
+      SERVICE_CLIENT_SECRET: secrets.wallet,
+      WALLET_RECOVERY_INTERVAL_MS: "0",
+      WALLET_CURRENCY_CACHE_TTL_MS: "0",
+      ...opts.walletEnv,
+    });
+    // As main.ts does: identity's events apply a suspension or role change at once.
+    const { authenticator, credentials } = connectIdentity(walletConfig, {
+      logger: silent,
+      events: { nc: nats.nc, namespace },
+    });
+    const asWallet: Interceptor[] = credentials === undefined ? [] : [credentials.interceptor];
+    const platform = {
+      fraudDown: false,
+      ledgerDown: false,
+      dbFault: undefined,
+      dbDelay: undefined,
+    } as Platform;
+    const fraudSwitch: Interceptor = (next) => async (req) => {
+      if (platform.fraudDown) throw new ConnectError("fraud is down (test)", Code.Unavailable);
+      return next(req);
+    };
+    const ledgerSwitch: Interceptor = (next) => async (req) => {
+      if (platform.ledgerDown) throw new ConnectError("ledger is down (test)", Code.Unavailable);
+      return next(req);
+    };
+    const fraudTransport: Transport = createConnectTransport({
+      baseUrl: fraudAt.url,
+      httpVersion: "2",
+      useBinaryFormat: true,
+      interceptors: [fraudSwitch, ...asWallet],
+    });
+    const ledgerTransport: Transport = createConnectTransport({
+      baseUrl: ledgerAt.url,
+      httpVersion: "2",
+      useBinaryFormat: true,
+      interceptors: [ledgerSwitch, ...asWallet],
+    });
+    const backends = connectBackends(walletConfig, asWallet, {
+      fraud: fraudTransport,
+      ledger: ledgerTransport,
+    });
+    const walletPool = createPool({ url: db.url, schema: db.schema, max: 10 });
+    kit.defer(() => walletPool.end());
+    // The wallet's queries pass dbFault first: a test fails chosen statements as a database going away
+    // mid-request would, deterministically.
+    const query = walletPool.query.bind(walletPool) as (
+      text: string,
+      values?: unknown[],
+    ) => Promise<pg.QueryResult>;
+    const faultyPool = new Proxy(walletPool, {
+      get(target, prop, receiver) {
+        if (prop !== "query") return Reflect.get(target, prop, receiver);
+        return async (text: string, values?: unknown[]) => {
+          await platform.dbDelay?.(text);
+          if (platform.dbFault?.(text)) {
+            throw Object.assign(new Error("terminating connection due to administrator command (test)"), {
+              code: "57P01",
             });
-            const text = await res.text();
-            return {
-              status: res.status,
-              body: (text === "" ? undefined : JSON.parse(text)) as T,
-              headers: res.headers,
-            };
-          };
-          const login = async (email: string, password: string): Promise<string> => {
-            const res = await api<{ access_token: string }>("POST", "/api/v1/auth/login", {
-              json: { email, password },
-            });
-            expect(res.status).toBe(200);
-            return res.body.access_token;
-          };
-          let adminUser: TestUser | undefined;
-          const admin = async (): Promise<TestUser> => {
-            if (adminUser !== undefined) return adminUser;
-            const token = await login(ADMIN_EMAIL, ADMIN_PASSWORD);
-            const me = await api<{ id: string }>("GET", "/api/v1/users/me", { token });
-            adminUser = { id: me.body.id, email: ADMIN_EMAIL, token };
-            return adminUser;
-          };
-          const fraudAdmin = async () => {
-            const { token } = await admin();
-            return createClient(
-              FraudService,
-              createConnectTransport({
-                baseUrl: fraudAt.url,
-                httpVersion: "2",
-                interceptors: [
-                  (next) => async (req) => {
-                    req.header.set("authorization", `Bearer ${token}`);
-                    return next(req);
-                  },
-                ],
-              }),
-            );
-          };
-          let users = 0;
-          Object.assign(platform, {
-            url: gatewayAt.url,
-            api,
-            clock,
-            wallet,
-            walletPort: walletAt.port,
-            pool: walletPool,
-            ledger: createClient(
-              LedgerService,
-              createConnectTransport({
-                baseUrl: ledgerAt.url,
-                httpVersion: "2",
-                interceptors: asWallet,
-              }),
-            ),
-            admin,
-            fraudAdmin,
-            async rules(change) {
-              await (await fraudAdmin()).updateRules(change);
+          }
+          return query(text, values);
+        };
+      },
+    });
+    const wallet = build(walletConfig, {
+      pool: faultyPool,
+      nc: nats.nc,
+      logger: silent,
+      clock,
+      authenticator,
+      backends,
+    });
+    const walletAt = await kit.start(wallet);
+
+    const gatewayVars = {
+      BACKENDS: "identity,wallet,fx,fraud",
+      IDENTITY_URL: identityAt.url,
+      WALLET_URL: walletAt.url,
+      FX_URL: fxAt.url,
+      FRAUD_URL: fraudAt.url,
+      SERVICE_CLIENT_SECRET: secrets.gateway,
+      RATE_LIMIT_PREFIX: `${redis.prefix}rl:`,
+      RATE_LIMIT_RPS: "100000",
+      RATE_LIMIT_BURST: "100000",
+      ...opts.gatewayEnv,
+    };
+    const gatewayConfig = { ...parseGatewayConfig(gatewayVars), METRICS_PORT: 0 };
+    const gatewayAt = await kit.start(
+      buildGateway(gatewayConfig, {
+        redis: redis.client,
+        logger: silent,
+        authenticator: createIdentityAuthenticator(gatewayConfig, { logger: silent }),
+      }),
+    );
+
+    const api = async <T>(method: string, path: string, init: ApiInit = {}): Promise<Answer<T>> => {
+      const headers = new Headers(init.headers);
+      if (init.token !== undefined) headers.set("authorization", `Bearer ${init.token}`);
+      if (init.json !== undefined) headers.set("content-type", "application/json");
+      const res = await fetch(`${gatewayAt.url}${path}`, {
+        method,
+        headers,
+        body: init.json === undefined ? undefined : JSON.stringify(init.json),
+      });
+      const text = await res.text();
+      return {
+        status: res.status,
+        body: (text === "" ? undefined : JSON.parse(text)) as T,
+        headers: res.headers,
+      };
+    };
+    const login = async (email: string, password: string): Promise<string> => {
+      const res = await api<{ access_token: string }>("POST", "/api/v1/auth/login", {
+        json: { email, password },
+      });
+      expect(res.status).toBe(200);
+      return res.body.access_token;
+    };
+    let adminUser: TestUser | undefined;
+    const admin = async (): Promise<TestUser> => {
+      if (adminUser !== undefined) return adminUser;
+      const token = await login(ADMIN_EMAIL, ADMIN_PASSWORD);
+      const me = await api<{ id: string }>("GET", "/api/v1/users/me", { token });
+      adminUser = { id: me.body.id, email: ADMIN_EMAIL, token };
+      return adminUser;
+    };
+    const fraudAdmin = async () => {
+      const { token } = await admin();
+      return createClient(
+        FraudService,
+        createConnectTransport({
+          baseUrl: fraudAt.url,
+          httpVersion: "2",
+          interceptors: [
+            (next) => async (req) => {
+              req.header.set("authorization", `Bearer ${token}`);
+              return next(req);
             },
-            async signup(o = {}) {
-              const email = `user${++users}-${suffix}@example.com`;
-              const reg = await api<{ id: string }>("POST", "/api/v1/auth/register", {
-                json: {
-                  email,
-                  password: PASSWORD,
-                  full_name: `User ${users}`,
-                  timezone: o.timezone ?? "Asia/Kuala_Lumpur",
-                  default_currency: o.currency ?? "MYR",
-                },
-              });
-              expect(reg.status).toBe(201);
-              return { id: reg.body.id, email, token: await login(email, PASSWORD) };
-            },
-            async expectBooksBalance() {
-              const report = await platform.ledger.checkIntegrity({});
-              expect(report.violations).toEqual([]);
-              expect(report.ok).toBe(true);
-              for (const t of report.totals) {
-                expect({ currency: t.currency, debits: t.debitsPosted, pending: t.debitsPending }).toEqual({
-                  currency: t.currency,
-                  debits: t.creditsPosted,
-                  pending: t.creditsPending,
-                });
-              }
-            },
-          } satisfies Omit<Platform, "fraudDown" | "ledgerDown" | "dbFault" | "dbDelay">);
-          await use(platform);
-        } finally {
-          for (const stop of stops.reverse()) await stop().catch(() => undefined);
-          redisClient?.disconnect();
-          for (const p of pools) await p.end().catch(() => undefined);
-          for (const s of schemas) await adminQuery(db.url, `DROP SCHEMA IF EXISTS ${s} CASCADE`);
+          ],
+        }),
+      );
+    };
+    let users = 0;
+    Object.assign(platform, {
+      url: gatewayAt.url,
+      api,
+      clock,
+      wallet,
+      walletPort: walletAt.port,
+      pool: walletPool,
+      ledger: createClient(
+        LedgerService,
+        createConnectTransport({
+          baseUrl: ledgerAt.url,
+          httpVersion: "2",
+          interceptors: asWallet,
+        }),
+      ),
+      admin,
+      fraudAdmin,
+      async rules(change) {
+        await (await fraudAdmin()).updateRules(change);
+      },
+      async signup(o = {}) {
+        const email = `user${++users}-${suffix}@example.com`;
+        const reg = await api<{ id: string }>("POST", "/api/v1/auth/register", {
+          json: {
+            email,
+            password: PASSWORD,
+            full_name: `User ${users}`,
+            timezone: o.timezone ?? "Asia/Kuala_Lumpur",
+            default_currency: o.currency ?? "MYR",
+          },
+        });
+        expect(reg.status).toBe(201);
+        return { id: reg.body.id, email, token: await login(email, PASSWORD) };
+      },
+      async expectBooksBalance() {
+        const report = await platform.ledger.checkIntegrity({});
+        expect(report.violations).toEqual([]);
+        expect(report.ok).toBe(true);
+        for (const t of report.totals) {
+          expect({ currency: t.currency, debits: t.debitsPosted, pending: t.debitsPending }).toEqual({
+            currency: t.currency,
+            debits: t.creditsPosted,
+            pending: t.creditsPending,
+          });
         }
       },
-      { scope: "file" },
-    ],
+    } satisfies Omit<Platform, "fraudDown" | "ledgerDown" | "dbFault" | "dbDelay">);
+    return platform;
   });
 }
 
