@@ -10,7 +10,11 @@ import { balanceOf, defaultWallet, fund, platformTest } from "./test/harness.js"
 // Money under concurrency, and Idempotency-Key as docs/api.md defines it, through the gateway.
 // Fraud gets a generous deadline: what is tested here is money under concurrency, and on a loaded machine
 // 100 scores at once can outlast the default 500 ms, which holds a purchase (pending) instead of completing it.
-const test = platformTest({ walletEnv: { WALLET_IDEMPOTENCY_WAIT_MS: "1500", FRAUD_TIMEOUT_MS: "10000" } });
+// Fraud scores in shadow mode: it holds no payment here either.
+const test = platformTest({
+  walletEnv: { WALLET_IDEMPOTENCY_WAIT_MS: "1500", FRAUD_TIMEOUT_MS: "10000" },
+  fraudRules: { mode: RuleMode.SHADOW },
+});
 
 const buy = (p: Platform, user: TestUser, amount: string, headers: Record<string, string> = {}) =>
   p.api<Transaction & ErrorBody>("POST", "/api/v1/transactions", {
@@ -26,10 +30,6 @@ const buy = (p: Platform, user: TestUser, amount: string, headers: Record<string
   });
 
 describe("concurrency and idempotency", () => {
-  test("set-up: fraud scores in shadow mode", async ({ platform: p }) => {
-    await p.rules({ mode: RuleMode.SHADOW });
-  });
-
   test("100 parallel purchases against a wallet funded for 50: exactly 50 complete and the balance is zero", async ({
     platform: p,
   }) => {

@@ -9,10 +9,12 @@ import { balanceOf, defaultWallet, fund, platformTest } from "./test/harness.js"
 // retry with the same key. It must answer that transaction and never move the money again.
 
 const GATEWAY_TIMEOUT_MS = 6000;
-// The wallet would wait a minute for a running key: the gateway's deadline must cut that short.
+// The wallet would wait a minute for a running key: the gateway's deadline must cut that short. Fraud scores
+// in shadow mode: it holds no payment here.
 const test = platformTest({
   walletEnv: { WALLET_IDEMPOTENCY_WAIT_MS: "60000" },
   gatewayEnv: { BACKEND_TIMEOUT_MS: String(GATEWAY_TIMEOUT_MS) },
+  fraudRules: { mode: RuleMode.SHADOW },
 });
 
 type Reply = Answer<Transaction & ErrorBody>;
@@ -87,10 +89,6 @@ function heal(p: Platform): void {
 }
 
 describe("Idempotency-Key bound to its transaction", () => {
-  test("set-up: fraud scores in shadow mode", async ({ platform: p }) => {
-    await p.rules({ mode: RuleMode.SHADOW });
-  });
-
   test("a crash after the transaction is recorded: the retry drives that transaction, the money moves once", async ({
     platform: p,
   }) => {

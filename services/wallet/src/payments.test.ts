@@ -6,7 +6,7 @@ import { balanceOf, defaultWallet, fund, PASSWORD, platformTest } from "./test/h
 
 // docs/api.md's business rules for purchases, top-ups and withdrawals, through the gateway against the real
 // services. Fraud runs in shadow mode here (scores recorded, always approve): its rules are fraud.test.ts's.
-const test = platformTest();
+const test = platformTest({ fraudRules: { mode: RuleMode.SHADOW } });
 
 /** POST /transactions with exactly `body`. */
 const pay = (p: Platform, user: TestUser, body: Record<string, unknown>) =>
@@ -30,10 +30,6 @@ const buy = (
   });
 
 describe("payments", () => {
-  test("set-up: fraud scores in shadow mode", async ({ platform: p }) => {
-    await p.rules({ mode: RuleMode.SHADOW });
-  });
-
   test("a purchase debits the paying wallet and completes with its fraud score", async ({ platform: p }) => {
     const ana = await p.signup();
     const w = await defaultWallet(p, ana);

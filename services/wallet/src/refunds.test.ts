@@ -3,8 +3,9 @@ import { describe, expect } from "vitest";
 import type { ErrorBody, Platform, TestUser, Transaction } from "./test/harness.js";
 import { balanceOf, defaultWallet, fund, platformTest } from "./test/harness.js";
 
-// Refunds (full, partial, many partials up to the original, never above) and admin reversals.
-const test = platformTest();
+// Refunds (full, partial, many partials up to the original, never above) and admin reversals. Fraud scores in
+// shadow mode: it holds no payment here.
+const test = platformTest({ fraudRules: { mode: RuleMode.SHADOW } });
 
 async function purchase(p: Platform, user: TestUser, amount: string, currency = "MYR"): Promise<Transaction> {
   const res = await p.api<Transaction>("POST", "/api/v1/transactions", {
@@ -28,10 +29,6 @@ const refund = (p: Platform, user: TestUser, id: string, body: Record<string, un
   });
 
 describe("refunds", () => {
-  test("set-up: fraud scores in shadow mode", async ({ platform: p }) => {
-    await p.rules({ mode: RuleMode.SHADOW });
-  });
-
   test("partial refunds up to the original amount, then one more is refused; the balance is restored at once", async ({
     platform: p,
   }) => {

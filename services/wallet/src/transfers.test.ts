@@ -4,8 +4,9 @@ import type { ErrorBody, Platform, TestUser, Transaction } from "./test/harness.
 import { balanceOf, defaultWallet, fund, platformTest } from "./test/harness.js";
 
 // Transfers between users and conversions between one's own wallets, through fx quotes with a spread of
-// 50 basis points (so the spread's leg to revenue is exercised too).
-const test = platformTest({ fxEnv: { FX_SPREAD_BPS: "50" } });
+// 50 basis points (so the spread's leg to revenue is exercised too). Fraud scores in shadow mode: it holds no
+// payment here.
+const test = platformTest({ fxEnv: { FX_SPREAD_BPS: "50" }, fraudRules: { mode: RuleMode.SHADOW } });
 
 const send = (p: Platform, user: TestUser, body: Record<string, unknown>) =>
   p.api<Transaction & ErrorBody>("POST", "/api/v1/transfers", { token: user.token, json: body });
@@ -20,10 +21,6 @@ interface Quote {
 }
 
 describe("transfers and conversions", () => {
-  test("set-up: fraud scores in shadow mode", async ({ platform: p }) => {
-    await p.rules({ mode: RuleMode.SHADOW });
-  });
-
   test("a transfer between users: the sender's side and the receiver's own incoming side", async ({
     platform: p,
   }) => {

@@ -15,8 +15,8 @@ import type { ErrorBody, Platform, TestUser, Transaction } from "./test/harness.
 import { balanceOf, defaultWallet, fund, platformTest } from "./test/harness.js";
 
 // Wallets, balances, lists and annotations through the gateway; the events the wallet publishes; a stock
-// gRPC client on the wallet's own port.
-const test = platformTest();
+// gRPC client on the wallet's own port. Fraud scores in shadow mode: it holds no payment here.
+const test = platformTest({ fraudRules: { mode: RuleMode.SHADOW } });
 
 interface WalletBody {
   id: string;
@@ -41,10 +41,6 @@ const pay = (p: Platform, user: TestUser, amount: string, category: string, curr
   });
 
 describe("wallets", () => {
-  test("set-up: fraud scores in shadow mode", async ({ platform: p }) => {
-    await p.rules({ mode: RuleMode.SHADOW });
-  });
-
   test("a new user has a default wallet; funding it shows in the ledger balance", async ({ platform: p }) => {
     const ana = await p.signup();
     const w = await defaultWallet(p, ana);

@@ -111,7 +111,7 @@ const silent = pino({ level: process.env.WALLET_TEST_LOG ?? "silent" });
 
 /**
  * The platform for this file. `walletEnv`, `fraudEnv` and `fxEnv` add service variables (e.g.
- * WALLET_DAILY_LIMIT, FX_SPREAD_BPS).
+ * WALLET_DAILY_LIMIT, FX_SPREAD_BPS); `fraudRules` are set (as the admin) before the file's first test.
  */
 export function platformTest(
   opts: {
@@ -119,6 +119,7 @@ export function platformTest(
     fraudEnv?: Record<string, string>;
     fxEnv?: Record<string, string>;
     gatewayEnv?: Record<string, string>;
+    fraudRules?: MessageInitShape<typeof UpdateRulesRequestSchema>;
   } = {},
 ) {
   return serviceTest("platform", async (kit): Promise<Platform> => {
@@ -422,6 +423,7 @@ export function platformTest(
         }
       },
     } satisfies Omit<Platform, "fraudDown" | "ledgerDown" | "dbFault" | "dbDelay">);
+    if (opts.fraudRules !== undefined) await platform.rules(opts.fraudRules);
     return platform;
   });
 }
