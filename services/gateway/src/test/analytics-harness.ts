@@ -7,6 +7,7 @@ import {
 } from "@fintech/analytics";
 import type { Role } from "@fintech/auth";
 import { parseRate } from "@fintech/money";
+import { systemClock } from "@fintech/platform";
 import { serviceTest, testUser } from "@fintech/testing";
 import { parseGatewayConfig } from "../config.js";
 import { build } from "../server.js";
@@ -65,7 +66,7 @@ export function analyticsGatewayTest() {
       {
         ...kit.deps,
         redis: redis.client,
-        clock: { now: () => new Date() },
+        clock: systemClock,
         rates: testRates(),
         authenticator,
         users: {

@@ -5,6 +5,7 @@ import {
   migrationsDir as identityMigrations,
   parseIdentityConfig,
 } from "@fintech/identity";
+import { systemClock } from "@fintech/platform";
 import type { HarnessKit, TestTokens } from "@fintech/testing";
 import { serviceTest } from "@fintech/testing";
 import { createIdentityAuthenticator } from "../auth.js";
@@ -19,8 +20,6 @@ export const ADMIN_EMAIL = "root@example.com";
 export const ADMIN_PASSWORD = "Admin password 42";
 /** The gateway's service credential at identity in tests. */
 export const GATEWAY_SECRET = "gateway-secret-for-tests-0123456789";
-/** The system clock: the gateway checks token expiry against real time, so its backends do too. */
-const realClock = { now: () => new Date() };
 
 export interface GatewayHarness {
   /** The gateway's base URL, e.g. http://127.0.0.1:34567. */
@@ -91,7 +90,7 @@ export function gatewayTest(
 
     const fxConfig = kit.config(parseFxConfig, { FX_RATE_CACHE_TTL_MS: "0" });
     await kit.prepare({ migrations: [fxMigrations], streams: ["fx"] });
-    const fx = buildFx(fxConfig, { ...kit.deps, clock: realClock, authenticator });
+    const fx = buildFx(fxConfig, { ...kit.deps, clock: systemClock, authenticator });
     await fx.service.seed(fxConfig.FX_SEED_RATES);
     const fxAt = await kit.start(fx);
     const config = { ...parseGatewayConfig({ FX_URL: fxAt.url, ...gatewayVars }), METRICS_PORT: 0 };
@@ -125,7 +124,7 @@ async function startIdentity(kit: HarnessKit) {
   await kit.prepare({ schema, migrations: [identityMigrations], streams: ["identity"] });
   const log = kit.recordLogs("identity");
   const at = await kit.start(
-    buildIdentity(config, { pool, nc: kit.nats.nc, logger: log.logger, clock: realClock }),
+    buildIdentity(config, { pool, nc: kit.nats.nc, logger: log.logger, clock: systemClock }),
   );
   return { url: at.url, logs: log.text };
 }
