@@ -1,6 +1,7 @@
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import type { InProcessTransport } from "@fintech/platform";
 import { envInt, envUrl, propagateTrace } from "@fintech/platform";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import type { Logger } from "pino";
@@ -78,13 +79,16 @@ const connectOverH2: TransportFactory = (baseUrl, interceptors) =>
  * the connection), and this service's own credentials (a service token from
  * IssueServiceToken, renewed before expiry) for calling identity and other services as itself. Without
  * SERVICE_CLIENT_SECRET there are no service credentials, API keys are refused and users' tokens are trusted
- * until they expire (a warning says so).
+ * until they expire (a warning says so). Identity is reached at IDENTITY_URL, or through `identity` when it runs
+ * in the same process (its server's in-process transport, with the same checks).
  */
 export function connectIdentity(
   config: AuthConfig,
   opts: {
     logger: Logger;
     transport?: TransportFactory;
+    /** Identity in this process: its in-process transport, used instead of IDENTITY_URL and `transport`. */
+    identity?: InProcessTransport;
     clock?: () => Date;
     /** Where identity's events are heard (the service's NATS connection and EVENTS_NAMESPACE). */
     events?: { nc: UserChangeConnection; namespace?: string };
@@ -94,7 +98,11 @@ export function connectIdentity(
   credentials: ServiceCredentials | undefined;
   userAccess: UserAccessCache | undefined;
 } {
-  const transport = opts.transport ?? connectOverH2;
+  const inProcess = opts.identity;
+  const transport: TransportFactory =
+    inProcess === undefined
+      ? (opts.transport ?? connectOverH2)
+      : (_url, interceptors) => inProcess({ interceptors: [propagateTrace, ...interceptors] });
   const identity = createClient(IdentityService, transport(config.IDENTITY_URL, []));
   const jwt = createJwtVerifier({
     getJwks: identityJwks(identity),

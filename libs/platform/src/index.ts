@@ -42,7 +42,14 @@ export {
 export { getRequestId, REQUEST_ID_HEADER, requestIdKey } from "./request-id.js";
 export type { Running } from "./run-main.js";
 export { runMain } from "./run-main.js";
-export type { ListenOptions, ListenResult, PlatformServer, ServerOptions } from "./server.js";
+export type {
+  InProcessTransport,
+  ListenOptions,
+  ListenResult,
+  PlatformServer,
+  ServerOptions,
+  StartedService,
+} from "./server.js";
 export { createServer, MAX_REQUEST_BYTES } from "./server.js";
 export { textIssues, textProblem } from "./text-issues.js";
 export {

@@ -106,7 +106,23 @@ export interface PlatformServer {
    * caller's (its service credential, trace propagation), run before the call is encoded. Works without
    * listen(); once close() has begun, new calls fail Unavailable as a closed port would.
    */
-  transport(opts?: { interceptors?: readonly Interceptor[] }): Transport;
+  transport: InProcessTransport;
+}
+
+/**
+ * A server's in-process transport ({@link PlatformServer.transport}): given the caller's own interceptors (its
+ * service credential, trace propagation), a Transport to the server's routes without a socket.
+ */
+export type InProcessTransport = (opts?: { interceptors?: readonly Interceptor[] }) => Transport;
+
+/** A service started by its start function (main.ts, or several services in one process). */
+export interface StartedService {
+  /** Where its port (and metrics port) listen. */
+  listening: ListenResult;
+  /** Its routes for callers in the same process, through its own interceptors. */
+  transport: InProcessTransport;
+  /** Graceful stop: the server, then its background work (relay, consumers), then its connections. */
+  stop(): Promise<void>;
 }
 
 /**

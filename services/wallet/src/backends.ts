@@ -2,6 +2,7 @@ import { connect } from "node:net";
 import type { Client, Interceptor, Transport } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import type { InProcessTransport } from "@fintech/platform";
 import { FraudService } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
@@ -27,12 +28,13 @@ export interface BackendUrls {
  * Clients of the ledger, fx, fraud and identity over HTTP/2 cleartext with the Connect protocol and binary
  * protobuf (measured faster than Connect's gRPC client against connect-node servers; see tools/bench), each
  * call carrying `interceptors` (the service credential's in production). `transports` replaces a backend's
- * transport (tests).
+ * URL: a Transport is used as it is (tests), an in-process transport (a backend started in this process) gets
+ * `interceptors` like a URL's would.
  */
 export function connectBackends(
   urls: BackendUrls,
   interceptors: Interceptor[],
-  transports: Partial<Record<keyof Backends, Transport>> = {},
+  transports: Partial<Record<keyof Backends, Transport | InProcessTransport>> = {},
 ): Backends {
   const transport = (url: string) =>
     createConnectTransport({
@@ -46,10 +48,14 @@ export function connectBackends(
           connect({ host: authority.hostname, port: Number(authority.port || 80), noDelay: true }),
       },
     });
+  const reach = (given: Transport | InProcessTransport | undefined, url: string): Transport => {
+    if (given === undefined) return transport(url);
+    return typeof given === "function" ? given({ interceptors }) : given;
+  };
   return {
-    ledger: createClient(LedgerService, transports.ledger ?? transport(urls.LEDGER_URL)),
-    fx: createClient(FxService, transports.fx ?? transport(urls.FX_URL)),
-    fraud: createClient(FraudService, transports.fraud ?? transport(urls.FRAUD_URL)),
-    identity: createClient(IdentityService, transports.identity ?? transport(urls.IDENTITY_URL)),
+    ledger: createClient(LedgerService, reach(transports.ledger, urls.LEDGER_URL)),
+    fx: createClient(FxService, reach(transports.fx, urls.FX_URL)),
+    fraud: createClient(FraudService, reach(transports.fraud, urls.FRAUD_URL)),
+    identity: createClient(IdentityService, reach(transports.identity, urls.IDENTITY_URL)),
   };
 }
