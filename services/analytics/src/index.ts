@@ -24,6 +24,7 @@ export type { RateSource } from "./rates.js";
 export { fxRates, parseRateList, staticRates } from "./rates.js";
 export type { AnalyticsDeps } from "./server.js";
 export { build, migrationsDir } from "./server.js";
+export { startAnalytics } from "./start.js";
 export { store } from "./store.js";
 export type { Timer } from "./timer.js";
 export { realTimer } from "./timer.js";

@@ -6,3 +6,4 @@ export { createFeatureStore, signatureOf } from "./features.js";
 export { longestWindowMs } from "./rules.js";
 export type { FraudDeps } from "./server.js";
 export { build, migrationsDir } from "./server.js";
+export { startFraud } from "./start.js";

@@ -6,5 +6,6 @@ export { gatewayEnv, parseGatewayConfig } from "./config.js";
 export { buildOpenApi } from "./openapi.js";
 export type { GatewayDeps, GatewayListen } from "./server.js";
 export { build } from "./server.js";
+export { startGateway } from "./start.js";
 export type { Route } from "./transcoder.js";
 export { deriveRoutes } from "./transcoder.js";

@@ -7,3 +7,4 @@ export { expiryTransferId } from "./expiry-sweeper.js";
 export type { LedgerService } from "./ledger-service.js";
 export type { LedgerDeps } from "./server.js";
 export { build, migrationsDir } from "./server.js";
+export { startLedger } from "./start.js";

@@ -5,5 +5,6 @@ export { parseWalletConfig, walletEnv } from "./config.js";
 export type { WalletErrorReason } from "./errors.js";
 export type { WalletDeps } from "./server.js";
 export { build, migrationsDir, REVIEWS_CONSUMER } from "./server.js";
+export { startWallet } from "./start.js";
 export { IDENTITY_CONSUMER } from "./users.js";
 export type { WalletService } from "./wallet-service.js";
