@@ -53,6 +53,15 @@ export type {
 export { createServer, MAX_REQUEST_BYTES } from "./server.js";
 export { textIssues, textProblem } from "./text-issues.js";
 export {
+  canonicalTimeZone,
+  isTimeZone,
+  localDay,
+  localMinutes,
+  nextDay,
+  startOfLocalDay,
+  zoneOrUtc,
+} from "./time-zone.js";
+export {
   childSpan,
   createTraceInterceptor,
   currentSpan,

@@ -1,11 +1,12 @@
 import type { Decimal } from "@fintech/money";
 import { findCurrency, invertRate } from "@fintech/money";
 import type { Clock } from "@fintech/platform";
+import { localDay } from "@fintech/platform";
 import type pg from "pg";
 import { PLATFORM_TYPES } from "./counter-fields.js";
 import type { Counters } from "./counters.js";
 import { FRAUD_SCOPE, PLATFORM_SCOPE, userScope } from "./counters.js";
-import { addDays, addMonths, dayNumber, localDate, utcDate } from "./dates.js";
+import { addDays, addMonths, dayNumber, utcDate } from "./dates.js";
 import { readDays } from "./day-reader.js";
 import { AnalyticsError } from "./errors.js";
 import type { HotStore } from "./hot-store.js";
@@ -179,7 +180,7 @@ export function createAnalyticsService(deps: {
       const { granularity } = q;
       const profile = await profileOf(userId);
       // A user's days are in their own time zone: "today" is theirs, not UTC's.
-      const end = q.endDate || localDate(clock.now().getTime(), profile.timezone);
+      const end = q.endDate || localDay(clock.now(), profile.timezone);
       const start =
         q.startDate ||
         (granularity === "day"

@@ -1,68 +1,9 @@
 // Calendar days as the analytics projections count them: "YYYY-MM-DD" strings, compared as strings (ISO order is
-// calendar order), with arithmetic through day numbers (days since 1970-01-01).
+// calendar order), with arithmetic through day numbers (days since 1970-01-01). Which day an instant falls on in
+// a user's zone is libs/platform's localDay.
 
 const DAY_MS = 86_400_000;
-/** Offsets of every zone in use are whole multiples of 15 minutes, so local midnights fall on these in UTC. */
-const SLOT_MS = 15 * 60_000;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const unknownZones = new Set<string>();
-const slotCache = new Map<string, string>();
-const SLOT_CACHE_MAX = 50_000;
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (f === undefined) {
-    f = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-function formatDate(ms: number, timeZone: string): string {
-  let y = "";
-  let m = "";
-  let d = "";
-  for (const part of formatter(timeZone).formatToParts(ms)) {
-    if (part.type === "year") y = part.value;
-    else if (part.type === "month") m = part.value;
-    else if (part.type === "day") d = part.value;
-  }
-  return `${y.padStart(4, "0")}-${m}-${d}`;
-}
-
-/** True when `timeZone` is an IANA zone name this runtime knows (e.g. "Asia/Kuala_Lumpur", "UTC"). */
-export function isTimeZone(timeZone: string): boolean {
-  if (timeZone === "" || unknownZones.has(timeZone)) return false;
-  try {
-    formatter(timeZone);
-    return true;
-  } catch {
-    if (unknownZones.size < 10_000) unknownZones.add(timeZone);
-    return false;
-  }
-}
-
-/**
- * The calendar day holding instant `ms` (Unix milliseconds) in `timeZone` ("" or an unknown zone: UTC).
- * Answers are cached per 15-minute slot when the whole slot lies in one local day, which every current zone
- * guarantees (offsets are multiples of 15 minutes); other slots are computed exactly each time.
- */
-export function localDate(ms: number, timeZone: string): string {
-  const zone = timeZone === "" || !isTimeZone(timeZone) ? "UTC" : timeZone;
-  if (zone === "UTC" || zone === "Etc/UTC") return utcDate(ms);
-  const slot = Math.floor(ms / SLOT_MS);
-  const key = `${zone}|${slot}`;
-  const hit = slotCache.get(key);
-  if (hit !== undefined) return hit;
-  const first = formatDate(slot * SLOT_MS, zone);
-  const last = formatDate(slot * SLOT_MS + SLOT_MS - 1, zone);
-  if (first !== last) return formatDate(ms, zone);
-  if (slotCache.size >= SLOT_CACHE_MAX) slotCache.clear();
-  slotCache.set(key, first);
-  return first;
-}
 
 /** The UTC calendar day holding instant `ms`. */
 export function utcDate(ms: number): string {

@@ -9,6 +9,7 @@
 // - wallet.transaction.created, .failed and .refunded (the purchase's refunded_amount changing) add nothing.
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { findCurrency, parseAmount } from "@fintech/money";
+import { localDay } from "@fintech/platform";
 import type { ReviewDecided, TransactionScored } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
 import { Decision, ReviewDecision } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import type { TransactionEvent } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
@@ -17,7 +18,7 @@ import type { FraudField, PlatformType, UserKind } from "./counter-fields.js";
 import { fraudField, platformField, SCORE_BUCKETS, userField } from "./counter-fields.js";
 import type { ScopeDays } from "./counters.js";
 import { addTo, FRAUD_SCOPE, PLATFORM_SCOPE, userScope } from "./counters.js";
-import { localDate, utcDate } from "./dates.js";
+import { utcDate } from "./dates.js";
 
 /** Category of purchases and refunds that name none. */
 export const UNCATEGORIZED = "uncategorized";
@@ -100,7 +101,7 @@ export function addTransaction(
   const { currency, amount, base } = amounts;
   if (ev.userId !== "") {
     const scope = userScope(ev.userId);
-    const day = localDate(at, ev.timezone);
+    const day = localDay(at, ev.timezone);
     const cat = kind === "purchase" || kind === "refund" ? category || UNCATEGORIZED : "";
     const key = { kind, category: cat, currency } as const;
     addTo(out, scope, day, userField.encode({ ...key, metric: "n" }), sign);

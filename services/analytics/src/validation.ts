@@ -1,9 +1,9 @@
 import { findCurrency } from "@fintech/money";
 import type { ValidationIssue } from "@fintech/platform";
-import { defineValidation, pageSizeIssues } from "@fintech/platform";
+import { defineValidation, isTimeZone, pageSizeIssues } from "@fintech/platform";
 import { AnalyticsService } from "@fintech/proto/fintech/analytics/v1/analytics_pb.js";
 import { PLATFORM_TYPES } from "./counter-fields.js";
-import { isDate, isTimeZone } from "./dates.js";
+import { isDate } from "./dates.js";
 import { platformTypeOf } from "./import-rows.js";
 
 // The analytics service's request rules, in one place at the RPC edge: handlers may assume dates are real

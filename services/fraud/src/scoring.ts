@@ -1,5 +1,5 @@
 import { formatAmount, parseAmount } from "@fintech/money";
-import { formatMinutes, localMinutes } from "./local-time.js";
+import { localMinutes } from "@fintech/platform";
 import type { RuleConfig } from "./rules.js";
 import { minutesOf, parseMultiplier } from "./rules.js";
 
@@ -187,4 +187,11 @@ export function decide(score: number, config: RuleConfig): Decision {
   if (config.autoDeclineEnabled && score >= config.autoDeclineThreshold) return "decline";
   if (score >= config.reviewThreshold) return "review";
   return "approve";
+}
+
+/** "HH:MM" of minutes after midnight. */
+function formatMinutes(minutes: number): string {
+  const hh = String(Math.floor(minutes / 60)).padStart(2, "0");
+  const mm = String(minutes % 60).padStart(2, "0");
+  return `${hh}:${mm}`;
 }

@@ -1,6 +1,6 @@
 import { findCurrency, isMoneyError, parseAmount } from "@fintech/money";
 import type { ValidationIssue } from "@fintech/platform";
-import { defineValidation, pageSizeIssues } from "@fintech/platform";
+import { defineValidation, isTimeZone, pageSizeIssues } from "@fintech/platform";
 import {
   FraudService,
   ReviewDecision,
@@ -9,7 +9,6 @@ import {
 } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import type { Money } from "@fintech/proto/fintech/money/v1/money_pb.js";
 import { TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
-import { isTimeZone } from "./local-time.js";
 
 // The fraud service's request rules, in one place at the RPC edge: handlers may assume ids are set, amounts
 // parse and are positive, the base amount is in the base currency, and the time zone is known. Rule values

@@ -11,7 +11,7 @@ import {
   roleFromProto,
   roleToProto,
 } from "@fintech/auth";
-import { pageSize } from "@fintech/platform";
+import { canonicalTimeZone, pageSize } from "@fintech/platform";
 import type { ApiKey, User } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import {
   ApiKeySchema,
@@ -23,7 +23,6 @@ import { IdentityError } from "./errors.js";
 import type { IdentityService as Identity } from "./identity-service.js";
 import { statusToProto } from "./identity-service.js";
 import type { ApiKeyRow, UserRow, UserStatus } from "./store.js";
-import { canonicalTimezone } from "./validation.js";
 
 // The RPC surface: who may call what, and proto messages at the edge. Requests have passed validation.ts.
 
@@ -83,7 +82,7 @@ export function identityRoutes(identity: Identity) {
           email: req.email,
           password: req.password,
           fullName: req.fullName,
-          timezone: req.timezone === "" ? undefined : canonicalTimezone(req.timezone),
+          timezone: req.timezone === "" ? undefined : canonicalTimeZone(req.timezone),
           defaultCurrency: req.defaultCurrency,
         });
         return { user: userMessage(user) };
@@ -120,7 +119,7 @@ export function identityRoutes(identity: Identity) {
         const me = requireUser(ctx);
         const user = await identity.updateProfile(me.userId, {
           fullName: req.fullName,
-          timezone: req.timezone === undefined ? undefined : canonicalTimezone(req.timezone),
+          timezone: req.timezone === undefined ? undefined : canonicalTimeZone(req.timezone),
           defaultCurrency: req.defaultCurrency,
         });
         return { user: userMessage(user) };

@@ -1,6 +1,6 @@
 import { findCurrency } from "@fintech/money";
 import type { ValidationIssue } from "@fintech/platform";
-import { defineValidation, pageSizeIssues } from "@fintech/platform";
+import { canonicalTimeZone, defineValidation, pageSizeIssues } from "@fintech/platform";
 import { IdentityService, Role, UserStatus } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import { normaliseEmail } from "./email.js";
 import { checkPassword, MAX_PASSWORD_LENGTH } from "./password-policy.js";
@@ -10,19 +10,6 @@ import { checkPassword, MAX_PASSWORD_LENGTH } from "./password-policy.js";
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// Area/Location names (and "UTC"), not offsets such as "+08:00" that Intl would also accept.
-const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
-
-/** The canonical IANA name of a time zone ("asia/kuala_lumpur" -> "Asia/Kuala_Lumpur"), undefined when unknown. */
-export function canonicalTimezone(zone: string): string | undefined {
-  if (!ZONE_NAME.test(zone)) return undefined;
-  try {
-    return new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
-  } catch {
-    return undefined;
-  }
-}
-
 const issue = (field: string, message: string): ValidationIssue[] => [{ field, message }];
 
 function email(value: string): ValidationIssue[] {
@@ -39,7 +26,7 @@ function text(field: string, value: string, max: number): ValidationIssue[] {
 
 function timezone(value: string | undefined, opts: { optional: boolean }): ValidationIssue[] {
   if (value === undefined || (value === "" && opts.optional)) return [];
-  return canonicalTimezone(value)
+  return canonicalTimeZone(value)
     ? []
     : issue("timezone", "must be an IANA time zone such as Asia/Kuala_Lumpur");
 }

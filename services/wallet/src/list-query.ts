@@ -1,6 +1,12 @@
-import { cursorParts, pageCursor, pageSize, pageSizeIssues } from "@fintech/platform";
+import {
+  cursorParts,
+  nextDay,
+  pageCursor,
+  pageSize,
+  pageSizeIssues,
+  startOfLocalDay,
+} from "@fintech/platform";
 import { invalid } from "./errors.js";
-import { nextDay, startOfLocalDay } from "./local-time.js";
 import type { Transaction, TransactionStatus, TransactionType } from "./model.js";
 import type { ListPosition, TransactionQuery } from "./store.js";
 import { majorUnits } from "./store.js";

@@ -1,11 +1,11 @@
 import { formatAmount, parseAmount } from "@fintech/money";
 import type { Clock } from "@fintech/platform";
+import { localDay } from "@fintech/platform";
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { Book } from "../book.js";
 import { invalid, WalletError } from "../errors.js";
 import type { PlannedLeg, Side } from "../legs.js";
-import { localDay } from "../local-time.js";
 import type { Leg, Transaction, User, Wallet } from "../model.js";
 import { LIMITED_TYPES, SCORED_TYPES } from "../model.js";
 import type { Rates } from "../rates.js";
