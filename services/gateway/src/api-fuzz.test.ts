@@ -1,11 +1,10 @@
-import { test as base } from "@fintech/testing";
+import type { PlatformProcesses } from "@fintech/testing";
+import { test as base, PLATFORM_ADMIN_EMAIL, startPlatform } from "@fintech/testing";
 import fc from "fast-check";
 import { describe, expect } from "vitest";
 import type { ErrorBody } from "./test/harness.js";
 import type { FuzzRequest, Known, OpenApiDocument } from "./test/openapi-arbitraries.js";
 import { operationsOf, requestFor } from "./test/openapi-arbitraries.js";
-import type { PlatformProcesses } from "./test/platform.js";
-import { PLATFORM_ADMIN_EMAIL, startPlatform } from "./test/platform.js";
 import { specProblem } from "./test/spec-check.js";
 
 // A black-box fuzz of the public API: every operation in /openapi.json, against the whole platform (every

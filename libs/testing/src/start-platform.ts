@@ -3,15 +3,16 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePorts, waitFor } from "@fintech/testing";
 import pg from "pg";
+import { freePorts } from "./own-servers.js";
+import { waitFor } from "./wait-for.js";
 
 // The whole platform as it runs in production: every service's main.ts in its own process, started by
 // tools/dev's launcher (migrations, service credentials, the admin, health waits), in a database of its own,
 // on free ports, with this file's NATS namespace and Redis prefix. For tests that must see every backend
 // behind the gateway at once.
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const launcher = join(root, "tools", "dev", "src", "main.ts");
 const SERVICES = ["identity", "wallet", "ledger", "fraud", "fx", "analytics", "gateway"] as const;
 /** Services that are backends of others, by the URL variable they are found at. */
