@@ -211,7 +211,16 @@ describe("the image", () => {
       .split("\n")
       .map((l) => l.trim())
       .filter((l) => l !== "" && !l.startsWith("#"));
-    for (const needed of ["libs", "services", "proto", "tools", "deploy", "deploy/docker", "deploy/test"]) {
+    for (const needed of [
+      "libs",
+      "services",
+      "clients",
+      "proto",
+      "tools",
+      "deploy",
+      "deploy/docker",
+      "deploy/test",
+    ]) {
       expect(ignored).not.toContain(needed);
     }
     expect(ignored).toEqual(expect.arrayContaining(["**/node_modules", "**/dist", ".git"]));
