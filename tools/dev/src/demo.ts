@@ -1,54 +1,42 @@
-// Seeds a running platform (./dev start) with demo data through the public REST API only, as a client
-// would: users in several time zones, wallets, top-ups, purchases at merchants, a transfer, a currency
+// Seeds a running platform (./dev start) with demo data through the public REST API only, with the typed
+// client integrators use (@fintech/client): users in several time zones, wallets, top-ups, purchases at merchants, a transfer, a currency
 // conversion, refunds, a payment held for fraud review, and three earlier days of platform history
 // imported from CSV. Then prints a short tour of curl commands. Safe to run more than once.
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { FintechClient } from "@fintech/client";
+import { createFintechClient, isFintechApiError } from "@fintech/client";
 import { DEV_ADMIN_EMAIL } from "./services.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const G = process.env.DEMO_GATEWAY_URL ?? `http://127.0.0.1:${process.env.GATEWAY_PORT ?? 8080}`;
 const PASSWORD = "Demo pass 2026 ok!";
 const run = randomBytes(3).toString("hex");
+const anonymous = createFintechClient({ baseUrl: G });
 
-type Json = Record<string, unknown>;
+/** An Idempotency-Key of this run: a rerun moves money again, a retry within it would not. */
+const key = (name: string) => ({ "Idempotency-Key": `demo-${run}-${name}` });
 
-async function call(
-  method: string,
-  path: string,
-  opts: { token?: string; body?: unknown; csv?: string; key?: string } = {},
-) {
-  const headers: Record<string, string> = {};
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  if (opts.key) headers["idempotency-key"] = `demo-${run}-${opts.key}`;
-  let body: string | undefined;
-  if (opts.csv !== undefined) {
-    headers["content-type"] = "text/csv";
-    body = opts.csv;
-  } else if (opts.body !== undefined) {
-    headers["content-type"] = "application/json";
-    body = JSON.stringify(opts.body);
+/** Resolves with what `promise` answers, or undefined when the API refuses it with `code`. */
+async function unless<T>(code: string, promise: Promise<T>): Promise<T | undefined> {
+  try {
+    return await promise;
+  } catch (err) {
+    if (isFintechApiError(err) && err.code === code) return undefined;
+    throw err;
   }
-  const res = await fetch(`${G}${path}`, { method, headers, body });
-  const text = await res.text();
-  return { status: res.status, json: (text ? JSON.parse(text) : {}) as Json };
-}
-
-async function must(method: string, path: string, opts: Parameters<typeof call>[2] = {}): Promise<Json> {
-  const { status, json } = await call(method, path, opts);
-  if (status >= 400) throw new Error(`${method} ${path} -> ${status} ${JSON.stringify(json)}`);
-  return json;
 }
 
 async function waitReady(): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     try {
-      if ((await fetch(`${G}/ready`)).ok) return;
+      await anonymous.GET("/ready");
+      return;
     } catch {
-      // not up yet
+      // not up yet (no answer, or 503 until every backend serves)
     }
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -57,27 +45,29 @@ async function waitReady(): Promise<void> {
 
 async function user(name: string, fullName: string, timezone: string) {
   const email = `${name}@demo.example.com`;
-  const reg = await call("POST", "/api/v1/auth/register", {
-    body: { email, password: PASSWORD, full_name: fullName, timezone },
+  await unless(
+    "EMAIL_TAKEN",
+    anonymous.POST("/api/v1/auth/register", {
+      body: { email, password: PASSWORD, full_name: fullName, timezone },
+    }),
+  );
+  const { access_token } = await anonymous.POST("/api/v1/auth/login", {
+    body: { email, password: PASSWORD },
   });
-  if (reg.status !== 201 && reg.json.error !== "EMAIL_TAKEN")
-    throw new Error(`register ${email}: ${JSON.stringify(reg.json)}`);
-  const { access_token } = await must("POST", "/api/v1/auth/login", { body: { email, password: PASSWORD } });
-  const token = String(access_token);
+  const api = createFintechClient({ baseUrl: G, token: access_token });
   // The default wallet opens when identity's registration event reaches the wallet service.
   for (let i = 0; i < 50; i++) {
-    const { data } = (await must("GET", "/api/v1/wallets", { token })) as { data: Json[] };
+    const { data } = await api.GET("/api/v1/wallets");
     const wallet = data.find((w) => w.is_default) ?? data[0];
-    if (wallet) return { email, token, wallet: String(wallet.id) };
+    if (wallet) return { email, api, wallet: wallet.id };
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`no default wallet for ${email}`);
 }
 
-const pay = (token: string, amount: string, merchant: string, category: string, key: string) =>
-  must("POST", "/api/v1/transactions", {
-    token,
-    key,
+const pay = (api: FintechClient, amount: string, merchant: string, category: string, name: string) =>
+  api.POST("/api/v1/transactions", {
+    params: { header: key(name) },
     body: {
       amount,
       currency: "MYR",
@@ -142,21 +132,19 @@ for (const [u, amount, source] of [
   [ben, "800.00", "paypal"],
   [chloe, "600.00", "wire"],
 ] as const) {
-  await must("POST", `/api/v1/wallets/${u.wallet}/fund`, {
-    token: u.token,
-    key: `fund-${u.email}`,
+  await u.api.POST("/api/v1/wallets/{id}/fund", {
+    params: { path: { id: u.wallet }, header: key(`fund-${u.email}`) },
     body: { amount, source },
   });
 }
-const lunch = await pay(amy.token, "18.90", "Nasi Lemak House", "food_beverage", "amy-1");
-await pay(amy.token, "120.00", "Urban Threads", "shopping", "amy-2");
-await pay(amy.token, "9.50", "Grab Ride", "transport", "amy-3");
-const shoes = await pay(ben.token, "259.00", "Sole Street", "shopping", "ben-1");
-await pay(ben.token, "32.40", "Kopi Corner", "food_beverage", "ben-2");
-await pay(chloe.token, "75.00", "Cineplex", "entertainment", "chloe-1");
-await must("POST", "/api/v1/transfers", {
-  token: amy.token,
-  key: "amy-to-ben",
+const lunch = await pay(amy.api, "18.90", "Nasi Lemak House", "food_beverage", "amy-1");
+await pay(amy.api, "120.00", "Urban Threads", "shopping", "amy-2");
+await pay(amy.api, "9.50", "Grab Ride", "transport", "amy-3");
+const shoes = await pay(ben.api, "259.00", "Sole Street", "shopping", "ben-1");
+await pay(ben.api, "32.40", "Kopi Corner", "food_beverage", "ben-2");
+await pay(chloe.api, "75.00", "Cineplex", "entertainment", "chloe-1");
+await amy.api.POST("/api/v1/transfers", {
+  params: { header: key("amy-to-ben") },
   body: {
     from_wallet_id: amy.wallet,
     to_wallet_id: ben.wallet,
@@ -164,47 +152,49 @@ await must("POST", "/api/v1/transfers", {
     description: "dinner split",
   },
 });
-const sgd = await call("POST", "/api/v1/wallets", { token: amy.token, body: { currency: "SGD" } });
-if (sgd.status !== 201 && sgd.json.error !== "WALLET_EXISTS") throw new Error(JSON.stringify(sgd.json));
-await must("POST", `/api/v1/wallets/${amy.wallet}/convert`, {
-  token: amy.token,
-  key: "amy-fx",
+await unless("WALLET_EXISTS", amy.api.POST("/api/v1/wallets", { body: { currency: "SGD" } }));
+await amy.api.POST("/api/v1/wallets/{id}/convert", {
+  params: { path: { id: amy.wallet }, header: key("amy-fx") },
   body: { to_currency: "SGD", amount: "70.00" },
 });
-await must("POST", `/api/v1/transactions/${shoes.transaction_id}/refund`, {
-  token: ben.token,
-  key: "ben-refund",
+await ben.api.POST("/api/v1/transactions/{id}/refund", {
+  params: { path: { id: shoes.transaction_id }, header: key("ben-refund") },
   body: { amount: "59.00", reason: "wrong size" },
 });
-await must("POST", `/api/v1/transactions/${lunch.transaction_id}/refund`, {
-  token: amy.token,
-  key: "amy-refund",
+await amy.api.POST("/api/v1/transactions/{id}/refund", {
+  params: { path: { id: lunch.transaction_id }, header: key("amy-refund") },
   body: { reason: "order cancelled" },
 });
 
 // A night-owl's burst of payments and then a big one: off-hours + velocity + high value = a review.
 const dan = await user(`dan.${run}`, "Dan Wong", nightZone());
-await must("POST", `/api/v1/wallets/${dan.wallet}/fund`, {
-  token: dan.token,
-  key: "dan-fund",
+await dan.api.POST("/api/v1/wallets/{id}/fund", {
+  params: { path: { id: dan.wallet }, header: key("dan-fund") },
   body: { amount: "20000.00", source: "wire" },
 });
 for (let i = 1; i <= 6; i++)
-  await pay(dan.token, `${10 + i}.00`, `Night Market ${i}`, "food_beverage", `dan-${i}`);
+  await pay(dan.api, `${10 + i}.00`, `Night Market ${i}`, "food_beverage", `dan-${i}`);
 await new Promise((r) => setTimeout(r, 1500)); // let fraud's velocity window see them
-const big = await pay(dan.token, "12000.00", "Jewel Box", "shopping", "dan-big");
+const big = await pay(dan.api, "12000.00", "Jewel Box", "shopping", "dan-big");
 
 const adminFile = join(root, ".data", "dev-admin-password");
 const adminEmail = process.env.ADMIN_EMAIL ?? DEV_ADMIN_EMAIL;
 const adminPassword =
   process.env.ADMIN_PASSWORD ?? (existsSync(adminFile) ? readFileSync(adminFile, "utf8").trim() : "");
 let imported = "skipped (no admin credentials)";
-const adminLogin = await call("POST", "/api/v1/auth/login", {
-  body: { email: adminEmail, password: adminPassword },
-});
-if (adminLogin.status === 200) {
-  const admin = String(adminLogin.json.access_token);
-  const imp = await must("POST", "/api/v1/imports", { token: admin, csv: historyCsv() });
+const adminLogin = await anonymous
+  .POST("/api/v1/auth/login", { body: { email: adminEmail, password: adminPassword } })
+  .catch((err: unknown) => {
+    if (isFintechApiError(err)) return undefined; // no such admin here, or another password
+    throw err;
+  });
+if (adminLogin !== undefined) {
+  const admin = createFintechClient({ baseUrl: G, token: adminLogin.access_token });
+  const imp = await admin.POST("/api/v1/imports", {
+    body: historyCsv(),
+    bodySerializer: (csv) => csv,
+    headers: { "content-type": "text/csv" },
+  });
   imported = `import ${imp.import_id} (21 rows over the last 3 days)`;
 }
 
