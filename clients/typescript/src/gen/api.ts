@@ -13,7 +13,7 @@ export interface paths {
          * Every version of the rule set, newest first
          * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
          *
-         *     Admin: every version of the rule set, newest first.
+         *     every version of the rule set, newest first.
          */
         get: operations["FraudService_ListRuleVersions"];
         put?: never;
@@ -37,7 +37,7 @@ export interface paths {
          * Approves or rejects an open review case, once
          * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
          *
-         *     Admin: approves or rejects an open review case, once; publishes fraud.review.decided so the wallet posts or voids the held funds. Refusals: REVIEW_NOT_FOUND, REVIEW_ALREADY_DECIDED, VALIDATION_ERROR.
+         *     approves or rejects an open review case, once; publishes fraud.review.decided so the wallet posts or voids the held funds. Refusals: REVIEW_NOT_FOUND, REVIEW_ALREADY_DECIDED, VALIDATION_ERROR.
          */
         post: operations["FraudService_DecideReview"];
         delete?: never;
@@ -82,7 +82,7 @@ export interface paths {
          * Sets the rate of a pair
          * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
          *
-         *     Admin: sets the rate of a pair; publishes fx.rate.updated.
+         *     sets the rate of a pair; publishes fx.rate.updated.
          */
         put: operations["FxService_SetRate"];
         post?: never;
@@ -235,7 +235,7 @@ export interface paths {
          * Review cases, oldest first, filtered by status (default open)
          * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
          *
-         *     Admin: review cases, oldest first, filtered by status (default open).
+         *     review cases, oldest first, filtered by status (default open).
          */
         get: operations["FraudService_ListReviews"];
         put?: never;
@@ -257,14 +257,14 @@ export interface paths {
          * The rule set in force
          * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
          *
-         *     Admin: the rule set in force.
+         *     the rule set in force.
          */
         get: operations["FraudService_GetRules"];
         /**
          * Changes the rule set
          * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
          *
-         *     Admin: changes the rule set; fields left out keep their current value. Each change is a new version recording who changed what and when. Refusals: VALIDATION_ERROR, CONFLICT (expected_version is not the current version).
+         *     changes the rule set; fields left out keep their current value. Each change is a new version recording who changed what and when. Refusals: VALIDATION_ERROR, CONFLICT (expected_version is not the current version).
          */
         put: operations["FraudService_UpdateRules"];
         post?: never;
@@ -285,7 +285,7 @@ export interface paths {
          * Score distribution, flags by rule and decisions by outcome over a time range
          * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
          *
-         *     Admin: score distribution, flags by rule and decisions by outcome over a time range.
+         *     score distribution, flags by rule and decisions by outcome over a time range.
          */
         get: operations["FraudService_GetStats"];
         put?: never;
@@ -427,7 +427,7 @@ export interface paths {
          * Fraud scoring and review outcomes over a range of UTC days
          * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
          *
-         *     Admin: fraud scoring and review outcomes over a range of UTC days.
+         *     fraud scoring and review outcomes over a range of UTC days.
          */
         get: operations["AnalyticsService_GetFraudStats"];
         put?: never;
@@ -455,7 +455,7 @@ export interface paths {
          * Active <-> suspended, or closed (final)
          * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
          *
-         *     Admin: active <-> suspended, or closed (final); not deleted (DeleteUser). Publishes identity.user.status_changed. Refusals: USER_NOT_ACTIVE when the user is closed or deleted.
+         *     active <-> suspended, or closed (final); not deleted (DeleteUser). Publishes identity.user.status_changed. Refusals: USER_NOT_ACTIVE when the user is closed or deleted.
          */
         patch: operations["IdentityService_UpdateUserStatus"];
         trace?: never;
@@ -472,7 +472,7 @@ export interface paths {
          * Replaces a user's roles (at least one)
          * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
          *
-         *     Admin: replaces a user's roles (at least one).
+         *     replaces a user's roles (at least one).
          */
         put: operations["IdentityService_SetUserRoles"];
         post?: never;
@@ -643,7 +643,7 @@ export interface paths {
          * Pays the money left in a wallet out to a named destination: the way out for the money of a user who no longer moves it (closed, deleted or suspended
          * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
          *
-         *     Admin: pays the money left in a wallet out to a named destination: the way out for the money of a user who no longer moves it (closed, deleted or suspended; an active user withdraws themselves). A withdrawal (source = destination, reason set) through the ledger, in the owner's transaction list; closed wallets included; not scored by fraud and not counted in the owner's daily limit. Without amount: the whole available balance. Honours the idempotency-key header like every money-moving RPC. Refusals: FORBIDDEN, NOT_FOUND, CONFLICT (the owner is active, or nothing is available), INSUFFICIENT_BALANCE, LIMIT_EXCEEDED.
+         *     pays the money left in a wallet out to a named destination: the way out for the money of a user who no longer moves it (closed, deleted or suspended; an active user withdraws themselves). A withdrawal (source = destination, reason set) through the ledger, in the owner's transaction list; closed wallets included; not scored by fraud and not counted in the owner's daily limit. Without amount: the whole available balance. Honours the idempotency-key header like every money-moving RPC. Refusals: FORBIDDEN, NOT_FOUND, CONFLICT (the owner is active, or nothing is available), INSUFFICIENT_BALANCE, LIMIT_EXCEEDED.
          *
          *     Honours `Idempotency-Key`: the same key with the same request answers the first answer again (with `Idempotent-Replayed: true`), with another request 422 IDEMPOTENCY_KEY_REUSED.
          */
@@ -667,7 +667,7 @@ export interface paths {
          * Reverses a completed transaction (its ledger transfers are mirrored)
          * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
          *
-         *     Admin: reverses a completed transaction (its ledger transfers are mirrored); completed -> reversed. Refusals: CONFLICT (not completed, or a purchase with refunds), INSUFFICIENT_BALANCE.
+         *     reverses a completed transaction (its ledger transfers are mirrored); completed -> reversed. Refusals: CONFLICT (not completed, or a purchase with refunds), INSUFFICIENT_BALANCE.
          *
          *     Honours `Idempotency-Key`: the same key with the same request answers the first answer again (with `Idempotent-Replayed: true`), with another request 422 IDEMPOTENCY_KEY_REUSED.
          */
@@ -709,7 +709,7 @@ export interface paths {
          * Any user, deleted ones included
          * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
          *
-         *     Admin (or a service caller): any user, deleted ones included.
+         *     any user, deleted ones included.
          */
         get: operations["IdentityService_GetUser"];
         put?: never;
@@ -718,7 +718,7 @@ export interface paths {
          * Soft delete
          * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
          *
-         *     Admin: soft delete; the row stays for audit, the user can no longer log in, refresh or use API keys. Publishes identity.user.deleted.
+         *     soft delete; the row stays for audit, the user can no longer log in, refresh or use API keys. Publishes identity.user.deleted.
          */
         delete: operations["IdentityService_DeleteUser"];
         options?: never;
@@ -781,7 +781,7 @@ export interface paths {
          * An import's progress and, once finished, its result with every bad line
          * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
          *
-         *     Admin: an import's progress and, once finished, its result with every bad line.
+         *     an import's progress and, once finished, its result with every bad line.
          */
         get: operations["AnalyticsService_GetImport"];
         put?: never;
@@ -899,7 +899,7 @@ export interface paths {
          * Platform totals of completed transactions per UTC day, per type and per provider, and per day x type x provider (days[].by_type[].by_provider[]), optionally only one type and/or one provider
          * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
          *
-         *     Admin: platform totals of completed transactions per UTC day, per type and per provider, and per day x type x provider (days[].by_type[].by_provider[]), optionally only one type and/or one provider.
+         *     platform totals of completed transactions per UTC day, per type and per provider, and per day x type x provider (days[].by_type[].by_provider[]), optionally only one type and/or one provider.
          */
         get: operations["AnalyticsService_GetStats"];
         put?: never;
@@ -921,7 +921,7 @@ export interface paths {
          * Every import, newest first, paginated (limit default 50, at most 100
          * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
          *
-         *     Admin: every import, newest first, paginated (limit default 50, at most 100; cursor from next_cursor). Each is as GetImport gives it, without its list of bad lines (errors is empty: GetImport has them).
+         *     every import, newest first, paginated (limit default 50, at most 100; cursor from next_cursor). Each is as GetImport gives it, without its list of bad lines (errors is empty: GetImport has them).
          */
         get: operations["AnalyticsService_ListImports"];
         put?: never;
@@ -929,7 +929,7 @@ export interface paths {
          * Starts importing a CSV of transaction history (columns timestamp, type, provider, amount and optionally currency, sleep_ms, merchant_category)
          * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
          *
-         *     Admin: starts importing a CSV of transaction history (columns timestamp, type, provider, amount and optionally currency, sleep_ms, merchant_category). Rows become events on the same path as live traffic; bad rows are reported by line and skipped; importing the same file for the same user again adds nothing.
+         *     starts importing a CSV of transaction history (columns timestamp, type, provider, amount and optionally currency, sleep_ms, merchant_category). Rows become events on the same path as live traffic; bad rows are reported by line and skipped; importing the same file for the same user again adds nothing.
          */
         post: operations["AnalyticsService_CreateImport"];
         delete?: never;
@@ -2352,7 +2352,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -2488,7 +2488,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -2575,7 +2575,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -2639,7 +2639,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -2689,7 +2689,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -2736,7 +2736,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -3127,7 +3127,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -3352,7 +3352,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -3402,7 +3402,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -3532,7 +3532,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -3599,7 +3599,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -3667,7 +3667,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -3844,7 +3844,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -3915,7 +3915,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -4275,7 +4275,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -4365,7 +4365,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -4422,7 +4422,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -4548,7 +4548,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
