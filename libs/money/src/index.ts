@@ -3,6 +3,7 @@ export { crossRate } from "./cross-rate.js";
 export { type CurrencyInfo, currencies } from "./currencies.js";
 export { currency } from "./currency.js";
 export { Decimal } from "./decimal.js";
+export { divideHalfEven } from "./divide-half-even.js";
 export { findCurrency } from "./find-currency.js";
 export { formatAmount } from "./format-amount.js";
 export { formatRate } from "./format-rate.js";

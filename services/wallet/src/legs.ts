@@ -1,3 +1,4 @@
+import { divideHalfEven } from "@fintech/money";
 import type { Leg } from "./model.js";
 
 // Which ledger transfers each kind of money movement makes. Pure: accounts are named symbolically (a wallet,
@@ -70,14 +71,6 @@ export function refundShare(charged: bigint, amount: bigint, before: bigint, ref
     throw new RangeError("refund out of range");
   }
   if (charged === amount) return refund;
-  const upTo = (refunded: bigint) => divHalfEven(charged * refunded, amount);
+  const upTo = (refunded: bigint) => divideHalfEven(charged * refunded, amount);
   return upTo(before + refund) - upTo(before);
-}
-
-/** a / b for a >= 0, b > 0, rounded to the nearest integer, ties to the even one. */
-export function divHalfEven(a: bigint, b: bigint): bigint {
-  const q = a / b;
-  const twice = (a % b) * 2n;
-  if (twice > b || (twice === b && q % 2n === 1n)) return q + 1n;
-  return q;
 }

@@ -1,9 +1,8 @@
 // Fraud statistics: scoring and review outcomes per UTC day.
-import { formatAmount } from "@fintech/money";
+import { divideHalfEven, formatAmount } from "@fintech/money";
 import { DECISION_NAMES, fraudField } from "../counter-fields.js";
 import type { Counters } from "../counters.js";
 import { addDays } from "../dates.js";
-import { divHalfEven } from "./half-even.js";
 import type { Tally } from "./tally.js";
 import { tally } from "./tally.js";
 
@@ -33,7 +32,7 @@ export interface FraudResult {
 /** A score average with two decimals, half-even. */
 function average(sum: bigint, count: number): string {
   if (count === 0) return "0.00";
-  const hundredths = divHalfEven(sum * 100n, BigInt(count));
+  const hundredths = divideHalfEven(sum * 100n, BigInt(count));
   const whole = hundredths / 100n;
   return `${whole}.${String(hundredths % 100n).padStart(2, "0")}`;
 }

@@ -1,11 +1,10 @@
 // A user's all-time summary.
-import { formatAmount } from "@fintech/money";
+import { divideHalfEven, formatAmount } from "@fintech/money";
 import type { UserKind } from "../counter-fields.js";
 import { USER_KINDS } from "../counter-fields.js";
 import type { Counters } from "../counters.js";
 import type { CurrencyAmountResult, CurrencyView, Flow } from "./flow.js";
 import { addFlowField, byTotalThenName, converter, emptyFlow, ownAmounts, viewedField } from "./flow.js";
-import { divHalfEven } from "./half-even.js";
 
 export interface SummaryResult {
   currency: string;
@@ -75,7 +74,7 @@ export function summaryReport(days: Map<string, Counters>, view: CurrencyView): 
     currency: view.currency,
     transactionCount: total.count,
     averageTransactionValue: formatAmount(
-      total.count === 0 ? 0n : divHalfEven(total.amount, BigInt(total.count)),
+      total.count === 0 ? 0n : divideHalfEven(total.amount, BigInt(total.count)),
       view.currency,
     ),
     highestTransactionDay:
