@@ -10,7 +10,7 @@ export interface AuthenticatorOptions {
    * Who an API key acts as (identity's VerifyApiKey), undefined when the key is unknown, revoked or its owner
    * is not active. Without it, API keys are refused.
    */
-  verifyApiKey?: (key: string) => Promise<Principal | undefined>;
+  verifyApiKey?: ((key: string) => Promise<Principal | undefined>) | undefined;
   /**
    * How long an API key's answer (good or bad) is reused, in milliseconds (default 30_000): a revoked key or a
    * suspended owner is refused within this time. Entries are keyed by the SHA-256 of the key, never the key.

@@ -8,7 +8,7 @@ export type IsolationLevel = "read committed" | "repeatable read" | "serializabl
 /** Options for {@link withTransaction}. */
 export interface TransactionOptions {
   /** Isolation level for `BEGIN`. Default: the server default (read committed). */
-  isolation?: IsolationLevel;
+  isolation?: IsolationLevel | undefined;
   /**
    * How many times the whole function is re-run after a serialization failure (40001) or deadlock (40P01).
    * Default 5, so at most 6 attempts.

@@ -88,7 +88,7 @@ export interface CommonConsumerOptions {
    */
   waitForStream?: boolean;
   /** Registry for the consumer's metrics; default prom-client's global registry. */
-  registry?: Registry;
+  registry?: Registry | undefined;
 }
 
 export interface ConsumerOptions extends CommonConsumerOptions {

@@ -96,7 +96,7 @@ export interface LoggerOptions {
   /** The service's name, written as `service` on every line. */
   name: string;
   /** Minimum level. Default "info". */
-  level?: string;
+  level?: string | undefined;
   /** Where lines go. Default: stdout. */
   destination?: DestinationStream;
 }
