@@ -36,7 +36,7 @@ export interface ScoreInput {
   /** IANA zone; "" is UTC. */
   timezone: string;
   /** Default: the clock's now. */
-  occurredAt?: Date;
+  occurredAt?: Date | undefined;
 }
 
 export interface FraudSettings {
@@ -173,10 +173,10 @@ export function createFraudService(deps: {
     /** Review cases with `status`, oldest first. */
     async listReviews(filter: {
       status: ReviewStatus;
-      userId?: string;
-      minScore?: number;
+      userId?: string | undefined;
+      minScore?: number | undefined;
       limit: number;
-      cursor?: string;
+      cursor?: string | undefined;
     }): Promise<Page<ReviewRow>> {
       const rows = await store.listReviews(pool, {
         status: filter.status,

@@ -23,7 +23,7 @@ import {
 import { analystOf } from "./access.js";
 import { FraudError } from "./errors.js";
 import type { FraudService as Fraud } from "./fraud-service.js";
-import type { RuleConfig, RuleMode, RulePatch, VelocityRuleConfig } from "./rules.js";
+import type { RuleConfig, RuleMode, RulePatch } from "./rules.js";
 import type { Decision } from "./scoring.js";
 import type { ReviewRow, ReviewStatus, StoredRuleVersion } from "./store.js";
 import { parseTimeBound } from "./validation.js";
@@ -229,7 +229,7 @@ function ruleSetMessage(v: StoredRuleVersion): RuleSet {
 
 /** The fields the request sets; proto3 `optional` tells "left out" from zero or false. */
 function patchOf(req: UpdateRulesRequest): RulePatch {
-  const velocity = (m: VelocityRule | undefined): Partial<VelocityRuleConfig> | undefined =>
+  const velocity = (m: VelocityRule | undefined): RulePatch["highVelocity"] =>
     m && { enabled: m.enabled, points: m.points, maxCount: m.maxCount, windowSeconds: m.windowSeconds };
   const { unusualAmount: ua, highValue: hv, offHours: oh, possibleDuplicate: pd } = req;
   return {

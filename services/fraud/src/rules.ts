@@ -59,9 +59,13 @@ export interface RuleConfig {
   possibleDuplicate: DuplicateRuleConfig;
 }
 
-/** A change to the rule set: what is left out stays. */
+/** A change to the rule set: what is left out (or undefined) stays. */
 export type RulePatch = {
-  [K in keyof RuleConfig]?: RuleConfig[K] extends object ? Partial<RuleConfig[K]> : RuleConfig[K];
+  [K in keyof RuleConfig]?:
+    | (RuleConfig[K] extends object
+        ? { [F in keyof RuleConfig[K]]?: RuleConfig[K][F] | undefined }
+        : RuleConfig[K])
+    | undefined;
 };
 
 /** One field a version changed; field is the API's snake_case path, e.g. "high_velocity.max_count". */

@@ -53,10 +53,10 @@ export interface ReviewRow extends ScoreRow {
 
 export interface ReviewFilter {
   status: ReviewStatus;
-  userId?: string;
-  minScore?: number;
+  userId?: string | undefined;
+  minScore?: number | undefined;
   /** Keyset: cases after this (created_at, transaction_id). */
-  after?: { createdAt: Date; transactionId: string };
+  after?: { createdAt: Date; transactionId: string } | undefined;
   limit: number;
 }
 
@@ -176,7 +176,10 @@ export const store = {
   },
 
   /** Newest first, keyset-paginated by version. */
-  async ruleVersions(db: Queryable, opts: { limit: number; before?: number }): Promise<StoredRuleVersion[]> {
+  async ruleVersions(
+    db: Queryable,
+    opts: { limit: number; before?: number | undefined },
+  ): Promise<StoredRuleVersion[]> {
     const { rows } = await db.query<RuleVersionRecord>(
       `SELECT * FROM rule_versions WHERE ($1::int IS NULL OR version < $1) ORDER BY version DESC LIMIT $2`,
       [opts.before ?? null, opts.limit],

@@ -71,7 +71,7 @@ export function purchase(
   at: Date,
   amount = "10.00",
   more: Partial<WalletEventInit> = {},
-): WalletEventInit {
+): WalletEventInit & { transactionId: string } {
   return {
     transactionId: randomUUID(),
     userId,
