@@ -32,7 +32,7 @@ const WALLET = "analytics-wallet";
 const DAY_MS = 86_400_000;
 const USERS = 20;
 /** Within the hot window of the harness' clock (2030-01-01). */
-const DAYS = ["2029-12-29", "2029-12-30", "2029-12-31"];
+const DAYS = ["2029-12-29", "2029-12-30", "2029-12-31"] as const;
 
 let published = 0;
 

@@ -57,8 +57,10 @@ function tx(
     status: TransactionStatus.COMPLETED,
     timezone: "Asia/Kuala_Lumpur",
     provider: fields.provider ?? "",
-    merchantCategory: fields.merchantCategory,
-    originalTransactionId: fields.originalTransactionId,
+    ...(fields.merchantCategory === undefined ? {} : { merchantCategory: fields.merchantCategory }),
+    ...(fields.originalTransactionId === undefined
+      ? {}
+      : { originalTransactionId: fields.originalTransactionId }),
     amount: { currency, amount: fields.amount },
     baseAmount: { currency: "MYR", amount: fields.base ?? fields.amount },
     createdAt: at,
