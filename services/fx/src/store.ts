@@ -111,7 +111,7 @@ export const store = {
     db: Queryable,
     base: string,
     quote: string,
-    opts: { limit: number; beforeId?: bigint },
+    opts: { limit: number; beforeId?: bigint | undefined },
   ): Promise<Array<StoredRate & { id: bigint }>> {
     const { rows } = await db.query<RateRecord & { id: bigint }>(
       `SELECT id, base, quote, rate::text AS rate, source, effective_at AS updated_at FROM rate_history
