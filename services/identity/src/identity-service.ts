@@ -54,7 +54,7 @@ export interface NewUser {
   password: string;
   fullName: string;
   /** IANA time zone; default UTC. */
-  timezone?: string;
+  timezone?: string | undefined;
   /** ISO 4217 code; default MYR. */
   defaultCurrency?: string;
 }
@@ -336,7 +336,11 @@ export function createIdentityService(deps: {
     /** Changes the caller's name, time zone or default currency; publishes identity.user.profile_changed. */
     async updateProfile(
       id: string,
-      patch: { fullName?: string; timezone?: string; defaultCurrency?: string },
+      patch: {
+        fullName?: string | undefined;
+        timezone?: string | undefined;
+        defaultCurrency?: string | undefined;
+      },
     ): Promise<UserRow> {
       await this.activeUser(id);
       return withTransaction(pool, async (tx) => {

@@ -103,7 +103,7 @@ export function identityRoutes(identity: Identity) {
         const { keys } = await identity.jwks();
         return {
           keys: keys.map((k) => ({
-            kty: k.kty,
+            kty: k.kty ?? "",
             crv: k.crv ?? "",
             x: k.x ?? "",
             kid: k.kid ?? "",

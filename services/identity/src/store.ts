@@ -156,7 +156,7 @@ export const store = {
   async updateProfile(
     db: Queryable,
     id: string,
-    p: { fullName?: string; timezone?: string; defaultCurrency?: string },
+    p: { fullName?: string | undefined; timezone?: string | undefined; defaultCurrency?: string | undefined },
     at: Date,
   ): Promise<UserRow | undefined> {
     const { rows } = await db.query<UserRecord>(
@@ -304,7 +304,7 @@ export const store = {
   async listApiKeys(
     db: Queryable,
     userId: string,
-    opts: { limit: number; after?: { createdAt: Date; id: string } },
+    opts: { limit: number; after?: { createdAt: Date; id: string } | undefined },
   ): Promise<ApiKeyRow[]> {
     const { rows } = await db.query<ApiKeyRecord>(
       `SELECT ${API_KEY_COLUMNS} FROM api_keys
