@@ -114,7 +114,7 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     requestId: string;
     path: string;
     route: string;
-    principal?: Principal;
+    principal?: Principal | undefined;
     error?: HttpError;
   }
 

@@ -32,7 +32,7 @@ function bind(verb: string, path: string, body?: string, query = "") {
   }) as unknown as Record<string, unknown>;
 }
 
-function refusal(fn: () => unknown): { field?: string; message: string } {
+function refusal(fn: () => unknown): { field?: string | undefined; message: string } {
   try {
     fn();
   } catch (err) {

@@ -55,7 +55,12 @@ export function caller(url: string) {
     if (json !== undefined) payload = JSON.stringify(json);
     if (payload !== undefined && !headers.has("content-type"))
       headers.set("content-type", "application/json");
-    const res = await fetch(`${url}${path}`, { ...rest, headers, body: payload, redirect: "manual" });
+    const res = await fetch(`${url}${path}`, {
+      ...rest,
+      headers,
+      ...(payload === undefined ? {} : { body: payload }),
+      redirect: "manual",
+    });
     await checkAgainstSpec(rest.method ?? "GET", path, res);
     return res;
   };
