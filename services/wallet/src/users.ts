@@ -161,7 +161,7 @@ export function createUsers(deps: {
 
     /** The consumer of identity.user.* keeping the projection and opening default wallets. */
     consumer(opts: { nc: NatsConnection; namespace: string; logger: Logger }): EventConsumer {
-      const at = (t: { occurredAt?: Parameters<typeof timestampDate>[0] }, fallback: Date) =>
+      const at = (t: { occurredAt?: Parameters<typeof timestampDate>[0] | undefined }, fallback: Date) =>
         t.occurredAt ? timestampDate(t.occurredAt) : fallback;
       return createConsumer({
         pool,

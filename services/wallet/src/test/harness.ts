@@ -335,7 +335,7 @@ export function platformTest(
       const res = await fetch(`${gatewayAt.url}${path}`, {
         method,
         headers,
-        body: init.json === undefined ? undefined : JSON.stringify(init.json),
+        ...(init.json === undefined ? {} : { body: JSON.stringify(init.json) }),
       });
       const text = await res.text();
       return {
