@@ -40,7 +40,7 @@ export class RestClient {
     const res = await fetch(`${this.baseUrl()}${path}`, {
       method,
       headers,
-      body,
+      ...(body === undefined ? {} : { body }),
       signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000),
     });
     const text = await res.text();
