@@ -12,6 +12,8 @@ export {
   LOG_LEVELS,
   parseConfig,
 } from "./config.js";
+export type { DomainError, DomainErrorClass, DomainErrorReason, DomainErrors } from "./domain-errors.js";
+export { defineDomainErrors, moneyConnectError } from "./domain-errors.js";
 export type { ErrorMapper } from "./error-mapping-interceptor.js";
 export { INTERNAL_REASON, isTransportFailure, UNAVAILABLE_REASON } from "./error-mapping-interceptor.js";
 export type { ErrorReason, Reasons } from "./error-reasons.js";

@@ -1,8 +1,6 @@
-import type { ConnectError } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
-import { isMoneyError } from "@fintech/money";
-import type { Reasons } from "@fintech/platform";
-import { connectError } from "@fintech/platform";
+import type { DomainError, Reasons } from "@fintech/platform";
+import { defineDomainErrors } from "@fintech/platform";
 import { RefusalReason as RefusalReasonProto } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 
 /** Why the ledger refuses one transfer; in CreateTransfers results and as CreateTransfer's error reason. */
@@ -33,26 +31,8 @@ export interface Refusal {
   details: Record<string, string>;
 }
 
-export class LedgerError extends Error {
-  override readonly name = "LedgerError";
-
-  constructor(
-    readonly reason: LedgerErrorReason,
-    message: string,
-    readonly details: Record<string, string> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-export const isLedgerError = (e: unknown): e is LedgerError => e instanceof Error && e.name === "LedgerError";
-
-/** The error CreateTransfer answers with for a refusal. */
-export const refusalError = (r: Refusal): LedgerError => new LedgerError(r.reason, r.message, r.details);
-
 // Records over the unions: a new reason without a code or a proto value does not compile.
-const codes: Record<LedgerErrorReason, Code> = {
+const ledgerErrors = defineDomainErrors<LedgerErrorReason>("ledger", {
   VALIDATION_ERROR: Code.InvalidArgument,
   TRANSFER_NOT_FOUND: Code.NotFound,
   ACCOUNT_NOT_FOUND: Code.NotFound,
@@ -69,7 +49,16 @@ const codes: Record<LedgerErrorReason, Code> = {
   EXISTS_WITH_DIFFERENT_FIELDS: Code.AlreadyExists,
   LINKED_EVENT_FAILED: Code.Aborted,
   BALANCE_OVERFLOW: Code.OutOfRange,
-};
+});
+
+export const LedgerError = ledgerErrors.DomainError;
+export type LedgerError = DomainError<LedgerErrorReason>;
+export const isLedgerError = ledgerErrors.is;
+/** The ledger's one map from domain errors to Connect errors; undefined for anything else. */
+export const toConnectError = ledgerErrors.toConnectError;
+
+/** The error CreateTransfer answers with for a refusal. */
+export const refusalError = (r: Refusal): LedgerError => new LedgerError(r.reason, r.message, r.details);
 
 const refusalValues: Record<RefusalReason, RefusalReasonProto> = {
   INSUFFICIENT_FUNDS: RefusalReasonProto.INSUFFICIENT_FUNDS,
@@ -90,14 +79,3 @@ const refusalValues: Record<RefusalReason, RefusalReasonProto> = {
 
 /** The RefusalReason enum value of a refusal in CreateTransfers results. */
 export const refusalValue = (reason: RefusalReason): RefusalReasonProto => refusalValues[reason];
-
-/** The ledger's one map from domain errors to Connect errors; undefined for anything else. */
-export function toConnectError(err: unknown): ConnectError | undefined {
-  if (isLedgerError(err)) return connectError(codes[err.reason], err.reason, err.message, err.details);
-  if (isMoneyError(err)) {
-    const details: Record<string, string> = { money_reason: err.reason };
-    if (err.field !== undefined) details.field = err.field;
-    return connectError(Code.InvalidArgument, "VALIDATION_ERROR", err.message, details);
-  }
-  return undefined;
-}
