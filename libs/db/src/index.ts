@@ -1,5 +1,6 @@
 import "./type-parsers.js";
 
+export { type Batcher, type BatcherOptions, createBatcher, type ItemFailure, itemFailed } from "./batcher.js";
 export { type CreatePoolOptions, createPool } from "./create-pool.js";
 export { MIGRATIONS_TABLE, type MigrateOptions, MigrationError, migrate } from "./migrate.js";
 export { isSerializationFailure, isTransientDbError, isUniqueViolation, sqlState } from "./pg-errors.js";

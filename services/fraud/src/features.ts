@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import type { Queryable } from "@fintech/db";
+import { createBatcher } from "@fintech/db";
 import type { Clock } from "@fintech/platform";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { createBatcher } from "./batcher.js";
+import { BATCHING } from "./batching.js";
 import type { FraudMetrics } from "./metrics.js";
 import type { Features } from "./scoring.js";
 
@@ -236,8 +237,9 @@ export function createFeatureStore(options: FeatureStoreOptions) {
 
   // Users missing from the cache at the same time are read together, one statement per lookback range.
   const historyLoader = createBatcher<HistoryKey, Features["history"]>({
+    ...BATCHING,
     keyOf,
-    run: async (keys) => {
+    flush: async (keys) => {
       const ranges = new Map<string, HistoryKey[]>();
       for (const k of keys) {
         const range = `${k.from}|${k.to}`;
@@ -266,8 +268,9 @@ export function createFeatureStore(options: FeatureStoreOptions) {
   // Concurrent scores share one statement, as the full days do.
   type TodayKey = { userId: string; at: Date; transactionId: string };
   const todayLoader = createBatcher<TodayKey, Features["history"]>({
+    ...BATCHING,
     keyOf: (k) => `${k.userId}|${k.at.getTime()}|${k.transactionId}`,
-    run: async (keys) => {
+    flush: async (keys) => {
       const { rows } = await db.query<{ i: string; count: number; total: bigint }>(
         `SELECT q.i::text AS i, count(t.transaction_id)::int AS count,
                 coalesce(sum(t.base_amount_minor), 0)::bigint AS total

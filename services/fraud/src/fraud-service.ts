@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { withTransaction } from "@fintech/db";
+import { createBatcher, withTransaction } from "@fintech/db";
 import { enqueue, outboxRow } from "@fintech/events";
 import { formatAmount } from "@fintech/money";
 import type { Clock } from "@fintech/platform";
@@ -8,7 +8,7 @@ import { cursorParts, pageCursor, takePage } from "@fintech/platform";
 import { ReviewDecidedSchema, TransactionScoredSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
 import { Decision as DecisionEnum, ReviewDecision } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import type pg from "pg";
-import { createBatcher } from "./batcher.js";
+import { BATCHING } from "./batching.js";
 import { FraudError } from "./errors.js";
 import type { FeatureStore } from "./features.js";
 import { signatureOf } from "./features.js";
@@ -74,9 +74,10 @@ export function createFraudService(deps: {
   settings: FraudSettings;
 }) {
   const { pool, features, rules, clock, metrics, settings } = deps;
-  // Concurrent scores are written together: one statement, one WAL flush for many (see batcher.ts).
+  // Concurrent scores are written together: one statement, one WAL flush for many (libs/db's batcher).
   const writer = createBatcher({
-    run: async (items: ScoreInsert[]) => {
+    ...BATCHING,
+    flush: async (items: readonly ScoreInsert[]) => {
       const inserted = await store.insertScores(pool, items);
       return items.map((i) => inserted.has(i.row.transactionId));
     },

@@ -1,11 +1,10 @@
-import { isUniqueViolation, withTransaction } from "@fintech/db";
+import { createBatcher, isUniqueViolation, withTransaction } from "@fintech/db";
 import { newEventId } from "@fintech/events";
 import type { Clock } from "@fintech/platform";
 import { cursorParts, pageCursor, takePage } from "@fintech/platform";
 import type pg from "pg";
 import type { Outcome } from "./apply-batch.js";
 import { applyBatch } from "./apply-batch.js";
-import { createBatcher } from "./batcher.js";
 import { LedgerError } from "./errors.js";
 import { transferEvent } from "./events.js";
 import type { LedgerMetrics } from "./metrics.js";
@@ -62,10 +61,12 @@ export function createLedgerService(deps: {
 }) {
   const { pool, clock, metrics } = deps;
 
-  const batcher = createBatcher<TransferRequest, Outcome>({
-    maxItems: MAX_BATCH_TRANSFERS,
+  // A call's transfers are never split across transactions; a batch holds up to MAX_BATCH_TRANSFERS of them.
+  const batcher = createBatcher<readonly TransferRequest[], Outcome[]>({
+    sizeOf: (call) => call.length,
+    maxBatch: MAX_BATCH_TRANSFERS,
     concurrency: deps.batchConcurrency ?? 1,
-    run: runBatch,
+    flush: runBatch,
   });
 
   async function runBatch(calls: ReadonlyArray<readonly TransferRequest[]>): Promise<Outcome[][]> {
