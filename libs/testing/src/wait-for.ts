@@ -7,7 +7,10 @@ export class WaitForTimeoutError extends Error {
 
 /** Options for {@link waitFor}. */
 export interface WaitForOptions {
-  /** Give up after this many milliseconds. Default 5000. */
+  /**
+   * Give up after this many milliseconds. Default 15000: a condition met sooner returns sooner, and an event that
+   * crosses NATS and a consumer can take seconds on a loaded 2-core CI machine.
+   */
   timeoutMs?: number;
   /** Pause between attempts in milliseconds. Default 20. */
   intervalMs?: number;
@@ -20,14 +23,14 @@ export interface WaitForOptions {
  * An error thrown by `fn` is not retried: it rejects at once, unchanged. One call is not interrupted, so a call
  * that hangs is bounded by the test's own timeout. The last attempt starts no later than the deadline.
  *
- * Defaults: `timeoutMs` 5000, `intervalMs` 20.
+ * Defaults: `timeoutMs` 15000, `intervalMs` 20.
  * @throws WaitForTimeoutError when the deadline passes first.
  */
 export async function waitFor<T>(
   fn: () => Promise<T | undefined | false> | T | undefined | false,
   opts: WaitForOptions = {},
 ): Promise<T> {
-  const timeoutMs = opts.timeoutMs ?? 5000;
+  const timeoutMs = opts.timeoutMs ?? 15_000;
   const intervalMs = opts.intervalMs ?? 20;
   const started = Date.now();
   const deadline = started + timeoutMs;
