@@ -1,10 +1,24 @@
 import { describe, expect, test } from "vitest";
+import { signAccessToken } from "./access-token.js";
 import type { Authenticator } from "./authenticator.js";
 import type { Principal } from "./principal.js";
 import { rememberBearer } from "./remember-bearer.js";
-import { createTestAuth } from "./testing.js";
+import { testKey } from "./test/keys.js";
 
-const { token: tokenFor } = await createTestAuth();
+const key = await testKey("remember-test");
+/** A token for `principal` that expires an hour from now. */
+const tokenFor = async (principal: Principal) =>
+  (
+    await signAccessToken({
+      privateKey: key.privateKey,
+      kid: key.kid,
+      issuer: "fintech-identity",
+      audience: "fintech",
+      principal,
+      ttlSeconds: 3600,
+      now: new Date(),
+    })
+  ).token;
 
 const wallet: Principal = { kind: "service", service: "wallet" };
 

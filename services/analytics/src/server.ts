@@ -43,7 +43,7 @@ export interface AnalyticsDeps {
   timer?: Timer;
   /** Rates for imported rows in other currencies than the base one. */
   rates: RateSource;
-  /** Verifies callers (connectIdentity in production, createTestAuth in tests). */
+  /** Verifies callers (connectIdentity in production, the test kit's createTestTokens in tests). */
   authenticator: Authenticator;
   /** Whether an import's user exists (identityUserDirectory in production). */
   users: UserDirectory;

@@ -35,7 +35,7 @@ export interface FraudDeps {
   redis: Redis;
   logger: Logger;
   clock: Clock;
-  /** Verifies callers (connectIdentity's in production; createTestAuth's in tests). */
+  /** Verifies callers (connectIdentity's in production; the test kit's createTestTokens' in tests). */
   authenticator: Authenticator;
 }
 

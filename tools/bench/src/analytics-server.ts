@@ -3,10 +3,10 @@
 // namespace and Redis prefix the parent prepared (env). Sends {port, tokens} over IPC once it serves, then
 // serves until SIGTERM.
 import { build, parseAnalyticsConfig, staticRates } from "@fintech/analytics";
-import { createTestAuth, testUser } from "@fintech/auth/testing";
 import { createPool } from "@fintech/db";
 import { parseRate } from "@fintech/money";
 import { createLogger, systemClock } from "@fintech/platform";
+import { createTestTokens, testUser } from "@fintech/testing/tokens";
 import { connect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 
@@ -16,7 +16,7 @@ const logger = createLogger({ name: "bench", level: "info" });
 const pool = createPool({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, max: config.DB_POOL_MAX });
 const nc = await connect({ servers: config.NATS_URL });
 const redis = new Redis(config.REDIS_URL);
-const auth = await createTestAuth();
+const auth = await createTestTokens({ kid: "bench" });
 const analytics = build(config, {
   pool,
   nc,

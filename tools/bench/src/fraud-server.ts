@@ -3,11 +3,11 @@
 // verified as in production) with BENCH_USERS users' features seeded through the consumer's own path
 // (observe + FeatureStore.record), and, on the same bootstrap, a do-nothing PingService. Sends
 // { fraudPort, pingPort, token } over IPC, then serves until SIGTERM.
-import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { createAuthenticator, createJwtVerifier, rememberBearer, signAccessToken } from "@fintech/auth";
+import { rememberBearer } from "@fintech/auth";
 import { createPool, migrate, withTransaction } from "@fintech/db";
 import { ensureStream, eventsMigrationsDir } from "@fintech/events";
 import { build, longestWindowMs, migrationsDir, observe, parseFraudConfig } from "@fintech/fraud";
@@ -18,6 +18,7 @@ import {
   TransactionStatus,
   TransactionType,
 } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
+import { createTestTokens, testService } from "@fintech/testing/tokens";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
@@ -56,22 +57,8 @@ const redis = new Redis(config.REDIS_URL, {
 await redis.connect();
 
 // The wallet's service token, signed and verified (Ed25519) as in production, with a JWKS held in memory.
-const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-const jwk = { ...publicKey.export({ format: "jwk" }), kid: "bench", alg: "EdDSA", use: "sig" };
-const jwt = createJwtVerifier({
-  getJwks: async () => ({ keys: [jwk] }),
-  issuer: config.JWT_ISSUER,
-  audience: config.JWT_AUDIENCE,
-});
-const { token } = await signAccessToken({
-  privateKey,
-  kid: "bench",
-  issuer: config.JWT_ISSUER,
-  audience: config.JWT_AUDIENCE,
-  principal: { kind: "service", service: "wallet" },
-  ttlSeconds: 3600,
-  now: new Date(),
-});
+const tokens = await createTestTokens({ kid: "bench" });
+const token = await tokens.token(testService("wallet"));
 
 const fraud = build(
   { ...config, METRICS_PORT: 0 },
@@ -82,7 +69,7 @@ const fraud = build(
     logger,
     clock: systemClock,
     // As connectIdentity builds it in production: verified tokens remembered briefly.
-    authenticator: rememberBearer(createAuthenticator({ jwt })),
+    authenticator: rememberBearer(tokens.authenticator),
   },
 );
 

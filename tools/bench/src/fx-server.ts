@@ -2,12 +2,12 @@
 // event loop: the real fx service (Postgres, NATS, outbox relay) and, on the same bootstrap, a
 // do-nothing PingService. Prints one JSON line with both ports, then serves until SIGTERM.
 import { randomBytes } from "node:crypto";
-import { createTestAuth, testUser } from "@fintech/auth/testing";
 import { createPool, migrate } from "@fintech/db";
 import { ensureStream, eventsMigrationsDir } from "@fintech/events";
 import { build, migrationsDir, parseFxConfig } from "@fintech/fx";
 import { createLogger, createServer, systemClock } from "@fintech/platform";
 import { PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
+import { createTestTokens, testUser } from "@fintech/testing/tokens";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 
@@ -30,7 +30,7 @@ const nc = await connect({ servers: config.NATS_URL });
 await ensureStream(nc, { context: "fx", namespace: config.EVENTS_NAMESPACE });
 
 // Callers are verified as in production (a JWT on every call); the key is the benchmark's own.
-const auth = await createTestAuth();
+const auth = await createTestTokens({ kid: "bench" });
 const fx = build(
   { ...config, METRICS_PORT: 0 },
   { pool, nc, logger, authenticator: auth.authenticator, clock: systemClock },

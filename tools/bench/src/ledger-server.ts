@@ -3,13 +3,14 @@
 // with 10,000 funded accounts and one hot merchant account, and beside it a do-nothing PingService on the same
 // bootstrap. Sends the ports, a service token and the account ids to the parent over IPC, then serves until
 // SIGTERM, when it drops its schema and stream.
-import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
-import { createAuthenticator, createJwtVerifier, rememberBearer, signAccessToken } from "@fintech/auth";
+import { randomBytes, randomUUID } from "node:crypto";
+import { rememberBearer } from "@fintech/auth";
 import { createPool, migrate } from "@fintech/db";
 import { ensureStream, eventsMigrationsDir, streamName } from "@fintech/events";
 import { build, migrationsDir, parseLedgerConfig } from "@fintech/ledger";
 import { createLogger, createServer, systemClock } from "@fintech/platform";
 import { PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
+import { createTestTokens, testService } from "@fintech/testing/tokens";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 
@@ -38,22 +39,8 @@ await ensureStream(nc, { context: "ledger", namespace: config.EVENTS_NAMESPACE }
 
 // Production auth (as identityAuthenticator builds it) over a key made here: identity is not part of what is
 // measured.
-const keys = generateKeyPairSync("ed25519");
-const jwk = { ...keys.publicKey.export({ format: "jwk" }), kid: "bench", alg: "EdDSA", use: "sig" };
-const jwt = createJwtVerifier({
-  getJwks: async () => ({ keys: [jwk] }),
-  issuer: config.JWT_ISSUER,
-  audience: config.JWT_AUDIENCE,
-});
-const { token } = await signAccessToken({
-  privateKey: keys.privateKey,
-  kid: "bench",
-  issuer: config.JWT_ISSUER,
-  audience: config.JWT_AUDIENCE,
-  principal: { kind: "service", service: "wallet" },
-  ttlSeconds: 3600,
-  now: new Date(),
-});
+const tokens = await createTestTokens({ kid: "bench" });
+const token = await tokens.token(testService("wallet"));
 
 const ledger = build(
   { ...config, METRICS_PORT: 0 },
@@ -62,7 +49,7 @@ const ledger = build(
     nc,
     logger,
     clock: systemClock,
-    authenticator: rememberBearer(createAuthenticator({ jwt })),
+    authenticator: rememberBearer(tokens.authenticator),
   },
 );
 
