@@ -40,7 +40,8 @@ export async function provideNats(
   }
 }
 
-async function deleteStreams(nc: NatsConnection, namePrefix: string): Promise<void> {
+/** Deletes every JetStream stream whose name starts with `namePrefix` (`<NAMESPACE>_` for a namespace). */
+export async function deleteStreams(nc: NatsConnection, namePrefix: string): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const doomed: string[] = [];
   for await (const name of jsm.streams.names()) {

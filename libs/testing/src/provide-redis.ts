@@ -37,8 +37,8 @@ export async function provideRedis(
   }
 }
 
-async function deleteKeys(client: Redis, prefix: string): Promise<void> {
-  // The prefix is `t` + hex + `:`, so it holds no glob characters that MATCH would interpret.
+/** Deletes every key starting with `prefix` (SCAN + UNLINK); the prefix must hold no glob characters. */
+export async function deleteKeys(client: Redis, prefix: string): Promise<void> {
   let cursor = "0";
   do {
     const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", SCAN_COUNT);
