@@ -1,5 +1,6 @@
-import type { PlatformProcesses } from "@fintech/testing";
-import { test as base, PLATFORM_ADMIN_EMAIL, startPlatform } from "@fintech/testing";
+import { test as base } from "@fintech/testing";
+import type { RunningPlatform } from "@fintech/testing/platform";
+import { startPlatform } from "@fintech/testing/platform";
 import fc from "fast-check";
 import { describe, expect } from "vitest";
 import type { ErrorBody } from "./test/harness.js";
@@ -18,20 +19,20 @@ const SECONDS = Number(process.env.API_FUZZ_SECONDS ?? 60);
 const PASSWORD = "Correct horse 42 battery";
 
 interface Seeded {
-  platform: PlatformProcesses;
+  platform: RunningPlatform;
   tokens: { user: string; admin: string };
   known: Known;
 }
 
 const test = base.extend<{ $file: { seeded: Seeded } }>({
   seeded: [
-    async ({ env, nats, redis }, use) => {
+    async ({ env }, use) => {
+      // A database, stream namespace and key prefix of the platform's own, removed by stop().
       const platform = await startPlatform({
         databaseUrl: env.databaseUrl,
         natsUrl: env.natsUrl,
         redisUrl: env.redisUrl,
-        namespace: nats.namespace,
-        redisPrefix: redis.prefix,
+        isolate: true,
         env: { RATE_LIMIT_RPS: "100000", RATE_LIMIT_BURST: "100000" },
       });
       try {
@@ -73,8 +74,8 @@ async function call(
 }
 
 /** A user with wallets, money and a purchase, a second user, an API key and an import: ids worth naming. */
-async function seed(platform: PlatformProcesses): Promise<Seeded> {
-  const { url } = platform;
+async function seed(platform: RunningPlatform): Promise<Seeded> {
+  const url = platform.gatewayUrl;
   const signUp = async (email: string) => {
     const reg = await call(url, "POST", "/api/v1/auth/register", {
       json: { email, password: PASSWORD, full_name: "Fuzz Target", timezone: "Asia/Kuala_Lumpur" },
@@ -87,7 +88,7 @@ async function seed(platform: PlatformProcesses): Promise<Seeded> {
   const user = await signUp("fuzz-user@example.com");
   const other = await signUp("fuzz-other@example.com");
   const adminLogin = await call(url, "POST", "/api/v1/auth/login", {
-    json: { email: PLATFORM_ADMIN_EMAIL, password: platform.adminPassword },
+    json: { email: platform.admin.email, password: platform.admin.password },
   });
   expect(adminLogin.status, adminLogin.text).toBe(200);
   const admin = String(adminLogin.json().access_token);
@@ -143,7 +144,7 @@ describe("the public API under fuzzing", () => {
     "no request of any shape gets a 5xx; every error has docs/api.md's body and every answer an X-Request-Id",
     async ({ seeded }) => {
       const { platform, tokens, known } = seeded;
-      const docRes = await call(platform.url, "GET", "/openapi.json", { token: tokens.user });
+      const docRes = await call(platform.gatewayUrl, "GET", "/openapi.json", { token: tokens.user });
       expect(docRes.status).toBe(200);
       const doc = docRes.json() as unknown as OpenApiDocument;
       const operations = operationsOf(doc);
@@ -158,7 +159,7 @@ describe("the public API under fuzzing", () => {
         let res: Response;
         let text: string;
         try {
-          res = await fetch(`${platform.url}${r.url}`, {
+          res = await fetch(`${platform.gatewayUrl}${r.url}`, {
             method: r.method,
             headers,
             ...(r.method === "GET" || r.method === "HEAD" || r.body === undefined ? {} : { body: r.body }),
@@ -204,7 +205,7 @@ describe("the public API under fuzzing", () => {
           expect(body.request_id, what).toBe(requestId);
           expect(Number.isNaN(Date.parse(body.timestamp)), what).toBe(false);
           // The path as sent (fetch resolves dot segments, as any client does).
-          expect(new URL(`${platform.url}${r.url}`).pathname.startsWith(body.path), what).toBe(true);
+          expect(new URL(`${platform.gatewayUrl}${r.url}`).pathname.startsWith(body.path), what).toBe(true);
         }
       };
 
@@ -252,7 +253,7 @@ describe("the public API under fuzzing", () => {
   // needs one (401).
   test("every operation's documented access is the one the services enforce", async ({ seeded }) => {
     const { platform, tokens } = seeded;
-    const docRes = await call(platform.url, "GET", "/openapi.json", { token: tokens.user });
+    const docRes = await call(platform.gatewayUrl, "GET", "/openapi.json", { token: tokens.user });
     const doc = docRes.json() as {
       paths: Record<string, Record<string, { security?: unknown[]; "x-admin-only"?: boolean }>>;
     };
@@ -262,8 +263,8 @@ describe("the public API under fuzzing", () => {
       const path = template.replace(/\{[^}]+\}/g, "00000000-0000-4000-8000-000000000000");
       for (const [verb, op] of Object.entries(item)) {
         const method = verb.toUpperCase();
-        const asUser = await call(platform.url, method, path, { token: tokens.user });
-        const anonymous = await call(platform.url, method, path);
+        const asUser = await call(platform.gatewayUrl, method, path, { token: tokens.user });
+        const anonymous = await call(platform.gatewayUrl, method, path);
         const what = (r: { status: number; text: string }) =>
           `${method} ${template} -> ${r.status} ${r.text}`;
         for (const r of [asUser, anonymous])
