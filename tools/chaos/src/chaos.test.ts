@@ -1,14 +1,9 @@
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { formatResults, runSuite, SCENARIOS, SHORT } from "./suite.js";
-
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 describe("fault suite (short: a wallet crash and a database outage)", () => {
   it("loses, doubles and misanswers nothing, keeps every balance, and settles", async () => {
     const { results, logDir } = await runSuite({
-      root,
       scenarios: SCENARIOS.filter((s) => SHORT.includes(s.name)),
       users: 10,
       settleMs: 60_000,

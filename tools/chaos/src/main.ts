@@ -1,7 +1,5 @@
 // ./dev chaos: the whole fault suite (about 10 minutes); --short runs the two scenarios `./dev test` runs;
 // --only "<name>" (repeatable) runs the named scenarios. Exits non-zero when a scenario failed.
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { formatResults, runSuite, SCENARIOS, SHORT } from "./suite.js";
 
 const args = process.argv.slice(2);
@@ -14,9 +12,7 @@ if (unknown.length > 0) {
   );
   process.exit(2);
 }
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const { results, logDir } = await runSuite({
-  root,
   scenarios: SCENARIOS.filter((s) => names.includes(s.name)),
 });
 console.log(`\n${formatResults(results)}`);

@@ -1,6 +1,7 @@
 // The fault suite: one platform of separate processes on its own NATS, Redis and database, a retrying
 // client workload, and one fault at a time. After each fault it waits for the platform to settle and judges
 // everything issued so far (see checks.ts).
+import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,18 +9,19 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createPool } from "@fintech/db";
 import type { OwnRedis, OwnServer } from "@fintech/testing/own-servers";
 import { freePort, startOwnNats, startOwnRedis } from "@fintech/testing/own-servers";
+import type { RunningPlatform } from "@fintech/testing/platform";
+import { startPlatform } from "@fintech/testing/platform";
 import type { Backlog, Verdict } from "./checks.js";
 import { Checker, settled } from "./checks.js";
 import { RestClient } from "./client.js";
 import { createDatabase, PgProxy } from "./infra.js";
-import { CHAOS_CLIENT, Platform } from "./platform.js";
 import { Workload } from "./workload.js";
 
 /** What a fault does to the running platform; resolves when it is over (the server back, the process restarted). */
 type Fault = (env: FaultEnv) => Promise<void>;
 
 interface FaultEnv {
-  platform: Platform;
+  platform: RunningPlatform;
   nats: OwnServer;
   redis: OwnRedis;
   proxy: PgProxy;
@@ -96,8 +98,10 @@ export interface ScenarioResult {
   passed: boolean;
 }
 
+/** The name the suite itself uses to call the ledger's integrity check as a service. */
+const CHAOS_CLIENT = "chaos";
+
 export interface SuiteOptions {
-  root: string;
   scenarios: Scenario[];
   users?: number;
   inFlight?: number;
@@ -118,23 +122,7 @@ export async function runSuite(opts: SuiteOptions): Promise<{ results: ScenarioR
   await proxy.restore();
   const nats = await startOwnNats();
   const redis = await startOwnRedis();
-  const platform = new Platform({
-    root: opts.root,
-    logDir,
-    databaseUrl: database.url({ port: proxy.port }),
-    natsUrl: nats.url,
-    redisUrl: redis.url,
-    env: {
-      // A run must end in minutes: unfinished transactions are taken over after 5 s instead of 30 s, the
-      // hot-day mover runs every 5 s, and tokens outlive the run.
-      WALLET_RECOVERY_AFTER_MS: "5000",
-      WALLET_RECOVERY_INTERVAL_MS: "1000",
-      ANALYTICS_MOVER_INTERVAL_MS: "5000",
-      ACCESS_TOKEN_TTL_SECONDS: "7200",
-      RATE_LIMIT_RPS: "1000",
-      RATE_LIMIT_BURST: "2000",
-    },
-  });
+  const chaosSecret = randomBytes(24).toString("base64url");
   const db = createPool({
     url: database.url(),
     max: 4,
@@ -143,14 +131,33 @@ export async function runSuite(opts: SuiteOptions): Promise<{ results: ScenarioR
     onError: () => undefined,
   });
   const results: ScenarioResult[] = [];
+  let started: RunningPlatform | undefined;
   try {
     log(`logs in ${logDir}; database ${database.name}; ${nats.url}; ${redis.url}`);
-    await platform.start();
+    const platform = await startPlatform({
+      databaseUrl: database.url({ port: proxy.port }),
+      natsUrl: nats.url,
+      redisUrl: redis.url,
+      output: { dir: logDir },
+      clients: { [CHAOS_CLIENT]: chaosSecret },
+      env: {
+        LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? "info",
+        // A run must end in minutes: unfinished transactions are taken over after 5 s instead of 30 s, the
+        // hot-day mover runs every 5 s, and tokens outlive the run.
+        WALLET_RECOVERY_AFTER_MS: "5000",
+        WALLET_RECOVERY_INTERVAL_MS: "1000",
+        ANALYTICS_MOVER_INTERVAL_MS: "5000",
+        ACCESS_TOKEN_TTL_SECONDS: "7200",
+        RATE_LIMIT_RPS: "1000",
+        RATE_LIMIT_BURST: "2000",
+      },
+    });
+    started = platform;
     log(`platform up at ${platform.gatewayUrl}`);
     const rest = new RestClient(() => platform.gatewayUrl);
     const workload = new Workload(rest, (line) => log(`client: ${line}`));
     const admin = await rest.must("POST", "/api/v1/auth/login", {
-      body: { email: platform.adminEmail, password: platform.adminPassword },
+      body: { email: platform.admin.email, password: platform.admin.password },
     });
     // Fraud scores every payment but, in shadow mode, holds none for an analyst who is not there: a held
     // payment would wait for a decision no run makes. A fraud outage still holds payments (unscored).
@@ -163,7 +170,7 @@ export async function runSuite(opts: SuiteOptions): Promise<{ results: ScenarioR
       db,
       rest,
       { nats: nats.url, identity: () => platform.url("identity"), ledger: () => platform.url("ledger") },
-      { clientId: CHAOS_CLIENT, clientSecret: platform.chaosSecret },
+      { clientId: CHAOS_CLIENT, clientSecret: chaosSecret },
     );
     const env: FaultEnv = { platform, nats, redis, proxy, database, log };
     for (const scenario of opts.scenarios) {
@@ -205,7 +212,7 @@ export async function runSuite(opts: SuiteOptions): Promise<{ results: ScenarioR
       log(`${scenario.name}: ${passed ? "passed" : "FAILED"}`);
     }
   } finally {
-    await platform.stop();
+    await started?.stop();
     await db.end();
     await proxy.restore().catch(() => undefined);
     await nats.cleanup();
