@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
-import type { PlatformProcesses } from "@fintech/testing";
-import { test as base, startPlatform, waitFor } from "@fintech/testing";
+import { test as base, waitFor } from "@fintech/testing";
+import type { RunningPlatform } from "@fintech/testing/platform";
+import { startPlatform } from "@fintech/testing/platform";
 import { describe, expect } from "vitest";
 import { GENERATED_FILE, renderTypes } from "../scripts/render-types.js";
 import type { FintechApiError } from "./index.js";
@@ -13,15 +14,15 @@ import { createFintechClient, isFintechApiError } from "./index.js";
 /** Starting seven processes that compile their TypeScript on a shared 2-core machine takes a while. */
 const PLATFORM_MS = 300_000;
 
-const test = base.extend<{ $file: { platform: PlatformProcesses } }>({
+const test = base.extend<{ $file: { platform: RunningPlatform } }>({
   platform: [
-    async ({ env, nats, redis }, use) => {
+    async ({ env }, use) => {
+      // A database, stream namespace and key prefix of the platform's own, removed by stop().
       const platform = await startPlatform({
         databaseUrl: env.databaseUrl,
         natsUrl: env.natsUrl,
         redisUrl: env.redisUrl,
-        namespace: nats.namespace,
-        redisPrefix: redis.prefix,
+        isolate: true,
       });
       try {
         await use(platform);
@@ -47,7 +48,7 @@ describe("@fintech/client against the running platform", () => {
   test(
     "the committed types are what openapi-typescript generates from the served /openapi.json",
     async ({ platform }) => {
-      const res = await fetch(`${platform.url}/openapi.json`);
+      const res = await fetch(`${platform.gatewayUrl}/openapi.json`);
       expect(res.status).toBe(200);
       const fresh = await renderTypes((await res.json()) as object);
       expect(fresh).toContain('"/api/v1/wallets/{id}/fund"');
@@ -60,7 +61,7 @@ describe("@fintech/client against the running platform", () => {
   test(
     "the README's first session: register, log in, top up, pay and read the balance",
     async ({ platform }) => {
-      const baseUrl = platform.url;
+      const baseUrl = platform.gatewayUrl;
       const email = "ana@example.com";
       const password = "Correct horse 42 battery";
 

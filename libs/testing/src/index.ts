@@ -23,7 +23,6 @@ export { provideRedis, type RedisFixture } from "./provide-redis.js";
 export { type RecordedLogs, recordLogs } from "./record-logs.js";
 export { serviceTest } from "./service-test.js";
 export { type StopContainers, startContainersIfNeeded } from "./start-containers-if-needed.js";
-export { PLATFORM_ADMIN_EMAIL, type PlatformProcesses, startPlatform } from "./start-platform.js";
 export { TestClock } from "./test-clock.js";
 export { LOCAL_TEST_ENV, type TestEnv, testEnv } from "./test-env.js";
 export {
