@@ -1,5 +1,6 @@
-// Starts every service of the platform on this machine as child processes, waits until each answers
-// its gRPC health check with SERVING, prints where they listen, and stops them all on Ctrl-C.
+// Starts every service of the platform on this machine as child processes (or, with --one-process, all of
+// them in this process: see one-process.ts), waits until each answers its gRPC health check with SERVING,
+// prints where they listen, and stops them all on Ctrl-C.
 
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
@@ -11,6 +12,8 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "@fintech/proto/grpc/health/v1/health_pb.js";
+import type { OneProcessPlatform, PlatformService } from "./one-process.js";
+import { startOneProcess } from "./one-process.js";
 import { reachableHost, serviceEnv } from "./service-env.js";
 import type { DevService } from "./services.js";
 import { DEV_ADMIN_EMAIL, services } from "./services.js";
@@ -18,6 +21,9 @@ import { DEV_ADMIN_EMAIL, services } from "./services.js";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const readyTimeoutMs = Number(process.env.DEV_READY_TIMEOUT_MS ?? 60_000);
 const children = new Map<string, ChildProcess>();
+/** Every service in this process instead of one process each (`./dev start --one-process`). */
+const oneProcess = process.argv.includes("--one-process");
+let inProcess: Promise<OneProcessPlatform> | undefined;
 let stopping = false;
 
 // Each service calls others as itself with a secret identity knows; for a local run they are made
@@ -42,10 +48,16 @@ if (process.env.ADMIN_EMAIL === undefined) {
   process.env.ADMIN_PASSWORD = readFileSync(file, "utf8").trim();
 }
 
-function start(svc: DevService): ChildProcess {
+/** The environment a service is started with, in its own process or in this one. */
+function launchEnv(svc: DevService): NodeJS.ProcessEnv {
   const env = serviceEnv(svc, process.env);
   if (svc.name === "identity") env.SERVICE_CREDENTIALS = serviceCredentials;
   else env.SERVICE_CLIENT_SECRET ??= secrets.get(svc.name);
+  return env;
+}
+
+function start(svc: DevService): ChildProcess {
+  const env = launchEnv(svc);
   const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", join(root, svc.entry)], {
     cwd: root,
     env,
@@ -95,8 +107,20 @@ async function waitServing(svc: DevService, port: number): Promise<void> {
 }
 
 async function stop(code: number): Promise<void> {
-  if (stopping) return;
+  if (stopping) {
+    // A second Ctrl-C: do not wait for the graceful stop any longer.
+    if (oneProcess) process.exit(1);
+    return;
+  }
   stopping = true;
+  if (inProcess !== undefined) {
+    const platform = await inProcess.catch(() => undefined);
+    await platform?.stop().catch((err: unknown) => {
+      console.error(err);
+      code = 1;
+    });
+    process.exit(code);
+  }
   const exits = [...children.values()].map((c) => new Promise((r) => c.once("exit", r)));
   for (const c of children.values()) c.kill("SIGTERM");
   await Promise.all(exits);
@@ -112,17 +136,24 @@ const addressOf = (svc: DevService) => {
   return reachable.includes(":") ? `[${reachable}]` : reachable;
 };
 try {
-  // The gRPC services first; the HTTP edge needs them (JWKS, backends) once they serve.
-  for (const kind of ["grpc", "http"] as const) {
-    const wave = services.filter((svc) => svc.kind === kind);
-    for (const svc of wave) start(svc);
-    await Promise.all(wave.map((svc) => waitServing(svc, portOf(svc))));
+  if (oneProcess) {
+    const envs = Object.fromEntries(services.map((svc) => [svc.name, launchEnv(svc)]));
+    inProcess = startOneProcess(envs as Record<PlatformService, NodeJS.ProcessEnv>);
+    await inProcess;
+    await Promise.all(services.map((svc) => waitServing(svc, portOf(svc))));
+  } else {
+    // The gRPC services first; the HTTP edge needs them (JWKS, backends) once they serve.
+    for (const kind of ["grpc", "http"] as const) {
+      const wave = services.filter((svc) => svc.kind === kind);
+      for (const svc of wave) start(svc);
+      await Promise.all(wave.map((svc) => waitServing(svc, portOf(svc))));
+    }
   }
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
   await stop(1);
 }
-console.log("\nThe platform is up:");
+console.log(`\nThe platform is up${oneProcess ? ", every service in this one process" : ""}:`);
 for (const svc of services) {
   console.log(
     `  ${svc.name.padEnd(10)} ${svc.kind === "http" ? "http" : "grpc"}://${addressOf(svc)}:${portOf(svc)}`,
