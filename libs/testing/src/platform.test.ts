@@ -109,4 +109,55 @@ describe("the platform booter", () => {
     },
     TIMEOUT_MS,
   );
+
+  it(
+    "starts every service in one process in one-process mode, where a kill takes them all down and a restart brings them all back",
+    async () => {
+      const env = testEnv();
+      const platform = await startPlatform({
+        databaseUrl: env.databaseUrl,
+        natsUrl: env.natsUrl,
+        redisUrl: env.redisUrl,
+        isolate: true,
+        mode: "one-process",
+      });
+      const database = new URL(platform.databaseUrl).pathname.slice(1);
+      let stopped = false;
+      try {
+        expect(platform.mode).toBe("one-process");
+        const pid = platform.pid("identity");
+        expect(pid).toBeDefined();
+        for (const name of platform.services) {
+          expect(await platform.serving(name), name).toBe(true);
+          expect(platform.pid(name), name).toBe(pid);
+        }
+        const login = () =>
+          fetch(`${platform.gatewayUrl}/api/v1/auth/login`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ email: platform.admin.email, password: platform.admin.password }),
+          });
+        expect((await login()).status).toBe(200);
+        // Each service's lines are told apart although one process wrote them.
+        expect(platform.logs()).toContain("[wallet] ");
+        expect(platform.logs()).toContain("[gateway] ");
+
+        await platform.kill("wallet");
+        expect(platform.pid("gateway")).toBeUndefined();
+        expect(await platform.serving("identity")).toBe(false);
+        await platform.restart("wallet");
+        expect(platform.pid("wallet")).not.toBe(pid);
+        for (const name of platform.services) expect(await platform.serving(name), name).toBe(true);
+        expect((await login()).status).toBe(200);
+
+        await platform.stop();
+        stopped = true;
+        expect(await platform.serving("gateway")).toBe(false);
+        expect(await databaseExists(env.databaseUrl, database)).toBe(false);
+      } finally {
+        if (!stopped) await platform.stop();
+      }
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -1,6 +1,8 @@
 // The whole platform as it runs in production: every service's main.ts in a process of its own, on free
 // loopback ports, against the Postgres, NATS and Redis it is given, with fresh service credentials and an admin.
 // A service can be killed (SIGKILL, no goodbye) and started again on its ports, as an orchestrator would.
+// Or, with mode "one-process", every service in a single process (tools/dev's one-process mode) with the same
+// environments, ports and credentials.
 // Exported as "@fintech/testing/platform", without the vitest fixtures the package index loads, because the
 // fault suite and the benchmarks run outside vitest.
 import type { ChildProcess } from "node:child_process";
@@ -26,6 +28,10 @@ import { deleteStreams } from "./provide-nats.js";
 import { deleteKeys } from "./provide-redis.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+/** The entry that starts every service in one process from their environments (JSON on stdin). */
+const ONE_PROCESS_ENTRY = "tools/dev/src/one-process-main.ts";
+/** The name a one-process platform's own lines (and `nodeArgs`, and its log file) go by. */
+export const ONE_PROCESS = "one-process";
 /** How long stop() lets a service shut down after SIGTERM before it SIGKILLs it, in milliseconds. */
 const STOP_GRACE_MS = 10_000;
 /** How much of a service's latest output an error quotes, in characters. */
@@ -53,8 +59,16 @@ export interface PlatformOptions {
   clients?: Record<string, string>;
   /** Where services' output goes: kept in memory (default, see logs()), `<dir>/<service>.log`, or nowhere. */
   output?: "memory" | { dir: string } | "discard";
-  /** Extra `node` arguments for a service's process (e.g. --cpu-prof). */
+  /** Extra `node` arguments for a service's process (e.g. --cpu-prof); asked with "one-process" in that mode. */
   nodeArgs?: (service: string) => readonly string[];
+  /**
+   * "processes" (default): every service's main.ts in a process of its own, as in production. "one-process":
+   * every service in one process (`./dev start --one-process`), each still with its own environment, schema,
+   * events, credentials and port, calling the others in-process. There pid() is the same for every service,
+   * and kill() and restart() of any service act on that process, so on every service; output to a directory
+   * goes to `<dir>/one-process.log`.
+   */
+  mode?: "processes" | "one-process";
   /** How long each start-up wave may take to serve, in milliseconds (default 180 000). */
   readyTimeoutMs?: number;
 }
@@ -75,6 +89,8 @@ export interface RunningPlatform {
   readonly services: readonly string[];
   /** A service's base URL (`http://127.0.0.1:<port>`). */
   url(service: string): string;
+  /** "processes" or "one-process"; see {@link PlatformOptions.mode}. */
+  readonly mode: "processes" | "one-process";
   /** The process id of a service's running process; undefined while it is down. */
   pid(service: string): number | undefined;
   /** Every line the services wrote, each prefixed "[service] " (output "memory" only). */
@@ -124,6 +140,13 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     databaseUrl = url.toString();
   }
   const output = opts.output ?? "memory";
+  const mode = opts.mode ?? "processes";
+  const oneProcess = mode === "one-process";
+  // In one process, every service's lines come out of one process and go to one file.
+  const sharedFile =
+    oneProcess && typeof output === "object"
+      ? createWriteStream(join(output.dir, `${ONE_PROCESS}.log`), { flags: "a" })
+      : undefined;
   const lines: string[] = [];
   const admin = {
     email: "platform-admin@example.com",
@@ -168,7 +191,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
       child: undefined,
       tail: "",
       file:
-        typeof output === "object"
+        typeof output === "object" && !oneProcess
           ? createWriteStream(join(output.dir, `${svc.name}.log`), { flags: "a" })
           : undefined,
     });
@@ -188,7 +211,9 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     r.file?.write(text);
   };
 
-  const launch = (r: Running) => {
+  const launch = (r: Running) => (oneProcess ? launchAll() : launchOne(r));
+
+  const launchOne = (r: Running) => {
     const child = spawn(
       process.execPath,
       [
@@ -204,6 +229,41 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
       if (stream !== null) createInterface({ input: stream }).on("line", (line) => note(r, `${line}\n`));
     }
     r.child = child;
+  };
+
+  // Each line goes to the service that wrote it (its `service` field); the process's own lines to every one.
+  const noteShared = (line: string) => {
+    const writer = /"service":"([a-z]+)"/.exec(line)?.[1];
+    const r = writer === undefined ? undefined : running.get(writer);
+    sharedFile?.write(`${line}\n`);
+    if (r !== undefined) {
+      r.tail = `${r.tail}${line}\n`.slice(-TAIL_CHARS);
+      if (output === "memory") lines.push(`[${r.svc.name}] ${line}`);
+      return;
+    }
+    for (const each of running.values()) each.tail = `${each.tail}${line}\n`.slice(-TAIL_CHARS);
+    if (output === "memory") lines.push(`[${ONE_PROCESS}] ${line}`);
+  };
+
+  const launchAll = () => {
+    const current = [...running.values()][0]?.child;
+    if (current !== undefined && current.exitCode === null && current.signalCode === null) return;
+    const child = spawn(
+      process.execPath,
+      [
+        ...(opts.nodeArgs?.(ONE_PROCESS) ?? []),
+        "--conditions=source",
+        "--import",
+        "tsx",
+        join(ROOT, ONE_PROCESS_ENTRY),
+      ],
+      { cwd: ROOT, env: process.env, stdio: ["pipe", output === "discard" ? "ignore" : "pipe", "pipe"] },
+    );
+    child.stdin?.end(JSON.stringify(Object.fromEntries([...running].map(([name, r]) => [name, r.env]))));
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream !== null) createInterface({ input: stream }).on("line", noteShared);
+    }
+    for (const r of running.values()) r.child = child;
   };
 
   const serving = async (name: string): Promise<boolean> => {
@@ -236,6 +296,9 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
 
   const end = async (r: Running, signal: "SIGKILL" | "SIGTERM") => {
     const child = r.child;
+    if (oneProcess) {
+      for (const each of running.values()) each.child = undefined;
+    }
     r.child = undefined;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, "exit");
@@ -262,6 +325,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
           r.file === undefined ? undefined : new Promise((done) => r.file?.end(done)),
         ),
       );
+      if (sharedFile !== undefined) await new Promise((done) => sharedFile.end(done));
       if (database !== undefined)
         await adminQuery(opts.databaseUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       if (isolate && opts.namespace === undefined && namespace !== undefined) {
@@ -292,6 +356,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     namespace,
     redisPrefix,
     services: SERVICES.map((s) => s.name),
+    mode,
     url,
     pid: (name) => get(name).child?.pid,
     logs: () => lines.join("\n"),
@@ -305,11 +370,13 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     async restart(name) {
       const r = get(name);
       if (r.child === undefined || r.child.exitCode !== null || r.child.signalCode !== null) launch(r);
-      await waitServing(name);
+      if (oneProcess) await Promise.all(SERVICES.map((s) => waitServing(s.name)));
+      else await waitServing(name);
     },
     exited: () => exitedByThemselves().map((r) => ({ name: r.svc.name, code: r.child?.exitCode ?? null })),
     async restartExited() {
       const names = exitedByThemselves().map((r) => r.svc.name);
+      // Every service of the one process is in `names`, and launching it once starts them all.
       for (const name of names) launch(get(name));
       for (const name of names) await waitServing(name);
       return names;
@@ -324,9 +391,15 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
       SERVICES.filter((s) => s.kind === "grpc" && s.name !== "identity"),
       SERVICES.filter((s) => s.kind === "http"),
     ];
-    for (const wave of waves) {
-      for (const svc of wave) launch(get(svc.name));
-      await Promise.all(wave.map((svc) => waitServing(svc.name)));
+    if (oneProcess) {
+      // The process starts them in dependency order itself; each is waited for as in the waves.
+      for (const r of running.values()) launch(r);
+      for (const wave of waves) await Promise.all(wave.map((svc) => waitServing(svc.name)));
+    } else {
+      for (const wave of waves) {
+        for (const svc of wave) launch(get(svc.name));
+        await Promise.all(wave.map((svc) => waitServing(svc.name)));
+      }
     }
   } catch (err) {
     await stop();
