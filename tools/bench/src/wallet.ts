@@ -1,29 +1,54 @@
-// Benchmark: purchases end to end. Every service of the platform runs on this machine as its own process
-// (identity, ledger, fx, fraud, wallet, analytics and the REST gateway, each from its main.ts with logging
-// at info), users sign up and top up through the gateway, then POST /api/v1/transactions (purchases) is
-// driven over HTTP/1.1 keep-alive with BENCH_IN_FLIGHT (64) in flight for BENCH_SECONDS (15) after a
-// 3 s warm-up, after BENCH_LOW_IN_FLIGHT (4) for BENCH_LOW_SECONDS (5) below saturation. Printed:
-// purchases/s, p50, p99, what the answers were, the CPU each process used per purchase (where the time
-// goes), Postgres commits per purchase, and `pgbench -N` tps on the same Postgres in the same run.
+// Benchmark: purchases end to end, in both shapes of the platform in one run. Every service (identity, ledger,
+// fx, fraud, wallet, analytics and the REST gateway, logging at info) runs on this machine, started by the test
+// kit's platform booter on a database, NATS namespace and Redis prefix of its own: first each as its own
+// process (production's shape), then all in one process (`./dev start --one-process`). In each, users sign
+// up and top up through the gateway, then POST /api/v1/transactions (purchases) is driven over HTTP/1.1
+// keep-alive with 1, 4 and BENCH_IN_FLIGHT (64) in flight (BENCH_LOW_SECONDS, 5, after 1 s of warm-up for the
+// first two; BENCH_SECONDS, 15, after 3 s for the last). Then, on the same bootstrap, a do-nothing PingService
+// (libs/platform's createServer, loaded into the gateway's process, or into the one process) is called over
+// HTTP/2 (Connect protocol, binary, as the gateway calls a backend) with BENCH_IN_FLIGHT in flight: the
+// purchase enters the platform over HTTP and the closest call that does nothing at all behind the same
+// bootstrap is a Ping on its port (the gateway has no do-nothing REST route). Printed per shape: purchases/s
+// with p50 and p99 at each level, what the answers were, Ping calls/s and the ratio purchases/s / Ping calls/s
+// at BENCH_IN_FLIGHT, the CPU each process (Postgres, NATS, Redis and this client included) used per purchase
+// during the saturated run, Postgres commits per purchase (the platform's database only), and the outbox
+// rows still unpublished when the run ends; then `pgbench -N` tps on the same Postgres.
 //
 //   ./dev npm run bench:wallet -w @fintech/bench
-//   BENCH_USERS (64) signs up that many users; BENCH_CPU_PROF=<dir> writes each service's CPU profile there,
-//   BENCH_LOG_DIR=<dir> each service's log (every RPC with its duration_ms).
-//   About 70 s in all.
+//   BENCH_USERS (64) signs up that many users; BENCH_MODES (processes,one-process) picks the shapes;
+//   BENCH_CPU_PROF=<dir> writes each process's CPU profile there, BENCH_LOG_DIR=<dir> the services' logs.
+//   About 4 minutes in all.
+import { fileURLToPath } from "node:url";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
+import { freePort } from "@fintech/testing/own-servers";
+import type { RunningPlatform } from "@fintech/testing/platform";
+import { ONE_PROCESS, startPlatform } from "@fintech/testing/platform";
 import pg from "pg";
 import { httpCaller } from "./http-load.js";
+import type { LoadResult } from "./load.js";
 import { drive } from "./load.js";
 import { runPgbench } from "./pgbench.js";
+import { cpuSeconds, cpuSecondsOf, machineCpu } from "./proc-cpu.js";
 
-import { cpuSeconds, cpuSecondsOf, machineCpu, SERVICES, startPlatform } from "./wallet-platform.js";
+type Mode = "processes" | "one-process";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 64);
 const userCount = Number(process.env.BENCH_USERS ?? 64);
-const lowInFlight = Number(process.env.BENCH_LOW_IN_FLIGHT ?? 4);
 const lowSeconds = Number(process.env.BENCH_LOW_SECONDS ?? 5);
+const modes = (process.env.BENCH_MODES ?? "processes,one-process")
+  .split(",")
+  .map((m) => m.trim())
+  .filter((m): m is Mode => m === "processes" || m === "one-process");
 const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const natsUrl = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const PASSWORD = "bench-Password-2026";
+const pingPreload = fileURLToPath(new URL("./ping-preload.ts", import.meta.url));
+/** The services that own a schema (and an outbox), each in the schema named after it. */
+const SCHEMAS = ["identity", "wallet", "ledger", "fraud", "fx", "analytics"];
 
 /** A zone where it is daytime now, so fraud's off-hours rule stays quiet and purchases are approved. */
 function daytimeZone(): string {
@@ -37,18 +62,58 @@ function daytimeZone(): string {
   return zones.find((tz) => hour(tz) >= 8 && hour(tz) <= 20) ?? "UTC";
 }
 
-const started = performance.now();
-const platform = await startPlatform({
-  ...(process.env.BENCH_CPU_PROF ? { cpuProfDir: process.env.BENCH_CPU_PROF } : {}),
-  ...(process.env.BENCH_LOG_DIR ? { logDir: process.env.BENCH_LOG_DIR } : {}),
-});
-console.log(`platform up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+interface ModeResult {
+  mode: Mode;
+  levels: LoadResult[];
+  saturated: LoadResult;
+  ping: LoadResult;
+  outcomes: Map<string, number>;
+  /** CPU seconds per process (or server) during the saturated run. */
+  cpu: Array<{ name: string; used: number }>;
+  machineBusy: number;
+  commitsPerPurchase: number;
+  outboxBacklog: number;
+}
 
-let report: string[] = [];
-const db = new pg.Client({ connectionString: databaseUrl });
-await db.connect();
-try {
-  const http = httpCaller(platform.url, inFlight + 8);
+async function runMode(mode: Mode): Promise<ModeResult> {
+  // Read by ping-preload.ts in the process it is loaded into (a child inherits this process's environment).
+  process.env.BENCH_PING_PORT = String(await freePort());
+  const cpuProf = process.env.BENCH_CPU_PROF;
+  const logDir = process.env.BENCH_LOG_DIR;
+  const started = performance.now();
+  const platform = await startPlatform({
+    databaseUrl,
+    natsUrl,
+    redisUrl,
+    isolate: true,
+    mode,
+    env: {
+      LOG_LEVEL: "info",
+      // Checked on every request, never refusing: the limiter's cost is measured, not its refusals.
+      RATE_LIMIT_RPS: "1000000",
+      RATE_LIMIT_BURST: "1000000",
+    },
+    output: logDir === undefined ? "discard" : { dir: logDir },
+    nodeArgs: (name) => [
+      ...(cpuProf === undefined
+        ? []
+        : ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`, `--cpu-prof-name=${mode}-${name}.cpuprofile`]),
+      ...(name === "gateway" || name === ONE_PROCESS ? ["--import", "tsx", "--import", pingPreload] : []),
+    ],
+  });
+  console.log(`[${mode}] platform up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const db = new pg.Client({ connectionString: platform.databaseUrl });
+  await db.connect();
+  try {
+    return await measure(mode, platform, db);
+  } finally {
+    await db.end();
+    await platform.stop();
+  }
+}
+
+async function measure(mode: Mode, platform: RunningPlatform, db: pg.Client): Promise<ModeResult> {
+  const http = httpCaller(platform.gatewayUrl, inFlight + 8);
   const json = { "content-type": "application/json" };
   const timezone = daytimeZone();
   const users: Array<{ token: string; wallet: string }> = [];
@@ -89,7 +154,7 @@ try {
     users.push(...wave);
   }
   console.log(
-    `${users.length} users signed up and funded in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s`,
+    `[${mode}] ${users.length} users signed up and funded in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s`,
   );
 
   const merchants = ["Kedai Kopi", "Grab", "Tesco", "Shopee", "Petronas"];
@@ -97,11 +162,15 @@ try {
   const outcomes = new Map<string, number>();
   const count = (k: string) => outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
   let measuring = false;
-  const cpuBefore = new Map<string, number>();
-  let machineBefore = machineCpu();
+  // One row per process: every service in processes mode, the one process otherwise.
+  const processes = new Map<number, string>();
+  for (const name of platform.services) {
+    const pid = platform.pid(name);
+    if (pid !== undefined) processes.set(pid, processes.has(pid) ? "one process (every service)" : name);
+  }
   const sample = () => {
     const out = new Map<string, number>();
-    for (const s of SERVICES) out.set(s, cpuSeconds(platform.pids[s]));
+    for (const [pid, name] of processes) out.set(name, cpuSeconds(pid));
     out.set("bench client", process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6);
     for (const comm of ["postgres", "nats-server", "redis-server"]) out.set(comm, cpuSecondsOf(comm));
     return out;
@@ -136,60 +205,113 @@ try {
     return res.status === 201;
   };
   // Below saturation first, on a quiet platform: the latency of one purchase through every service.
-  const light = await drive(
-    `POST /api/v1/transactions (purchase), ${lowInFlight} in flight`,
-    (i) => purchase(i + 1_000_000, false),
-    { inFlight: lowInFlight, durationMs: lowSeconds * 1000, warmupMs: 1000 },
-  );
+  const levels: LoadResult[] = [];
+  for (const level of [1, 4]) {
+    levels.push(
+      await drive(`purchases, ${level} in flight`, (i) => purchase(i + level * 1_000_000, false), {
+        inFlight: level,
+        durationMs: lowSeconds * 1000,
+        warmupMs: 1000,
+      }),
+    );
+  }
+  let cpuBefore = new Map<string, number>();
+  let machineBefore = machineCpu();
   let commitsBefore = 0;
   setTimeout(() => {
     measuring = true;
-    for (const [k, v] of sample()) cpuBefore.set(k, v);
+    cpuBefore = sample();
     machineBefore = machineCpu();
     void commits().then((n) => {
       commitsBefore = n;
     });
   }, 3000);
-  const result = await drive(
-    `POST /api/v1/transactions (purchase), ${inFlight} in flight`,
-    (i) => purchase(i, true),
-    {
-      inFlight,
-      durationMs: seconds * 1000,
-      warmupMs: 3000,
-    },
-  );
+  const saturated = await drive(`purchases, ${inFlight} in flight`, (i) => purchase(i, true), {
+    inFlight,
+    durationMs: seconds * 1000,
+    warmupMs: 3000,
+  });
   const cpuAfter = sample();
   const machineAfter = machineCpu();
   const commitsDuring = (await commits()) - commitsBefore;
-  http.agent.destroy();
-  const purchases = result.requests;
-  const elapsed = machineAfter.total - machineBefore.total;
-  report = [
-    `\nwallet benchmark: every service a child process on this machine (${SERVICES.join(", ")}), logs at info, fraud rules at their defaults`,
-    `${result.name}: ${seconds}s after 3s warm-up, ${users.length} users\n`,
-    `purchases/s ${result.rps.toFixed(0)}   p50 ${result.p50Ms.toFixed(1)} ms   p99 ${result.p99Ms.toFixed(1)} ms   errors ${result.errors}` +
-      (result.firstError ? ` (first: ${result.firstError})` : ""),
-    `answers: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(", ")}`,
-    `below saturation, ${lowInFlight} in flight: purchases/s ${light.rps.toFixed(0)}   p50 ${light.p50Ms.toFixed(1)} ms   p99 ${light.p99Ms.toFixed(1)} ms   errors ${light.errors}`,
-    `machine CPU busy ${(((machineAfter.busy - machineBefore.busy) / elapsed) * 100).toFixed(0)}% of all cores; ` +
-      `Postgres commits ${(commitsDuring / Math.max(1, purchases)).toFixed(1)} per purchase (all services)\n`,
-    "where the time goes (CPU per purchase, and share of one core during the run):",
-  ];
-  const rows = [...cpuAfter]
-    .map(([k, v]) => ({ k, used: v - (cpuBefore.get(k) ?? 0) }))
-    .sort((a, b) => b.used - a.used);
-  for (const { k, used } of rows) {
-    report.push(
-      `  ${k.padEnd(14)} ${((used * 1000) / Math.max(1, purchases)).toFixed(2).padStart(7)} ms/purchase  ${((used / seconds) * 100).toFixed(0).padStart(4)}% of a core`,
+  let outboxBacklog = 0;
+  for (const schema of SCHEMAS) {
+    const { rows } = await db.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM ${schema}.outbox WHERE published_at IS NULL`,
     );
+    outboxBacklog += Number(rows[0]?.n ?? 0);
   }
-} finally {
-  await db.end();
-  await platform.stop();
+  http.agent.destroy();
+  levels.push(saturated);
+
+  const pingPort = Number(process.env.BENCH_PING_PORT);
+  const transport = createConnectTransport({
+    baseUrl: `http://127.0.0.1:${pingPort}`,
+    httpVersion: "2",
+    useBinaryFormat: true,
+  });
+  const pinger = createClient(PingService, transport);
+  const ping = await drive(
+    `Ping over HTTP/2, ${inFlight} in flight`,
+    async () => (await pinger.ping({ payload: "x" })).payload === "x",
+    { inFlight, durationMs: lowSeconds * 1000, warmupMs: 1000 },
+  );
+
+  const elapsed = machineAfter.total - machineBefore.total;
+  return {
+    mode,
+    levels,
+    saturated,
+    ping,
+    outcomes,
+    cpu: [...cpuAfter]
+      .map(([name, v]) => ({ name, used: v - (cpuBefore.get(name) ?? 0) }))
+      .sort((a, b) => b.used - a.used),
+    machineBusy: (machineAfter.busy - machineBefore.busy) / elapsed,
+    commitsPerPurchase: commitsDuring / Math.max(1, saturated.requests),
+    outboxBacklog,
+  };
 }
 
+const results: ModeResult[] = [];
+for (const mode of modes) results.push(await runMode(mode));
 const tps = await runPgbench(databaseUrl, inFlight, seconds);
+
+const ms = (v: number) => v.toFixed(1);
+const report: string[] = [
+  "\nwallet benchmark: every service on this machine, logs at info, fraud rules at their defaults",
+];
+for (const r of results) {
+  const shape =
+    r.mode === "processes"
+      ? "each service its own process (the default, production's shape)"
+      : "every service in one process (./dev start --one-process)";
+  report.push(`\n== ${r.mode}: ${shape}, ${userCount} users`);
+  for (const l of r.levels) {
+    report.push(
+      `  ${l.name.padEnd(24)} purchases/s ${l.rps.toFixed(0).padStart(5)}   p50 ${ms(l.p50Ms).padStart(6)} ms   p99 ${ms(l.p99Ms).padStart(6)} ms   errors ${l.errors}` +
+        (l.firstError === undefined ? "" : ` (first: ${l.firstError})`),
+    );
+  }
+  report.push(
+    `  answers at ${inFlight} in flight: ${[...r.outcomes].map(([k, v]) => `${k} ${v}`).join(", ")}`,
+  );
+  report.push(
+    `  ${r.ping.name}: calls/s ${r.ping.rps.toFixed(0)}   p50 ${ms(r.ping.p50Ms)} ms   p99 ${ms(r.ping.p99Ms)} ms   errors ${r.ping.errors}`,
+  );
+  report.push(
+    `  purchases/s / Ping calls/s at ${inFlight} in flight: ${(r.saturated.rps / Math.max(1, r.ping.rps)).toFixed(3)}`,
+  );
+  report.push(
+    `  machine CPU busy ${(r.machineBusy * 100).toFixed(0)}% of all cores; Postgres commits ${r.commitsPerPurchase.toFixed(1)} per purchase; outbox backlog at the end ${r.outboxBacklog} rows`,
+  );
+  report.push(`  where the time goes at ${inFlight} in flight (CPU per purchase, and share of one core):`);
+  for (const { name, used } of r.cpu) {
+    report.push(
+      `    ${name.padEnd(28)} ${((used * 1000) / Math.max(1, r.saturated.requests)).toFixed(2).padStart(7)} ms/purchase  ${((used / seconds) * 100).toFixed(0).padStart(4)}% of a core`,
+    );
+  }
+}
 report.push(
   `\npgbench -N (same Postgres, ${inFlight} clients, ${seconds}s): ${tps === undefined ? "n/a" : `${tps.toFixed(0)} tps`}`,
 );
