@@ -34,8 +34,6 @@ const USERS = 20;
 /** Within the hot window of the harness' clock (2030-01-01). */
 const DAYS = ["2029-12-29", "2029-12-30", "2029-12-31"] as const;
 
-let published = 0;
-
 async function publishPurchase(
   h: AnalyticsHarness,
   userId: string,
@@ -92,12 +90,17 @@ function lossLogged(): boolean {
   });
 }
 
-async function inboxCount(h: AnalyticsHarness): Promise<number> {
-  const { rows } = await h.pool.query<{ n: number }>(
-    "SELECT count(*)::int AS n FROM inbox WHERE consumer = $1",
-    [WALLET],
-  );
-  return rows[0]?.n ?? 0;
+/** `count` users of a test's own, each with a purchase on each of DAYS: user i spends i+1, 2.50 and 10.00. */
+async function seedUsers(h: AnalyticsHarness, count = USERS): Promise<string[]> {
+  const users = Array.from({ length: count }, () => randomUUID());
+  const inbox = await h.inbox(WALLET);
+  for (const [i, u] of users.entries()) {
+    await publishPurchase(h, u, DAYS[0] ?? "", `${i + 1}.00`);
+    await publishPurchase(h, u, DAYS[1] ?? "", "2.50");
+    await publishPurchase(h, u, DAYS[2] ?? "", "10.00");
+  }
+  await h.settled(WALLET, inbox + users.length * 3);
+  return users;
 }
 
 /** Every bucket marked with the current generation: the rebuild is done. */
@@ -118,8 +121,6 @@ async function generation(h: AnalyticsHarness): Promise<bigint> {
 }
 
 describe("analytics when Redis loses its data", () => {
-  const users = Array.from({ length: USERS }, () => randomUUID());
-
   test("a FLUSHALL is detected, logged and counted once, and every user's numbers are rebuilt", async ({
     analytics,
     redis,
@@ -127,13 +128,7 @@ describe("analytics when Redis loses its data", () => {
     const client = testClient();
     const hot = createHotStore({ redis: client, prefix: redis.prefix });
     try {
-      for (const [i, u] of users.entries()) {
-        await publishPurchase(analytics, u, DAYS[0] ?? "", `${i + 1}.00`);
-        await publishPurchase(analytics, u, DAYS[1] ?? "", "2.50");
-        await publishPurchase(analytics, u, DAYS[2] ?? "", "10.00");
-        published += 3;
-      }
-      await analytics.settled(WALLET, published);
+      const users = await seedUsers(analytics);
       const before = await everything(analytics, users);
       expect(before.perUser[4]?.summary.totalSpent).toBe("17.50");
       expect(before.perUser[4]?.summary.transactionCount).toBe(3n);
@@ -152,9 +147,9 @@ describe("analytics when Redis loses its data", () => {
       expect(await everything(analytics, users)).toEqual(before);
 
       // The cache works under the new generation: a new event changes the answer at once.
+      const inbox = await analytics.inbox(WALLET);
       await publishPurchase(analytics, users[4] ?? "", DAYS[2] ?? "", "0.25");
-      published += 1;
-      await analytics.settled(WALLET, published);
+      await analytics.settled(WALLET, inbox + 1);
       expect((await analytics.as(users[4] ?? "").getSummary({})).totalSpent).toBe("17.75");
     } finally {
       client.disconnect();
@@ -168,19 +163,17 @@ describe("analytics when Redis loses its data", () => {
     const client = testClient();
     const hot = createHotStore({ redis: client, prefix: redis.prefix });
     try {
+      const users = await seedUsers(analytics);
       const before = await everything(analytics, users);
       const gen = await generation(analytics);
+      const inbox = await analytics.inbox(WALLET);
       // No rebuild until the events below are in: they arrive while every bucket is unmarked.
       await analytics.app.guard.stop();
       await own.flushAll();
       const early = randomUUID();
-      for (const u of users.slice(0, 10)) {
-        await publishPurchase(analytics, u, DAYS[1] ?? "", "5.00");
-        published += 1;
-      }
+      for (const u of users.slice(0, 10)) await publishPurchase(analytics, u, DAYS[1] ?? "", "5.00");
       await publishPurchase(analytics, users[0] ?? "", DAYS[2] ?? "", "1.00", early);
-      published += 1;
-      await waitFor(async () => (await inboxCount(analytics)) >= published, { timeoutMs: 15_000 });
+      await waitFor(async () => (await analytics.inbox(WALLET)) >= inbox + 11, { timeoutMs: 15_000 });
       // The same event delivered again (a publisher retry) counts nothing.
       await publishPurchase(analytics, users[0] ?? "", DAYS[2] ?? "", "1.00", early);
 
@@ -196,7 +189,7 @@ describe("analytics when Redis loses its data", () => {
 
       analytics.app.guard.start();
       await rebuilt(analytics, hot, gen);
-      await analytics.settled(WALLET, published);
+      await analytics.settled(WALLET, inbox + 11);
       const after = await everything(analytics, users);
       expectSpent(after);
       // Redis alone holds what Postgres holds.
@@ -223,6 +216,7 @@ describe("analytics when Redis loses its data", () => {
     const client = testClient();
     const hot = createHotStore({ redis: client, prefix: redis.prefix });
     try {
+      const users = await seedUsers(analytics);
       const before = await everything(analytics, users);
       const gen = await generation(analytics);
       const lossesBefore = await losses();
@@ -244,9 +238,9 @@ describe("analytics when Redis loses its data", () => {
     const hot = createHotStore({ redis: client, prefix: redis.prefix });
     try {
       const user = randomUUID();
+      const inbox = await analytics.inbox(WALLET);
       await publishPurchase(analytics, user, DAYS[2] ?? "", "10.00");
-      published += 1;
-      await analytics.settled(WALLET, published);
+      await analytics.settled(WALLET, inbox + 1);
       // Cached now, under this generation.
       expect((await analytics.as(user).getSummary({})).totalSpent).toBe("10.00");
       const old = await dumpKeys(client, redis.prefix);
@@ -254,8 +248,7 @@ describe("analytics when Redis loses its data", () => {
       await own.flushAll();
       await rebuilt(analytics, hot, await generation(analytics));
       await publishPurchase(analytics, user, DAYS[2] ?? "", "2.00");
-      published += 1;
-      await analytics.settled(WALLET, published);
+      await analytics.settled(WALLET, inbox + 2);
       expect((await analytics.as(user).getSummary({})).totalSpent).toBe("12.00");
 
       // Like a failover to a replica that is far behind: the old counters, versions and cached answers are
@@ -283,10 +276,10 @@ describe("analytics when Redis loses its data", () => {
       const streamers = Array.from({ length: 5 }, () => randomUUID());
       const lossesBefore = await losses();
       let flushes = 0;
+      const inbox = await analytics.inbox(WALLET);
       const publishing = (async () => {
         for (let i = 0; i < 150; i++) {
           await publishPurchase(analytics, streamers[i % 5] ?? "", DAYS[i % 3] ?? "", "1.00");
-          published += 1;
           // Empty Redis every 40 events, whatever the guard is doing.
           if (i % 40 === 20) {
             await own.flushAll();
@@ -295,7 +288,7 @@ describe("analytics when Redis loses its data", () => {
         }
       })();
       await publishing;
-      await analytics.settled(WALLET, published);
+      await analytics.settled(WALLET, inbox + 150);
       await waitFor(async () => (await losses()) > lossesBefore && whole(await hot.markers()), {
         timeoutMs: 30_000,
       });

@@ -40,6 +40,8 @@ export interface AnalyticsHarness {
   ): Promise<void>;
   /** The user ids identity knows, as far as imports ask (add one before importing for it). */
   users: Set<string>;
+  /** How many events a consumer's inbox holds: count from it before publishing, then wait with `settled`. */
+  inbox(consumer: string): Promise<number>;
   /** Waits until a consumer's inbox holds `count` events and every pending batch is applied to Redis. */
   settled(consumer: string, count: number): Promise<void>;
 }
@@ -110,6 +112,13 @@ export function analyticsTest(
       users,
       async publishTransaction(type, event, id) {
         await publish(type, toBinary(TransactionEventSchema, create(TransactionEventSchema, event)), id);
+      },
+      async inbox(consumer) {
+        const { rows } = await pg.pool.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM inbox WHERE consumer = $1",
+          [consumer],
+        );
+        return rows[0]?.n ?? 0;
       },
       async settled(consumer, count) {
         await waitFor(
