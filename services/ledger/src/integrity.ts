@@ -9,22 +9,9 @@ import type { Logger } from "pino";
 import { LEDGER_EVENTS } from "./events.js";
 import { violationMessage } from "./messages.js";
 import type { LedgerMetrics } from "./metrics.js";
+import type { Violation } from "./model.js";
 import type { AccountDiscrepancy, CurrencySums } from "./store.js";
 import { store } from "./store.js";
-
-export type ViolationKind =
-  | "currency_unbalanced"
-  | "balance_mismatch"
-  | "limit_exceeded"
-  | "dangling_transfer";
-
-export interface Violation {
-  kind: ViolationKind;
-  currency: string;
-  /** "" for a currency-wide violation. */
-  accountId: string;
-  message: string;
-}
 
 /** Per currency, the sums of every account's balances, in minor units. */
 export interface CurrencyTotals {

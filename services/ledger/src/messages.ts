@@ -18,7 +18,6 @@ import {
   TransferSchema,
   TransferStatus as TransferStatusProto,
 } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
-import type { Violation, ViolationKind } from "./integrity.js";
 import type {
   Account,
   AccountFlags,
@@ -27,6 +26,8 @@ import type {
   TransferRequest,
   TransferStatus,
   TransferView,
+  Violation,
+  ViolationKind,
 } from "./model.js";
 import { available } from "./model.js";
 

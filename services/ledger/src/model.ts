@@ -180,3 +180,18 @@ export function available(flags: AccountFlags, b: Balances): bigint {
   if (flags.creditsMustNotExceedDebits) return b.debitsPosted - b.creditsPosted - b.creditsPending;
   return b.creditsPosted - b.debitsPosted - b.debitsPending;
 }
+
+/** What the integrity check found wrong: a currency whose books do not balance, or one account. */
+export type ViolationKind =
+  | "currency_unbalanced"
+  | "balance_mismatch"
+  | "limit_exceeded"
+  | "dangling_transfer";
+
+export interface Violation {
+  kind: ViolationKind;
+  currency: string;
+  /** "" for a currency-wide violation. */
+  accountId: string;
+  message: string;
+}
