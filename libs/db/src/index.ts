@@ -7,4 +7,10 @@ export { isSerializationFailure, isTransientDbError, isUniqueViolation, sqlState
 export { inTimestampRange, MAX_BIGINT } from "./pg-range.js";
 export type { Queryable } from "./queryable.js";
 export { assertSchemaName, InvalidSchemaNameError } from "./schema-name.js";
-export { type IsolationLevel, type TransactionOptions, withTransaction } from "./with-transaction.js";
+export {
+  type IsolationLevel,
+  type TransactionOptions,
+  type TransactionWrapper,
+  traceTransactions,
+  withTransaction,
+} from "./with-transaction.js";

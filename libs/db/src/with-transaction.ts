@@ -26,6 +26,19 @@ const BEGIN: Record<IsolationLevel, string> = {
 const BACKOFF_BASE_MS = 5;
 const BACKOFF_MAX_MS = 500;
 
+/** Wraps one {@link withTransaction} call, every attempt included (a tracer making it a span). */
+export type TransactionWrapper = <T>(run: () => Promise<T>) => Promise<T>;
+
+let wrapper: TransactionWrapper | undefined;
+
+/**
+ * Installs (or with undefined removes) the process-wide wrapper of every {@link withTransaction} call; libs/platform's
+ * startTelemetry installs one that makes each transaction a span of the trace it runs in.
+ */
+export function traceTransactions(wrap: TransactionWrapper | undefined): void {
+  wrapper = wrap;
+}
+
 /**
  * Runs `fn` inside a transaction on one pooled connection: BEGIN, `fn(client)`, COMMIT; ROLLBACK if anything
  * throws. When the failure is a serialization failure (40001) or deadlock (40P01) — including one raised by
@@ -37,10 +50,20 @@ const BACKOFF_MAX_MS = 500;
  *
  * Defaults: server isolation level, `maxRetries` 5.
  */
-export async function withTransaction<T>(
+export function withTransaction<T>(
   pool: pg.Pool,
   fn: (client: pg.PoolClient) => Promise<T>,
   opts: TransactionOptions = {},
+): Promise<T> {
+  return wrapper === undefined
+    ? runTransaction(pool, fn, opts)
+    : wrapper(() => runTransaction(pool, fn, opts));
+}
+
+async function runTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  opts: TransactionOptions,
 ): Promise<T> {
   const maxRetries = opts.maxRetries ?? 5;
   const begin = opts.isolation === undefined ? "BEGIN" : BEGIN[opts.isolation];
