@@ -1,5 +1,7 @@
 import "./type-parsers.js";
 import pg from "pg";
+import type { Registry } from "prom-client";
+import { instrumentPool } from "./pool-metrics.js";
 import { assertSchemaName } from "./schema-name.js";
 
 /** Options for {@link createPool}. */
@@ -30,11 +32,15 @@ export interface CreatePoolOptions {
    * of the message.
    */
   onError?: (error: Error) => void;
+  /** Registry of the pool's metrics (see instrumentPool), labelled `pool=<applicationName or schema>`. Default: prom-client's global one. */
+  registry?: Registry;
 }
 
 /**
  * Creates a `pg.Pool`. Importing `@fintech/db` has already installed the INT8 -> bigint and NUMERIC -> string
  * result parsers; bigint query parameters need nothing (pg sends `value.toString()`).
+ *
+ * Its size, idle connections, waiting queries and checkout waits are Prometheus metrics (instrumentPool).
  *
  * Defaults: `max` 10, connect timeout 10 s, no statement timeout, server search_path when `schema` is omitted.
  * @throws InvalidSchemaNameError when `schema` is not a plain lower-case identifier.
@@ -69,5 +75,6 @@ export function createPool(opts: CreatePoolOptions): pg.Pool {
   const onError =
     opts.onError ?? ((error: Error) => console.error(`postgres idle client error: ${error.message}`));
   pool.on("error", (error) => onError(error));
+  instrumentPool(pool, opts.applicationName ?? opts.schema ?? "default", opts.registry);
   return pool;
 }

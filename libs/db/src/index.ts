@@ -5,6 +5,7 @@ export { type CreatePoolOptions, createPool } from "./create-pool.js";
 export { MIGRATIONS_TABLE, type MigrateOptions, MigrationError, migrate } from "./migrate.js";
 export { isSerializationFailure, isTransientDbError, isUniqueViolation, sqlState } from "./pg-errors.js";
 export { inTimestampRange, MAX_BIGINT } from "./pg-range.js";
+export { instrumentPool } from "./pool-metrics.js";
 export type { Queryable } from "./queryable.js";
 export { assertSchemaName, InvalidSchemaNameError } from "./schema-name.js";
 export {
