@@ -1,3 +1,5 @@
+export type { Span } from "@opentelemetry/api";
+export { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 export type { Clock } from "./clock.js";
 export { systemClock } from "./clock.js";
 export type { ConfigIssue, LogLevel } from "./config.js";
@@ -42,6 +44,7 @@ export {
   READY,
 } from "./readiness.js";
 export { getRequestId, REQUEST_ID_HEADER, requestIdKey } from "./request-id.js";
+export { createTraceInterceptor, propagateTrace } from "./rpc-tracing.js";
 export type { Running } from "./run-main.js";
 export { runMain } from "./run-main.js";
 export type {
@@ -53,6 +56,8 @@ export type {
   StartedService,
 } from "./server.js";
 export { createServer, MAX_REQUEST_BYTES } from "./server.js";
+export type { SpanOptions, Telemetry } from "./telemetry.js";
+export { endSpan, markSpanFailed, startSpan, startTelemetry, tracing, withSpan } from "./telemetry.js";
 export { textIssues, textProblem } from "./text-issues.js";
 export {
   canonicalTimeZone,
@@ -65,11 +70,9 @@ export {
 } from "./time-zone.js";
 export {
   childSpan,
-  createTraceInterceptor,
   currentSpan,
   formatTraceparent,
   parseTraceparent,
-  propagateTrace,
   runInSpan,
   TRACEPARENT_HEADER,
 } from "./trace-context.js";

@@ -27,7 +27,7 @@ import { createLoggingInterceptor } from "./logging-interceptor.js";
 import { createMetricsInterceptor, createMetricsServer } from "./metrics.js";
 import { createReflectionServices } from "./reflection.js";
 import { createRequestIdInterceptor } from "./request-id.js";
-import { createTraceInterceptor } from "./trace-context.js";
+import { createTraceInterceptor } from "./rpc-tracing.js";
 
 /**
  * Largest request message accepted, in bytes: the gateway's 1 MiB body limit plus 16 KiB for what it adds from the

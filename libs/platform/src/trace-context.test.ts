@@ -3,15 +3,10 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "./logger.js";
+import { propagateTrace } from "./rpc-tracing.js";
 import type { PlatformServer } from "./server.js";
 import { createServer } from "./server.js";
-import {
-  currentSpan,
-  formatTraceparent,
-  parseTraceparent,
-  propagateTrace,
-  runInSpan,
-} from "./trace-context.js";
+import { currentSpan, formatTraceparent, parseTraceparent, runInSpan } from "./trace-context.js";
 
 type LogLine = Record<string, unknown>;
 

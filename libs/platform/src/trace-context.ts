@@ -1,12 +1,12 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
-import type { Interceptor } from "@connectrpc/connect";
 import type { SpanContext } from "@opentelemetry/api";
 import { isSpanContextValid, TraceFlags } from "@opentelemetry/api";
 
 // W3C trace context (https://www.w3.org/TR/trace-context/) carried through every RPC and event, with the
 // OpenTelemetry API's SpanContext as its shape, so one request can be followed through every service's
-// logs by its trace_id (and an OpenTelemetry SDK added later finds the same ids).
+// logs by its trace_id. When spans are exported (telemetry.ts) the span context kept here is the exported
+// span's, so the logs print the ids of the spans a trace viewer shows. RPCs get their spans in rpc-tracing.ts.
 
 const storage = new AsyncLocalStorage<SpanContext>();
 
@@ -50,21 +50,3 @@ export function currentSpan(): SpanContext | undefined {
 export function runInSpan<T>(sc: SpanContext, fn: () => T): T {
   return storage.run(sc, fn);
 }
-
-/** Server interceptor: each RPC runs as a child span of the caller's `traceparent` (or starts a trace). */
-export function createTraceInterceptor(): Interceptor {
-  return (next) => (req) =>
-    runInSpan(childSpan(parseTraceparent(req.header.get(TRACEPARENT_HEADER))), () => next(req));
-}
-
-/**
- * Client interceptor for calls to other services: sends the current span as `traceparent`, so the callee's
- * work joins the same trace. Add it to every outgoing transport.
- */
-export const propagateTrace: Interceptor = (next) => (req) => {
-  const sc = currentSpan();
-  if (sc !== undefined && !req.header.has(TRACEPARENT_HEADER)) {
-    req.header.set(TRACEPARENT_HEADER, formatTraceparent(sc));
-  }
-  return next(req);
-};

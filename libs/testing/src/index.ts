@@ -9,6 +9,7 @@ export {
   openHarnessKit,
   type TestApp,
 } from "./harness-kit.js";
+export { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from "./otlp-receiver.js";
 export {
   freePort,
   freePorts,
