@@ -2,7 +2,7 @@ import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import type { InProcessTransport } from "@fintech/platform";
-import { envInt, envUrl, propagateTrace } from "@fintech/platform";
+import { envInt, envUrl, observeClientCalls } from "@fintech/platform";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -66,7 +66,7 @@ const connectOverH2: TransportFactory = (baseUrl, interceptors) =>
     baseUrl,
     httpVersion: "2",
     useBinaryFormat: true,
-    interceptors: [propagateTrace, ...interceptors],
+    interceptors: [observeClientCalls, ...interceptors],
   });
 
 /**
@@ -102,7 +102,7 @@ export function connectIdentity(
   const transport: TransportFactory =
     inProcess === undefined
       ? (opts.transport ?? connectOverH2)
-      : (_url, interceptors) => inProcess({ interceptors: [propagateTrace, ...interceptors] });
+      : (_url, interceptors) => inProcess({ interceptors: [observeClientCalls, ...interceptors] });
   const identity = createClient(IdentityService, transport(config.IDENTITY_URL, []));
   const jwt = createJwtVerifier({
     getJwks: identityJwks(identity),

@@ -1,5 +1,6 @@
 export type { Span } from "@opentelemetry/api";
 export { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+export { observeClientCalls, recordClientMetrics } from "./client-metrics.js";
 export type { Clock } from "./clock.js";
 export { systemClock } from "./clock.js";
 export type { ConfigIssue, LogLevel } from "./config.js";

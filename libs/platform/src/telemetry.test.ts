@@ -4,8 +4,8 @@ import { PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
 import type { OtlpReceiver, ReceivedSpan } from "@fintech/testing";
 import { startOtlpReceiver, waitFor } from "@fintech/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { observeClientCalls } from "./client-metrics.js";
 import { createLogger } from "./logger.js";
-import { propagateTrace } from "./rpc-tracing.js";
 import type { PlatformServer } from "./server.js";
 import { createServer } from "./server.js";
 import type { Telemetry } from "./telemetry.js";
@@ -14,7 +14,7 @@ import { parseTraceparent } from "./trace-context.js";
 
 type LogLine = Record<string, unknown>;
 
-// Two services in this process, "front" calling "back" as services call each other (propagateTrace on the
+// Two services in this process, "front" calling "back" as services call each other (observeClientCalls on the
 // transport), exporting to an OTLP receiver the way a deployment exports to its collector.
 describe("telemetry", () => {
   const lines: LogLine[] = [];
@@ -27,6 +27,7 @@ describe("telemetry", () => {
   let back: PlatformServer;
   let front: PlatformServer;
   let frontUrl: string;
+  let frontMetrics: string;
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
@@ -50,11 +51,12 @@ describe("telemetry", () => {
     const backUrl = (await back.listen({ port: 0, host: "127.0.0.1" })).url;
     const toBack = createClient(
       PingService,
-      createGrpcTransport({ baseUrl: backUrl, interceptors: [propagateTrace] }),
+      createGrpcTransport({ baseUrl: backUrl, interceptors: [observeClientCalls] }),
     );
     front = createServer({
       name: "front",
       logger,
+      metricsPort: 0,
       routes: (router) =>
         router.service(PingService, {
           async ping(req) {
@@ -64,6 +66,7 @@ describe("telemetry", () => {
     });
     const at = await front.listen({ port: 0, host: "127.0.0.1" });
     frontUrl = at.url;
+    frontMetrics = `${at.metricsUrl}/metrics`;
   });
   afterAll(async () => {
     await front?.close({ graceMs: 0 });
@@ -85,6 +88,20 @@ describe("telemetry", () => {
       const spans = receiver.spans.filter((s) => s.traceId === traceId);
       return spans.length >= count ? spans : undefined;
     });
+  }
+
+  async function clientCalls(code: string): Promise<number> {
+    const text = await (await fetch(frontMetrics)).text();
+    const line = text
+      .split("\n")
+      .find(
+        (l) =>
+          l.startsWith("rpc_client_requests_total{") &&
+          l.includes('service="fintech.platform.v1.PingService"') &&
+          l.includes('method="Ping"') &&
+          l.includes(`code="${code}"`),
+      );
+    return line === undefined ? 0 : Number(line.split(" ").at(-1));
   }
 
   it("exports a call through two services as one trace: server, client and server span, parent to child", async () => {
@@ -117,15 +134,22 @@ describe("telemetry", () => {
     expect(line).toMatchObject({ trace_id: traceId, span_id: backServer?.spanId });
   });
 
-  it("marks a failed call's client span and the failing server's span as errors", async () => {
+  it("marks a failed call's client span and the failing server's span as errors, and counts it by code", async () => {
+    const before = { ok: await clientCalls("OK"), lost: await clientCalls("DataLoss") };
     const traceId = "0af7651916cd43dd8448eb211c80319c";
     await expect(callFront("fail", `00-${traceId}-b7ad6b7169203331-01`)).rejects.toThrow();
+    await callFront("fine", `00-${"1".repeat(32)}-b7ad6b7169203331-01`);
 
     const spans = await trace(traceId, 3);
     const client = spans.find((s) => s.kind === "client");
     const backServer = spans.find((s) => s.parentSpanId === client?.spanId);
     expect(client).toMatchObject({ status: "error", attributes: { "rpc.grpc.status_code": Code.DataLoss } });
     expect(backServer).toMatchObject({ kind: "server", status: "error" });
+
+    expect(await clientCalls("DataLoss")).toBe(before.lost + 1);
+    expect(await clientCalls("OK")).toBe(before.ok + 1);
+    const text = await (await fetch(frontMetrics)).text();
+    expect(text).toMatch(/rpc_client_duration_seconds_bucket\{[^}]*method="Ping"[^}]*code="DataLoss"/);
   });
 
   it("starts a trace when the caller sends none, with the ids the logs print", async () => {

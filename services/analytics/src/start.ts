@@ -4,7 +4,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { connectIdentity } from "@fintech/auth";
 import { openServiceInfra } from "@fintech/events";
 import type { Clock, InProcessTransport, StartedService } from "@fintech/platform";
-import { propagateTrace, systemClock, watchRedis } from "@fintech/platform";
+import { observeClientCalls, systemClock, watchRedis } from "@fintech/platform";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import { Redis } from "ioredis";
@@ -43,7 +43,7 @@ export async function startAnalytics(
   });
   // Fx and identity are called as this service, once it has credentials (they may require callers to be known).
   const interceptors =
-    credentials === undefined ? [propagateTrace] : [propagateTrace, credentials.interceptor];
+    credentials === undefined ? [observeClientCalls] : [observeClientCalls, credentials.interceptor];
   const asThisService = (inProcess: InProcessTransport | undefined, baseUrl: string): Transport =>
     inProcess === undefined ? createGrpcTransport({ baseUrl, interceptors }) : inProcess({ interceptors });
   const rates =

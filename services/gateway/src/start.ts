@@ -1,6 +1,6 @@
 import type { Transport } from "@connectrpc/connect";
 import type { InProcessTransport, StartedService } from "@fintech/platform";
-import { watchRedis } from "@fintech/platform";
+import { observeClientCalls, watchRedis } from "@fintech/platform";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { createIdentityAuthenticator } from "./auth.js";
@@ -42,7 +42,8 @@ export async function startGateway(
   });
   const transports: Record<string, Transport> = {};
   for (const [name, transport] of Object.entries(inProcess)) {
-    if (transport !== undefined) transports[name] = transport();
+    // Traced and counted as a backend reached at its URL is (createBackendTransport).
+    if (transport !== undefined) transports[name] = transport({ interceptors: [observeClientCalls] });
   }
   const gateway = build(config, { redis, logger, authenticator, transports });
   const listening = await gateway.start();

@@ -1,12 +1,14 @@
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { observeClientCalls } from "@fintech/platform";
 
 /** How the gateway talks to backends. */
 export type BackendProtocol = "connect" | "grpc";
 
 /**
  * A transport to one backend over HTTP/2 cleartext, binary protobuf. "connect" (the Connect protocol) is the
- * default: measured faster than Connect's gRPC client on the same connect-node servers (see tools/bench).
+ * default: measured faster than Connect's gRPC client on the same connect-node servers (see tools/bench). Every call
+ * carries the request's trace and is counted in the client RPC metrics (observeClientCalls), then `interceptors`.
  */
 export function createBackendTransport(
   baseUrl: string,
@@ -17,7 +19,7 @@ export function createBackendTransport(
     baseUrl,
     httpVersion: "2" as const,
     useBinaryFormat: true,
-    interceptors,
+    interceptors: [observeClientCalls, ...interceptors],
     pingIntervalMs: 30_000,
   };
   return protocol === "grpc" ? createGrpcTransport(options) : createConnectTransport(options);

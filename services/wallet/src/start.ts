@@ -1,7 +1,7 @@
 import { connectIdentity } from "@fintech/auth";
 import { openServiceInfra } from "@fintech/events";
 import type { Clock, InProcessTransport, StartedService } from "@fintech/platform";
-import { propagateTrace, systemClock } from "@fintech/platform";
+import { observeClientCalls, systemClock } from "@fintech/platform";
 import type { Logger } from "pino";
 import type { Backends } from "./backends.js";
 import { connectBackends } from "./backends.js";
@@ -35,7 +35,7 @@ export async function startWallet(
   });
   const backends = connectBackends(
     config,
-    credentials === undefined ? [propagateTrace] : [propagateTrace, credentials.interceptor],
+    credentials === undefined ? [observeClientCalls] : [observeClientCalls, credentials.interceptor],
     transports,
   );
   const wallet = build(config, {
