@@ -2,7 +2,8 @@ import type { DescMessage, Message, MessageShape } from "@bufbuild/protobuf";
 import { fromBinary } from "@bufbuild/protobuf";
 import type { IsolationLevel } from "@fintech/db";
 import { withTransaction } from "@fintech/db";
-import { childSpan, runInSpan } from "@fintech/platform";
+import type { childSpan } from "@fintech/platform";
+import { markSpanFailed, SpanKind, withSpan } from "@fintech/platform";
 import type { JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Pool, PoolClient } from "pg";
@@ -270,6 +271,7 @@ export function createConsumer<M>(options: ConsumerOptions | BatchConsumerOption
         { isolation },
       );
     } catch (err) {
+      markSpanFailed(err);
       settler.failed(msg, envelope, err);
       return;
     }
@@ -279,10 +281,23 @@ export function createConsumer<M>(options: ConsumerOptions | BatchConsumerOption
   const loop = createPullLoop({
     ...pull,
     maxMessages: options.prefetch ?? 10,
-    // Each event is handled as a span in the trace of the work that published it.
+    // Each event is handled as a span (CONSUMER, when exported) in the trace of the work that published it.
     onMessage: (msg) => {
       const envelope = settler.envelope(msg);
-      return runInSpan(childSpan(envelope.trace), () => handle(msg, envelope));
+      return withSpan(
+        `process ${envelope.type}`,
+        {
+          kind: SpanKind.CONSUMER,
+          parent: envelope.trace,
+          attributes: {
+            "messaging.system": "nats",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": msg.subject,
+            "messaging.consumer.group.name": durable,
+          },
+        },
+        () => handle(msg, envelope),
+      );
     },
   });
   return { start: loop.start, stop: loop.stop };

@@ -1,4 +1,14 @@
 import { withTransaction } from "@fintech/db";
+import type { Span } from "@fintech/platform";
+import {
+  endSpan,
+  formatTraceparent,
+  parseTraceparent,
+  SpanKind,
+  startSpan,
+  TRACEPARENT_HEADER,
+  tracing,
+} from "@fintech/platform";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { headers } from "@nats-io/transport-node";
 import type { Pool, PoolClient } from "pg";
@@ -102,7 +112,36 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     h.set(CloudEventHeaders.contentType, PROTOBUF_CONTENT_TYPE);
     // JetStream drops a second message with the same id within the stream's duplicate window.
     h.set("Nats-Msg-Id", row.id);
-    return publisher.publish(namespacedSubject(row.subject, namespace), row.payload, h);
+    const subject = namespacedSubject(row.subject, namespace);
+    const span = publishSpan(row, subject);
+    if (span === undefined) return publisher.publish(subject, row.payload, h);
+    // Consumers continue the publish span, which continues the work that wrote the row.
+    h.set(TRACEPARENT_HEADER, formatTraceparent(span.spanContext()));
+    return publisher.publish(subject, row.payload, h).then(
+      () => endSpan(span),
+      (err: unknown) => {
+        endSpan(span, err);
+        throw err;
+      },
+    );
+  }
+
+  // Only an event written inside a trace (an RPC, a handler) gets a span: one from a background job would start a
+  // trace of its own for every event.
+  function publishSpan(row: OutboxRow, subject: string): Span | undefined {
+    if (!tracing()) return undefined;
+    const parent = parseTraceparent(row.headers?.[TRACEPARENT_HEADER]);
+    if (parent === undefined) return undefined;
+    return startSpan(`publish ${row.type}`, {
+      kind: SpanKind.PRODUCER,
+      parent,
+      attributes: {
+        "messaging.system": "nats",
+        "messaging.operation.type": "send",
+        "messaging.destination.name": subject,
+        "messaging.message.id": row.id,
+      },
+    });
   }
 
   async function runOnce(): Promise<number> {
