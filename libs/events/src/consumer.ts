@@ -10,6 +10,7 @@ import type { Pool, PoolClient } from "pg";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { createBatchProcessor } from "./batch-processor.js";
+import { watchConsumerLag } from "./consumer-lag.js";
 import { recordInInbox } from "./inbox.js";
 import type { Envelope } from "./message-settler.js";
 import { createMessageSettler } from "./message-settler.js";
@@ -182,14 +183,8 @@ export function createConsumer<M>(options: ConsumerOptions | BatchConsumerOption
   } = options;
   const stream = streamName(context, namespace);
   const log = logger.child({ component: "event-consumer", stream, consumer: durable });
-  const settler = createMessageSettler({
-    durable,
-    namespace,
-    maxDeliver,
-    backoffMs,
-    metrics: eventsMetrics(options.registry),
-    log,
-  });
+  const metrics = eventsMetrics(options.registry);
+  const settler = createMessageSettler({ durable, namespace, maxDeliver, backoffMs, metrics, log });
   const pull = {
     nc,
     stream,
@@ -221,7 +216,7 @@ export function createConsumer<M>(options: ConsumerOptions | BatchConsumerOption
       maxMessages: Math.min(size * 2, maxAckPending),
       onMessage: async (msg) => batches.arrive(msg),
     });
-    return {
+    return reportingLag({
       async start() {
         await loop.start();
         batches.start();
@@ -230,7 +225,7 @@ export function createConsumer<M>(options: ConsumerOptions | BatchConsumerOption
         await loop.stop();
         await batches.stop();
       },
-    };
+    });
   }
 
   const { handlers } = options;
@@ -300,5 +295,21 @@ export function createConsumer<M>(options: ConsumerOptions | BatchConsumerOption
       );
     },
   });
-  return { start: loop.start, stop: loop.stop };
+  return reportingLag({ start: loop.start, stop: loop.stop });
+
+  // While it runs, the durable's lag is in the metrics (consumer-lag.ts), whichever mode consumes it.
+  function reportingLag(consumer: EventConsumer): EventConsumer {
+    let unwatch: (() => void) | undefined;
+    return {
+      async start() {
+        await consumer.start();
+        unwatch ??= watchConsumerLag(metrics, { nc, stream, durable, filterSubject: pull.filterSubject });
+      },
+      async stop() {
+        unwatch?.();
+        unwatch = undefined;
+        await consumer.stop();
+      },
+    };
+  }
 }

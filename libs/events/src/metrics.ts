@@ -24,6 +24,14 @@ export interface EventsMetrics {
   natsConnected: Gauge<"connection">;
   /** Successful reconnects of the named NATS connection. */
   natsReconnects: Counter<"connection">;
+  /** Messages of a durable consumer's filter not yet delivered to it, by `stream` and `consumer`. */
+  consumerPending: Gauge<"stream" | "consumer">;
+  /** Messages delivered to a durable consumer and not yet acknowledged (being handled or awaiting a retry). */
+  consumerAckPending: Gauge<"stream" | "consumer">;
+  /** Seconds since the oldest event the consumer has not yet acknowledged was stored; 0 when it has none. */
+  consumerOldestAge: Gauge<"stream" | "consumer">;
+  /** Run before a scrape reads the three consumer gauges; set by the consumers' lag watch (consumer-lag.ts). */
+  beforeLagScrape: (() => Promise<void>) | undefined;
 }
 
 const cache = new WeakMap<Registry, EventsMetrics>();
@@ -75,6 +83,28 @@ export function eventsMetrics(registry: Registry = register): EventsMetrics {
       labelNames: ["connection"],
       registers: [registry],
     }),
+    consumerPending: new Gauge({
+      name: "events_consumer_pending_messages",
+      help: "Messages of a durable consumer not yet delivered to it (JetStream's num_pending), at the last scrape.",
+      labelNames: ["stream", "consumer"],
+      registers: [registry],
+      collect: () => metrics.beforeLagScrape?.(),
+    }),
+    consumerAckPending: new Gauge({
+      name: "events_consumer_ack_pending_messages",
+      help: "Messages delivered to a durable consumer and not yet acknowledged (num_ack_pending), at the last scrape.",
+      labelNames: ["stream", "consumer"],
+      registers: [registry],
+      collect: () => metrics.beforeLagScrape?.(),
+    }),
+    consumerOldestAge: new Gauge({
+      name: "events_consumer_oldest_unprocessed_age_seconds",
+      help: "Seconds since the oldest event a durable consumer has not acknowledged was stored; 0 when none.",
+      labelNames: ["stream", "consumer"],
+      registers: [registry],
+      collect: () => metrics.beforeLagScrape?.(),
+    }),
+    beforeLagScrape: undefined,
   };
   cache.set(registry, metrics);
   return metrics;
