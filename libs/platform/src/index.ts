@@ -58,7 +58,15 @@ export type {
 } from "./server.js";
 export { createServer, MAX_REQUEST_BYTES } from "./server.js";
 export type { SpanOptions, Telemetry } from "./telemetry.js";
-export { endSpan, markSpanFailed, startSpan, startTelemetry, tracing, withSpan } from "./telemetry.js";
+export {
+  endSpan,
+  markSpanFailed,
+  startSpan,
+  startTelemetry,
+  tracing,
+  withSpan,
+  withTelemetry,
+} from "./telemetry.js";
 export { textIssues, textProblem } from "./text-issues.js";
 export {
   canonicalTimeZone,

@@ -23,6 +23,7 @@ import {
 import type { Logger } from "pino";
 import { z } from "zod";
 import { envBool, envInt, parseConfig } from "./config.js";
+import type { Running } from "./run-main.js";
 import { childSpan, currentSpan, runInSpan } from "./trace-context.js";
 
 // Spans are exported only when an OTLP endpoint is configured. Until then (and in every test that does not start
@@ -149,6 +150,30 @@ export function startTelemetry(opts: {
       })();
       return stopped;
     },
+  };
+}
+
+/**
+ * For runMain: starts telemetry (startTelemetry, from the process environment) before `start`, and exports what
+ * is left after the started service has stopped, so the last requests of a stopping process are not lost.
+ */
+export function withTelemetry(
+  serviceName: string,
+  logger: Logger,
+  start: () => Promise<Running>,
+): () => Promise<Running> {
+  return async () => {
+    const telemetry = startTelemetry({ serviceName, logger });
+    const running = await start();
+    return {
+      async stop() {
+        try {
+          await running.stop();
+        } finally {
+          await telemetry.shutdown();
+        }
+      },
+    };
   };
 }
 

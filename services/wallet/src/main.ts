@@ -1,7 +1,11 @@
-import { createLogger, runMain } from "@fintech/platform";
+import { createLogger, runMain, withTelemetry } from "@fintech/platform";
 import { parseWalletConfig } from "./config.js";
 import { startWallet } from "./start.js";
 
 const logger = createLogger({ name: "wallet", level: process.env.LOG_LEVEL });
 
-await runMain(() => startWallet(parseWalletConfig(), { logger }), logger);
+// Spans are exported (from the start) when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+await runMain(
+  withTelemetry("wallet", logger, () => startWallet(parseWalletConfig(), { logger })),
+  logger,
+);
