@@ -8,16 +8,17 @@ import type { Transport } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Authenticator, Principal } from "@fintech/auth";
 import { forwardCredentials } from "@fintech/auth";
-import type { Clock } from "@fintech/platform";
+import type { Clock, Span } from "@fintech/platform";
 import {
   childSpan,
-  currentSpan,
-  formatTraceparent,
   isTransportFailure,
   parseTraceparent,
   runInSpan,
+  SpanKind,
+  SpanStatusCode,
+  startSpan,
   systemClock,
-  TRACEPARENT_HEADER,
+  tracing,
 } from "@fintech/platform";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -326,8 +327,6 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     if (transport === undefined) throw new GatewayError("INTERNAL", `no transport for ${route.backend.name}`);
     const headers = forwardCredentials(credentials);
     headers["x-request-id"] = x.requestId;
-    const span = currentSpan();
-    if (span !== undefined) headers[TRACEPARENT_HEADER] = formatTraceparent(span);
     headers["x-forwarded-for"] = clientIp(x.req, config.TRUST_PROXY_HOPS);
     const abort = new AbortController();
     x.res.once("close", () => {
@@ -376,12 +375,23 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     connectionsCheckingInterval: Math.min(1_000, config.HEADERS_TIMEOUT_MS),
   };
   // Each request is the root (or, behind a tracing proxy, a child) span of a W3C trace that every backend
-  // call and event it causes carries on, so its log lines can be followed through the platform by trace_id.
+  // call and event it causes carries on (the transports send it), so its log lines can be followed through the
+  // platform by trace_id; a SERVER span when spans are exported.
   const server: Server = createServer(slowClients, (req, res) => {
     const parent = parseTraceparent(
       typeof req.headers.traceparent === "string" ? req.headers.traceparent : undefined,
     );
-    runInSpan(childSpan(parent), () => serve(req, res));
+    // Probes come every few seconds: exported, each would be a trace of its own and drown the real ones.
+    const probe = /^\/(health|ready)(\?|$)/.test(req.url ?? "");
+    const span =
+      tracing() && !probe
+        ? startSpan(req.method ?? "HTTP", {
+            kind: SpanKind.SERVER,
+            parent,
+            attributes: { "http.request.method": req.method ?? "" },
+          })
+        : undefined;
+    runInSpan(span?.spanContext() ?? childSpan(parent), () => serve(req, res, span));
   });
   server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
   server.on(
@@ -389,7 +399,7 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     answerClientError(() => clock.now()),
   );
 
-  const serve = (req: IncomingMessage, res: ServerResponse): void => {
+  const serve = (req: IncomingMessage, res: ServerResponse, span: Span | undefined): void => {
     const started = performance.now();
     const requestId = acceptableRequestId(req.headers["x-request-id"]) ?? randomUUID();
     res.setHeader("x-request-id", requestId);
@@ -419,6 +429,8 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
         );
       }),
     );
+    // "close" follows "finish", and comes alone when the client went away first.
+    if (span !== undefined) res.once("close", () => endRequestSpan(span, req.method ?? "HTTP", x.route, res));
     handle(x).catch((err: unknown) => sendError(x, err));
   };
 
@@ -456,6 +468,22 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
       return stopping;
     },
   };
+}
+
+/** Names the span after its route template (`GET /api/v1/wallets/{id}`), with its status; a 5xx is an ERROR. */
+function endRequestSpan(span: Span, method: string, route: string, res: ServerResponse): void {
+  if (route !== UNMATCHED) {
+    // Route keys are "GET /api/v1/...", or a name of the gateway's own such as "(preflight)".
+    const template = route.slice(route.indexOf(" ") + 1);
+    span.updateName(`${method} ${template}`);
+    span.setAttribute("http.route", template);
+  }
+  span.setAttribute("http.response.status_code", res.statusCode);
+  if (res.statusCode >= 500) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: String(res.statusCode) });
+    span.setAttribute("error.type", String(res.statusCode));
+  }
+  span.end();
 }
 
 function methodNotAllowed(allow: string[]): GatewayError {
