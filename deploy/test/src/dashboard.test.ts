@@ -74,7 +74,7 @@ describe("the Grafana dashboard", () => {
     expect([...new Set(unknown)]).toEqual([]);
   });
 
-  it("shows RPC rate, errors and latency, outbox and consumer lag, and ledger batch size", () => {
+  it("shows RPC rate, errors and latency, outbox and consumer lag, pools, client calls and ledger batch size", () => {
     const all = queried.flatMap(exprs).join("\n");
     for (const needle of [
       "rate(rpc_server_requests_total",
@@ -86,8 +86,35 @@ describe("the Grafana dashboard", () => {
       "events_consumed_total",
       "ledger_batch_transfers_bucket",
       "http_server_duration_seconds_bucket",
+      "db_pool_connections",
+      "db_pool_waiting_requests",
+      "db_pool_acquire_duration_seconds_bucket",
+      "events_consumer_pending_messages",
+      "events_consumer_oldest_unprocessed_age_seconds",
+      "rate(rpc_client_requests_total",
+      "rpc_client_duration_seconds_bucket",
     ]) {
       expect(all, needle).toContain(needle);
+    }
+  });
+
+  it("lists traces from the data source its traces variable names, a Tempo one", () => {
+    const variables = record(dashboard.templating, "templating").list;
+    const tracesVariable = Array.isArray(variables)
+      ? variables.filter(isRecord).find((v) => v.type === "datasource" && v.query === "tempo")
+      : undefined;
+    expect(tracesVariable?.name).toBe("traces");
+    const tracePanels = queried.filter((p) => record(p.datasource ?? {}, "datasource").type === "tempo");
+    expect(tracePanels.length).toBeGreaterThan(0);
+    for (const panel of tracePanels) {
+      const targets = Array.isArray(panel.targets) ? panel.targets.filter(isRecord) : [];
+      expect(targets.length, String(panel.title)).toBeGreaterThan(0);
+      for (const t of targets) {
+        // The uid is a reference to the variable: $ and its name in braces.
+        const uid = String(record(t.datasource, "target datasource").uid);
+        expect(/^\$\{(\w+)\}$/.exec(uid)?.[1], String(panel.title)).toBe("traces");
+        expect(String(t.query), String(panel.title)).toMatch(/^\{.*\}$/);
+      }
     }
   });
 
