@@ -96,6 +96,23 @@ describe("parseConfig", () => {
     ]);
   });
 
+  it("never echoes the user-info of a URL it refuses, whatever the variable is called", () => {
+    let message = "";
+    try {
+      parseConfig(schema, {
+        JWT_SECRET: "s".repeat(32),
+        REDIS_URL: "redis://:hunter2@cache:6379",
+        DATABASE_URL: "postgres://app:hunter2-secret@db:port/fintech",
+      });
+    } catch (err) {
+      message = err instanceof Error ? err.message : "";
+    }
+    expect(message.split("\n").slice(1)).toEqual([
+      '  DATABASE_URL: expected an absolute URL, got "postgres://<redacted>@db:port/fintech"',
+    ]);
+    expect(message).not.toContain("hunter2");
+  });
+
   it("rejects ports and integers that only look like numbers", () => {
     const s = z.object({ PORT: envPort(), N: envInt(0) });
     for (const bad of ["0", "65536", "80.5", "1e3", "0x50", " "]) {

@@ -24,7 +24,7 @@ const sensitive = /SECRET|PASSWORD|TOKEN|KEY/i;
  * Parses environment variables with a zod object schema (use the `env*` helpers for coercion and defaults).
  * Empty strings count as unset. Throws {@link ConfigError} listing every bad variable, one per line:
  * `  PORT: expected a port number 1-65535, got "abc"`; values of variables named like SECRET, PASSWORD,
- * TOKEN or KEY are shown as <redacted>.
+ * TOKEN or KEY are shown as <redacted>, and so is the user-info of a URL (`postgres://<redacted>@db`).
  * @param env default: process.env
  */
 export function parseConfig<S extends z.ZodObject>(
@@ -50,11 +50,15 @@ export function parseConfig<S extends z.ZodObject>(
   throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`, issues, { cause: result.error });
 }
 
+// A URL's user-info (postgres://user:password@host) can hold a password whatever the variable is called.
+const userInfo = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i;
+
 function describe(variable: string, message: string, raw: string | undefined): string {
   if (raw === undefined || raw === "") {
     return `${message}, not set`;
   }
-  return `${message}, got ${sensitive.test(variable) ? "<redacted>" : JSON.stringify(raw)}`;
+  if (sensitive.test(variable)) return `${message}, got <redacted>`;
+  return `${message}, got ${JSON.stringify(raw.replace(userInfo, "$1<redacted>@"))}`;
 }
 
 /** A variable's raw value with "" treated as unset. */
