@@ -57,6 +57,14 @@ export type {
   StartedService,
 } from "./server.js";
 export { createServer, MAX_REQUEST_BYTES } from "./server.js";
+export {
+  DEFAULT_DATABASE_URL,
+  DEFAULT_NATS_URL,
+  DEFAULT_REDIS_URL,
+  redisEnv,
+  serverEnv,
+  serviceEnv,
+} from "./service-env.js";
 export type { SpanOptions, Telemetry } from "./telemetry.js";
 export {
   endSpan,

@@ -1,6 +1,6 @@
 import { authEnv } from "@fintech/auth";
 import { findCurrency } from "@fintech/money";
-import { envBool, envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
+import { envInt, envUrl, parseConfig, redisEnv, serviceEnv } from "@fintech/platform";
 import { z } from "zod";
 import { parseRateList } from "./rates.js";
 
@@ -21,29 +21,8 @@ const importRates = optionalText.transform((text, ctx) => {
 });
 
 export const analyticsEnv = z.object({
-  HOST: z.string().default("0.0.0.0"),
-  PORT: envPort(50056),
-  METRICS_PORT: envPort(9156),
-  /** Serve gRPC reflection on PORT (grpcurl, Postman); off by default: it describes the whole API to anyone who reaches the port. */
-  GRPC_REFLECTION: envBool(false),
-  LOG_LEVEL: envLogLevel(),
-  DATABASE_URL: envUrl("postgres://postgres@127.0.0.1:5432/postgres"),
-  DB_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, "expected a lower-case Postgres schema name")
-    .default("analytics"),
-  DB_POOL_MAX: envInt(10, { min: 1, max: 200 }),
-  NATS_URL: envUrl("nats://127.0.0.1:4222"),
-  NATS_STREAM_REPLICAS: envInt(1, { min: 1, max: 5 }),
-  EVENTS_NAMESPACE: z
-    .string()
-    .regex(/^[a-z0-9]*$/, "expected lower-case letters and digits")
-    .default(""),
-  REDIS_URL: envUrl("redis://127.0.0.1:6379"),
-  REDIS_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9:_-]*$/, "expected letters, digits, ':', '_' or '-'")
-    .default(""),
+  ...serviceEnv({ name: "analytics", port: 50056, metricsPort: 9156 }),
+  ...redisEnv(),
   BASE_CURRENCY: z
     .string()
     .default("MYR")

@@ -1,33 +1,11 @@
 import { authEnv } from "@fintech/auth";
 import { findCurrency } from "@fintech/money";
-import { envBool, envCsv, envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
+import { envCsv, envInt, parseConfig, redisEnv, serviceEnv } from "@fintech/platform";
 import { z } from "zod";
 
 export const fraudEnv = z.object({
-  HOST: z.string().default("0.0.0.0"),
-  PORT: envPort(50054),
-  METRICS_PORT: envPort(9154),
-  /** Serve gRPC reflection on PORT (grpcurl, Postman); off by default: it describes the whole API to anyone who reaches the port. */
-  GRPC_REFLECTION: envBool(false),
-  LOG_LEVEL: envLogLevel(),
-  DATABASE_URL: envUrl("postgres://postgres@127.0.0.1:5432/postgres"),
-  DB_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, "expected a lower-case Postgres schema name")
-    .default("fraud"),
-  DB_POOL_MAX: envInt(10, { min: 1, max: 200 }),
-  NATS_URL: envUrl("nats://127.0.0.1:4222"),
-  NATS_STREAM_REPLICAS: envInt(1, { min: 1, max: 5 }),
-  EVENTS_NAMESPACE: z
-    .string()
-    .regex(/^[a-z0-9]*$/, "expected lower-case letters and digits")
-    .default(""),
-  REDIS_URL: envUrl("redis://127.0.0.1:6379"),
-  /** Put in front of every Redis key the service writes. */
-  REDIS_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9:_-]*$/, "expected letters, digits, ':', '_' or '-'")
-    .default("fraud:"),
+  ...serviceEnv({ name: "fraud", port: 50054, metricsPort: 9154 }),
+  ...redisEnv("fraud:"),
   /** A Redis command not answered within this many milliseconds counts as Redis being down. */
   FRAUD_REDIS_TIMEOUT_MS: envInt(50, { min: 1, max: 10_000 }),
   /**

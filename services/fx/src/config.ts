@@ -1,7 +1,7 @@
 import { authEnv } from "@fintech/auth";
 import type { Decimal } from "@fintech/money";
 import { findCurrency, parseRate } from "@fintech/money";
-import { envBool, envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
+import { envInt, parseConfig, serviceEnv } from "@fintech/platform";
 import { z } from "zod";
 
 const currencyCode = z
@@ -42,24 +42,7 @@ const seedRates = z
   });
 
 export const fxEnv = z.object({
-  HOST: z.string().default("0.0.0.0"),
-  PORT: envPort(50055),
-  METRICS_PORT: envPort(9155),
-  /** Serve gRPC reflection on PORT (grpcurl, Postman); off by default: it describes the whole API to anyone who reaches the port. */
-  GRPC_REFLECTION: envBool(false),
-  LOG_LEVEL: envLogLevel(),
-  DATABASE_URL: envUrl("postgres://postgres@127.0.0.1:5432/postgres"),
-  DB_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, "expected a lower-case Postgres schema name")
-    .default("fx"),
-  DB_POOL_MAX: envInt(10, { min: 1, max: 200 }),
-  NATS_URL: envUrl("nats://127.0.0.1:4222"),
-  NATS_STREAM_REPLICAS: envInt(1, { min: 1, max: 5 }),
-  EVENTS_NAMESPACE: z
-    .string()
-    .regex(/^[a-z0-9]*$/, "expected lower-case letters and digits")
-    .default(""),
+  ...serviceEnv({ name: "fx", port: 50055, metricsPort: 9155 }),
   FX_PIVOT_CURRENCY: currencyCode,
   FX_SEED_RATES: seedRates,
   FX_QUOTE_TTL_SECONDS: envInt(30, { min: 1, max: 86_400 }),

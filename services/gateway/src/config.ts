@@ -1,5 +1,5 @@
 import { authEnv } from "@fintech/auth";
-import { envCsv, envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
+import { DEFAULT_REDIS_URL, envCsv, envInt, envUrl, parseConfig, serverEnv } from "@fintech/platform";
 import { z } from "zod";
 import { backends } from "./backends.js";
 
@@ -13,11 +13,8 @@ const backendUrls = Object.fromEntries(backends.map((b) => [b.env, envUrl(b.defa
 
 export const gatewayEnv = z
   .object({
-    HOST: z.string().default("0.0.0.0"),
-    PORT: envPort(8080),
-    METRICS_PORT: envPort(9180),
-    LOG_LEVEL: envLogLevel(),
-    REDIS_URL: envUrl("redis://127.0.0.1:6379"),
+    ...serverEnv({ port: 8080, metricsPort: 9180 }),
+    REDIS_URL: envUrl(DEFAULT_REDIS_URL),
     /** Prefix of every rate-limit key in Redis. */
     RATE_LIMIT_PREFIX: z.string().default("gateway:rl:"),
     /** Sustained requests per second per principal (or per client IP when anonymous). */

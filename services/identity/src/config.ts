@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { findCurrency } from "@fintech/money";
-import { ConfigError, envBool, envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
+import { ConfigError, envInt, parseConfig, serviceEnv } from "@fintech/platform";
 import { z } from "zod";
 import { checkPassword } from "./password-policy.js";
 
@@ -49,24 +49,7 @@ const optionalText = z
 
 export const identityEnv = z
   .object({
-    HOST: z.string().default("0.0.0.0"),
-    PORT: envPort(50051),
-    METRICS_PORT: envPort(9151),
-    /** Serve gRPC reflection on PORT (grpcurl, Postman); off by default: it describes the whole API to anyone who reaches the port. */
-    GRPC_REFLECTION: envBool(false),
-    LOG_LEVEL: envLogLevel(),
-    DATABASE_URL: envUrl("postgres://postgres@127.0.0.1:5432/postgres"),
-    DB_SCHEMA: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_]{0,62}$/, "expected a lower-case Postgres schema name")
-      .default("identity"),
-    DB_POOL_MAX: envInt(10, { min: 1, max: 200 }),
-    NATS_URL: envUrl("nats://127.0.0.1:4222"),
-    NATS_STREAM_REPLICAS: envInt(1, { min: 1, max: 5 }),
-    EVENTS_NAMESPACE: z
-      .string()
-      .regex(/^[a-z0-9]*$/, "expected lower-case letters and digits")
-      .default(""),
+    ...serviceEnv({ name: "identity", port: 50051, metricsPort: 9151 }),
     JWT_ISSUER: z.string().min(1).default("fintech-identity"),
     JWT_AUDIENCE: z.string().min(1).default("fintech"),
     ACCESS_TOKEN_TTL_SECONDS: envInt(900, { min: 30, max: 86_400 }),

@@ -1,26 +1,9 @@
 import { authEnv } from "@fintech/auth";
-import { envBool, envCsv, envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
+import { envCsv, envInt, parseConfig, serviceEnv } from "@fintech/platform";
 import { z } from "zod";
 
 export const ledgerEnv = z.object({
-  HOST: z.string().default("0.0.0.0"),
-  PORT: envPort(50053),
-  METRICS_PORT: envPort(9153),
-  /** Serve gRPC reflection on PORT (grpcurl, Postman); off by default: it describes the whole API to anyone who reaches the port. */
-  GRPC_REFLECTION: envBool(false),
-  LOG_LEVEL: envLogLevel(),
-  DATABASE_URL: envUrl("postgres://postgres@127.0.0.1:5432/postgres"),
-  DB_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, "expected a lower-case Postgres schema name")
-    .default("ledger"),
-  DB_POOL_MAX: envInt(10, { min: 2, max: 200 }),
-  NATS_URL: envUrl("nats://127.0.0.1:4222"),
-  NATS_STREAM_REPLICAS: envInt(1, { min: 1, max: 5 }),
-  EVENTS_NAMESPACE: z
-    .string()
-    .regex(/^[a-z0-9]*$/, "expected lower-case letters and digits")
-    .default(""),
+  ...serviceEnv({ name: "ledger", port: 50053, metricsPort: 9153 }, { minDbPool: 2 }),
   ...authEnv("ledger"),
   /** Service names (from service tokens) allowed to call the ledger; empty: any service. Users never are. */
   LEDGER_CALLERS: envCsv([]),

@@ -1,6 +1,6 @@
 import { authEnv } from "@fintech/auth";
 import { findCurrency, parseAmount } from "@fintech/money";
-import { envBool, envInt, envLogLevel, envPort, envUrl, parseConfig } from "@fintech/platform";
+import { envInt, envUrl, parseConfig, serviceEnv } from "@fintech/platform";
 import { z } from "zod";
 
 const baseCurrency = z
@@ -17,24 +17,7 @@ const amountText = (fallback: string) =>
 
 export const walletEnv = z
   .object({
-    HOST: z.string().default("0.0.0.0"),
-    PORT: envPort(50052),
-    METRICS_PORT: envPort(9152),
-    /** Serve gRPC reflection on PORT (grpcurl, Postman); off by default: it describes the whole API to anyone who reaches the port. */
-    GRPC_REFLECTION: envBool(false),
-    LOG_LEVEL: envLogLevel(),
-    DATABASE_URL: envUrl("postgres://postgres@127.0.0.1:5432/postgres"),
-    DB_SCHEMA: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_]{0,62}$/, "expected a lower-case Postgres schema name")
-      .default("wallet"),
-    DB_POOL_MAX: envInt(10, { min: 2, max: 200 }),
-    NATS_URL: envUrl("nats://127.0.0.1:4222"),
-    NATS_STREAM_REPLICAS: envInt(1, { min: 1, max: 5 }),
-    EVENTS_NAMESPACE: z
-      .string()
-      .regex(/^[a-z0-9]*$/, "expected lower-case letters and digits")
-      .default(""),
+    ...serviceEnv({ name: "wallet", port: 50052, metricsPort: 9152 }, { minDbPool: 2 }),
     LEDGER_URL: envUrl("http://127.0.0.1:50053"),
     FX_URL: envUrl("http://127.0.0.1:50055"),
     FRAUD_URL: envUrl("http://127.0.0.1:50054"),
