@@ -13,6 +13,7 @@ import type { Logger } from "pino";
 import { comparableRequest } from "./comparable-request.js";
 import { isWalletError, toConnectError, WalletError } from "./errors.js";
 import { newId } from "./ids.js";
+import type { KeyClaim } from "./store.js";
 
 // Idempotency-Key (docs/api.md): per caller and key, the hash of the request and, once answered, the answer
 // itself (a success's response message, or a refusal), kept at least 24 hours. The same key with the same
@@ -80,6 +81,27 @@ export interface KeyBinding {
   transactionId: string;
   /** Binds the key to the existing transaction `id`, on `db` (the transaction that changes it). */
   bindTo(db: Queryable, id: string): Promise<void>;
+  /**
+   * Present while the key is not claimed yet: the statement that records the call's transaction writes
+   * `row` (store.record) and then says so with `claimed()`. When the key turns out to be taken, the call
+   * throws without having written anything (KeyTaken) and runs again the ordinary way.
+   */
+  claim?: PendingClaim;
+}
+
+/** A key to claim in the statement that records the call's transaction. */
+export interface PendingClaim {
+  row: KeyClaim;
+  /** From now on the key is the call's: its statement wrote the claim. */
+  claimed(): void;
+}
+
+/** The statement recording a call's transaction found its Idempotency-Key taken and wrote nothing. */
+export class KeyTaken extends Error {
+  constructor() {
+    super("the idempotency key is taken");
+    this.name = "KeyTaken";
+  }
 }
 
 /** What a call with a key needs: who calls, the key, and the request as sent. */
@@ -100,6 +122,12 @@ export interface IdempotentCall<I extends DescMessage, O extends DescMessage> {
    * Without it (a call that moves no money), an attempt after a lost one runs the call again.
    */
   resume?: (transactionId: string) => Promise<MessageShape<O> | undefined>;
+  /**
+   * The key is claimed by the statement that records the call's transaction (`KeyBinding.claim`) rather
+   * than on its own before the call runs: one commit fewer. Only for calls that record a transaction
+   * whatever they do and that have no effect before recording it, since a repeat runs them up to there.
+   */
+  claimWithRecord?: boolean;
 }
 
 export interface IdempotencySettings {
@@ -240,6 +268,107 @@ export function createIdempotency(deps: {
     }
   }
 
+  /**
+   * Runs `fn` under a key and writes down how it ended: the answer, or a refusal to replay; other failures
+   * release the key. `takenOver`: the key came from an earlier attempt, whose transaction, when recorded, is
+   * the answer. Returns undefined, with nothing written, when the call failed before its key was claimed
+   * (`isClaimed` false: the key is claimed by the statement recording the transaction).
+   */
+  async function settle<I extends DescMessage, O extends DescMessage>(
+    call: IdempotentCall<I, O>,
+    fn: (binding: KeyBinding) => Promise<MessageShape<O>>,
+    binding: KeyBinding,
+    how: { local: string; takenOver: boolean; isClaimed: () => boolean },
+  ): Promise<{ response: MessageShape<O>; replayed: boolean } | undefined> {
+    const { resume } = call;
+    const bound = binding.transactionId;
+    // An answer for what an earlier attempt did is a replay of it, not a new execution.
+    let resumed = false;
+    // Failed before its key was claimed: nothing under the key is this call's (see `run`).
+    let unclaimed = false;
+    const attempt = (async (): Promise<MessageShape<O>> => {
+      // Taken over from an earlier attempt: if it recorded the transaction, that is the answer.
+      if (how.takenOver && resume !== undefined) {
+        resumed = true;
+        const earlier = await resume(bound);
+        if (earlier !== undefined) return earlier;
+        resumed = false;
+      }
+      let response: MessageShape<O>;
+      try {
+        response = await fn(binding);
+      } catch (err) {
+        if (!how.isClaimed()) {
+          unclaimed = true;
+          throw err;
+        }
+        // The transaction may exist even so: this attempt's own, when what failed came after recording it
+        // (or the recording's answer was lost), or an earlier attempt's still running past its lease (this
+        // insert then fails on the id, or the checks see the money gone). Then it is the answer.
+        if (resume === undefined || isAbout(err, bound)) throw err;
+        let earlier: MessageShape<O> | undefined;
+        try {
+          earlier = await resume(bound);
+        } catch (lookup) {
+          if (isWalletError(lookup)) {
+            resumed = true;
+            throw lookup;
+          }
+          // The database is likely away: the key is released below and a retry looks again.
+          logger.warn({ err: lookup, transaction_id: bound }, "could not look for the key's transaction");
+        }
+        if (earlier === undefined) throw err;
+        resumed = true;
+        return earlier;
+      }
+      if (!how.isClaimed()) throw new Error("a call answered without claiming its key");
+      return response;
+    })();
+    // Repeats in this process wait for the answer to be written down, not just computed: woken earlier,
+    // they would find the key still running and spin until it is.
+    const outcome = (async () => {
+      try {
+        const response = await attempt;
+        await conclude(
+          call,
+          `UPDATE idempotency_keys SET state = 'done', response = $3, locked_until = now()
+           WHERE principal = $1 AND key = $2`,
+          Buffer.from(toBinary(call.output, response)),
+        );
+        return { response, replayed: resumed };
+      } catch (err) {
+        if (unclaimed) return undefined;
+        const kept = keepable(err, call.requestId);
+        if (kept === undefined) {
+          // Released, not deleted: the key keeps its transaction id, so a retry of a call that did record
+          // its transaction (the failure came after) answers it, and one that did not records it once.
+          await conclude(
+            call,
+            `UPDATE idempotency_keys SET locked_until = $3 WHERE principal = $1 AND key = $2
+               AND state = 'running'`,
+            clock.now(),
+          );
+          throw err;
+        }
+        await conclude(
+          call,
+          `UPDATE idempotency_keys SET state = 'done', error = $3, locked_until = now()
+           WHERE principal = $1 AND key = $2`,
+          JSON.stringify(kept),
+        );
+        // Answered from what was kept, so that every replay is this same answer. When resumed: the refusal
+        // an earlier attempt's transaction ended in, replayed like a kept one.
+        throw refusal(kept, resumed);
+      }
+    })();
+    running.set(how.local, outcome);
+    try {
+      return await outcome;
+    } finally {
+      if (running.get(how.local) === outcome) running.delete(how.local);
+    }
+  }
+
   const idempotency = {
     /**
      * Runs `fn` once per (principal, key): the first call runs it and keeps its answer; repeats replay that
@@ -268,6 +397,47 @@ export function createIdempotency(deps: {
           : Math.min(RUNNING_LEASE_MS, Math.max(0, call.timeoutMs) + LEASE_AFTER_DEADLINE_MS);
       const deadline = Date.now() + budget;
       const fresh = newId(clock.now().getTime());
+      const bindTo = async (db: Queryable, id: string): Promise<void> => {
+        await db.query("UPDATE idempotency_keys SET transaction_id = $3 WHERE principal = $1 AND key = $2", [
+          call.principal,
+          call.key,
+          id,
+        ]);
+      };
+
+      if (call.claimWithRecord === true) {
+        // The statement recording the transaction claims the key too: one commit fewer on the hot path. Until
+        // it has, nothing is this call's: when the key turns out taken (a repeat, a retry, another request
+        // under it) or the call fails before recording, it runs again the ordinary way below, which replays,
+        // waits or claims as for any call.
+        let claimed = false;
+        const now = clock.now();
+        const first = await settle(
+          call,
+          fn,
+          {
+            transactionId: fresh,
+            bindTo,
+            claim: {
+              row: {
+                principal: call.principal,
+                key: call.key,
+                requestHash: hash,
+                transactionId: fresh,
+                lockedUntil: new Date(now.getTime() + leaseMs),
+                createdAt: now,
+                expiresAt: new Date(now.getTime() + settings.ttlMs),
+              },
+              claimed: () => {
+                claimed = true;
+              },
+            },
+          },
+          { local, takenOver: false, isClaimed: () => claimed },
+        );
+        if (first !== undefined) return first;
+      }
+
       let transactionId: string;
       for (;;) {
         const claimed = await claim(pool, call.principal, call.key, hash, fresh, leaseMs);
@@ -300,100 +470,22 @@ export function createIdempotency(deps: {
           await sleep(Math.min(POLL_MS, remaining));
         }
       }
-
-      const bound = transactionId;
-      const binding: KeyBinding = {
-        transactionId: bound,
-        async bindTo(db, id) {
-          await db.query(
-            "UPDATE idempotency_keys SET transaction_id = $3 WHERE principal = $1 AND key = $2",
-            [call.principal, call.key, id],
-          );
-        },
-      };
-      const { resume } = call;
-      // An answer for what an earlier attempt did is a replay of it, not a new execution.
-      let resumed = false;
-      const attempt = (async (): Promise<MessageShape<O>> => {
-        // Taken over from an earlier attempt: if it recorded the transaction, that is the answer.
-        if (bound !== fresh && resume !== undefined) {
-          resumed = true;
-          const earlier = await resume(bound);
-          if (earlier !== undefined) return earlier;
-          resumed = false;
-        }
-        try {
-          return await fn(binding);
-        } catch (err) {
-          // The transaction may exist even so: this attempt's own, when what failed came after recording it
-          // (or the recording's answer was lost), or an earlier attempt's still running past its lease (this
-          // insert then fails on the id, or the checks see the money gone). Then it is the answer.
-          if (resume === undefined || isAbout(err, bound)) throw err;
-          let earlier: MessageShape<O> | undefined;
-          try {
-            earlier = await resume(bound);
-          } catch (lookup) {
-            if (isWalletError(lookup)) {
-              resumed = true;
-              throw lookup;
-            }
-            // The database is likely away: the key is released below and a retry looks again.
-            logger.warn({ err: lookup, transaction_id: bound }, "could not look for the key's transaction");
-          }
-          if (earlier === undefined) throw err;
-          resumed = true;
-          return earlier;
-        }
-      })();
-      // Repeats in this process wait for the answer to be written down, not just computed: woken earlier,
-      // they would find the key still running and spin until it is.
-      const outcome = (async () => {
-        try {
-          const response = await attempt;
-          await conclude(
-            call,
-            `UPDATE idempotency_keys SET state = 'done', response = $3, locked_until = now()
-             WHERE principal = $1 AND key = $2`,
-            Buffer.from(toBinary(call.output, response)),
-          );
-          return { response, replayed: resumed };
-        } catch (err) {
-          const kept = keepable(err, call.requestId);
-          if (kept === undefined) {
-            // Released, not deleted: the key keeps its transaction id, so a retry of a call that did record
-            // its transaction (the failure came after) answers it, and one that did not records it once.
-            await conclude(
-              call,
-              `UPDATE idempotency_keys SET locked_until = $3 WHERE principal = $1 AND key = $2
-                 AND state = 'running'`,
-              clock.now(),
-            );
-            throw err;
-          }
-          await conclude(
-            call,
-            `UPDATE idempotency_keys SET state = 'done', error = $3, locked_until = now()
-             WHERE principal = $1 AND key = $2`,
-            JSON.stringify(kept),
-          );
-          // Answered from what was kept, so that every replay is this same answer. When resumed: the refusal
-          // an earlier attempt's transaction ended in, replayed like a kept one.
-          throw refusal(kept, resumed);
-        }
-      })();
-      running.set(local, outcome);
-      try {
-        return await outcome;
-      } finally {
-        if (running.get(local) === outcome) running.delete(local);
-      }
+      const settled = await settle(
+        call,
+        fn,
+        { transactionId, bindTo },
+        { local, takenOver: transactionId !== fresh, isClaimed: () => true },
+      );
+      if (settled === undefined) throw new Error("a claimed call ended as unclaimed");
+      return settled;
     },
 
     /**
      * Runs the handler of RPC `method` for `principal` under the request's Idempotency-Key, when it has one
      * (`run`): a repeat gets the first answer again, with `idempotent-replayed: true`. A money-moving handler
      * creates its transaction under the key's binding and gives `resume`, which answers that transaction when
-     * an earlier attempt recorded it.
+     * an earlier attempt recorded it; with `claimWithRecord` it claims the key in the statement that records
+     * that transaction (see IdempotentCall).
      */
     async handle<I extends DescMessage, O extends DescMessage>(
       ctx: HandlerContext,
@@ -402,6 +494,7 @@ export function createIdempotency(deps: {
       req: MessageShape<I>,
       fn: (binding?: KeyBinding) => Promise<MessageShape<O>>,
       resume?: (transactionId: string) => Promise<MessageShape<O> | undefined>,
+      opts: { claimWithRecord?: boolean } = {},
     ): Promise<MessageShape<O>> {
       const key = ctx.requestHeader.get(IDEMPOTENCY_KEY_HEADER);
       if (key === null) return fn();
@@ -417,6 +510,7 @@ export function createIdempotency(deps: {
           // The gateway's deadline: a repeat must answer IDEMPOTENCY_KEY_IN_USE before the gateway gives up.
           timeoutMs: ctx.timeoutMs(),
           ...(resume !== undefined && { resume }),
+          ...(opts.claimWithRecord === true && { claimWithRecord: true }),
         },
         fn,
       );

@@ -1,5 +1,4 @@
 import type { Queryable } from "@fintech/db";
-import { sqlState } from "@fintech/db";
 import type { OutboxRow } from "@fintech/events";
 import { currency as currencyInfo } from "@fintech/money";
 import type {
@@ -189,9 +188,9 @@ const INSERT_COLUMNS = `id, user_id, wallet_id, transaction_type, status, stage,
   tags, reason, original_transaction_id, refunded_amount, base_amount, base_currency, timezone, limit_day,
   needs_score, fraud_score, fraud_flags, fraud_decision, failure_reason, legs, created_at, updated_at`;
 
-/** "($n, ...)" for one row of INSERT_COLUMNS, its values appended to `params`. */
-function valuesOf(t: Transaction, params: unknown[]): string {
-  const values = [
+/** The values of one row, in the order of INSERT_COLUMNS (legs as their JSON form). */
+function columnValues(t: Transaction): unknown[] {
+  return [
     t.id,
     t.userId,
     t.walletId,
@@ -230,14 +229,64 @@ function valuesOf(t: Transaction, params: unknown[]): string {
     t.fraudFlags,
     t.fraudDecision,
     t.failureReason,
-    JSON.stringify(t.legs.map((l) => ({ ...l, amount: l.amount.toString() }))),
+    t.legs.map((l) => ({ ...l, amount: l.amount.toString() })),
     t.createdAt,
     t.updatedAt,
   ];
+}
+
+const INSERT_COLUMN_NAMES = INSERT_COLUMNS.split(",").map((c) => c.trim());
+
+/** "($n, ...)" for one row of INSERT_COLUMNS, its values appended to `params`. */
+function valuesOf(t: Transaction, params: unknown[]): string {
+  const values = columnValues(t).map((v, i) => (INSERT_COLUMN_NAMES[i] === "legs" ? JSON.stringify(v) : v));
   const first = params.length + 1;
   params.push(...values);
   return `(${values.map((_, i) => `$${first + i}`).join(", ")})`;
 }
+
+/** A value as JSON that Postgres reads back exactly: bigints and byte strings as text, times in ISO 8601. */
+function jsonValue(v: unknown): unknown {
+  if (typeof v === "bigint") return v.toString();
+  if (v instanceof Date) return v.toISOString();
+  if (Buffer.isBuffer(v)) return `\\x${v.toString("hex")}`;
+  return v;
+}
+
+/** One transaction as a JSON object of its INSERT_COLUMNS (for jsonb_populate_record on transactions). */
+function rowJson(t: Transaction): Record<string, unknown> {
+  const values = columnValues(t);
+  return Object.fromEntries(INSERT_COLUMN_NAMES.map((c, i) => [c, jsonValue(values[i])]));
+}
+
+/** An Idempotency-Key claimed in the statement that records its request's transaction (see idempotency.ts). */
+export interface KeyClaim {
+  principal: string;
+  key: string;
+  requestHash: Buffer;
+  /** The transaction the key is bound to: the one being recorded. */
+  transactionId: string;
+  lockedUntil: Date;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** One call's recording step: its new transactions with their created events, its spending, its key. */
+export interface Recording {
+  rows: readonly Transaction[];
+  events: readonly OutboxRow[];
+  /** Counts `amount` towards the user's `day`; past `limit` nothing of the call is written. */
+  spend?: { userId: string; day: string; amount: bigint; limit: bigint } | undefined;
+  /** Claims this new key first; when the key exists already nothing of the call is written. */
+  claim?: KeyClaim | undefined;
+}
+
+/**
+ * How a recording ended: written; not written because its key exists already (`key-taken`); or not written
+ * because it would take the day's spending past the limit (`over-limit`, with what was counted already; a
+ * key it carried is claimed all the same).
+ */
+export type Recorded = { kind: "recorded" } | { kind: "key-taken" } | { kind: "over-limit"; used: bigint };
 
 /** Keyset position in a list: the sort key's value and the id. */
 export interface ListPosition {
@@ -340,52 +389,120 @@ export const store = {
   },
 
   /**
-   * Records new transactions and their outbox events in one statement (one round trip, atomic without a
-   * transaction block). With `spend`, the same statement counts the amount towards the user's day: past the
-   * limit the daily_spending CHECK aborts it, nothing is written, and `{ ok: false, used }` says what was
-   * counted already.
+   * Records calls' new transactions and their outbox events in one statement (one round trip, one commit,
+   * atomic without a transaction block), each call on its own: a call whose key (`claim`) exists already, or
+   * whose spending would go past the day's limit, writes nothing and the others are written all the same.
+   * Two calls of one statement must not count on the same user's day nor claim the same key. A call's row
+   * whose id exists already fails the whole statement (23505): nothing is written.
    */
-  async record(
-    db: Queryable,
-    rows: readonly Transaction[],
-    events: readonly OutboxRow[],
-    spend?: { userId: string; day: string; amount: bigint; limit: bigint },
-  ): Promise<{ ok: true } | { ok: false; used: bigint }> {
-    const params: unknown[] = [];
-    const p = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
-    const parts: string[] = [];
-    if (spend !== undefined) {
-      parts.push(`spend AS (
-        INSERT INTO daily_spending (user_id, day, base_total, limit_total)
-        VALUES (${p(spend.userId)}, ${p(spend.day)}::date, ${p(spend.amount)}::bigint, ${p(spend.limit)}::bigint)
-        ON CONFLICT (user_id, day) DO UPDATE SET base_total = daily_spending.base_total + EXCLUDED.base_total,
-          limit_total = EXCLUDED.limit_total
-        RETURNING 1)`);
-    }
-    parts.push(
-      `tx AS (INSERT INTO transactions (${INSERT_COLUMNS}) VALUES ${rows.map((t) => valuesOf(t, params)).join(", ")} RETURNING 1)`,
+  async record(db: Queryable, calls: readonly Recording[]): Promise<Recorded[]> {
+    const claims = calls.flatMap((c, i) =>
+      c.claim === undefined
+        ? []
+        : [
+            {
+              i,
+              principal: c.claim.principal,
+              key: c.claim.key,
+              request_hash: jsonValue(c.claim.requestHash),
+              transaction_id: c.claim.transactionId,
+              locked_until: jsonValue(c.claim.lockedUntil),
+              created_at: jsonValue(c.claim.createdAt),
+              expires_at: jsonValue(c.claim.expiresAt),
+            },
+          ],
     );
-    if (events.length > 0) {
-      parts.push(
-        `ob AS (INSERT INTO outbox (id, subject, type, payload, headers) VALUES ${events
-          .map((e) => `(${p(e.id)}, ${p(e.subject)}, ${p(e.type)}, ${p(e.payload)}, ${p(e.headers)})`)
-          .join(", ")} RETURNING 1)`,
-      );
-    }
-    try {
-      await db.query(`WITH ${parts.join(", ")} SELECT 1`, params);
-      return { ok: true };
-    } catch (err) {
-      if (spend === undefined || sqlState(err) !== "23514") throw err;
-      const { rows: used } = await db.query<{ base_total: bigint }>(
-        "SELECT base_total FROM daily_spending WHERE user_id = $1 AND day = $2::date",
-        [spend.userId, spend.day],
-      );
-      return { ok: false, used: used[0]?.base_total ?? 0n };
-    }
+    const spends = calls.flatMap((c, i) =>
+      c.spend === undefined
+        ? []
+        : [
+            {
+              i,
+              user_id: c.spend.userId,
+              day: c.spend.day,
+              amount: jsonValue(c.spend.amount),
+              lim: jsonValue(c.spend.limit),
+            },
+          ],
+    );
+    const rows = calls.flatMap((c, i) => c.rows.map((t) => ({ i, row: rowJson(t) })));
+    const events = calls.flatMap((c, i) =>
+      c.events.map((e) => ({
+        i,
+        id: e.id,
+        subject: e.subject,
+        type: e.type,
+        payload: jsonValue(e.payload),
+        headers: e.headers,
+      })),
+    );
+    // Keys first: only a call whose key is new (or that has none) goes on. Spending next, the day's row
+    // updated only while it stays within the limit (so a refusal is a row not returned, not an error that
+    // would abort everyone's statement). Rows and events last, for the calls that got this far. Keys and
+    // days are taken in one order, so two such statements running at once do not deadlock on them.
+    const { rows: result } = await db.query<{ live: number[]; ok: number[] }>(
+      `WITH calls AS (SELECT i FROM generate_series(0, $1::int - 1) AS g(i)),
+       claims AS (
+         SELECT * FROM jsonb_to_recordset($2::jsonb) AS c(i int, principal text, key text, request_hash bytea,
+           transaction_id uuid, locked_until timestamptz, created_at timestamptz, expires_at timestamptz)),
+       k AS (
+         INSERT INTO idempotency_keys
+           (principal, key, request_hash, state, locked_until, created_at, expires_at, transaction_id)
+         SELECT principal, key, request_hash, 'running', locked_until, created_at, expires_at, transaction_id
+           FROM claims ORDER BY principal, key
+         ON CONFLICT (principal, key) DO NOTHING
+         RETURNING principal, key),
+       live AS (
+         SELECT i FROM calls WHERE i NOT IN (SELECT i FROM claims)
+         UNION ALL SELECT c.i FROM claims c JOIN k USING (principal, key)),
+       spends AS (
+         SELECT * FROM jsonb_to_recordset($3::jsonb) AS s(i int, user_id text, day date, amount bigint, lim bigint)),
+       spent AS (
+         INSERT INTO daily_spending AS d (user_id, day, base_total, limit_total)
+         SELECT user_id, day, amount, lim FROM spends WHERE amount <= lim AND i IN (SELECT i FROM live)
+           ORDER BY user_id, day
+         ON CONFLICT (user_id, day) DO UPDATE
+           SET base_total = d.base_total + EXCLUDED.base_total, limit_total = EXCLUDED.limit_total
+           WHERE d.base_total + EXCLUDED.base_total <= EXCLUDED.limit_total
+         RETURNING user_id, day),
+       ok AS (
+         SELECT i FROM live WHERE i NOT IN (SELECT i FROM spends)
+         UNION ALL SELECT s.i FROM spends s JOIN spent USING (user_id, day)),
+       tx AS (
+         INSERT INTO transactions (${INSERT_COLUMNS})
+         SELECT ${INSERT_COLUMN_NAMES.map((c) => `r.${c}`).join(", ")}
+           FROM jsonb_array_elements($4::jsonb) e, LATERAL jsonb_populate_record(NULL::transactions, e->'row') r
+          WHERE (e->>'i')::int IN (SELECT i FROM ok)
+         RETURNING 1),
+       ob AS (
+         INSERT INTO outbox (id, subject, type, payload, headers)
+         SELECT id, subject, type, payload, headers
+           FROM jsonb_to_recordset($5::jsonb) AS o(i int, id uuid, subject text, type text, payload bytea, headers jsonb)
+          WHERE i IN (SELECT i FROM ok)
+          ORDER BY i
+         RETURNING 1)
+       SELECT ARRAY(SELECT i FROM live) AS live, ARRAY(SELECT i FROM ok) AS ok`,
+      [
+        calls.length,
+        JSON.stringify(claims),
+        JSON.stringify(spends),
+        JSON.stringify(rows),
+        JSON.stringify(events),
+      ],
+    );
+    const live = new Set(result[0]?.live ?? []);
+    const ok = new Set(result[0]?.ok ?? []);
+    return Promise.all(
+      calls.map(async (c, i): Promise<Recorded> => {
+        if (ok.has(i)) return { kind: "recorded" };
+        if (!live.has(i) || c.spend === undefined) return { kind: "key-taken" };
+        const { rows: used } = await db.query<{ base_total: bigint }>(
+          "SELECT base_total FROM daily_spending WHERE user_id = $1 AND day = $2::date",
+          [c.spend.userId, c.spend.day],
+        );
+        return { kind: "over-limit", used: used[0]?.base_total ?? 0n };
+      }),
+    );
   },
 
   /**

@@ -12,6 +12,13 @@ import type { DraftFields, Kit } from "./kit.js";
 export interface Movement<I extends DescMessage> {
   /** "user": the caller moves their own money; "admin": an admin moves (or gives back) a user's. */
   caller: "user" | "admin";
+  /**
+   * Claims the call's Idempotency-Key in the statement that records its transaction, not in one of its own
+   * before planning: one commit fewer, for the hot path. A repeat under a taken key then plans again before
+   * it finds the key, so only for a movement whose plan is always a new transaction and has no effect
+   * outside the wallet (no quote).
+   */
+  claimKeyWithRecord?: boolean;
   /** Checks the request and says what to do; throws a WalletError to refuse it. Nothing is written yet. */
   plan(req: MessageShape<I>, call: Call): Promise<Plan>;
 }

@@ -31,6 +31,7 @@ async function chooseWallet(call: Call, user: User, currency: string): Promise<W
  */
 export const payment: Movement<typeof CreateTransactionRequestSchema> = {
   caller: "user",
+  claimKeyWithRecord: true,
   async plan(req, call) {
     const type = TYPES[req.transactionType];
     if (type === undefined) throw invalid("transaction_type", "must be one of: purchase, top_up, withdrawal");

@@ -10,7 +10,8 @@ import { formatAmount } from "@fintech/money";
 import type { Transaction as TransactionMessage } from "@fintech/proto/fintech/wallet/v1/wallet_pb.js";
 import { WalletError } from "../errors.js";
 import { publishTransactions, transactionOutboxRows } from "../events.js";
-import type { Idempotency, KeyBinding } from "../idempotency.js";
+import type { Idempotency, KeyBinding, PendingClaim } from "../idempotency.js";
+import { KeyTaken } from "../idempotency.js";
 import { newId } from "../ids.js";
 import { transactionMessage } from "../messages.js";
 import type { Transaction } from "../model.js";
@@ -60,9 +61,10 @@ export function createPipeline(deps: PipelineDeps) {
   /**
    * The recording step, the one place new transactions are written: the rows, their created events and (when
    * one counts towards the daily limit) its spending, in one statement, so that LIMIT_EXCEEDED leaves nothing
-   * behind. How rows are written together (one call's, or several calls' at once) is decided here alone.
+   * behind; with `claim`, the call's Idempotency-Key too (KeyTaken, nothing written, when it is taken). How
+   * rows are written together (one call's, or several calls' at once) is decided here alone.
    */
-  async function record(db: Queryable, rows: readonly Transaction[]): Promise<void> {
+  async function record(db: Queryable, rows: readonly Transaction[], claim?: PendingClaim): Promise<void> {
     const limited = rows.find((r) => r.limitDay !== null);
     const events = transactionOutboxRows("created", rows, rows[0]?.createdAt ?? clock.now());
     const spend =
@@ -74,8 +76,10 @@ export function createPipeline(deps: PipelineDeps) {
             amount: limited.baseAmount,
             limit: settings.dailyLimit,
           };
-    const recorded = await store.record(db, rows, events, spend);
-    if (!recorded.ok && spend !== undefined) {
+    const [recorded] = await store.record(db, [{ rows, events, spend, claim: claim?.row }]);
+    if (recorded?.kind === "key-taken") throw new KeyTaken();
+    claim?.claimed();
+    if (recorded?.kind === "over-limit" && spend !== undefined) {
       throw new WalletError(
         "LIMIT_EXCEEDED",
         `the daily limit of ${formatAmount(settings.dailyLimit, base)} ${base} would be exceeded`,
@@ -228,11 +232,13 @@ export function createPipeline(deps: PipelineDeps) {
   ): Promise<Transaction> {
     const transactionId = binding?.transactionId ?? newId(clock.now().getTime());
     const plan = await movement.plan(req, callOf(principal, transactionId));
+    // A key still to claim is claimed by the recording statement, which only a new transaction has.
+    if (binding?.claim !== undefined && plan.kind !== "create") throw new KeyTaken();
     switch (plan.kind) {
       case "create": {
         const [own] = plan.rows;
         ownId(own, transactionId);
-        await record(pool, plan.rows);
+        await record(pool, plan.rows, binding?.claim);
         return finish(own);
       }
       case "create-under-lock":
@@ -268,6 +274,7 @@ export function createPipeline(deps: PipelineDeps) {
             const t = await resume(transactionId);
             return t === undefined ? undefined : reply(t);
           },
+          { claimWithRecord: movement.claimKeyWithRecord === true },
         );
       };
     },
