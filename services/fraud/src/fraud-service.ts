@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createBatcher, withTransaction } from "@fintech/db";
@@ -8,6 +9,7 @@ import { cursorParts, pageCursor, takePage } from "@fintech/platform";
 import { ReviewDecidedSchema, TransactionScoredSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
 import { Decision as DecisionEnum, ReviewDecision } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import type pg from "pg";
+import type { Logger } from "pino";
 import { BATCHING } from "./batching.js";
 import { FraudError } from "./errors.js";
 import type { FeatureStore } from "./features.js";
@@ -60,6 +62,9 @@ const decisionEnum: Record<Decision, DecisionEnum> = {
 };
 
 const DAY_MS = 86_400_000;
+/** An answered score whose write failed is tried again this often, in ms, for WRITE_GIVE_UP_MS. */
+const WRITE_RETRY_MS = 1_000;
+const WRITE_GIVE_UP_MS = 120_000;
 
 /**
  * The fraud domain: scoring from precomputed features, the review queue, the versioned rules and their
@@ -71,9 +76,10 @@ export function createFraudService(deps: {
   rules: RuleBook;
   clock: Clock;
   metrics: FraudMetrics;
+  logger: Logger;
   settings: FraudSettings;
 }) {
-  const { pool, features, rules, clock, metrics, settings } = deps;
+  const { pool, features, rules, clock, metrics, logger, settings } = deps;
   // Concurrent scores are written together: one statement, one WAL flush for many (libs/db's batcher).
   const writer = createBatcher({
     ...BATCHING,
@@ -84,93 +90,161 @@ export function createFraudService(deps: {
     // The same transaction twice in one statement would look new to both callers.
     keyOf: (i) => i.row.transactionId,
   });
+  // The records of transactions being scored, if scored before: read together for concurrent scores.
+  const recorded = createBatcher({
+    ...BATCHING,
+    flush: async (ids: readonly string[]) => {
+      const found = await store.getScores(pool, ids);
+      return ids.map((id) => found.get(id));
+    },
+    keyOf: (id) => id,
+  });
+  // Scores answered and not written yet, by transaction id: a repeat is answered the same, and reads of
+  // scores through this service wait for them.
+  const unwritten = new Map<string, { row: ScoreRow; written: Promise<void> }>();
+
+  /** Until every score answered so far is written (or given up on). */
+  async function answeredWritten(): Promise<void> {
+    await Promise.all([...unwritten.values()].map((u) => u.written));
+  }
+
+  /**
+   * Writes an answered score through the batcher, retrying while the database is away (WRITE_RETRY_MS apart,
+   * for WRITE_GIVE_UP_MS); never throws. A score given up on is logged and counted: the wallet has its
+   * answer, only the record (and its event) is missing.
+   */
+  async function writeAnswered(item: ScoreInsert, mode: string): Promise<void> {
+    const id = item.row.transactionId;
+    const giveUpAt = Date.now() + WRITE_GIVE_UP_MS;
+    try {
+      for (;;) {
+        try {
+          if (await writer.submit(item)) metrics.scores.inc({ decision: item.row.decision, mode });
+          return;
+        } catch (err) {
+          if (Date.now() >= giveUpAt) {
+            metrics.scoresUnrecorded.inc();
+            logger.error({ err, transaction_id: id }, "an answered score could not be recorded");
+            return;
+          }
+          logger.warn({ err, transaction_id: id }, "recording an answered score failed; trying again");
+          await sleep(WRITE_RETRY_MS);
+        }
+      }
+    } finally {
+      unwritten.delete(id);
+    }
+  }
+
+  /** The score of `input` under the current rules, and what recording it writes. */
+  async function evaluateScore(
+    input: ScoreInput,
+  ): Promise<{ row: ScoreRow; item: ScoreInsert; mode: string }> {
+    const { stored, compiled } = await rules.current();
+    const { config } = compiled;
+    const at = input.occurredAt ?? clock.now();
+    const timezone = input.timezone || "UTC";
+    const signature = signatureOf({
+      type: input.type,
+      currency: input.currency,
+      amountMinor: input.amountMinor,
+      merchant: input.merchantName,
+    });
+    const f = await features.read({
+      transactionId: input.transactionId,
+      userId: input.userId,
+      at,
+      signature,
+      highVelocityMs: config.highVelocity.windowSeconds * 1000,
+      suspiciousVelocityMs: config.suspiciousVelocity.windowSeconds * 1000,
+      duplicateMs: config.possibleDuplicate.windowSeconds * 1000,
+      longestMs: longestWindowMs(config),
+      lookbackDays: config.unusualAmount.lookbackDays,
+    });
+    const { score, flags, ruleDecision } = evaluate(
+      compiled,
+      { baseAmountMinor: input.baseAmountMinor, occurredAt: at, timezone },
+      f,
+    );
+    const shadow = config.mode === "shadow";
+    const decision: Decision = shadow ? "approve" : ruleDecision;
+    const row: ScoreRow = {
+      transactionId: input.transactionId,
+      userId: input.userId,
+      type: input.type,
+      amountMinor: input.amountMinor,
+      currency: input.currency,
+      baseAmountMinor: input.baseAmountMinor,
+      baseCurrency: settings.baseCurrency,
+      merchantName: input.merchantName,
+      merchantCategory: input.merchantCategory,
+      timezone,
+      occurredAt: at,
+      scoredAt: clock.now(),
+      score,
+      flags,
+      decision,
+      ruleDecision,
+      shadow,
+      ruleVersion: stored.version,
+    };
+    const event = create(TransactionScoredSchema, {
+      transactionId: row.transactionId,
+      userId: row.userId,
+      score,
+      flags,
+      decision: decisionEnum[decision],
+      ruleDecision: decisionEnum[ruleDecision],
+      ruleVersion: row.ruleVersion,
+      shadow,
+      baseAmount: {
+        currency: settings.baseCurrency,
+        amount: formatAmount(row.baseAmountMinor, settings.baseCurrency),
+      },
+      occurredAt: timestampFromDate(at),
+      scoredAt: timestampFromDate(row.scoredAt),
+    });
+    const item: ScoreInsert = {
+      row,
+      openReview: decision === "review",
+      event: outboxRow({
+        type: "fraud.transaction.scored",
+        schema: TransactionScoredSchema,
+        message: event,
+      }),
+    };
+    return { row, item, mode: config.mode };
+  }
 
   return {
     /**
-     * Scores one transaction and records the score, its review case (decision review) and
-     * fraud.transaction.scored atomically, in one statement with concurrent scores. Scoring a transaction id
-     * again returns the first record and writes nothing.
+     * Scores one transaction. The score, its review case (decision review) and fraud.transaction.scored are
+     * recorded atomically, in one statement with concurrent scores: before answering for a review (the case
+     * must exist before the wallet holds the money for it), after answering otherwise, so that a payment
+     * does not wait for fraud's commit. Scoring a transaction id again returns the first record (or the
+     * first answer, not written yet) and writes nothing.
      */
     async score(input: ScoreInput): Promise<ScoreRow> {
-      const { stored, compiled } = await rules.current();
-      const { config } = compiled;
-      const at = input.occurredAt ?? clock.now();
-      const timezone = input.timezone || "UTC";
-      const signature = signatureOf({
-        type: input.type,
-        currency: input.currency,
-        amountMinor: input.amountMinor,
-        merchant: input.merchantName,
-      });
-      const f = await features.read({
-        transactionId: input.transactionId,
-        userId: input.userId,
-        at,
-        signature,
-        highVelocityMs: config.highVelocity.windowSeconds * 1000,
-        suspiciousVelocityMs: config.suspiciousVelocity.windowSeconds * 1000,
-        duplicateMs: config.possibleDuplicate.windowSeconds * 1000,
-        longestMs: longestWindowMs(config),
-        lookbackDays: config.unusualAmount.lookbackDays,
-      });
-      const { score, flags, ruleDecision } = evaluate(
-        compiled,
-        { baseAmountMinor: input.baseAmountMinor, occurredAt: at, timezone },
-        f,
-      );
-      const shadow = config.mode === "shadow";
-      const decision: Decision = shadow ? "approve" : ruleDecision;
-      const row: ScoreRow = {
-        transactionId: input.transactionId,
-        userId: input.userId,
-        type: input.type,
-        amountMinor: input.amountMinor,
-        currency: input.currency,
-        baseAmountMinor: input.baseAmountMinor,
-        baseCurrency: settings.baseCurrency,
-        merchantName: input.merchantName,
-        merchantCategory: input.merchantCategory,
-        timezone,
-        occurredAt: at,
-        scoredAt: clock.now(),
-        score,
-        flags,
-        decision,
-        ruleDecision,
-        shadow,
-        ruleVersion: stored.version,
-      };
-      const event = create(TransactionScoredSchema, {
-        transactionId: row.transactionId,
-        userId: row.userId,
-        score,
-        flags,
-        decision: decisionEnum[decision],
-        ruleDecision: decisionEnum[ruleDecision],
-        ruleVersion: row.ruleVersion,
-        shadow,
-        baseAmount: {
-          currency: settings.baseCurrency,
-          amount: formatAmount(row.baseAmountMinor, settings.baseCurrency),
-        },
-        occurredAt: timestampFromDate(at),
-        scoredAt: timestampFromDate(row.scoredAt),
-      });
-      const inserted = await writer.submit({
-        row,
-        openReview: decision === "review",
-        event: outboxRow({
-          type: "fraud.transaction.scored",
-          schema: TransactionScoredSchema,
-          message: event,
-        }),
-      });
-      const recorded = inserted ? row : await store.getScore(pool, input.transactionId);
-      if (!recorded) throw new Error(`score of ${input.transactionId} vanished after a conflict`);
-      if (inserted) metrics.scores.inc({ decision, mode: config.mode });
-      return recorded;
+      const waiting = unwritten.get(input.transactionId);
+      if (waiting !== undefined) return waiting.row;
+      const [earlier, scored] = await Promise.all([
+        recorded.submit(input.transactionId),
+        evaluateScore(input),
+      ]);
+      if (earlier !== undefined) return earlier;
+      const racing = unwritten.get(input.transactionId);
+      if (racing !== undefined) return racing.row;
+      const { row, item, mode } = scored;
+      if (row.decision !== "review") {
+        unwritten.set(row.transactionId, { row, written: writeAnswered(item, mode) });
+        return row;
+      }
+      const inserted = await writer.submit(item);
+      const first = inserted ? row : await store.getScore(pool, input.transactionId);
+      if (!first) throw new Error(`score of ${input.transactionId} vanished after a conflict`);
+      if (inserted) metrics.scores.inc({ decision: row.decision, mode });
+      return first;
     },
-
     /** Review cases with `status`, oldest first. */
     async listReviews(filter: {
       status: ReviewStatus;
@@ -179,6 +253,7 @@ export function createFraudService(deps: {
       limit: number;
       cursor?: string | undefined;
     }): Promise<Page<ReviewRow>> {
+      await answeredWritten();
       const rows = await store.listReviews(pool, {
         status: filter.status,
         userId: filter.userId,
@@ -264,11 +339,13 @@ export function createFraudService(deps: {
 
     /** Statistics of scores and review cases in [from, to). */
     async stats(from: Date, to: Date) {
+      await answeredWritten();
       return store.stats(pool, from, to);
     },
 
-    /** Resolves once every score taken so far is written (graceful stop). */
+    /** Resolves once every score taken so far is written, or given up on (graceful stop). */
     async flushed(): Promise<void> {
+      await answeredWritten();
       await writer.idle();
     },
 

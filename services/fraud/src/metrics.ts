@@ -8,6 +8,8 @@ export interface FraudMetrics {
   redisErrors: Counter<"op">;
   /** Scores recorded, by returned `decision` and `mode`. */
   scores: Counter<"decision" | "mode">;
+  /** Scores answered whose record could not be written (the database away for minutes). */
+  scoresUnrecorded: Counter;
 }
 
 let metrics: FraudMetrics | undefined;
@@ -32,6 +34,11 @@ export function fraudMetrics(): FraudMetrics {
       "fraud_scores_total",
       "Transactions scored, by the decision returned and the rule mode.",
       ["decision", "mode"],
+    ),
+    scoresUnrecorded: counter(
+      "fraud_scores_unrecorded_total",
+      "Scores answered whose record and event could not be written.",
+      [],
     ),
   };
   return metrics;

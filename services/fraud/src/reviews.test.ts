@@ -110,6 +110,8 @@ describe("decisions", () => {
     expect(mine[1]).toEqual(mine[0]);
     expect(mine[2]).toEqual(mine[0]);
     expect(mine[0]).toMatchObject({ score: 60, decision: Decision.REVIEW });
+    // Approved scores are written after they are answered.
+    await fraud.app.service.flushed();
     const { rows } = await fraud.pg.pool.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM scores WHERE transaction_id = ANY($1)",
       [[same.transactionId, ...others.map((o) => o.transactionId)]],

@@ -66,6 +66,7 @@ export function build(config: FraudConfig, deps: FraudDeps) {
     rules,
     clock,
     metrics,
+    logger,
     settings: { baseCurrency, transactionRetentionMs: config.FRAUD_TRANSACTION_RETENTION_HOURS * 3_600_000 },
   });
   const server = createServer({
