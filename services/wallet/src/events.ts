@@ -100,7 +100,7 @@ export async function publishWalletCreated(db: Queryable, w: Wallet): Promise<vo
 
 /**
  * The outbox rows of `wallet.transaction.<type>` for each row, for statements that write the change and its
- * events at once (store.record, store.transitionOne): what enqueue would insert, built here so that the
+ * events at once (store.record, store.transitionMany): what enqueue would insert, built here so that the
  * event rides in the same round trip as the change.
  */
 export function transactionOutboxRows(

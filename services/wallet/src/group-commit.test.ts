@@ -1,91 +1,100 @@
-import { RuleMode } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
-import { describe, expect } from "vitest";
-import type { ErrorBody, Platform, TestUser, Transaction } from "./test/harness.js";
-import { balanceOf, defaultWallet, fund, platformTest } from "./test/harness.js";
+import { describe, expect, it } from "vitest";
+import { groupCommit } from "./group-commit.js";
 
-// What a purchase costs the database: its Idempotency-Key is claimed in the statement that records it, so a
-// keyed purchase commits no more often than one without a key.
-// Fraud gets a generous deadline: on a loaded machine many scores at once can outlast the default 500 ms.
-const test = platformTest({ walletEnv: { FRAUD_TIMEOUT_MS: "10000" } });
+/** An error as pg raises it for SQLSTATE `code`. */
+const pgError = (message: string, code: string) =>
+  Object.assign(new Error(message), { code, severity: code.startsWith("57") ? "FATAL" : "ERROR" });
 
-const buy = (p: Platform, user: TestUser, amount: string, key?: string) =>
-  p.api<Transaction & ErrorBody>("POST", "/api/v1/transactions", {
-    token: user.token,
-    json: {
-      amount,
-      currency: "MYR",
-      merchant_name: "Kedai",
-      merchant_category: "groceries",
-      transaction_type: "purchase",
+/** A statement that records what it was given and fails as Postgres would when it holds `bad`. */
+function statement(fail: { bad?: string; code?: string } = {}) {
+  const calls: string[][] = [];
+  return {
+    calls,
+    run: async (items: readonly string[]) => {
+      calls.push([...items]);
+      if (fail.bad !== undefined && items.includes(fail.bad)) {
+        throw pgError(`statement failed on ${fail.bad}`, fail.code ?? "23514");
+      }
+      return items.map((i) => i.toUpperCase());
     },
-    ...(key !== undefined && { headers: { "idempotency-key": key } }),
-  });
-
-/** The wallet's statements while `fn` runs. */
-async function statementsDuring(p: Platform, fn: () => Promise<void>): Promise<string[]> {
-  const seen: string[] = [];
-  p.dbDelay = (sql) => {
-    seen.push(sql);
-    return undefined;
   };
-  try {
-    await fn();
-  } finally {
-    p.dbDelay = undefined;
-  }
-  return seen;
 }
 
-describe("group commit", () => {
-  test("set-up: fraud scores in shadow mode", async ({ platform: p }) => {
-    await p.rules({ mode: RuleMode.SHADOW });
+describe("groupCommit", () => {
+  it("writes items submitted together in one statement, each getting its own result", async () => {
+    const s = statement();
+    const shared = groupCommit({ statement: s.run, keysOf: () => [] });
+    expect(await Promise.all(["a", "b", "c"].map((i) => shared.submit(i)))).toEqual(["A", "B", "C"]);
+    expect(s.calls).toEqual([["a", "b", "c"]]);
   });
 
-  test("a keyed purchase claims its key in the statement that records it, and replays as before", async ({
-    platform: p,
-  }) => {
-    const ana = await p.signup();
-    const w = await defaultWallet(p, ana);
-    await fund(p, ana, w.id, "100.00");
-    let first: Awaited<ReturnType<typeof buy>> | undefined;
-    const statements = await statementsDuring(p, async () => {
-      first = await buy(p, ana, "12.50", "one-statement");
-    });
-    expect(first?.status).toBe(201);
-    expect(first?.body.status).toBe("completed");
-    const claims = statements.filter((s) => /INSERT INTO idempotency_keys/.test(s));
-    expect(claims).toHaveLength(1);
-    expect(claims[0]).toMatch(/INSERT INTO transactions/);
-
-    const again = await buy(p, ana, "12.50", "one-statement");
-    expect(again.status).toBe(201);
-    expect(again.headers.get("idempotent-replayed")).toBe("true");
-    expect(again.body).toEqual(first?.body);
-    const other = await buy(p, ana, "99.00", "one-statement");
-    expect(other.status).toBe(422);
-    expect(other.body.error).toBe("IDEMPOTENCY_KEY_REUSED");
-    expect((await balanceOf(p, ana, w.id)).available).toBe("87.50");
+  it("when the shared statement fails on one item, the others are written and only that one fails", async () => {
+    const s = statement({ bad: "b" });
+    const shared = groupCommit({ statement: s.run, keysOf: () => [] });
+    const results = await Promise.allSettled(["a", "b", "c"].map((i) => shared.submit(i)));
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(results[0]).toMatchObject({ value: "A" });
+    expect(results[1]).toMatchObject({ reason: { message: "statement failed on b", code: "23514" } });
+    // Together first, then each alone.
+    expect(s.calls).toEqual([["a", "b", "c"], ["a"], ["b"], ["c"]]);
   });
 
-  test("a keyed purchase over the daily limit is refused under its key, and the refusal replays", async ({
-    platform: p,
-  }) => {
-    const ana = await p.signup();
-    const w = await defaultWallet(p, ana);
-    await fund(p, ana, w.id, "50000.00");
-    await fund(p, ana, w.id, "50000.00");
-    await fund(p, ana, w.id, "10000.00");
-    expect((await buy(p, ana, "50000.00", "day-1")).status).toBe(201);
-    expect((await buy(p, ana, "50000.00", "day-2")).status).toBe(201);
-    const over = await buy(p, ana, "0.01", "day-3");
-    expect(over.status).toBe(422);
-    expect(over.body).toMatchObject({
-      error: "LIMIT_EXCEEDED",
-      details: { kind: "daily", used: "100000.00" },
+  it("when the database is away, every item fails at once, without trying each alone", async () => {
+    const s = statement({ bad: "a", code: "57P01" });
+    const shared = groupCommit({ statement: s.run, keysOf: () => [] });
+    const results = await Promise.allSettled(["a", "b"].map((i) => shared.submit(i)));
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    expect(s.calls).toEqual([["a", "b"]]);
+  });
+
+  it("a deadlock with another statement is tried again item by item", async () => {
+    let first = true;
+    const calls: string[][] = [];
+    const shared = groupCommit({
+      statement: async (items: readonly string[]) => {
+        calls.push([...items]);
+        if (first) {
+          first = false;
+          throw pgError("deadlock detected", "40P01");
+        }
+        return items.map((i) => i.toUpperCase());
+      },
+      keysOf: () => [],
     });
-    const replay = await buy(p, ana, "0.01", "day-3");
-    expect(replay.headers.get("idempotent-replayed")).toBe("true");
-    expect(replay.body).toEqual(over.body);
-    expect((await balanceOf(p, ana, w.id)).available).toBe("10000.00");
+    expect(await Promise.all(["a", "b"].map((i) => shared.submit(i)))).toEqual(["A", "B"]);
+    expect(calls).toEqual([["a", "b"], ["a"], ["b"]]);
+  });
+
+  it("items sharing a key go into successive statements, in the order they came", async () => {
+    const s = statement();
+    const shared = groupCommit({ statement: s.run, keysOf: (i: string) => [i.slice(0, 1)] });
+    const out = await Promise.all(["x1", "y1", "x2", "x3", "y2"].map((i) => shared.submit(i)));
+    expect(out).toEqual(["X1", "Y1", "X2", "X3", "Y2"]);
+    expect(s.calls).toEqual([["x1", "y1"], ["x2", "y2"], ["x3"]]);
+  });
+
+  it("items arriving while statements run wait, and the next statement takes them all", async () => {
+    const calls: string[][] = [];
+    const gates: Array<() => void> = [];
+    const shared = groupCommit({
+      statement: async (items: readonly string[]) => {
+        calls.push([...items]);
+        await new Promise<void>((open) => gates.push(open));
+        return items.map((i) => i.toUpperCase());
+      },
+      keysOf: () => [],
+      concurrency: 1,
+    });
+    const first = shared.submit("a");
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = ["b", "c", "d"].map((i) => shared.submit(i));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual([["a"]]);
+    gates.shift()?.();
+    expect(await first).toBe("A");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual([["a"], ["b", "c", "d"]]);
+    gates.shift()?.();
+    expect(await Promise.all(later)).toEqual(["B", "C", "D"]);
   });
 });

@@ -12,6 +12,7 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import { comparableRequest } from "./comparable-request.js";
 import { isWalletError, toConnectError, WalletError } from "./errors.js";
+import { groupCommit } from "./group-commit.js";
 import { newId } from "./ids.js";
 import type { KeyClaim } from "./store.js";
 
@@ -61,6 +62,14 @@ interface StoredError {
   /** The refused call's request id and time (RFC 3339); absent on refusals kept before them. */
   requestId?: string;
   at?: string;
+}
+
+/** How a call under a key ended, to replay: its response message, or its refusal. */
+interface KeptAnswer {
+  principal: string;
+  key: string;
+  response?: Buffer;
+  error?: StoredError;
 }
 
 interface KeyRecord {
@@ -157,6 +166,28 @@ export function createIdempotency(deps: {
   const { pool, clock, logger, settings } = deps;
   // Calls with a key running in this process: repeats wait on these before polling the table.
   const running = new Map<string, Promise<unknown>>();
+  // Concurrent calls' answers (a response, or a refusal to replay) are kept in one statement.
+  const answers = groupCommit({
+    statement: async (items: readonly KeptAnswer[]) => {
+      await pool.query(
+        `UPDATE idempotency_keys SET state = 'done', response = a.response, error = a.error, locked_until = now()
+           FROM jsonb_to_recordset($1::jsonb) AS a(principal text, key text, response bytea, error jsonb)
+          WHERE idempotency_keys.principal = a.principal AND idempotency_keys.key = a.key`,
+        [
+          JSON.stringify(
+            items.map((a) => ({
+              principal: a.principal,
+              key: a.key,
+              response: a.response === undefined ? null : `\\x${a.response.toString("hex")}`,
+              error: a.error ?? null,
+            })),
+          ),
+        ],
+      );
+      return items.map(() => undefined);
+    },
+    keysOf: (a) => [`${a.principal}\u0000${a.key}`],
+  });
 
   /**
    * Claims the key: a new key, one past its time, or a running one whose holder's lease ran out (same
@@ -254,12 +285,9 @@ export function createIdempotency(deps: {
    * database fails it here, the key stays running until its lease ends and the next attempt answers from the
    * bound transaction, so the failure is logged rather than turned into the caller's answer.
    */
-  async function conclude(call: { principal: string; key: string }, sql: string, value?: unknown) {
+  async function conclude(call: { principal: string; key: string }, write: () => Promise<unknown>) {
     try {
-      await pool.query(
-        sql,
-        value === undefined ? [call.principal, call.key] : [call.principal, call.key, value],
-      );
+      await write();
     } catch (err) {
       logger.warn(
         { err, key_principal: call.principal },
@@ -329,11 +357,12 @@ export function createIdempotency(deps: {
     const outcome = (async () => {
       try {
         const response = await attempt;
-        await conclude(
-          call,
-          `UPDATE idempotency_keys SET state = 'done', response = $3, locked_until = now()
-           WHERE principal = $1 AND key = $2`,
-          Buffer.from(toBinary(call.output, response)),
+        await conclude(call, () =>
+          answers.submit({
+            principal: call.principal,
+            key: call.key,
+            response: Buffer.from(toBinary(call.output, response)),
+          }),
         );
         return { response, replayed: resumed };
       } catch (err) {
@@ -342,20 +371,16 @@ export function createIdempotency(deps: {
         if (kept === undefined) {
           // Released, not deleted: the key keeps its transaction id, so a retry of a call that did record
           // its transaction (the failure came after) answers it, and one that did not records it once.
-          await conclude(
-            call,
-            `UPDATE idempotency_keys SET locked_until = $3 WHERE principal = $1 AND key = $2
-               AND state = 'running'`,
-            clock.now(),
+          await conclude(call, () =>
+            pool.query(
+              `UPDATE idempotency_keys SET locked_until = $3 WHERE principal = $1 AND key = $2
+                 AND state = 'running'`,
+              [call.principal, call.key, clock.now()],
+            ),
           );
           throw err;
         }
-        await conclude(
-          call,
-          `UPDATE idempotency_keys SET state = 'done', error = $3, locked_until = now()
-           WHERE principal = $1 AND key = $2`,
-          JSON.stringify(kept),
-        );
+        await conclude(call, () => answers.submit({ principal: call.principal, key: call.key, error: kept }));
         // Answered from what was kept, so that every replay is this same answer. When resumed: the refusal
         // an earlier attempt's transaction ended in, replayed like a kept one.
         throw refusal(kept, resumed);

@@ -13,10 +13,11 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import type { Book, Refusal } from "./book.js";
 import { publishTransactions, TYPE_TO_PROTO, transactionOutboxRows } from "./events.js";
+import { groupCommit } from "./group-commit.js";
 import { mirror } from "./legs.js";
 import type { WalletMetrics } from "./metrics.js";
 import type { FraudDecision, Transaction } from "./model.js";
-import type { TransactionChange } from "./store.js";
+import type { TransactionChange, Transition } from "./store.js";
 import { store } from "./store.js";
 
 // Drives a transaction from pending to its end. Every step is idempotent, so the same code serves the
@@ -81,6 +82,11 @@ export function createProcessor(deps: {
   metrics: WalletMetrics;
 }) {
   const { pool, book, fraud, fx, clock, logger, settings, metrics } = deps;
+  // Concurrent one-row changes (completions and holds, with their events) share one statement.
+  const transitions = groupCommit({
+    statement: (items: readonly Transition[]) => store.transitionMany(pool, items),
+    keysOf: (t) => [t.id],
+  });
 
   /** Fraud's verdict, or undefined when it did not answer in time (or failed). */
   async function score(t: Transaction): Promise<Scored | undefined> {
@@ -123,10 +129,17 @@ export function createProcessor(deps: {
     const now = clock.now();
     const done: TransactionChange = { ...change, status: "completed", stage: "done", leaseUntil: null };
     if (t.type !== "transfer") {
-      // One row: the change and its event in one statement (the hot path of every payment).
+      // One row: the change and its event in one statement, shared with concurrent completions (the hot
+      // path of every payment).
       const after: Transaction = { ...t, ...withoutUndefined(done), updatedAt: now } as Transaction;
       const events = transactionOutboxRows("completed", [after], now);
-      const row = await store.transitionOne(pool, t.id, ["pending"], done, now, events);
+      const row = await transitions.submit({
+        id: t.id,
+        from: ["pending"],
+        change: done,
+        at: now,
+        events,
+      });
       if (row !== undefined) metrics.outcomes.inc({ type: t.type, outcome: "completed" });
       return row ?? (await store.getTransaction(pool, t.id)) ?? t;
     }
@@ -173,15 +186,21 @@ export function createProcessor(deps: {
   async function hold(t: Transaction, change: TransactionChange): Promise<Transaction> {
     const now = clock.now();
     const waiting = change.fraudDecision === "unscored";
-    const rows = await store.transition(
-      pool,
-      t.id,
-      ["pending"],
-      { ...change, stage: "held", leaseUntil: waiting ? new Date(now.getTime() + settings.leaseMs) : null },
-      now,
-    );
-    if (rows[0] !== undefined && t.stage === "new") metrics.outcomes.inc({ type: t.type, outcome: "held" });
-    return rows[0] ?? (await store.getTransaction(pool, t.id)) ?? t;
+    const held: TransactionChange = {
+      ...change,
+      stage: "held",
+      leaseUntil: waiting ? new Date(now.getTime() + settings.leaseMs) : null,
+    };
+    // The sending side only, shared with concurrent changes: a transfer's other side keeps its stage.
+    const row = await transitions.submit({
+      id: t.id,
+      from: ["pending"],
+      change: held,
+      at: now,
+      events: [],
+    });
+    if (row !== undefined && t.stage === "new") metrics.outcomes.inc({ type: t.type, outcome: "held" });
+    return row ?? (await store.getTransaction(pool, t.id)) ?? t;
   }
 
   /** The failure reason of a ledger refusal as the transaction shows it. */

@@ -161,6 +161,15 @@ export interface TransactionChange {
   tags?: string[];
 }
 
+/** One transaction's change from one of the statuses `from`, with the events it publishes (transitionMany). */
+export interface Transition {
+  id: string;
+  from: readonly TransactionStatus[];
+  change: TransactionChange;
+  at: Date;
+  events: readonly OutboxRow[];
+}
+
 const CHANGE_COLUMNS: Record<keyof TransactionChange, string> = {
   status: "status",
   stage: "stage",
@@ -506,42 +515,57 @@ export const store = {
   },
 
   /**
-   * Applies `change` to one transaction (not a transfer: its other side is not touched) when its status is one
-   * of `from`, and writes `events` into the outbox only if it did; one statement. Returns the row after it, or
-   * undefined when the status did not match.
+   * Applies each item's `change` to its transaction (one row: a transfer's other side is not touched) when its
+   * status is one of the item's `from`, and writes the item's `events` into the outbox only if it did; one
+   * statement for all. Returns, per item, the row after it, or undefined when the status did not match. Items
+   * must name distinct transactions.
    */
-  async transitionOne(
-    db: Queryable,
-    id: string,
-    from: readonly TransactionStatus[],
-    change: TransactionChange,
-    at: Date,
-    events: readonly OutboxRow[],
-  ): Promise<Transaction | undefined> {
-    const params: unknown[] = [id, from, at];
-    const p = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
-    const sets = Object.entries(CHANGE_COLUMNS)
-      .filter(([key]) => change[key as keyof TransactionChange] !== undefined)
-      .map(([key, column]) => `${column} = ${p(change[key as keyof TransactionChange])}`);
-    const outbox =
-      events.length === 0
-        ? ""
-        : `, ob AS (INSERT INTO outbox (id, subject, type, payload, headers) ${events
-            .map(
-              (e) =>
-                `SELECT ${p(e.id)}::uuid, ${p(e.subject)}::text, ${p(e.type)}::text, ${p(e.payload)}::bytea, ${p(e.headers)}::jsonb WHERE EXISTS (SELECT 1 FROM t)`,
-            )
-            .join(" UNION ALL ")} RETURNING 1)`;
-    const { rows } = await db.query<TransactionRecord>(
-      `WITH t AS (UPDATE transactions SET ${[...sets, "updated_at = $3"].join(", ")}
-         WHERE id = $1 AND status = ANY($2::text[]) RETURNING ${TX_COLUMNS})${outbox}
-       SELECT * FROM t`,
-      params,
+  async transitionMany(db: Queryable, items: readonly Transition[]): Promise<Array<Transaction | undefined>> {
+    const changes = items.map((item) => ({
+      tx_id: item.id,
+      from_statuses: item.from,
+      at: jsonValue(item.at),
+      change: Object.fromEntries(
+        Object.entries(CHANGE_COLUMNS)
+          .filter(([key]) => item.change[key as keyof TransactionChange] !== undefined)
+          .map(([key, column]) => [column, jsonValue(item.change[key as keyof TransactionChange])]),
+      ),
+    }));
+    const events = items.flatMap((item) =>
+      item.events.map((e) => ({
+        transaction_id: item.id,
+        id: e.id,
+        subject: e.subject,
+        type: e.type,
+        payload: jsonValue(e.payload),
+        headers: e.headers,
+      })),
     );
-    return rows[0] && toTransaction(rows[0]);
+    const columns = Object.values(CHANGE_COLUMNS);
+    // jsonb_populate_record over the row as it is replaces only the columns a change names.
+    const { rows } = await db.query<TransactionRecord>(
+      `WITH c AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb)
+           AS c(tx_id uuid, from_statuses text[], at timestamptz, change jsonb)),
+       t AS (
+         UPDATE transactions t SET (${columns.join(", ")}, updated_at) = (
+             SELECT ${columns.map((col) => `n.${col}`).join(", ")}, c.at
+               FROM jsonb_populate_record(t, c.change) n)
+           FROM c
+          WHERE t.id = c.tx_id AND t.status = ANY(c.from_statuses)
+         RETURNING ${TX_COLUMNS}),
+       ob AS (
+         INSERT INTO outbox (id, subject, type, payload, headers)
+         SELECT o.id, o.subject, o.type, o.payload, o.headers
+           FROM jsonb_to_recordset($2::jsonb)
+             AS o(transaction_id uuid, id uuid, subject text, type text, payload bytea, headers jsonb)
+          WHERE o.transaction_id IN (SELECT id FROM t)
+         RETURNING 1)
+       SELECT * FROM t`,
+      [JSON.stringify(changes), JSON.stringify(events)],
+    );
+    const after = new Map(rows.map((r) => [r.id, toTransaction(r)]));
+    return items.map((item) => after.get(item.id));
   },
 
   async getTransaction(

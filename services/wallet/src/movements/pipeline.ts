@@ -10,6 +10,7 @@ import { formatAmount } from "@fintech/money";
 import type { Transaction as TransactionMessage } from "@fintech/proto/fintech/wallet/v1/wallet_pb.js";
 import { WalletError } from "../errors.js";
 import { publishTransactions, transactionOutboxRows } from "../events.js";
+import { groupCommit } from "../group-commit.js";
 import type { Idempotency, KeyBinding, PendingClaim } from "../idempotency.js";
 import { KeyTaken } from "../idempotency.js";
 import { newId } from "../ids.js";
@@ -17,6 +18,7 @@ import { transactionMessage } from "../messages.js";
 import type { Transaction } from "../model.js";
 import type { Driven, Processor } from "../processor.js";
 import { giveBack } from "../processor.js";
+import type { Recording } from "../store.js";
 import { store } from "../store.js";
 import type { KitDeps } from "./kit.js";
 import { createKit, draftTransaction } from "./kit.js";
@@ -42,6 +44,15 @@ export interface PipelineDeps extends KitDeps {
 
 export function createPipeline(deps: PipelineDeps) {
   const { pool, processor, idempotency, clock, logger, settings } = deps;
+  // Concurrent calls' recording steps share one statement. Two calls of one statement may not count on the
+  // same user's day nor claim the same key (store.record).
+  const recordings = groupCommit({
+    statement: (calls: readonly Recording[]) => store.record(pool, calls),
+    keysOf: (c) => [
+      ...(c.spend === undefined ? [] : [`spend\u0000${c.spend.userId}\u0000${c.spend.day}`]),
+      ...(c.claim === undefined ? [] : [`key\u0000${c.claim.principal}\u0000${c.claim.key}`]),
+    ],
+  });
   const kit = createKit(deps);
   const base = settings.baseCurrency;
 
@@ -61,10 +72,15 @@ export function createPipeline(deps: PipelineDeps) {
   /**
    * The recording step, the one place new transactions are written: the rows, their created events and (when
    * one counts towards the daily limit) its spending, in one statement, so that LIMIT_EXCEEDED leaves nothing
-   * behind; with `claim`, the call's Idempotency-Key too (KeyTaken, nothing written, when it is taken). How
-   * rows are written together (one call's, or several calls' at once) is decided here alone.
+   * behind; with `claim`, the call's Idempotency-Key too (KeyTaken, nothing written, when it is taken). On
+   * the pool, concurrent calls share the statement (group commit); inside a database transaction (`db`, a
+   * call recording under a lock) it is the call's own.
    */
-  async function record(db: Queryable, rows: readonly Transaction[], claim?: PendingClaim): Promise<void> {
+  async function record(
+    db: Queryable | "shared",
+    rows: readonly Transaction[],
+    claim?: PendingClaim,
+  ): Promise<void> {
     const limited = rows.find((r) => r.limitDay !== null);
     const events = transactionOutboxRows("created", rows, rows[0]?.createdAt ?? clock.now());
     const spend =
@@ -76,7 +92,8 @@ export function createPipeline(deps: PipelineDeps) {
             amount: limited.baseAmount,
             limit: settings.dailyLimit,
           };
-    const [recorded] = await store.record(db, [{ rows, events, spend, claim: claim?.row }]);
+    const call = { rows, events, spend, claim: claim?.row };
+    const recorded = db === "shared" ? await recordings.submit(call) : (await store.record(db, [call]))[0];
     if (recorded?.kind === "key-taken") throw new KeyTaken();
     claim?.claimed();
     if (recorded?.kind === "over-limit" && spend !== undefined) {
@@ -238,7 +255,7 @@ export function createPipeline(deps: PipelineDeps) {
       case "create": {
         const [own] = plan.rows;
         ownId(own, transactionId);
-        await record(pool, plan.rows, binding?.claim);
+        await record("shared", plan.rows, binding?.claim);
         return finish(own);
       }
       case "create-under-lock":

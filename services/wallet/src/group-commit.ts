@@ -1,0 +1,102 @@
+import type { Batcher } from "@fintech/db";
+import { createBatcher, isSerializationFailure, isTransientDbError, itemFailed } from "@fintech/db";
+
+// Group commit for the wallet's hot writes (the recording step, one-row transitions, kept answers): concurrent
+// requests share one statement, so one commit, instead of one each. A request is answered only after the
+// statement holding its rows has committed, and each still gets its own result or error.
+
+/** One item's result in a shared statement: its own value, or its own error. */
+type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
+/**
+ * Runs `statement` for `items` together. When it fails for a reason one of them may have caused (a constraint,
+ * a deadlock with another statement), each runs again alone, so that a failure belongs to its own item only;
+ * when the database is away, every item gets that failure.
+ */
+async function shared<T, R>(
+  items: readonly T[],
+  statement: (items: readonly T[]) => Promise<R[]>,
+): Promise<Array<Settled<R>>> {
+  try {
+    const values = await statement(items);
+    return values.map((value) => ({ ok: true, value }));
+  } catch (error) {
+    if (items.length === 1 || (isTransientDbError(error) && !isSerializationFailure(error))) {
+      return items.map(() => ({ ok: false, error }));
+    }
+    return Promise.all(
+      items.map(async (item): Promise<Settled<R>> => {
+        try {
+          const [value] = await statement([item]);
+          return { ok: true, value: value as R };
+        } catch (err) {
+          return { ok: false, error: err };
+        }
+      }),
+    );
+  }
+}
+
+/**
+ * Splits `items` into rounds in which no two share a key of `keysOf`, in arrival order, and runs each round as
+ * one shared statement, one after the other.
+ */
+async function inRounds<T, R>(
+  items: readonly T[],
+  keysOf: (item: T) => string[],
+  statement: (items: readonly T[]) => Promise<R[]>,
+): Promise<Array<Settled<R>>> {
+  const results: Array<Settled<R> | undefined> = items.map(() => undefined);
+  let left = items.map((item, index) => ({ item, index }));
+  while (left.length > 0) {
+    const taken = new Set<string>();
+    const round: typeof left = [];
+    const later: typeof left = [];
+    for (const entry of left) {
+      const keys = keysOf(entry.item);
+      if (keys.some((k) => taken.has(k))) {
+        later.push(entry);
+      } else {
+        for (const k of keys) taken.add(k);
+        round.push(entry);
+      }
+    }
+    const settled = await shared(
+      round.map((e) => e.item),
+      statement,
+    );
+    round.forEach((e, i) => {
+      results[e.index] = settled[i];
+    });
+    left = later;
+  }
+  return results.map((r) => r ?? { ok: false, error: new Error("an item was left out of its batch") });
+}
+
+export interface GroupCommitOptions<T, R> {
+  /** Writes `items` in one statement (one commit); returns one result per item, in their order. */
+  statement: (items: readonly T[]) => Promise<R[]>;
+  /** Items sharing a key never share a statement (a later one goes in the next, after it). */
+  keysOf: (item: T) => string[];
+  /** Most items per statement; default 200. */
+  maxItems?: number;
+  /** Statements running at once; default 2, so one fills while another commits. */
+  concurrency?: number;
+}
+
+/**
+ * A statement that concurrent callers share (libs/db's batcher): items submitted while `concurrency`
+ * statements run wait, and the next statement takes every item waiting (up to `maxItems`); alone, an item
+ * goes at the end of the current turn of the event loop, so items submitted together share one. Under load,
+ * statements grow with the load, so one commit serves many requests. Each caller gets its own result, or its
+ * own error, once the statement holding its item has committed.
+ */
+export function groupCommit<T, R>(opts: GroupCommitOptions<T, R>): Batcher<T, R> {
+  const { statement, keysOf, maxItems = 200, concurrency = 2 } = opts;
+  return createBatcher<T, R>({
+    maxBatch: maxItems,
+    concurrency,
+    flush: async (items) =>
+      (await inRounds(items, keysOf, statement)).map((s) => (s.ok ? s.value : itemFailed(s.error))),
+  });
+}
