@@ -1,6 +1,7 @@
+import { fromBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { EventConsumer } from "@fintech/events";
-import { createConsumer, eventHandler } from "@fintech/events";
+import { createConsumer } from "@fintech/events";
 import { isMoneyError, parseAmount } from "@fintech/money";
 import type { TransactionEvent } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { TransactionEventSchema } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
@@ -53,7 +54,8 @@ function minor(amount: string, currency: string): bigint | undefined {
 
 /**
  * The feature consumer: every wallet.transaction.created, once (inbox), into the feature store, so that
- * scoring reads precomputed features and never another service's data.
+ * scoring reads precomputed features and never another service's data. Events are recorded in batches: one
+ * transaction, one statement and one Redis round trip for whatever has arrived, not one per payment.
  */
 export function createFeatureConsumer(deps: {
   pool: pg.Pool;
@@ -65,7 +67,7 @@ export function createFeatureConsumer(deps: {
   logger: Logger;
 }): EventConsumer {
   const { features, rules, baseCurrency, logger } = deps;
-  return createConsumer({
+  return createConsumer<ObservedTransaction>({
     pool: deps.pool,
     nc: deps.nc,
     context: "wallet",
@@ -73,22 +75,29 @@ export function createFeatureConsumer(deps: {
     filterSubject: "wallet.transaction.created",
     namespace: deps.namespace,
     logger,
-    // Features are small writes: pull more ahead so a burst of payments is not consumed one round trip at a time.
-    prefetch: 100,
-    handlers: {
-      "wallet.transaction.created": eventHandler(TransactionEventSchema, async (event, tx) => {
-        const t = observe(event.message, event.time, baseCurrency);
-        if (!t) return;
+    batch: {
+      decode(event) {
+        if (event.type !== "wallet.transaction.created") return { ignore: true };
+        const t = observe(fromBinary(TransactionEventSchema, event.message), event.time, baseCurrency);
+        if (!t) return { ignore: true };
         if (!t.transactionId || !t.userId) {
           logger.warn(
             { eventId: event.id },
             "wallet.transaction.created without transaction or user id; skipped",
           );
-          return;
+          return { ignore: true };
         }
+        return { events: [{ id: event.id, message: t }] };
+      },
+      async handle(events, tx) {
         const { stored } = await rules.current();
-        await features.record(tx, t, longestWindowMs(stored.rules));
-      }),
+        await features.record(
+          tx,
+          events.map((e) => e.message),
+          longestWindowMs(stored.rules),
+        );
+        return undefined;
+      },
     },
   });
 }

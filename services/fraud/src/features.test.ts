@@ -80,6 +80,28 @@ describe("velocity from wallet events", () => {
     expect(await fraud.redis.zcard(`${fraud.prefix}vel:{${user}}`)).toBe(5);
   });
 
+  test("a burst of one user's events is counted whole, however the consumer batches it", async ({
+    fraud,
+  }) => {
+    const user = randomUUID();
+    const burst = Array.from({ length: 60 }, (_, i) =>
+      purchase(user, minutesBefore(T, 50 - i * 0.5), "2.50"),
+    );
+    const twice = burst[0];
+    if (twice === undefined) throw new Error("no events");
+    await Promise.all(burst.map((e) => publishWalletEvent(fraud.nc, fraud.namespace, e)));
+    // The same transaction under another event id, in the same burst.
+    await publishWalletEvent(fraud.nc, fraud.namespace, twice);
+    await fraud.feed(purchase(randomUUID(), T));
+
+    const { rows } = await fraud.pg.pool.query<{ tx_count: number; base_total_minor: string }>(
+      "SELECT tx_count, base_total_minor::text FROM user_daily_totals WHERE user_id = $1",
+      [user],
+    );
+    expect(rows).toEqual([{ tx_count: 60, base_total_minor: "15000" }]);
+    expect(await fraud.redis.zcard(`${fraud.prefix}vel:{${user}}`)).toBe(60);
+  });
+
   test("the scored transaction's own event, consumed before the score, is not counted twice", async ({
     fraud,
   }) => {

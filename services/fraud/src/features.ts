@@ -334,41 +334,64 @@ export function createFeatureStore(options: FeatureStoreOptions) {
     markEpoch,
 
     /**
-     * Records one transaction: its row and its day's totals in Postgres through `tx` (the inbox transaction),
-     * then its window entries in Redis. A second call for the same transaction changes nothing. A Redis failure
-     * is logged and counted, never thrown: Postgres has the event, and the stale marker covers the gap.
+     * Records transactions: their rows and their days' totals in Postgres through `tx` (the inbox transaction),
+     * in one statement, then their window entries in Redis, in one round trip. A transaction recorded before
+     * (or twice among `ts`) changes nothing. A Redis failure is logged and counted, never thrown: Postgres has
+     * the events, and the stale marker covers the gap.
      * @param retentionMs how far back Redis windows are kept (the rule set's longest window).
      */
-    async record(tx: Queryable, t: ObservedTransaction, retentionMs: number): Promise<void> {
+    async record(tx: Queryable, ts: readonly ObservedTransaction[], retentionMs: number): Promise<void> {
+      if (ts.length === 0) return;
+      // Days in one order, so that two such statements (two replicas) do not deadlock on them.
       await tx.query(
-        `WITH ins AS (
+        `WITH t AS (
+           SELECT DISTINCT ON (transaction_id) *
+             FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::bigint[])
+               AS t(transaction_id, user_id, occurred_at, signature, base_amount_minor)
+            ORDER BY transaction_id),
+         ins AS (
            INSERT INTO user_transactions (transaction_id, user_id, occurred_at, signature, base_amount_minor)
-           VALUES ($1, $2, $3, $4, $5::bigint) ON CONFLICT (transaction_id) DO NOTHING RETURNING occurred_at)
+           SELECT transaction_id, user_id, occurred_at, signature, base_amount_minor FROM t
+           ON CONFLICT (transaction_id) DO NOTHING
+           RETURNING user_id, occurred_at, base_amount_minor)
          INSERT INTO user_daily_totals AS d (user_id, day, tx_count, base_total_minor)
-         SELECT $2, (occurred_at AT TIME ZONE 'UTC')::date, 1, $5::bigint FROM ins WHERE $5::bigint IS NOT NULL
+         SELECT user_id, (occurred_at AT TIME ZONE 'UTC')::date, count(*), sum(base_amount_minor)
+           FROM ins WHERE base_amount_minor IS NOT NULL
+          GROUP BY 1, 2 ORDER BY 1, 2
          ON CONFLICT (user_id, day) DO UPDATE
-           SET tx_count = d.tx_count + 1, base_total_minor = d.base_total_minor + EXCLUDED.base_total_minor`,
-        [t.transactionId, t.userId, t.occurredAt, t.signature, t.baseAmountMinor ?? null],
+           SET tx_count = d.tx_count + EXCLUDED.tx_count,
+               base_total_minor = d.base_total_minor + EXCLUDED.base_total_minor`,
+        [
+          ts.map((t) => t.transactionId),
+          ts.map((t) => t.userId),
+          ts.map((t) => t.occurredAt),
+          ts.map((t) => t.signature),
+          ts.map((t) => t.baseAmountMinor ?? null),
+        ],
       );
-      const at = t.occurredAt.getTime();
-      const vel = velocityKey(t.userId);
-      const dup = duplicateKey(t.userId, t.signature);
       const pipeline = redis.pipeline();
       const pending = withPendingStale(pipeline);
-      pipeline
-        .zadd(vel, at, t.transactionId)
-        .zremrangebyscore(vel, "-inf", at - retentionMs)
-        .pexpire(vel, retentionMs)
-        .zadd(dup, at, t.transactionId)
-        .zremrangebyscore(dup, "-inf", at - retentionMs)
-        .pexpire(dup, retentionMs);
+      let latest = 0;
+      for (const t of ts) {
+        const at = t.occurredAt.getTime();
+        latest = Math.max(latest, at);
+        const vel = velocityKey(t.userId);
+        const dup = duplicateKey(t.userId, t.signature);
+        pipeline
+          .zadd(vel, at, t.transactionId)
+          .zremrangebyscore(vel, "-inf", at - retentionMs)
+          .pexpire(vel, retentionMs)
+          .zadd(dup, at, t.transactionId)
+          .zremrangebyscore(dup, "-inf", at - retentionMs)
+          .pexpire(dup, retentionMs);
+      }
       try {
         await execOrThrow(pipeline);
         redisOk();
         settled(pending);
       } catch (err) {
         redisFailed(err, "write");
-        raiseStale(at + retentionMs, retentionMs);
+        raiseStale(latest + retentionMs, retentionMs);
       }
     },
 

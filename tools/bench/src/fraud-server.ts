@@ -103,7 +103,7 @@ async function seedUsers(from: number, to: number): Promise<void> {
           occurredAt: timestampFromDate(new Date(at)),
         });
         const t = observe(event, new Date(at), config.FRAUD_BASE_CURRENCY);
-        if (t) await fraud.features.record(tx, t, retention);
+        if (t) await fraud.features.record(tx, [t], retention);
         records++;
       }
     }
