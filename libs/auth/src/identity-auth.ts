@@ -2,7 +2,7 @@ import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import type { InProcessTransport } from "@fintech/platform";
-import { envInt, envUrl, observeClientCalls } from "@fintech/platform";
+import { envInt, observeClientCalls, serviceUrlsEnv } from "@fintech/platform";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -29,7 +29,7 @@ import { checkUserAccess, createUserAccessCache } from "./user-access.js";
  */
 export function authEnv(serviceName: string) {
   return {
-    IDENTITY_URL: envUrl("http://127.0.0.1:50051"),
+    ...serviceUrlsEnv("identity"),
     /** Access tokens must carry this `iss` and `aud` (identity's JWT_ISSUER / JWT_AUDIENCE). */
     JWT_ISSUER: z.string().min(1).default("fintech-identity"),
     JWT_AUDIENCE: z.string().min(1).default("fintech"),

@@ -65,6 +65,14 @@ export {
   serverEnv,
   serviceEnv,
 } from "./service-env.js";
+export type {
+  BackendName,
+  RestServiceName,
+  ServiceEntry,
+  ServiceName,
+  UrlEnvOf,
+} from "./service-registry.js";
+export { platformServices, serviceRegistry, serviceUrl, serviceUrlsEnv } from "./service-registry.js";
 export type { SpanOptions, Telemetry } from "./telemetry.js";
 export {
   endSpan,

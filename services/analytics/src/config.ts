@@ -1,6 +1,13 @@
 import { authEnv } from "@fintech/auth";
 import { findCurrency } from "@fintech/money";
-import { envInt, envUrl, parseConfig, redisEnv, serviceEnv } from "@fintech/platform";
+import {
+  envInt,
+  parseConfig,
+  redisEnv,
+  serviceEnv,
+  serviceRegistry,
+  serviceUrlsEnv,
+} from "@fintech/platform";
 import { z } from "zod";
 import { parseRateList } from "./rates.js";
 
@@ -21,13 +28,13 @@ const importRates = optionalText.transform((text, ctx) => {
 });
 
 export const analyticsEnv = z.object({
-  ...serviceEnv({ name: "analytics", port: 50056, metricsPort: 9156 }),
+  ...serviceEnv(serviceRegistry.analytics),
   ...redisEnv(),
   BASE_CURRENCY: z
     .string()
     .default("MYR")
     .refine((c) => findCurrency(c) !== undefined, "expected an ISO 4217 currency code such as MYR"),
-  FX_URL: envUrl("http://127.0.0.1:50055"),
+  ...serviceUrlsEnv("fx"),
   ...authEnv("analytics"),
   ANALYTICS_HOT_DAYS: envInt(7, { min: 1, max: 366 }),
   ANALYTICS_MOVER_INTERVAL_MS: envInt(60_000, { min: 100, max: 86_400_000 }),

@@ -1,10 +1,10 @@
 import { authEnv } from "@fintech/auth";
 import { findCurrency } from "@fintech/money";
-import { envCsv, envInt, parseConfig, redisEnv, serviceEnv } from "@fintech/platform";
+import { envCsv, envInt, parseConfig, redisEnv, serviceEnv, serviceRegistry } from "@fintech/platform";
 import { z } from "zod";
 
 export const fraudEnv = z.object({
-  ...serviceEnv({ name: "fraud", port: 50054, metricsPort: 9154 }),
+  ...serviceEnv(serviceRegistry.fraud),
   ...redisEnv("fraud:"),
   /** A Redis command not answered within this many milliseconds counts as Redis being down. */
   FRAUD_REDIS_TIMEOUT_MS: envInt(50, { min: 1, max: 10_000 }),

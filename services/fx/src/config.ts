@@ -1,7 +1,7 @@
 import { authEnv } from "@fintech/auth";
 import type { Decimal } from "@fintech/money";
 import { findCurrency, parseRate } from "@fintech/money";
-import { envInt, parseConfig, serviceEnv } from "@fintech/platform";
+import { envInt, parseConfig, serviceEnv, serviceRegistry } from "@fintech/platform";
 import { z } from "zod";
 
 const currencyCode = z
@@ -42,7 +42,7 @@ const seedRates = z
   });
 
 export const fxEnv = z.object({
-  ...serviceEnv({ name: "fx", port: 50055, metricsPort: 9155 }),
+  ...serviceEnv(serviceRegistry.fx),
   FX_PIVOT_CURRENCY: currencyCode,
   FX_SEED_RATES: seedRates,
   FX_QUOTE_TTL_SECONDS: envInt(30, { min: 1, max: 86_400 }),

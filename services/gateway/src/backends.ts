@@ -1,4 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
+import type { RestServiceName } from "@fintech/platform";
+import { serviceRegistry, serviceUrl } from "@fintech/platform";
 import { AnalyticsService } from "@fintech/proto/fintech/analytics/v1/analytics_pb.js";
 import { FraudService } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
@@ -16,19 +18,26 @@ export interface Backend {
   readonly defaultUrl: string;
 }
 
+// The API of every service the registry (libs/platform) marks `rest`, in route order: a REST service missing
+// here, or one that is not REST, does not compile.
+const apis = {
+  identity: IdentityService,
+  fraud: FraudService,
+  wallet: WalletService,
+  fx: FxService,
+  analytics: AnalyticsService,
+} as const satisfies Record<RestServiceName, DescService>;
+
+const backend = <N extends RestServiceName>(name: N) => ({
+  name,
+  service: apis[name],
+  env: serviceRegistry[name].urlEnv,
+  defaultUrl: serviceUrl(serviceRegistry[name]),
+});
+
 /**
- * Every backend the gateway routes to. A new service joins the public API with one line here (and the
- * google.api.http annotations on its proto); its URL variable becomes part of the gateway's config.
+ * Every backend the gateway routes to, with its URL variable and default from the service registry. A new
+ * service joins the public API with `rest: true` in the registry, its API above and the google.api.http
+ * annotations on its proto; its URL variable becomes part of the gateway's config.
  */
-export const backends = [
-  { name: "identity", service: IdentityService, env: "IDENTITY_URL", defaultUrl: "http://127.0.0.1:50051" },
-  { name: "fraud", service: FraudService, env: "FRAUD_URL", defaultUrl: "http://127.0.0.1:50054" },
-  { name: "wallet", service: WalletService, env: "WALLET_URL", defaultUrl: "http://127.0.0.1:50052" },
-  { name: "fx", service: FxService, env: "FX_URL", defaultUrl: "http://127.0.0.1:50055" },
-  {
-    name: "analytics",
-    service: AnalyticsService,
-    env: "ANALYTICS_URL",
-    defaultUrl: "http://127.0.0.1:50056",
-  },
-] as const satisfies readonly Backend[];
+export const backends = (Object.keys(apis) as RestServiceName[]).map(backend) satisfies readonly Backend[];

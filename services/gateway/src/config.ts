@@ -1,5 +1,13 @@
 import { authEnv } from "@fintech/auth";
-import { DEFAULT_REDIS_URL, envCsv, envInt, envUrl, parseConfig, serverEnv } from "@fintech/platform";
+import {
+  DEFAULT_REDIS_URL,
+  envCsv,
+  envInt,
+  envUrl,
+  parseConfig,
+  serverEnv,
+  serviceRegistry,
+} from "@fintech/platform";
 import { z } from "zod";
 import { backends } from "./backends.js";
 
@@ -13,7 +21,7 @@ const backendUrls = Object.fromEntries(backends.map((b) => [b.env, envUrl(b.defa
 
 export const gatewayEnv = z
   .object({
-    ...serverEnv({ port: 8080, metricsPort: 9180 }),
+    ...serverEnv(serviceRegistry.gateway),
     REDIS_URL: envUrl(DEFAULT_REDIS_URL),
     /** Prefix of every rate-limit key in Redis. */
     RATE_LIMIT_PREFIX: z.string().default("gateway:rl:"),

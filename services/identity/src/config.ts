@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { findCurrency } from "@fintech/money";
-import { ConfigError, envInt, parseConfig, serviceEnv } from "@fintech/platform";
+import { ConfigError, envInt, parseConfig, serviceEnv, serviceRegistry } from "@fintech/platform";
 import { z } from "zod";
 import { checkPassword } from "./password-policy.js";
 
@@ -49,7 +49,7 @@ const optionalText = z
 
 export const identityEnv = z
   .object({
-    ...serviceEnv({ name: "identity", port: 50051, metricsPort: 9151 }),
+    ...serviceEnv(serviceRegistry.identity),
     JWT_ISSUER: z.string().min(1).default("fintech-identity"),
     JWT_AUDIENCE: z.string().min(1).default("fintech"),
     ACCESS_TOKEN_TTL_SECONDS: envInt(900, { min: 30, max: 86_400 }),

@@ -1,9 +1,9 @@
 import { authEnv } from "@fintech/auth";
-import { envCsv, envInt, parseConfig, serviceEnv } from "@fintech/platform";
+import { envCsv, envInt, parseConfig, serviceEnv, serviceRegistry } from "@fintech/platform";
 import { z } from "zod";
 
 export const ledgerEnv = z.object({
-  ...serviceEnv({ name: "ledger", port: 50053, metricsPort: 9153 }, { minDbPool: 2 }),
+  ...serviceEnv(serviceRegistry.ledger, { minDbPool: 2 }),
   ...authEnv("ledger"),
   /** Service names (from service tokens) allowed to call the ledger; empty: any service. Users never are. */
   LEDGER_CALLERS: envCsv([]),

@@ -1,6 +1,6 @@
 import { authEnv } from "@fintech/auth";
 import { findCurrency, parseAmount } from "@fintech/money";
-import { envInt, envUrl, parseConfig, serviceEnv } from "@fintech/platform";
+import { envInt, parseConfig, serviceEnv, serviceRegistry, serviceUrlsEnv } from "@fintech/platform";
 import { z } from "zod";
 
 const baseCurrency = z
@@ -17,10 +17,8 @@ const amountText = (fallback: string) =>
 
 export const walletEnv = z
   .object({
-    ...serviceEnv({ name: "wallet", port: 50052, metricsPort: 9152 }, { minDbPool: 2 }),
-    LEDGER_URL: envUrl("http://127.0.0.1:50053"),
-    FX_URL: envUrl("http://127.0.0.1:50055"),
-    FRAUD_URL: envUrl("http://127.0.0.1:50054"),
+    ...serviceEnv(serviceRegistry.wallet, { minDbPool: 2 }),
+    ...serviceUrlsEnv("ledger", "fx", "fraud"),
     ...authEnv("wallet"),
     /** Deadline of one fraud Score call, in milliseconds; past it FRAUD_UNAVAILABLE_POLICY applies. */
     FRAUD_TIMEOUT_MS: envInt(500, { min: 1, max: 60_000 }),

@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { create, toBinary } from "@bufbuild/protobuf";
+import { serviceRegistry } from "@fintech/platform";
 import { GetRateRequestSchema } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { GetMeRequestSchema } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import { httpCaller } from "./http-load.js";
@@ -63,8 +64,8 @@ try {
 
   for (const [k, protocol] of protocols.entries()) {
     const edge = await start<{ url: string }>("gateway-edge.ts", {
-      IDENTITY_URL: b.identityUrl,
-      FX_URL: b.fxUrl,
+      [serviceRegistry.identity.urlEnv]: b.identityUrl,
+      [serviceRegistry.fx.urlEnv]: b.fxUrl,
       SERVICE_CLIENT_SECRET: secret,
       BACKEND_PROTOCOL: protocol,
       RATE_LIMIT_RPS: "1000000",

@@ -21,6 +21,7 @@
 import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import { platformServices } from "@fintech/platform";
 import { PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
 import { freePort } from "@fintech/testing/own-servers";
 import type { RunningPlatform } from "@fintech/testing/platform";
@@ -48,7 +49,8 @@ const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const PASSWORD = "bench-Password-2026";
 const pingPreload = fileURLToPath(new URL("./ping-preload.ts", import.meta.url));
 /** The services that own a schema (and an outbox), each in the schema named after it. */
-const SCHEMAS = ["identity", "wallet", "ledger", "fraud", "fx", "analytics"];
+// Every backend owns a schema named after it, with an outbox.
+const SCHEMAS = platformServices.filter((s) => s.kind === "grpc").map((s) => s.name);
 
 /** A zone where it is daytime now, so fraud's off-hours rule stays quiet and purchases are approved. */
 function daytimeZone(): string {

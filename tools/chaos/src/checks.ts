@@ -3,6 +3,7 @@
 // the transactions, every outbox sent and every consumer caught up.
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import { platformServices } from "@fintech/platform";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import { LedgerService } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -13,7 +14,8 @@ import { decimalOf, minorOf } from "./client.js";
 import type { Op, User } from "./workload.js";
 import { answeredId, REFUSALS_EXPECTED } from "./workload.js";
 
-const SCHEMAS = ["identity", "wallet", "ledger", "fraud", "fx", "analytics"];
+// Every backend owns a schema named after it, with an outbox.
+const SCHEMAS = platformServices.filter((s) => s.kind === "grpc").map((s) => s.name);
 
 interface Row {
   id: string;

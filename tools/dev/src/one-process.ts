@@ -9,7 +9,7 @@ import { parseFxConfig, startFx } from "@fintech/fx";
 import { parseGatewayConfig, startGateway } from "@fintech/gateway";
 import { parseIdentityConfig, startIdentity } from "@fintech/identity";
 import { parseLedgerConfig, startLedger } from "@fintech/ledger";
-import type { InProcessTransport, ListenResult, StartedService } from "@fintech/platform";
+import type { InProcessTransport, ListenResult, ServiceName, StartedService } from "@fintech/platform";
 import { createLogger } from "@fintech/platform";
 import { parseWalletConfig, startWallet } from "@fintech/wallet";
 import type { Logger } from "pino";
@@ -28,7 +28,7 @@ export const ONE_PROCESS_ORDER = [
   "wallet",
   "analytics",
   "gateway",
-] as const;
+] as const satisfies readonly ServiceName[];
 export type PlatformService = (typeof ONE_PROCESS_ORDER)[number];
 
 type Transports = Partial<Record<PlatformService, InProcessTransport>>;
@@ -36,8 +36,9 @@ type Transports = Partial<Record<PlatformService, InProcessTransport>>;
 type Started = Pick<StartedService, "listening" | "stop"> & { transport?: InProcessTransport };
 type Starter = (env: NodeJS.ProcessEnv, logger: Logger, t: Transports) => { start(): Promise<Started> };
 
-// Each config is parsed before anything starts, so a bad variable stops start-up with nothing left open.
-const starters: Record<PlatformService, Starter> = {
+// Each config is parsed before anything starts, so a bad variable stops start-up with nothing left open. One per
+// service of the registry: a new service without its starter does not compile.
+const starters: Record<ServiceName, Starter> = {
   identity: (env, logger) => {
     const config = parseIdentityConfig(env);
     return { start: () => startIdentity(config, { logger }) };

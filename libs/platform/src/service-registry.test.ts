@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { parseConfig } from "./config.js";
+import { platformServices, serviceRegistry, serviceUrl, serviceUrlsEnv } from "./service-registry.js";
+
+describe("the service registry", () => {
+  it("gives every service its own name, port and metrics port", () => {
+    const names = platformServices.map((s) => s.name);
+    const ports = platformServices.flatMap((s) => [s.port, s.metricsPort]);
+    expect(new Set(names).size).toBe(names.length);
+    expect(new Set(ports).size).toBe(ports.length);
+    for (const [key, s] of Object.entries(serviceRegistry)) expect(s.name).toBe(key);
+  });
+
+  it("names every backend's URL variable <NAME>_URL, as the Helm templates build it, and the edge none", () => {
+    for (const s of platformServices) {
+      expect({ name: s.name, urlEnv: s.urlEnv }).toEqual({
+        name: s.name,
+        urlEnv: s.kind === "grpc" ? `${s.name.toUpperCase()}_URL` : undefined,
+      });
+    }
+    expect(platformServices.filter((s) => s.kind === "http").map((s) => s.name)).toEqual(["gateway"]);
+  });
+});
+
+describe("serviceUrlsEnv", () => {
+  const schema = z.object(serviceUrlsEnv("ledger", "fx"));
+
+  it("defaults each backend's URL variable to where it listens on this machine", () => {
+    expect(parseConfig(schema, {})).toEqual({
+      LEDGER_URL: serviceUrl(serviceRegistry.ledger),
+      FX_URL: "http://127.0.0.1:50055",
+    });
+    expect(parseConfig(schema, { FX_URL: "http://fx:50055" }).FX_URL).toBe("http://fx:50055");
+  });
+
+  it("refuses a value that is not a URL, naming the variable", () => {
+    expect(() => parseConfig(schema, { LEDGER_URL: "//ledger" })).toThrow(
+      /LEDGER_URL: expected an absolute URL, got "\/\/ledger"/,
+    );
+  });
+});
