@@ -11,8 +11,10 @@ import { describe, expect, it } from "vitest";
 
 const { databaseUrl } = testEnv();
 
+import { platformServices } from "@fintech/platform";
 import type { ParseConfig } from "./repo.js";
 import {
+  calleeOf,
   chartDir,
   defaultsOf,
   mergeValues,
@@ -20,6 +22,7 @@ import {
   readText,
   readYaml,
   record,
+  registryEntry,
   root,
   serviceDirs,
   variablesRead,
@@ -206,6 +209,10 @@ describe("every service of the monorepo", () => {
     expect(Object.keys(chart.services).sort()).toEqual(serviceDirs());
   });
 
+  it("is in libs/platform's service registry, and the registry names no other", () => {
+    expect(platformServices.map((s) => s.name).sort()).toEqual(serviceDirs());
+  });
+
   for (const name of serviceDirs()) {
     describe(name, () => {
       const svc = chart.services[name];
@@ -217,6 +224,29 @@ describe("every service of the monorepo", () => {
           port: own.PORT,
           metricsPort: own.METRICS_PORT,
         });
+      });
+
+      it("has the port, metrics port and kind the service registry gives it, as its config.ts does", () => {
+        const entry = registryEntry(name);
+        expect({ port: svc?.port, metricsPort: svc?.metricsPort, kind: svc?.kind }).toEqual({
+          port: entry.port,
+          metricsPort: entry.metricsPort,
+          kind: entry.kind,
+        });
+        expect({ port: own.PORT, metricsPort: own.METRICS_PORT }).toEqual({
+          port: entry.port,
+          metricsPort: entry.metricsPort,
+        });
+      });
+
+      it("calls each service at the URL variable the registry names, the templates' `<CALLEE>_URL`", () => {
+        for (const callee of svc?.calls ?? []) {
+          const urlEnv = registryEntry(callee).urlEnv;
+          expect({ callee, urlEnv }).toEqual({ callee, urlEnv: `${callee.toUpperCase()}_URL` });
+          expect(read.has(urlEnv ?? ""), `${name} reads ${urlEnv}`).toBe(true);
+        }
+        const reached = [...read].map(calleeOf).filter((c): c is string => c !== undefined);
+        expect(reached.sort()).toEqual([...(svc?.calls ?? [])].sort());
       });
 
       it("gets Postgres, NATS and Redis exactly when its config reads them", () => {

@@ -4,14 +4,17 @@
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { platformServices as registry } from "@fintech/platform";
 import { describe, expect, it } from "vitest";
 import {
+  calleeOf,
   defaultsOf,
   isRecord,
   parserOf,
   readText,
   readYaml,
   record,
+  registryEntry,
   root,
   serviceDirs,
   variablesRead,
@@ -140,6 +143,24 @@ describe("docker-compose.yml", () => {
         }
       });
 
+      it("has the registry's ports and probe, and reaches each service at the registry's URL variable and port", () => {
+        const entry = registryEntry(name);
+        expect(svc.ports).toEqual([
+          `127.0.0.1:${entry.port}:${entry.port}`,
+          `127.0.0.1:${entry.metricsPort}:${entry.metricsPort}`,
+        ]);
+        expect(record(svc.healthcheck, "healthcheck").test).toEqual(
+          entry.kind === "http"
+            ? ["CMD", "node", "deploy/docker/healthcheck.mjs", "http", String(entry.port), "/ready"]
+            : ["CMD", "node", "deploy/docker/healthcheck.mjs", "grpc", String(entry.port)],
+        );
+        for (const variable of Object.keys(env).filter((v) => v.endsWith("_URL") && !INFRA_URLS.has(v))) {
+          const callee = calleeOf(variable);
+          expect(callee, `${variable} is a registry URL variable`).toBeDefined();
+          expect(env[variable], variable).toBe(`http://${callee}:${registryEntry(callee ?? "").port}`);
+        }
+      });
+
       it("calls the same services as in the Helm chart", () => {
         const called = Object.keys(env)
           .filter((v) => v.endsWith("_URL") && !INFRA_URLS.has(v))
@@ -194,6 +215,23 @@ describe("the image", () => {
     // The default command, for `docker run` without one: the service named by SERVICE.
     expect(dockerfile).toContain(`exec node \\"services/\${SERVICE}/dist/main.js\\"`);
     expect(existsSync(join(root, "deploy/docker/healthcheck.mjs"))).toBe(true);
+  });
+
+  it("exposes every port and metrics port of the service registry", () => {
+    const exposed = new Set<number>();
+    for (const line of dockerfile.split("\n").filter((l) => l.startsWith("EXPOSE "))) {
+      for (const item of line.slice("EXPOSE ".length).trim().split(/\s+/)) {
+        const [from = 0, to = from] = item.split("-").map(Number);
+        for (let port = from; port <= to; port++) exposed.add(port);
+      }
+    }
+    for (const s of registry) {
+      expect({ service: s.name, port: exposed.has(s.port), metrics: exposed.has(s.metricsPort) }).toEqual({
+        service: s.name,
+        port: true,
+        metrics: true,
+      });
+    }
   });
 
   it("copies the manifest of every workspace before npm ci (else npm ci refuses the lockfile)", () => {

@@ -10,6 +10,8 @@ import { parseFxConfig } from "@fintech/fx";
 import { parseGatewayConfig } from "@fintech/gateway";
 import { parseIdentityConfig } from "@fintech/identity";
 import { parseLedgerConfig } from "@fintech/ledger";
+import type { ServiceEntry } from "@fintech/platform";
+import { platformServices } from "@fintech/platform";
 import { parseWalletConfig } from "@fintech/wallet";
 import { parse } from "yaml";
 
@@ -30,6 +32,18 @@ export function serviceDirs(): string[] {
     .filter((name) => statSync(join(root, "services", name, "src/main.ts"), { throwIfNoEntry: false }))
     .sort();
 }
+
+/** A service's entry in libs/platform's service registry; throws when the registry has none. */
+export function registryEntry(service: string): ServiceEntry {
+  const entry = platformServices.find((s) => s.name === service);
+  if (entry === undefined)
+    throw new Error(`no entry for service ${service} in libs/platform's service registry`);
+  return entry;
+}
+
+/** The service a variable such as FX_URL reaches, by the registry's URL variables; undefined for any other. */
+export const calleeOf = (variable: string): string | undefined =>
+  platformServices.find((s) => s.urlEnv === variable)?.name;
 
 /** A service's parse function: env in, its typed configuration out (throws naming every bad variable). */
 export type ParseConfig = (env: NodeJS.ProcessEnv) => object;
