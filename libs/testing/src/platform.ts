@@ -1,5 +1,6 @@
-// The whole platform as it runs in production: every service's main.ts in a process of its own, on free
-// loopback ports, against the Postgres, NATS and Redis it is given, with fresh service credentials and an admin.
+// The whole platform as it runs in production: every service of libs/platform's registry, its main.ts in a
+// process of its own, on free loopback ports, against the Postgres, NATS and Redis it is given, with fresh
+// service credentials and an admin.
 // A service can be killed (SIGKILL, no goodbye) and started again on its ports, as an orchestrator would.
 // Or, with mode "one-process", every service in a single process (tools/dev's one-process mode) with the same
 // environments, ports and credentials.
@@ -17,8 +18,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import type { DevService } from "@fintech/dev/services";
-import { services as SERVICES } from "@fintech/dev/services";
+import type { ServiceEntry } from "@fintech/platform";
+import { platformServices as SERVICES } from "@fintech/platform";
 import { Health, HealthCheckResponse_ServingStatus } from "@fintech/proto/grpc/health/v1/health_pb.js";
 import { connect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
@@ -112,7 +113,7 @@ export interface RunningPlatform {
 }
 
 interface Running {
-  svc: DevService;
+  svc: ServiceEntry;
   port: number;
   env: NodeJS.ProcessEnv;
   child: ChildProcess | undefined;
@@ -159,8 +160,11 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
   ].join(",");
 
   const ports = await freePorts(SERVICES.length * 2);
+  // Each backend at the variable the registry names for it (FX_URL, ...), on its free port.
   const urls = Object.fromEntries(
-    SERVICES.map((s, i) => [`${s.name.toUpperCase()}_URL`, `http://127.0.0.1:${ports[2 * i]}`]),
+    SERVICES.flatMap((s, i) =>
+      s.urlEnv === undefined ? [] : [[s.urlEnv, `http://127.0.0.1:${ports[2 * i]}`]],
+    ),
   );
   const running = new Map<string, Running>();
   SERVICES.forEach((svc, i) => {
@@ -221,7 +225,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
         "--conditions=source",
         "--import",
         "tsx",
-        join(ROOT, r.svc.entry),
+        join(ROOT, "services", r.svc.name, "src", "main.ts"),
       ],
       { cwd: ROOT, env: r.env, stdio: ["ignore", output === "discard" ? "ignore" : "pipe", "pipe"] },
     );
