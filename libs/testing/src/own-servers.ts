@@ -20,20 +20,26 @@ const START_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 5_000;
 
 /**
- * `count` loopback ports nothing listens on right now: each bound to port 0 (the kernel's pick), all held at
- * once so they differ, then released. Also the way to get a port where a connection is refused.
+ * `count` different loopback ports nothing listens on right now, picked at random below the kernel's ephemeral
+ * range and each checked by binding it. Also the way to get a port where a connection is refused.
  */
 export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, async () => {
-      const server = createServer();
-      server.listen(0, "127.0.0.1");
-      await once(server, "listening");
-      return server;
-    }),
-  );
-  const ports = servers.map(portOf);
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  const ports: number[] = [];
+  while (ports.length < count) {
+    // Below the kernel's ephemeral range (32768 and up here), where every listen(0) and every outgoing
+    // connection takes its port: a port picked there can be handed to another process before our server binds it.
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (ports.includes(port)) continue;
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => resolve(true));
+    });
+    if (bound) {
+      ports.push(portOf(server));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
   return ports;
 }
 
