@@ -5,9 +5,10 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { Principal } from "@fintech/auth";
 import { createPool, migrate } from "@fintech/db";
 import { ensureStream, eventsMigrationsDir } from "@fintech/events";
-import pg from "pg";
+import type pg from "pg";
 import type { Logger } from "pino";
 import pino from "pino";
+import { adminQuery } from "./admin-query.js";
 import type { NatsFixture } from "./provide-nats.js";
 import type { PgFixture } from "./provide-pg.js";
 import type { RedisFixture } from "./provide-redis.js";
@@ -155,14 +156,4 @@ export async function openHarnessKit(infra: {
       if (errors.length > 0) throw errors[0];
     },
   };
-}
-
-async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }

@@ -5,13 +5,13 @@
 // the fault suite, which runs outside vitest, uses the same servers.
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import type { Server } from "node:net";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
+import { endChild } from "./end-child.js";
 import { waitFor } from "./wait-for.js";
 
 /** How long {@link OwnServer.start} waits for the server to accept connections, in milliseconds. */
@@ -206,15 +206,7 @@ class ChildServer {
   private async end(signal: "SIGTERM" | "SIGKILL"): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, "exit");
-    child.kill(signal);
-    const killer = signal === "SIGKILL" ? undefined : setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
-    try {
-      await exited;
-    } finally {
-      clearTimeout(killer);
-    }
+    await endChild(child, signal, STOP_GRACE_MS);
   }
 }
 

@@ -9,7 +9,6 @@
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
 import type { WriteStream } from "node:fs";
 import { createWriteStream } from "node:fs";
 import { dirname, join } from "node:path";
@@ -23,7 +22,8 @@ import { platformServices as SERVICES } from "@fintech/platform";
 import { Health, HealthCheckResponse_ServingStatus } from "@fintech/proto/grpc/health/v1/health_pb.js";
 import { connect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
-import pg from "pg";
+import { adminQuery } from "./admin-query.js";
+import { endChild } from "./end-child.js";
 import { freePorts } from "./own-servers.js";
 import { deleteStreams } from "./provide-nats.js";
 import { deleteKeys } from "./provide-redis.js";
@@ -304,15 +304,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
       for (const each of running.values()) each.child = undefined;
     }
     r.child = undefined;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, "exit");
-    child.kill(signal);
-    const killer = signal === "SIGKILL" ? undefined : setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
-    try {
-      await exited;
-    } finally {
-      clearTimeout(killer);
-    }
+    await endChild(child, signal, STOP_GRACE_MS);
   };
 
   const exitedByThemselves = () =>
@@ -410,14 +402,4 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     throw err;
   }
   return platform;
-}
-
-async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
