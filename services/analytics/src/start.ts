@@ -1,6 +1,6 @@
 import type { Transport } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { connectIdentity } from "@fintech/auth";
 import { openServiceInfra } from "@fintech/events";
 import type { Clock, InProcessTransport, StartedService } from "@fintech/platform";
@@ -45,7 +45,9 @@ export async function startAnalytics(
   const interceptors =
     credentials === undefined ? [observeClientCalls] : [observeClientCalls, credentials.interceptor];
   const asThisService = (inProcess: InProcessTransport | undefined, baseUrl: string): Transport =>
-    inProcess === undefined ? createGrpcTransport({ baseUrl, interceptors }) : inProcess({ interceptors });
+    inProcess === undefined
+      ? createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true, interceptors })
+      : inProcess({ interceptors });
   const rates =
     config.ANALYTICS_IMPORT_RATES === undefined
       ? fxRates(createClient(FxService, asThisService(transports.fx, config.FX_URL)), config.BASE_CURRENCY)
