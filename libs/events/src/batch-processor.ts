@@ -4,7 +4,7 @@ import { childSpan, formatTraceparent, runInSpan } from "@fintech/platform";
 import type { JsMsg } from "@nats-io/jetstream";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
-import type { BatchHandler, ConsumedEvent, Decoded, TraceContext } from "./consumer.js";
+import type { BatchHandler, ConsumedEvent, Decoded, TraceContext } from "./consumer-model.js";
 import { recordInInbox } from "./inbox.js";
 import type { Envelope, MessageSettler } from "./message-settler.js";
 

@@ -6,14 +6,9 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { describe, expect } from "vitest";
 import { batchSpan } from "./batch-processor.js";
-import type {
-  BatchHandler,
-  CommonConsumerOptions,
-  ConsumedEvent,
-  ConsumerOptions,
-  TraceContext,
-} from "./consumer.js";
+import type { CommonConsumerOptions, ConsumerOptions } from "./consumer.js";
 import { createConsumer, eventHandler } from "./consumer.js";
+import type { BatchHandler, ConsumedEvent, TraceContext } from "./consumer-model.js";
 import { enqueue } from "./enqueue.js";
 import { ensureStream } from "./ensure-stream.js";
 import { newEventId } from "./event-id.js";
