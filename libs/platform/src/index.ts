@@ -101,7 +101,8 @@ export {
   runInSpan,
   TRACEPARENT_HEADER,
 } from "./trace-context.js";
-export type { ValidationIssue, ValidationRules } from "./validation.js";
+export type { ValidationRules } from "./validation.js";
 export { defineValidation, VALIDATION_ERROR, validationError } from "./validation.js";
+export type { ValidationIssue } from "./validation-issue.js";
 export type { RedisEvents } from "./watch-redis.js";
 export { watchRedis } from "./watch-redis.js";

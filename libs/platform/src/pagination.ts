@@ -1,8 +1,8 @@
 import type { ConnectError } from "@connectrpc/connect";
 import { inTimestampRange, MAX_BIGINT } from "@fintech/db";
 import { textProblem } from "./text-issues.js";
-import type { ValidationIssue } from "./validation.js";
 import { validationError } from "./validation.js";
+import type { ValidationIssue } from "./validation-issue.js";
 
 // Keyset pagination, the same way in every list: a request's `limit` (0 = not given) and `cursor` ("" = the
 // first page); the service fetches one row more than the page holds, and that extra row's existence says

@@ -1,6 +1,6 @@
 import type { DescField, DescMessage, Message } from "@bufbuild/protobuf";
 import { ScalarType } from "@bufbuild/protobuf";
-import type { ValidationIssue } from "./validation.js";
+import type { ValidationIssue } from "./validation-issue.js";
 
 // Control characters (Unicode Cc: C0, DEL, C1) other than tab, line feed and carriage return, which free
 // text and CSV legitimately hold. NUL in particular is refused by Postgres ("invalid byte sequence"), and

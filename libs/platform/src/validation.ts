@@ -5,16 +5,7 @@ import { BadRequestSchema } from "@fintech/proto/google/rpc/error_details_pb.js"
 import type { ErrorReason } from "./error-reasons.js";
 import { connectError } from "./errors.js";
 import { textIssues } from "./text-issues.js";
-
-/** One thing wrong with a request. */
-export interface ValidationIssue {
-  /** Path of the offending field in the request, e.g. "amount.currency". */
-  field: string;
-  /** What is wrong, for humans, e.g. "must be a 3-letter ISO 4217 code". */
-  message: string;
-  /** Extra facts for clients, added to the ErrorInfo metadata (first issue only). */
-  metadata?: Record<string, string>;
-}
+import type { ValidationIssue } from "./validation-issue.js";
 
 /** Per method (by its generated local name, e.g. `getRate`), a check of the request returning what is wrong. */
 export type ValidationRules<S extends DescService> = {
