@@ -11,7 +11,7 @@ import { AccountKind, RefusalReason, TransferStatus } from "@fintech/proto/finte
 import type { TransferPhase } from "./ids.js";
 import { transferId } from "./ids.js";
 import type { AccountRef, PlannedLeg, SystemKind } from "./legs.js";
-import type { Leg } from "./model.js";
+import type { Balance, Leg } from "./model.js";
 
 // The wallet's view of the ledger: system accounts, wallet accounts, balances, and the transfers of a
 // transaction in each phase. Ledger amounts are decimal strings; here they are bigint minor units.
@@ -25,16 +25,6 @@ const KINDS: Record<SystemKind, AccountKind> = {
 
 /** The ledger account code of a user's wallet (the ledger only stores it). */
 export const WALLET_ACCOUNT_CODE = 1;
-
-/** A wallet's balance in minor units: available + pending = posted. */
-export interface Balance {
-  available: bigint;
-  /** Outgoing money held for a decision. */
-  pending: bigint;
-  posted: bigint;
-  /** Incoming money held for a decision. */
-  incoming: bigint;
-}
 
 /** Why the ledger refused a transaction's transfers. */
 export interface Refusal {

@@ -12,10 +12,8 @@ import {
   WalletSchema,
   WalletStatus,
 } from "@fintech/proto/fintech/wallet/v1/wallet_pb.js";
-import type { Balance } from "./book.js";
 import { STATUS_TO_PROTO, TYPE_TO_PROTO } from "./events.js";
-import type { Transaction } from "./model.js";
-import type { WalletView } from "./wallet-service.js";
+import type { Balance, Transaction, WalletView } from "./model.js";
 
 // Domain values as the API's messages: bigint minor units become decimal strings in their currency.
 

@@ -40,6 +40,22 @@ export interface Wallet {
   createdAt: Date;
 }
 
+/** A wallet's balance in minor units: available + pending = posted. */
+export interface Balance {
+  available: bigint;
+  /** Outgoing money held for a decision. */
+  pending: bigint;
+  posted: bigint;
+  /** Incoming money held for a decision. */
+  incoming: bigint;
+}
+
+/** A wallet with its balance (from the ledger). */
+export interface WalletView {
+  wallet: Wallet;
+  balance: Balance;
+}
+
 /** One ledger transfer of a transaction, by account id; amounts in minor units of `currency`. */
 export interface Leg {
   debit: string;

@@ -5,14 +5,13 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import { activeUser, transactionOf, walletOf } from "./access.js";
 import type { Backends } from "./backends.js";
-import type { Balance } from "./book.js";
 import { createBook } from "./book.js";
 import { invalid, WalletError } from "./errors.js";
 import type { Idempotency } from "./idempotency.js";
 import type { ListParams } from "./list-query.js";
 import { cursorAfter, transactionQuery } from "./list-query.js";
 import { walletMetrics } from "./metrics.js";
-import type { Transaction, Wallet } from "./model.js";
+import type { Transaction, Wallet, WalletView } from "./model.js";
 import type { MovementSettings } from "./movements/kit.js";
 import { createPipeline } from "./movements/pipeline.js";
 import type { ProcessorSettings } from "./processor.js";
@@ -30,12 +29,6 @@ export interface WalletSettings extends MovementSettings {
   currencyCacheTtlMs: number;
   /** How long a user's status and time zone are reused in memory, in ms. */
   userCacheTtlMs: number;
-}
-
-/** A wallet with its balance (from the ledger). */
-export interface WalletView {
-  wallet: Wallet;
-  balance: Balance;
 }
 
 export interface Page<T> {
