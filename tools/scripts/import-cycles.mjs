@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Fails when a package's modules import each other in a cycle. In a cycle, which module is initialised first
 // depends on which one something else happened to import first, and a value read at import time can be
-// undefined. Only relative value imports count: `import type` and `export type` leave no trace at run time
-// (`--types` counts them too, to find cycles of types), and packages cannot import each other in a cycle (npm
-// workspaces would not resolve it).
+// undefined. Only relative imports count (packages cannot import each other in a cycle: npm workspaces would
+// not resolve it). Without `--types`, only value imports: `import type` and `export type` leave no trace at run
+// time. With it (as `./dev test` runs it), those too: two modules whose types need each other are one design
+// split in two, and the next value import between them is a cycle at run time.
 //
 //   node tools/scripts/import-cycles.mjs [--types] [dir ...]   (default: every workspace's src/)
 
