@@ -10,7 +10,9 @@ export async function recordInInbox(db: Queryable, consumer: string, ids: string
   const { rows } = await db.query<{ event_id: string }>(
     `INSERT INTO inbox (consumer, event_id) SELECT $1, id FROM unnest($2::text[]) AS id
      ON CONFLICT DO NOTHING RETURNING event_id`,
-    [consumer, [...new Set(ids)]],
+    // In id order: two replicas recording overlapping events at once (a redelivery while the first delivery still
+    // runs) take the inbox keys in the same order, so one waits for the other instead of deadlocking.
+    [consumer, [...new Set(ids)].sort()],
   );
   return new Set(rows.map((r) => r.event_id));
 }

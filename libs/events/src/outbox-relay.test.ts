@@ -6,6 +6,7 @@ import { StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { withTransaction } from "@fintech/db";
 import { waitFor } from "@fintech/testing";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { Registry } from "prom-client";
 import { describe, expect } from "vitest";
 import { enqueue } from "./enqueue.js";
 import { ensureStream } from "./ensure-stream.js";
@@ -212,6 +213,50 @@ describe("outbox relay", () => {
     }
     expect(total).toBe(30);
     expect(await streamMessages(h.nc, stream)).toBe(30);
+  });
+
+  test("two relays started side by side publish each event once; after one stops the other publishes alone", async ({
+    events,
+  }) => {
+    const { h, freshContext, relay, enqueueCommitted } = kit(events);
+    const { ctx, stream } = await freshContext();
+    const a = relay(ctx, { batchSize: 7, pollIntervalMs: 50 });
+    const b = relay(ctx, { batchSize: 7, pollIntervalMs: 50 });
+    const published = async (r: { registry: Registry }) =>
+      ((await r.registry.getSingleMetric("events_outbox_published_total")?.get())?.values ?? []).reduce(
+        (n, v) => n + v.value,
+        0,
+      );
+    const unpublished = async (ids: string[]) =>
+      (
+        await h.pool.query<{ n: number }>(
+          "SELECT count(*)::int4 AS n FROM outbox WHERE id = ANY($1::uuid[]) AND published_at IS NULL",
+          [ids],
+        )
+      ).rows[0]?.n;
+    a.relay.start();
+    b.relay.start();
+    let aStopped = false;
+    try {
+      const first = await Promise.all(Array.from({ length: 60 }, (_, i) => enqueueCommitted(ctx, `v${i}`)));
+      await waitFor(
+        async () => (await unpublished(first)) === 0 && (await published(a)) + (await published(b)) >= 60,
+      );
+      // Every row published by one relay only: the two counts add up to the rows, and the stream holds each once.
+      expect((await published(a)) + (await published(b))).toBe(60);
+      expect(await streamMessages(h.nc, stream)).toBe(60);
+
+      await a.relay.stop();
+      aStopped = true;
+      const byA = await published(a);
+      const second = await Promise.all(Array.from({ length: 25 }, (_, i) => enqueueCommitted(ctx, `w${i}`)));
+      await waitFor(async () => (await unpublished(second)) === 0 && (await published(b)) + byA >= 85);
+      expect(await published(a)).toBe(byA);
+      expect((await published(a)) + (await published(b))).toBe(85);
+      expect(await streamMessages(h.nc, stream)).toBe(85);
+    } finally {
+      await Promise.all([aStopped ? undefined : a.relay.stop(), b.relay.stop()]);
+    }
   });
 
   test("once started, publishes on commit without waiting for the poll interval", async ({ events }) => {

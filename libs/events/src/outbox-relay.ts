@@ -1,4 +1,4 @@
-import { withTransaction } from "@fintech/db";
+import { tryAdvisoryXactLock, withTransaction } from "@fintech/db";
 import type { Span } from "@fintech/platform";
 import {
   endSpan,
@@ -68,13 +68,16 @@ interface OutboxRow {
 const CHANNEL = "outbox";
 const CLEANUP_EVERY_MS = 60_000;
 const CLEANUP_BATCH = 10_000;
+const CLEANUP_LOCK = "outbox.cleanup";
 const BACKLOG_EVERY_MS = 1000;
 
 /**
  * The publishing half of the transactional outbox. A row is marked published only after its PubAck; a crash
  * between the two leaves it unmarked, and the next pass publishes it again with the same `Nats-Msg-Id`, which
- * JetStream drops as a duplicate within the stream's duplicate window. Publish order follows `seq` within one pass;
- * with several replicas, or after a failed publish, events can reach the stream out of `seq` order.
+ * JetStream drops as a duplicate within the stream's duplicate window. Every replica of a service runs a relay:
+ * rows are claimed with SKIP LOCKED in the transaction that publishes and marks them, so each is published by one
+ * relay, and a relay that stops or dies leaves its unmarked rows to the others. Publish order follows `seq` within
+ * one pass; with several replicas, or after a failed publish, events can reach the stream out of `seq` order.
  */
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const {
@@ -211,14 +214,19 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     metrics.outboxBacklogAge.set({ source }, Math.max(0, Number(rows[0]?.age ?? 0)));
   }
 
+  // One replica deletes at a time: two deletes of the same old rows, locking them in different orders, could
+  // deadlock, and the second would find nothing left to do anyway.
   async function cleanup(): Promise<void> {
     if (Date.now() - lastCleanup < CLEANUP_EVERY_MS) return;
     lastCleanup = Date.now();
-    await pool.query(
-      `DELETE FROM outbox WHERE id IN (
-         SELECT id FROM outbox WHERE published_at < now() - make_interval(secs => $1::float8 / 1000) LIMIT $2)`,
-      [retainPublishedMs, CLEANUP_BATCH],
-    );
+    await withTransaction(pool, async (tx) => {
+      if (!(await tryAdvisoryXactLock(tx, CLEANUP_LOCK))) return;
+      await tx.query(
+        `DELETE FROM outbox WHERE id IN (
+           SELECT id FROM outbox WHERE published_at < now() - make_interval(secs => $1::float8 / 1000) LIMIT $2)`,
+        [retainPublishedMs, CLEANUP_BATCH],
+      );
+    });
   }
 
   async function pass(): Promise<void> {
