@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { createExclusiveJob, withAdvisoryLock } from "@fintech/db";
 import type { Clock } from "@fintech/platform";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -13,9 +14,15 @@ export interface ExpirySweeper {
   start(): void;
   /** Stops after the pass in progress. */
   stop(): Promise<void>;
-  /** One pass: voids up to `batchSize` timed-out pending transfers; returns how many it voided. */
+  /**
+   * One pass, unless another replica is sweeping: voids up to `batchSize` timed-out pending transfers; returns how
+   * many it voided (0 when another replica holds the sweep).
+   */
   runOnce(): Promise<number>;
 }
+
+/** The sweep's advisory lock: one replica sweeps at a time. */
+const SWEEP_LOCK = "ledger.expiry-sweeper";
 
 /**
  * The id of the ledger's void of a timed-out pending transfer: derived from the pending id, so replicas
@@ -33,7 +40,9 @@ export function expiryTransferId(pendingId: string): string {
 /**
  * Voids, through the ledger's own batcher (so with the same locks and checks as any transfer), every pending
  * transfer whose expires_at is at or before the clock's now. Each void is published as ledger.transfer.expired.
- * Defaults: `batchSize` 1000.
+ * Every replica runs the schedule; the one holding the sweep's advisory lock sweeps and the others skip that
+ * pass (libs/db's createExclusiveJob), and the void ids derive from the pending ids, so a sweep that overlaps
+ * one whose lock was lost writes each void once all the same. Defaults: `batchSize` 1000.
  */
 export function createExpirySweeper(deps: {
   pool: pg.Pool;
@@ -47,11 +56,9 @@ export function createExpirySweeper(deps: {
   const { pool, ledger, clock, logger, metrics, intervalMs } = deps;
   const batchSize = deps.batchSize ?? 1000;
   const log = logger.child({ component: "expiry-sweeper" });
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> | undefined;
   let failing = false;
 
-  async function runOnce(): Promise<number> {
+  async function sweep(): Promise<number> {
     const due = await store.expiredPendings(pool, clock.now(), batchSize);
     if (due.length === 0) return 0;
     const voids = due.map(
@@ -87,33 +94,28 @@ export function createExpirySweeper(deps: {
     return voided;
   }
 
-  async function pass(): Promise<void> {
-    try {
-      while ((await runOnce()) === batchSize && timer !== undefined);
+  const job = createExclusiveJob({
+    pool,
+    name: SWEEP_LOCK,
+    intervalMs,
+    run: async (signal) => {
+      while ((await sweep()) === batchSize && !signal.aborted);
       if (failing) log.info("expiry sweeper recovered");
       failing = false;
-    } catch (err) {
+    },
+    onError: (err) => {
       // Logged once per outage, not once per pass.
       if (!failing) log.error({ err }, "expiry sweep failed; retrying");
       failing = true;
-    }
-  }
+    },
+  });
 
   return {
-    start() {
-      if (timer !== undefined) return;
-      timer = setInterval(() => {
-        inFlight ??= pass().finally(() => {
-          inFlight = undefined;
-        });
-      }, intervalMs);
-      timer.unref();
+    start: job.start,
+    stop: job.stop,
+    async runOnce() {
+      const outcome = await withAdvisoryLock(pool, SWEEP_LOCK, () => sweep());
+      return outcome.acquired ? outcome.value : 0;
     },
-    async stop() {
-      clearInterval(timer);
-      timer = undefined;
-      await inFlight;
-    },
-    runOnce,
   };
 }

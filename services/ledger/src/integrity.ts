@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { Queryable } from "@fintech/db";
 import { withTransaction } from "@fintech/db";
 import { enqueue } from "@fintech/events";
 import type { Clock } from "@fintech/platform";
@@ -10,7 +11,7 @@ import { LEDGER_EVENTS } from "./events.js";
 import { violationMessage } from "./messages.js";
 import type { LedgerMetrics } from "./metrics.js";
 import type { Violation } from "./model.js";
-import type { AccountDiscrepancy, CurrencySums } from "./store.js";
+import type { AccountDiscrepancy } from "./store.js";
 import { store } from "./store.js";
 
 /** Per currency, the sums of every account's balances, in minor units. */
@@ -34,10 +35,22 @@ export interface IntegrityReport {
 export interface IntegrityChecker {
   /** Checks the whole book now, in one snapshot; a violation is logged, counted and published. */
   check(): Promise<IntegrityReport>;
-  /** Checks every `intervalSeconds` in the background (nothing when it is 0). */
+  /**
+   * The scheduled check, when it is due: when no replica has run it in the last `intervalSeconds` (by the clock),
+   * this one claims the run in the transaction that reads the book and checks it, so replicas together check once
+   * per interval. Returns the report, or undefined when the check was not due (another replica ran it).
+   */
+  runScheduled(): Promise<IntegrityReport | undefined>;
+  /**
+   * Runs the scheduled check when it is due, asking every `intervalSeconds` or every minute, whichever is shorter
+   * (nothing when `intervalSeconds` is 0).
+   */
   start(): void;
   stop(): Promise<void>;
 }
+
+/** Longest wait between two asks whether the scheduled check is due, in ms. */
+const SCHEDULE_POLL_MS = 60_000;
 
 /**
  * The ledger's self-check: per currency, total debits equal total credits (posted and pending), and every
@@ -56,73 +69,63 @@ export function createIntegrityChecker(deps: {
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<unknown> | undefined;
 
-  async function check(): Promise<IntegrityReport> {
-    const checkedAt = clock.now();
-    let snapshot: { sums: CurrencySums[]; discrepancies: AccountDiscrepancy[]; transfers: number };
+  /**
+   * Runs `read` (the claim and the snapshot) in one REPEATABLE READ transaction, counting a failure; a replica
+   * claiming the scheduled run at the same time waits for this transaction, fails to serialize, and finds on its
+   * retry that the run is taken.
+   */
+  async function inTransaction<T>(read: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
     try {
-      snapshot = await withTransaction(
-        pool,
-        async (tx) => ({
-          sums: await store.currencySums(tx),
-          discrepancies: await store.discrepancies(tx),
-          transfers: await store.countTransfers(tx),
-        }),
-        { isolation: "repeatable read" },
-      );
+      return await withTransaction(pool, read, { isolation: "repeatable read" });
     } catch (err) {
       metrics.integrityChecks.inc({ result: "failed" });
       throw err;
     }
-    const totals = snapshot.sums.map(
-      (s): CurrencyTotals => ({
-        currency: s.currency,
-        debitsPending: BigInt(s.debits_pending),
-        debitsPosted: BigInt(s.debits_posted),
-        creditsPending: BigInt(s.credits_pending),
-        creditsPosted: BigInt(s.credits_posted),
-      }),
-    );
-    const violations = [...totals.flatMap(unbalanced), ...snapshot.discrepancies.flatMap(explain)];
-    const report: IntegrityReport = {
-      ok: violations.length === 0,
-      violations,
-      totals,
-      accountsChecked: snapshot.sums.reduce((n, s) => n + s.accounts, 0),
-      transfersChecked: snapshot.transfers,
-      checkedAt,
-    };
+  }
+
+  /** Counts a check and, when it found violations, counts and logs them. */
+  function reported(report: IntegrityReport): IntegrityReport {
     metrics.integrityChecks.inc({ result: report.ok ? "ok" : "violated" });
-    if (!report.ok) await raise(report);
+    if (!report.ok) {
+      for (const v of report.violations) metrics.integrityViolations.inc({ kind: v.kind });
+      log.error(
+        { violations: report.violations.slice(0, 20), count: report.violations.length },
+        "LEDGER INTEGRITY VIOLATED",
+      );
+    }
     return report;
   }
 
-  async function raise(report: IntegrityReport): Promise<void> {
-    for (const v of report.violations) metrics.integrityViolations.inc({ kind: v.kind });
-    log.error(
-      { violations: report.violations.slice(0, 20), count: report.violations.length },
-      "LEDGER INTEGRITY VIOLATED",
+  async function check(): Promise<IntegrityReport> {
+    const checkedAt = clock.now();
+    return reported(await inTransaction((tx) => inspect(tx, checkedAt)));
+  }
+
+  async function runScheduled(): Promise<IntegrityReport | undefined> {
+    const checkedAt = clock.now();
+    const report = await inTransaction(async (tx) =>
+      (await store.claimIntegrityRun(tx, checkedAt, deps.intervalSeconds))
+        ? inspect(tx, checkedAt)
+        : undefined,
     );
-    await enqueue(pool, {
-      type: LEDGER_EVENTS.integrityViolated,
-      schema: IntegrityViolatedSchema,
-      message: create(IntegrityViolatedSchema, {
-        violations: report.violations.map(violationMessage),
-        checkedAt: timestampFromDate(report.checkedAt),
-      }),
-    });
+    return report === undefined ? undefined : reported(report);
   }
 
   return {
     check,
+    runScheduled,
     start() {
       if (timer !== undefined || deps.intervalSeconds === 0) return;
-      timer = setInterval(() => {
-        inFlight ??= check()
-          .catch((err: unknown) => log.error({ err }, "scheduled integrity check failed"))
-          .finally(() => {
-            inFlight = undefined;
-          });
-      }, deps.intervalSeconds * 1000);
+      timer = setInterval(
+        () => {
+          inFlight ??= runScheduled()
+            .catch((err: unknown) => log.error({ err }, "scheduled integrity check failed"))
+            .finally(() => {
+              inFlight = undefined;
+            });
+        },
+        Math.min(deps.intervalSeconds * 1000, SCHEDULE_POLL_MS),
+      );
       timer.unref();
     },
     async stop() {
@@ -131,6 +134,48 @@ export function createIntegrityChecker(deps: {
       await inFlight;
     },
   };
+}
+
+/**
+ * Reads the book in `tx`'s snapshot; a violation is published in the same transaction, so a check and its event
+ * commit together (once per scheduled run, however many replicas).
+ */
+async function inspect(tx: Queryable, checkedAt: Date): Promise<IntegrityReport> {
+  const sums = await store.currencySums(tx);
+  const discrepancies = await store.discrepancies(tx);
+  const transfers = await store.countTransfers(tx);
+  const totals = sums.map(
+    (s): CurrencyTotals => ({
+      currency: s.currency,
+      debitsPending: BigInt(s.debits_pending),
+      debitsPosted: BigInt(s.debits_posted),
+      creditsPending: BigInt(s.credits_pending),
+      creditsPosted: BigInt(s.credits_posted),
+    }),
+  );
+  const violations = [...totals.flatMap(unbalanced), ...discrepancies.flatMap(explain)];
+  const report: IntegrityReport = {
+    ok: violations.length === 0,
+    violations,
+    totals,
+    accountsChecked: sums.reduce((n, s) => n + s.accounts, 0),
+    transfersChecked: transfers,
+    checkedAt,
+  };
+  if (!report.ok) await publish(tx, report);
+  return report;
+}
+
+/** The violation event, written in the transaction of the check that found it. */
+async function publish(tx: Queryable, report: IntegrityReport): Promise<void> {
+  await enqueue(tx, {
+    type: LEDGER_EVENTS.integrityViolated,
+    schema: IntegrityViolatedSchema,
+    message: create(IntegrityViolatedSchema, {
+      violations: report.violations.map(violationMessage),
+      checkedAt: timestampFromDate(report.checkedAt),
+    }),
+  });
 }
 
 function unbalanced(t: CurrencyTotals): Violation[] {

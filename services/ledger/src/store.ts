@@ -441,6 +441,19 @@ export const store = {
     return rows.map((r) => r.pending_id);
   },
 
+  /**
+   * Claims the scheduled integrity check: moves its last run to `now` when that was at least `intervalSeconds`
+   * before `now` (or never). True when this call claimed it; a concurrent claimer waits for this one's transaction.
+   */
+  async claimIntegrityRun(db: Queryable, now: Date, intervalSeconds: number): Promise<boolean> {
+    const { rowCount } = await db.query(
+      `UPDATE integrity_schedule SET last_run_at = $1
+        WHERE id = 1 AND (last_run_at IS NULL OR last_run_at <= $1::timestamptz - make_interval(secs => $2))`,
+      [now, intervalSeconds],
+    );
+    return rowCount === 1;
+  },
+
   async currencySums(db: Queryable): Promise<CurrencySums[]> {
     const { rows } = await db.query<CurrencySums>(
       `SELECT currency, count(*)::int4 AS accounts, sum(debits_pending)::text AS debits_pending,

@@ -144,7 +144,7 @@ export async function fund(client: LedgerClient, account: Account, amount: strin
 export async function startReplica(
   h: LedgerHarness,
   config: Partial<LedgerConfig> = {},
-): Promise<{ url: string; client: LedgerClient; stop(): Promise<void> }> {
+): Promise<{ url: string; client: LedgerClient; app: ReturnType<typeof build>; stop(): Promise<void> }> {
   const pool = createPool({ url: h.databaseUrl, schema: h.schema, max: 5 });
   const app = build(
     { ...h.config, ...config },
@@ -160,6 +160,7 @@ export async function startReplica(
   return {
     url,
     client: ledgerClient(url, await h.token(testService("wallet"))),
+    app,
     async stop() {
       await app.stop();
       await pool.end();
