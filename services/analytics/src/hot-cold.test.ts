@@ -99,6 +99,41 @@ describe("hot and cold storage", () => {
     expect(await totals(analytics, user)).toEqual(before);
   });
 
+  test("two replicas' movers at once move each day once", async ({ analytics, redis }) => {
+    const hot = createHotStore({ redis: redis.client, prefix: redis.prefix });
+    const user = `u-${randomUUID()}`;
+    // Later than every other test's events, so that this pass moves this user's older days.
+    const now = Date.UTC(2028, 5, 30, 12);
+    const events = Array.from({ length: 20 }, (_, i) =>
+      purchase(user, now - i * DAY_MS, BigInt(100 * (i + 1))),
+    );
+    await analytics.app.aggregator.record("test-two-movers", events);
+    const before = await totals(analytics, user);
+    const hotRows = async () =>
+      (await analytics.pool.query<{ n: number }>("SELECT count(*)::int4 AS n FROM hot_aggregates")).rows[0]
+        ?.n ?? 0;
+    const rowsBefore = await hotRows();
+    const other = createMover({
+      pool: analytics.pool,
+      hot,
+      aggregator: analytics.app.aggregator,
+      logger: pino({ level: "silent" }),
+      hotDays: 7,
+    });
+    const passes = await Promise.all([
+      analytics.app.mover.runOnce(),
+      other.runOnce(),
+      analytics.app.mover.runOnce(),
+      other.runOnce(),
+    ]);
+    // Each (scope, day) moved is reported by one pass only: together they moved what left hot_aggregates.
+    const moved = passes.reduce((n, p) => n + p.moved, 0);
+    expect(moved).toBeGreaterThanOrEqual(13);
+    expect(moved).toBe(rowsBefore - (await hotRows()));
+    expect((await hot.readDays(userScope(user)))?.size).toBe(7);
+    expect(await totals(analytics, user)).toEqual(before);
+  });
+
   test("a crash between the Postgres commit and the Redis increments loses nothing and counts nothing twice", async ({
     analytics,
     redis,

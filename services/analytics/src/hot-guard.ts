@@ -1,5 +1,5 @@
 import type { Queryable } from "@fintech/db";
-import { withTransaction } from "@fintech/db";
+import { tryAdvisoryXactLock, withTransaction } from "@fintech/db";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -100,10 +100,7 @@ export function createHotGuard(opts: HotGuardOptions) {
   async function rebuild(): Promise<CheckResult> {
     const started = Date.now();
     const outcome = await withTransaction(pool, async (tx) => {
-      const { rows } = await tx.query<{ locked: boolean }>(
-        "SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.analytics-hot-rebuild')) AS locked",
-      );
-      if (rows[0]?.locked !== true) return undefined;
+      if (!(await tryAdvisoryXactLock(tx, "analytics.hot-rebuild"))) return undefined;
       // Batches wait on hot_state while this holds it: a Redis that hangs mid-rebuild must not stall them for
       // good. Postgres ends the session (and so the lock) when it idles this long between statements.
       await tx.query("SET LOCAL idle_in_transaction_session_timeout = '2min'");

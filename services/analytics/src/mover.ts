@@ -1,4 +1,4 @@
-import { withTransaction } from "@fintech/db";
+import { withAdvisoryLock, withTransaction } from "@fintech/db";
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { Aggregator } from "./aggregator.js";
@@ -19,11 +19,14 @@ export interface MoverOptions {
   chunk?: number;
 }
 
+/** The mover's advisory lock: one replica moves at a time. */
+const MOVER_LOCK = "analytics.mover";
+
 /** What one pass did. */
 export interface MoveResult {
   /** The hot/cold boundary after the pass (days before it are cold); undefined before any event. */
   coldBefore: string | undefined;
-  /** (scope, day) pairs moved from Redis to Postgres. */
+  /** (scope, day) pairs this pass moved from Redis to Postgres (0 when another replica was moving). */
   moved: number;
 }
 
@@ -42,6 +45,10 @@ export interface MoveResult {
  * row stays until it is done). Queries read Redis first and
  * ignore the Redis counters of a day marked hot_merged, so they give the same totals before, during and after
  * a move.
+ *
+ * Every replica runs the mover; a pass runs only on the replica holding the mover's advisory lock (libs/db's
+ * withAdvisoryLock), the others skip theirs, so replicas never move (and report) the same day twice. A pass
+ * whose lock is lost mid-way stops after its chunk; the steps above keep an overlapping pass harmless.
  */
 export function createMover(opts: MoverOptions) {
   const { pool, hot, aggregator, logger, hotDays } = opts;
@@ -75,19 +82,25 @@ export function createMover(opts: MoverOptions) {
     return moved;
   }
 
+  /** One full pass, stopping between chunks when `signal` aborts. */
+  async function pass(signal: AbortSignal): Promise<MoveResult> {
+    const coldBefore = await advance();
+    let moved = 0;
+    if (coldBefore === undefined) return { coldBefore, moved };
+    while (!signal.aborted) {
+      const pairs = await moveChunk(coldBefore);
+      moved += pairs.length;
+      if (pairs.length < chunk) break;
+    }
+    if (moved > 0) log.info({ moved, coldBefore }, "moved days from Redis to Postgres");
+    return { coldBefore, moved };
+  }
+
   return {
-    /** One full pass; see {@link createMover}. */
+    /** One full pass, unless another replica is running one (then nothing); see {@link createMover}. */
     async runOnce(): Promise<MoveResult> {
-      const coldBefore = await advance();
-      let moved = 0;
-      if (coldBefore === undefined) return { coldBefore, moved };
-      for (;;) {
-        const pairs = await moveChunk(coldBefore);
-        moved += pairs.length;
-        if (pairs.length < chunk) break;
-      }
-      if (moved > 0) log.info({ moved, coldBefore }, "moved days from Redis to Postgres");
-      return { coldBefore, moved };
+      const outcome = await withAdvisoryLock(pool, MOVER_LOCK, (lock) => pass(lock.signal));
+      return outcome.acquired ? outcome.value : { coldBefore: await store.coldBefore(pool), moved: 0 };
     },
   };
 }
