@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import { withAdvisoryLock } from "@fintech/db";
 import type { Clock } from "@fintech/platform";
 import { cursorParts, MAX_PAGE_SIZE, pageCursor, pageSize, takePage } from "@fintech/platform";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -34,17 +35,18 @@ export interface ImportServiceSettings {
   baseCurrency: string;
   /** Bad lines kept per import. */
   maxErrors: number;
-  /** A running import whose runner has not written for this long is taken over; default 30 000 ms. */
-  staleMs?: number;
-  /** How often a runner proves it is alive while replay waits; default 10 000 ms. */
-  heartbeatMs?: number;
 }
+
+/** The advisory lock of one import: the replica holding it runs the import. */
+const importLock = (id: string) => `analytics.import:${id}`;
 
 /**
  * CSV imports as background jobs: create() stores the file and answers at once; the job reads it, publishes
  * the good rows on the import subject (counted by the same projections as live events) and records progress,
- * bad lines and the result. A job whose runner died (crash, restart) is taken over by resume(); since row event
- * ids derive from the file, running it again from the start counts nothing twice.
+ * bad lines and the result. An import runs on the replica holding its advisory lock (libs/db's withAdvisoryLock),
+ * which the replica that stored it takes first; a replica that stops lets go of its imports' locks, and one that
+ * dies loses them with its connection, and the next resume() on any replica takes them over. Since row event ids
+ * derive from the file, running an import again from the start counts nothing twice.
  */
 export function createImportService(deps: {
   pool: pg.Pool;
@@ -60,72 +62,95 @@ export function createImportService(deps: {
 }) {
   const { pool, nc, namespace, clock, timer, rates, users, settings } = deps;
   const log = deps.logger.child({ component: "imports" });
-  const staleMs = settings.staleMs ?? 30_000;
-  const heartbeatMs = settings.heartbeatMs ?? 10_000;
   const running = new Map<string, { abort: AbortController; done: Promise<void> }>();
 
-  function run(job: ClaimedImport): void {
-    const abort = new AbortController();
-    const heartbeat = setInterval(() => {
-      importStore
-        .heartbeat(pool, job.id)
-        .catch((err: unknown) => log.warn({ err, importId: job.id }, "heartbeat failed"));
-    }, heartbeatMs);
+  /** Runs an import to its end, or until `signal` aborts, recording its progress and result. */
+  async function execute(job: ClaimedImport, signal: AbortSignal): Promise<void> {
     let last: ImportProgress | undefined;
-    const done = (async () => {
-      try {
-        const result = await runImport(
-          textChunks(job.csv),
-          job.bytesTotal,
-          {
-            fileSha256: job.fileSha256,
-            userId: job.userId,
-            timezone: job.timezone,
-            baseCurrency: settings.baseCurrency,
-            replay: job.replay,
-            speed: job.speed,
-            maxErrors: settings.maxErrors,
-            rowsTotal: job.rowsTotal,
+    try {
+      const result = await runImport(
+        textChunks(job.csv),
+        job.bytesTotal,
+        {
+          fileSha256: job.fileSha256,
+          userId: job.userId,
+          timezone: job.timezone,
+          baseCurrency: settings.baseCurrency,
+          replay: job.replay,
+          speed: job.speed,
+          maxErrors: settings.maxErrors,
+          rowsTotal: job.rowsTotal,
+        },
+        {
+          publisher: createImportPublisher({ nc, namespace, importId: job.id, clock }),
+          rates,
+          timer,
+          signal,
+          onProgress: async (p) => {
+            last = p;
+            await importStore.progress(pool, job.id, p);
           },
-          {
-            publisher: createImportPublisher({ nc, namespace, importId: job.id, clock }),
-            rates,
-            timer,
-            signal: abort.signal,
-            onProgress: async (p) => {
-              last = p;
-              await importStore.progress(pool, job.id, p);
-            },
-          },
-        );
-        const status = result.fatal === undefined ? "completed" : "failed";
-        await importStore.finish(pool, job.id, status, result, result.fatal?.message ?? "", clock.now());
-        log.info(
-          {
-            importId: job.id,
-            status,
-            rows: result.rowsProcessed,
-            imported: result.rowsImported,
-            failed: result.rowsFailed,
-          },
-          "import finished",
-        );
-      } catch (err) {
-        if (abort.signal.aborted) {
-          log.info({ importId: job.id }, "import stopped; another runner will take it over");
-          return;
-        }
-        log.error({ err, importId: job.id }, "import failed");
-        const message = err instanceof Error ? err.message : String(err);
-        await importStore
-          .finish(pool, job.id, "failed", last, `the import stopped: ${message}`, clock.now())
-          .catch((e: unknown) => log.error({ err: e, importId: job.id }, "could not record the failure"));
-      } finally {
-        clearInterval(heartbeat);
-        running.delete(job.id);
+        },
+      );
+      const status = result.fatal === undefined ? "completed" : "failed";
+      await importStore.finish(pool, job.id, status, result, result.fatal?.message ?? "", clock.now());
+      log.info(
+        {
+          importId: job.id,
+          status,
+          rows: result.rowsProcessed,
+          imported: result.rowsImported,
+          failed: result.rowsFailed,
+        },
+        "import finished",
+      );
+    } catch (err) {
+      if (signal.aborted) {
+        log.info({ importId: job.id }, "import stopped; another runner will take it over");
+        return;
       }
-    })();
-    running.set(job.id, { abort, done });
+      log.error({ err, importId: job.id }, "import failed");
+      const message = err instanceof Error ? err.message : String(err);
+      await importStore
+        .finish(pool, job.id, "failed", last, `the import stopped: ${message}`, clock.now())
+        .catch((e: unknown) => log.error({ err: e, importId: job.id }, "could not record the failure"));
+    }
+  }
+
+  /**
+   * Runs import `id` here when no other replica holds its lock and it is still running. Resolves as soon as that
+   * is known (true: it runs here now), not when the import ends.
+   */
+  function take(id: string): Promise<boolean> {
+    if (running.has(id)) return Promise.resolve(false);
+    const abort = new AbortController();
+    let settle: (taken: boolean) => void = () => {};
+    const taken = new Promise<boolean>((resolve) => {
+      settle = resolve;
+    });
+    const done = withAdvisoryLock(pool, importLock(id), async (lock) => {
+      // Read under the lock: the runner before this one may have finished it meanwhile.
+      const job = await importStore.toRun(pool, id);
+      settle(job !== undefined);
+      if (job === undefined) return;
+      // Losing the lock (its connection) stops the import: another replica may take it over from then on.
+      lock.signal.addEventListener("abort", () => abort.abort(lock.signal.reason), { once: true });
+      await execute(job, abort.signal);
+    })
+      .then(
+        (outcome) => {
+          if (!outcome.acquired) settle(false);
+        },
+        (err: unknown) => {
+          log.error({ err, importId: id }, "could not run the import; another attempt will");
+          settle(false);
+        },
+      )
+      .finally(() => {
+        running.delete(id);
+      });
+    running.set(id, { abort, done });
+    return taken;
   }
 
   return {
@@ -162,12 +187,14 @@ export function createImportService(deps: {
         createdBy: req.createdBy,
         createdAt: clock.now(),
       });
-      if (record.status === "running") run({ ...record, csv: req.csv });
-      else
+      if (record.status !== "running") {
         log.info(
           { importId: record.id, duplicateOf: record.duplicateOf },
           "import duplicates a completed one",
         );
+      } else if (!(await take(record.id))) {
+        log.info({ importId: record.id }, "import taken over by another replica at once");
+      }
       return record;
     },
 
@@ -188,17 +215,24 @@ export function createImportService(deps: {
       return record;
     },
 
-    /** Takes over imports left running by a runner that died; returns how many it started. */
+    /**
+     * Takes over the imports still running that no replica runs (their runner stopped or died); returns how many
+     * it started.
+     */
     async resume(): Promise<number> {
-      const stale = await importStore.claimStale(pool, staleMs);
-      for (const job of stale) {
-        log.info({ importId: job.id }, "resuming an interrupted import");
-        run(job);
+      let started = 0;
+      for (const id of await importStore.runningIds(pool)) {
+        if (running.has(id) || !(await take(id))) continue;
+        log.info({ importId: id }, "resuming an interrupted import");
+        started++;
       }
-      return stale.length;
+      return started;
     },
 
-    /** Stops every running import between two rows; they stay "running" for resume() to take over. */
+    /**
+     * Stops every running import between two rows, letting go of their locks; they stay "running" for another
+     * replica's resume() to take over.
+     */
     async stop(): Promise<void> {
       const jobs = [...running.values()];
       for (const j of jobs) j.abort.abort(new Error("the service is stopping"));

@@ -185,10 +185,6 @@ export const importStore = {
     );
   },
 
-  async heartbeat(db: Queryable, id: string): Promise<void> {
-    await db.query("UPDATE imports SET heartbeat_at = now() WHERE id = $1 AND status = 'running'", [id]);
-  },
-
   /** Ends an import with its final progress; its CSV is dropped. */
   async finish(
     db: Queryable,
@@ -205,16 +201,21 @@ export const importStore = {
     );
   },
 
-  /** Takes over running imports nobody has touched for `staleMs` (their runner died); returns them. */
-  async claimStale(db: Queryable, staleMs: number): Promise<ClaimedImport[]> {
-    const { rows } = await db.query<Row & { csv: string }>(
-      `UPDATE imports SET heartbeat_at = now()
-        WHERE id IN (SELECT id FROM imports WHERE status = 'running' AND csv IS NOT NULL
-                       AND heartbeat_at < now() - make_interval(secs => $1::float8 / 1000)
-                     FOR UPDATE SKIP LOCKED)
-       RETURNING ${COLUMNS}, csv`,
-      [staleMs],
+  /** Imports still running that a service replica runs (not those the import command line runs itself), oldest first. */
+  async runningIds(db: Queryable): Promise<string[]> {
+    const { rows } = await db.query<{ id: string }>(
+      "SELECT id FROM imports WHERE status = 'running' AND csv IS NOT NULL ORDER BY created_at, id",
     );
-    return rows.map((r) => ({ ...toRecord(r), csv: r.csv }));
+    return rows.map((r) => r.id);
+  },
+
+  /** An import to run, with its CSV: undefined when it is no longer running (or the command line runs it). */
+  async toRun(db: Queryable, id: string): Promise<ClaimedImport | undefined> {
+    const { rows } = await db.query<Row & { csv: string }>(
+      `SELECT ${COLUMNS}, csv FROM imports WHERE id = $1 AND status = 'running' AND csv IS NOT NULL`,
+      [id],
+    );
+    const row = rows[0];
+    return row === undefined ? undefined : { ...toRecord(row), csv: row.csv };
   },
 };

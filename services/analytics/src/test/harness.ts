@@ -10,6 +10,7 @@ import type { TestClock } from "@fintech/testing";
 import { serviceTest, testUser, waitFor } from "@fintech/testing";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { jetstream } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { headers } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import type pg from "pg";
@@ -24,6 +25,7 @@ export interface AnalyticsHarness {
   app: ReturnType<typeof build>;
   clock: TestClock;
   pool: pg.Pool;
+  nc: NatsConnection;
   namespace: string;
   js: JetStreamClient;
   /** A Connect client calling as this user (roles default ["user"]). */
@@ -104,6 +106,7 @@ export function analyticsTest(
       app,
       clock: kit.clock,
       pool: pg.pool,
+      nc: nats.nc,
       namespace: nats.namespace,
       js,
       as: (userId, roles = ["user"]) => kit.client(AnalyticsService, url, testUser(userId, roles)),
