@@ -2,6 +2,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Authenticator } from "@fintech/auth";
 import { createAuthInterceptor } from "@fintech/auth";
+import { createExclusiveJob } from "@fintech/db";
 import { createOutboxRelay } from "@fintech/events";
 import type { Clock, ListenOptions, ListenResult } from "@fintech/platform";
 import { createReadiness, createServer } from "@fintech/platform";
@@ -95,7 +96,16 @@ export function build(config: FraudConfig, deps: FraudDeps) {
     baseCurrency,
     logger,
   });
-  let pruner: NodeJS.Timeout | undefined;
+  // Every replica schedules the pruning; the one holding its advisory lock prunes, the others skip.
+  const pruner = createExclusiveJob({
+    pool,
+    name: "fraud.prune",
+    intervalMs: config.FRAUD_PRUNE_INTERVAL_MS,
+    run: async () => {
+      await service.prune();
+    },
+    onError: (err) => logger.warn({ err }, "pruning feature rows failed"),
+  });
 
   return {
     service,
@@ -108,16 +118,11 @@ export function build(config: FraudConfig, deps: FraudDeps) {
       await features.markEpoch();
       await consumer.start();
       relay.start();
-      if (config.FRAUD_PRUNE_INTERVAL_MS > 0) {
-        pruner = setInterval(() => {
-          service.prune().catch((err: unknown) => logger.warn({ err }, "pruning feature rows failed"));
-        }, config.FRAUD_PRUNE_INTERVAL_MS);
-        pruner.unref();
-      }
+      if (config.FRAUD_PRUNE_INTERVAL_MS > 0) pruner.start();
       return server.listen(listen);
     },
     async stop(): Promise<void> {
-      clearInterval(pruner);
+      await pruner.stop();
       await server.close();
       await service.flushed();
       await consumer.stop();

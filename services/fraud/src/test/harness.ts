@@ -4,6 +4,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import type { Principal } from "@fintech/auth";
+import { createPool } from "@fintech/db";
 import { CloudEventHeaders, namespacedSubject, PROTOBUF_CONTENT_TYPE, streamName } from "@fintech/events";
 import type { ScoreRequestSchema } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { FraudService } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
@@ -131,6 +132,11 @@ export interface FraudHarness {
   prefix: string;
   /** Publishes wallet.transaction.created events and waits until the consumer has recorded each. */
   feed(...events: WalletEventInit[]): Promise<void>;
+  /**
+   * A second replica over the same schema, stream and Redis, with its own pool, started on a free port: what another
+   * pod would be. Stop it before the file ends.
+   */
+  startReplica(): Promise<{ app: ReturnType<typeof build>; stop(): Promise<void> }>;
   score(req: ScoreRequestInit): ReturnType<Client<typeof FraudService>["score"]>;
 }
 
@@ -193,6 +199,23 @@ export function fraudTest(opts: { env?: Record<string, string>; redisUrl?: strin
         for (const e of events) await consumed(pg, e.transactionId ?? "");
       },
       score: (req) => wallet.score(req),
+      async startReplica() {
+        const pool = createPool({ url: pg.url, schema: pg.schema, max: 5 });
+        const replica = build(config, {
+          ...kit.deps,
+          pool,
+          redis: client,
+          authenticator: kit.tokens.authenticator,
+        });
+        await replica.start({ port: 0, host: "127.0.0.1" });
+        return {
+          app: replica,
+          async stop() {
+            await replica.stop();
+            await pool.end();
+          },
+        };
+      },
     };
   });
 }
