@@ -88,6 +88,11 @@ export interface Platform {
   ledger: Client<typeof LedgerService>;
   /** The wallet app (maintain() runs a recovery pass). */
   wallet: ReturnType<typeof build>;
+  /**
+   * Another wallet replica over the same schema, with a pool of its own and the same backends, unstarted: its
+   * maintain() is another replica's recovery pass. Its pool closes with the file.
+   */
+  walletReplica(): ReturnType<typeof build>;
   /** The wallet's own gRPC port. */
   walletPort: number;
   /** The wallet's pool (its schema). */
@@ -381,6 +386,11 @@ export function platformTest(
       api,
       clock,
       wallet,
+      walletReplica() {
+        const pool = createPool({ url: db.url, schema: db.schema, max: 5 });
+        kit.defer(() => pool.end());
+        return build(walletConfig, { pool, nc: nats.nc, logger: silent, clock, authenticator, backends });
+      },
       walletPort: walletAt.port,
       pool: walletPool,
       ledger: createClient(
