@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { splitServiceUrl } from "./service-urls.js";
 
 /** One variable that failed validation. */
 export interface ConfigIssue {
@@ -103,6 +104,18 @@ export function envUrl(defaultUrl?: string) {
   return envValue(
     "expected an absolute URL",
     (value) => (URL.canParse(value) ? value : undefined),
+    defaultUrl,
+  );
+}
+
+/**
+ * Where another service is: one absolute http(s) URL, or several separated by commas (its replicas, where no one
+ * name resolves to them all); kept as the string given. Without a default the variable is required.
+ */
+export function envServiceUrl(defaultUrl?: string) {
+  return envValue(
+    "expected an absolute URL, or several separated by commas",
+    (value) => (splitServiceUrl(value) === undefined ? undefined : value),
     defaultUrl,
   );
 }

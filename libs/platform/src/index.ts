@@ -1,5 +1,12 @@
 export type { Span } from "@opentelemetry/api";
 export { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+export type {
+  BalancedSessionManager,
+  BalancerOptions,
+  SessionManager,
+  UpstreamAddress,
+} from "./balanced-session-manager.js";
+export { createBalancedSessionManager, DEFAULT_RESOLVE_INTERVAL_MS } from "./balanced-session-manager.js";
 export { observeClientCalls, recordClientMetrics } from "./client-metrics.js";
 export type { Clock } from "./clock.js";
 export { systemClock } from "./clock.js";
@@ -11,6 +18,7 @@ export {
   envInt,
   envLogLevel,
   envPort,
+  envServiceUrl,
   envUrl,
   LOG_LEVELS,
   parseConfig,
@@ -73,6 +81,9 @@ export type {
   UrlEnvOf,
 } from "./service-registry.js";
 export { platformServices, serviceRegistry, serviceUrl, serviceUrlsEnv } from "./service-registry.js";
+export type { ServiceTransportOptions } from "./service-transport.js";
+export { createServiceTransport } from "./service-transport.js";
+export { splitServiceUrl } from "./service-urls.js";
 export type { SpanOptions, Telemetry } from "./telemetry.js";
 export {
   endSpan,

@@ -30,13 +30,22 @@ describe("serviceUrlsEnv", () => {
     expect(parseConfig(schema, {})).toEqual({
       LEDGER_URL: serviceUrl(serviceRegistry.ledger),
       FX_URL: "http://127.0.0.1:50055",
+      UPSTREAM_RESOLVE_MS: 30_000,
     });
     expect(parseConfig(schema, { FX_URL: "http://fx:50055" }).FX_URL).toBe("http://fx:50055");
   });
 
-  it("refuses a value that is not a URL, naming the variable", () => {
+  it("takes a list of URLs, one per replica, as it is given", () => {
+    const list = "http://127.0.0.2:50055, http://127.0.0.3:50055";
+    expect(parseConfig(schema, { FX_URL: list }).FX_URL).toBe(list);
+  });
+
+  it("refuses a value that is not a URL or a list of them, naming the variable", () => {
     expect(() => parseConfig(schema, { LEDGER_URL: "//ledger" })).toThrow(
-      /LEDGER_URL: expected an absolute URL, got "\/\/ledger"/,
+      /LEDGER_URL: expected an absolute URL, or several separated by commas, got "\/\/ledger"/,
     );
+    expect(() => parseConfig(schema, { LEDGER_URL: "http://a:1,ledger:2" })).toThrow(/LEDGER_URL/);
+    expect(() => parseConfig(schema, { LEDGER_URL: "nats://ledger:4222" })).toThrow(/LEDGER_URL/);
+    expect(() => parseConfig(schema, { UPSTREAM_RESOLVE_MS: "10" })).toThrow(/UPSTREAM_RESOLVE_MS/);
   });
 });

@@ -1,4 +1,5 @@
-import { envUrl } from "./config.js";
+import { DEFAULT_RESOLVE_INTERVAL_MS } from "./balanced-session-manager.js";
+import { envInt, envServiceUrl } from "./config.js";
 
 /** One service of the platform as everything that starts, reaches, deploys or checks it sees it. */
 export interface ServiceEntry {
@@ -70,13 +71,17 @@ export function serviceUrl(service: Pick<ServiceEntry, "port">, host = "127.0.0.
 
 /**
  * The URL variables of the backends a service calls, for its config's z.object: `...serviceUrlsEnv("fx")` is
- * `FX_URL`, an absolute URL defaulting to {@link serviceUrl} of fx.
+ * `FX_URL`, an absolute URL or a comma-separated list of them (envServiceUrl) defaulting to {@link serviceUrl} of
+ * fx, and UPSTREAM_RESOLVE_MS: how often the host names in them are looked up again, in ms (default 30000).
  */
 export function serviceUrlsEnv<const N extends BackendName>(...names: N[]) {
-  const shape: Record<string, ReturnType<typeof envUrl>> = {};
+  const shape: Record<string, ReturnType<typeof envServiceUrl>> = {};
   for (const name of names) {
     const backend: ServiceEntry = serviceRegistry[name];
-    if (backend.urlEnv !== undefined) shape[backend.urlEnv] = envUrl(serviceUrl(backend));
+    if (backend.urlEnv !== undefined) shape[backend.urlEnv] = envServiceUrl(serviceUrl(backend));
   }
-  return shape as { [K in N as UrlEnvOf<K>]: ReturnType<typeof envUrl> };
+  return {
+    ...(shape as { [K in N as UrlEnvOf<K>]: ReturnType<typeof envServiceUrl> }),
+    UPSTREAM_RESOLVE_MS: envInt(DEFAULT_RESOLVE_INTERVAL_MS, { min: 1_000, max: 3_600_000 }),
+  };
 }

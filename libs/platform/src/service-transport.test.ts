@@ -1,0 +1,181 @@
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
+import { waitFor } from "@fintech/testing";
+import { afterEach, describe, expect, it } from "vitest";
+import { createLogger } from "./logger.js";
+import type { PlatformServer } from "./server.js";
+import { createServer } from "./server.js";
+import { createServiceTransport } from "./service-transport.js";
+
+// Two replicas of one service on two loopback addresses, as two pods behind a headless Service: each counts the
+// requests it answered.
+interface Replica {
+  server: PlatformServer;
+  host: string;
+  port: number;
+  url: string;
+  answered: number;
+}
+
+const silent = createLogger({ name: "replica", level: "silent" });
+const started: Replica[] = [];
+
+async function replica(host: string, port = 0, opts: { maxConnectionAgeMs?: number } = {}): Promise<Replica> {
+  const server = createServer({
+    name: "replica",
+    logger: silent,
+    reflection: false,
+    ...opts,
+    routes: (router) =>
+      router.service(PingService, {
+        ping() {
+          r.answered++;
+          return { payload: host };
+        },
+      }),
+  });
+  const r: Replica = { server, host, port: 0, url: "", answered: 0 };
+  const listening = await server.listen({ host, port });
+  r.port = listening.port;
+  r.url = listening.url;
+  started.push(r);
+  return r;
+}
+
+/** `calls` requests, `inFlight` at a time; the failures, by message. */
+async function load(call: () => Promise<unknown>, calls: number, inFlight = 8): Promise<string[]> {
+  const failures: string[] = [];
+  let left = calls;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (left-- > 0) {
+        await call().catch((err: unknown) => failures.push(ConnectError.from(err).message));
+      }
+    }),
+  );
+  return failures;
+}
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((r) => r.server.close({ graceMs: 1_000 })));
+});
+
+describe("createServiceTransport", () => {
+  it("spreads requests evenly over the replicas of a URL list", async () => {
+    const a = await replica("127.0.0.2");
+    const b = await replica("127.0.0.3");
+    const client = createClient(PingService, createServiceTransport(`${a.url}, ${b.url}`));
+    expect(await load(() => client.ping({ payload: "hi" }), 400)).toEqual([]);
+    expect(a.answered + b.answered).toBe(400);
+    // Within 20% of each other.
+    expect(Math.abs(a.answered - b.answered)).toBeLessThanOrEqual(40);
+  });
+
+  it("spreads requests over every address a name resolves to, over the gRPC protocol too", async () => {
+    const a = await replica("127.0.0.2");
+    const b = await replica("127.0.0.3", a.port);
+    const client = createClient(
+      PingService,
+      createServiceTransport(`http://replicas.internal:${a.port}`, {
+        protocol: "grpc",
+        lookup: async (host) => (host === "replicas.internal" ? ["127.0.0.2", "127.0.0.3"] : []),
+      }),
+    );
+    expect(await load(() => client.ping({ payload: "hi" }), 200)).toEqual([]);
+    expect(Math.abs(a.answered - b.answered)).toBeLessThanOrEqual(20);
+  });
+
+  it("sends a stopped replica's share to the other, losing no request: those under way on it finish", async () => {
+    const a = await replica("127.0.0.2");
+    const b = await replica("127.0.0.3");
+    const client = createClient(PingService, createServiceTransport(`${a.url},${b.url}`));
+    let stopping: Promise<void> | undefined;
+    const failures = await load(async () => {
+      await client.ping({ payload: "hi" });
+      // Stopped under load: requests are under way on it.
+      if (stopping === undefined && a.answered + b.answered > 100)
+        stopping = b.server.close({ graceMs: 5_000 });
+    }, 800);
+    expect(failures).toEqual([]);
+    expect(a.answered + b.answered).toBe(800);
+    await stopping;
+    const bStopped = b.answered;
+    expect(await load(() => client.ping({ payload: "hi" }), 100)).toEqual([]);
+    expect(b.answered).toBe(bStopped);
+  });
+
+  it("costs only the requests under way on a replica whose connections are cut", async () => {
+    const a = await replica("127.0.0.2");
+    const b = await replica("127.0.0.3");
+    const client = createClient(PingService, createServiceTransport(`${a.url},${b.url}`));
+    let cut = false;
+    const failures = await load(async () => {
+      await client.ping({ payload: "hi" });
+      if (!cut && a.answered + b.answered > 100) {
+        cut = true;
+        // No grace: what b is answering is cancelled, as when its process dies.
+        void b.server.close({ graceMs: 0 });
+      }
+    }, 800);
+    // At most the 8 requests in flight.
+    expect(failures.length).toBeLessThanOrEqual(8);
+    const bCut = b.answered;
+    expect(await load(() => client.ping({ payload: "hi" }), 100)).toEqual([]);
+    expect(b.answered).toBe(bCut);
+  });
+
+  it("starts sending to a replica added to the name once it is looked up again", async () => {
+    const a = await replica("127.0.0.2");
+    let addresses = ["127.0.0.2"];
+    const client = createClient(
+      PingService,
+      createServiceTransport(`http://replicas.internal:${a.port}`, {
+        lookup: async () => addresses,
+        resolveIntervalMs: 100,
+      }),
+    );
+    expect(await load(() => client.ping({ payload: "hi" }), 50)).toEqual([]);
+    const b = await replica("127.0.0.3", a.port);
+    addresses = ["127.0.0.2", "127.0.0.3"];
+    await waitFor(async () => {
+      await load(() => client.ping({ payload: "hi" }), 20, 4);
+      return b.answered > 0;
+    });
+    const before = { a: a.answered, b: b.answered };
+    expect(await load(() => client.ping({ payload: "hi" }), 200)).toEqual([]);
+    expect(Math.abs(a.answered - before.a - (b.answered - before.b))).toBeLessThanOrEqual(20);
+  });
+
+  it("takes out a replica whose health check fails and puts it back when it answers SERVING again", async () => {
+    const a = await replica("127.0.0.2");
+    const b = await replica("127.0.0.3");
+    const client = createClient(
+      PingService,
+      createServiceTransport(`${a.url},${b.url}`, { healthIntervalMs: 50 }),
+    );
+    b.server.health.setNotServing();
+    await waitFor(async () => {
+      const before = b.answered;
+      await load(() => client.ping({ payload: "hi" }), 20, 2);
+      return b.answered === before;
+    });
+    const bOut = b.answered;
+    expect(await load(() => client.ping({ payload: "hi" }), 100)).toEqual([]);
+    expect(b.answered).toBe(bOut);
+
+    b.server.health.setServing();
+    await waitFor(async () => {
+      await load(() => client.ping({ payload: "hi" }), 20, 2);
+      return b.answered > bOut;
+    });
+  });
+
+  it("answers Unavailable when no replica can be reached", async () => {
+    const client = createClient(PingService, createServiceTransport("http://127.0.0.2:1,http://127.0.0.3:1"));
+    const err = await client.ping({ payload: "hi" }).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
+    expect(err?.code).toBe(Code.Unavailable);
+  });
+});

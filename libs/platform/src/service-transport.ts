@@ -1,0 +1,55 @@
+import type { Interceptor, Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import type { BalancerOptions } from "./balanced-session-manager.js";
+import { createBalancedSessionManager } from "./balanced-session-manager.js";
+
+// How many times in all a unary call is sent when its stream keeps being refused.
+const MAX_REFUSED_ATTEMPTS = 3;
+
+/** Options of {@link createServiceTransport}. */
+export interface ServiceTransportOptions extends BalancerOptions {
+  /** "connect" (default: the Connect protocol) or "grpc". */
+  protocol?: "connect" | "grpc";
+  /** Run on every call, in order (observeClientCalls first, then the service credential's). */
+  interceptors?: Interceptor[];
+}
+
+/**
+ * The transport of every internal client: HTTP/2 cleartext, binary protobuf, Connect or gRPC, balanced per request
+ * over every address `url` names (one URL or a comma-separated list; a host name with all its addresses, looked up
+ * again every `resolveIntervalMs`): see createBalancedSessionManager. A unary call whose stream the server refused
+ * (REFUSED_STREAM: it crossed the server's GOAWAY at a maximum connection age or a shutdown, and HTTP/2 guarantees
+ * it was not processed) is sent again, at most 3 times in all. A URL naming one address behaves as connect-node's
+ * own transport with one HTTP/2 connection (TCP_NODELAY on).
+ */
+export function createServiceTransport(url: string, opts: ServiceTransportOptions = {}): Transport {
+  const { protocol, interceptors, ...balancer } = opts;
+  const sessionManager = createBalancedSessionManager(url, balancer);
+  const options = {
+    baseUrl: sessionManager.authority,
+    httpVersion: "2" as const,
+    useBinaryFormat: true,
+    interceptors: [...(interceptors ?? []), retryRefused],
+    sessionManager,
+  };
+  return protocol === "grpc" ? createGrpcTransport(options) : createConnectTransport(options);
+}
+
+const retryRefused: Interceptor = (next) => async (req) => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await next(req);
+    } catch (err) {
+      if (req.stream || attempt >= MAX_REFUSED_ATTEMPTS || !wasRefused(err)) throw err;
+    }
+  }
+};
+
+// Node reports a refused stream as ERR_HTTP2_STREAM_ERROR "... NGHTTP2_REFUSED_STREAM", connect-node's own
+// mapping of the reset code as "... REFUSED_STREAM (0x7)"; either may be the error or its cause.
+function wasRefused(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (e.message.includes("REFUSED_STREAM")) return true;
+  }
+  return false;
+}
