@@ -64,7 +64,7 @@ export type {
   ServerOptions,
   StartedService,
 } from "./server.js";
-export { createServer, MAX_REQUEST_BYTES } from "./server.js";
+export { createServer, DEFAULT_MAX_CONNECTION_AGE_MS, MAX_REQUEST_BYTES } from "./server.js";
 export {
   DEFAULT_DATABASE_URL,
   DEFAULT_NATS_URL,

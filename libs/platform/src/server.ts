@@ -37,6 +37,8 @@ import { createTraceInterceptor } from "./rpc-tracing.js";
 export const MAX_REQUEST_BYTES = 1024 * 1024 + 16 * 1024;
 /** How long close() lets in-flight RPCs run by default, in milliseconds. */
 const DEFAULT_GRACE_MS = 10_000;
+/** How long a client connection is kept by default before the client is asked to open a new one, in ms. */
+export const DEFAULT_MAX_CONNECTION_AGE_MS = 300_000;
 
 /** Options for {@link createServer}. */
 export interface ServerOptions {
@@ -66,6 +68,14 @@ export interface ServerOptions {
    * the whole API surface, so deployments turn it off (GRPC_REFLECTION=false) and keep it for local tools.
    */
   reflection?: boolean;
+  /**
+   * Ask each client to reconnect after about this long, in ms (default 300000, each connection's age jittered by
+   * +-10% so clients do not reconnect together; 0: never). The client opens its next requests on a new connection,
+   * which a connection balancer (a ClusterIP Service) may send to a replica started since, while requests under
+   * way on the old one finish (GOAWAY, as close() does). Requests crossing the GOAWAY on the wire are refused
+   * unprocessed (REFUSED_STREAM), which createServiceTransport sends again. MAX_CONNECTION_AGE_MS in serviceEnv.
+   */
+  maxConnectionAgeMs?: number;
 }
 
 /** Where to listen. */
@@ -210,9 +220,16 @@ export function createServer(opts: ServerOptions): PlatformServer {
   // grpc-js clients read connect-node's encodeURIComponent grpc-message with escapes left in; see grpc-message.ts.
   const server: Http2Server = createHttp2Server(withSpecGrpcMessage(handler));
   const sessions = new Set<ServerHttp2Session>();
+  const maxAgeMs = opts.maxConnectionAgeMs ?? DEFAULT_MAX_CONNECTION_AGE_MS;
   server.on("session", (session) => {
     sessions.add(session);
-    session.once("close", () => sessions.delete(session));
+    const aging =
+      maxAgeMs > 0 ? setTimeout(() => session.close(), maxAgeMs * (0.9 + Math.random() * 0.2)) : undefined;
+    aging?.unref();
+    session.once("close", () => {
+      sessions.delete(session);
+      clearTimeout(aging);
+    });
   });
   server.on("sessionError", (err) => {
     logger.debug({ err }, "http2 session error");

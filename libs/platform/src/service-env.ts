@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { envBool, envInt, envLogLevel, envPort, envUrl } from "./config.js";
+import { DEFAULT_MAX_CONNECTION_AGE_MS } from "./server.js";
 
 /** Where Postgres is when DATABASE_URL is unset: the local server `./dev start` uses. */
 export const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -24,8 +25,8 @@ export function serverEnv(ports: { port: number; metricsPort: number }) {
 /**
  * The variables every backend service reads, to spread first into its config's z.object: {@link serverEnv}'s,
  * GRPC_REFLECTION (default false), DATABASE_URL, DB_SCHEMA (default the service's name), DB_POOL_MAX (default
- * 10, from `minDbPool`, default 1, to 200), NATS_URL, NATS_STREAM_REPLICAS (1-5, default 1) and
- * EVENTS_NAMESPACE (default ""). A bad value is reported by parseConfig naming the variable.
+ * 10, from `minDbPool`, default 1, to 200), NATS_URL, NATS_STREAM_REPLICAS (1-5, default 1), EVENTS_NAMESPACE
+ * (default "") and MAX_CONNECTION_AGE_MS (default 300000, 0: never). A bad value is reported by parseConfig naming the variable.
  */
 export function serviceEnv(
   service: { name: string; port: number; metricsPort: number },
@@ -51,6 +52,11 @@ export function serviceEnv(
       .string()
       .regex(/^[a-z0-9]*$/, "expected lower-case letters and digits")
       .default(""),
+    /**
+     * How long a caller's HTTP/2 connection is kept before the caller is asked to open a new one, in ms (+-10%; 0:
+     * never), so balanced callers reach replicas started since.
+     */
+    MAX_CONNECTION_AGE_MS: envInt(DEFAULT_MAX_CONNECTION_AGE_MS, { min: 0, max: 86_400_000 }),
   };
 }
 

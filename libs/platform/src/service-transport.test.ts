@@ -1,3 +1,4 @@
+import { connect as connectH2, constants } from "node:http2";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
 import { waitFor } from "@fintech/testing";
@@ -177,5 +178,26 @@ describe("createServiceTransport", () => {
       (e: unknown) => ConnectError.from(e),
     );
     expect(err?.code).toBe(Code.Unavailable);
+  });
+});
+
+describe("a server's maximum connection age", () => {
+  it("tells each client to go after about maxConnectionAgeMs, and balanced clients reconnect without errors", async () => {
+    const a = await replica("127.0.0.2", 0, { maxConnectionAgeMs: 150 });
+    const b = await replica("127.0.0.3", 0, { maxConnectionAgeMs: 150 });
+
+    const session = connectH2(a.url);
+    const goaway = new Promise<number>((resolve) => session.once("goaway", (code) => resolve(code)));
+    session.on("error", () => undefined);
+    expect(await goaway).toBe(constants.NGHTTP2_NO_ERROR);
+    session.destroy();
+
+    const client = createClient(PingService, createServiceTransport(`${a.url},${b.url}`));
+    const deadline = Date.now() + 1_500;
+    const failures: string[] = [];
+    while (Date.now() < deadline) {
+      failures.push(...(await load(() => client.ping({ payload: "hi" }), 200)));
+    }
+    expect(failures).toEqual([]);
   });
 });

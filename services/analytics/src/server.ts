@@ -130,6 +130,7 @@ export function build(config: AnalyticsConfig, deps: AnalyticsDeps) {
     ],
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
+    maxConnectionAgeMs: config.MAX_CONNECTION_AGE_MS,
     readiness: createReadiness({ db: pool, nats: nc, redis }),
   });
 

@@ -83,6 +83,7 @@ export function build(config: FraudConfig, deps: FraudDeps) {
     ],
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
+    maxConnectionAgeMs: config.MAX_CONNECTION_AGE_MS,
     // Redis is not required: scoring answers from Postgres without it.
     readiness: createReadiness({ db: pool, nats: nc }),
   });

@@ -53,6 +53,7 @@ export function build(config: FxConfig, deps: FxDeps) {
     interceptors: [createAuthInterceptor({ authenticator }), fxAccess, fxValidation],
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
+    maxConnectionAgeMs: config.MAX_CONNECTION_AGE_MS,
     readiness: createReadiness({ db: pool, nats: nc }),
   });
   const relay = createOutboxRelay({ pool, nc, source: "fx", namespace: config.EVENTS_NAMESPACE, logger });

@@ -123,6 +123,7 @@ export function build(config: IdentityConfig, deps: IdentityDeps) {
     interceptors: [auth, identityAccess, identityValidation],
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
+    maxConnectionAgeMs: config.MAX_CONNECTION_AGE_MS,
     readiness: createReadiness({ db: pool, nats: nc }),
   });
   const relay = createOutboxRelay({

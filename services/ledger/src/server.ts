@@ -75,6 +75,7 @@ export function build(config: LedgerConfig, deps: LedgerDeps) {
     ],
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
+    maxConnectionAgeMs: config.MAX_CONNECTION_AGE_MS,
     readiness: createReadiness({ db: pool, nats: nc }),
   });
   // One event per transfer: larger relay passes than the default keep up with batched writes.

@@ -81,6 +81,7 @@ export function build(config: WalletConfig, deps: WalletDeps) {
     interceptors: [createAuthInterceptor({ authenticator }), walletAccess, walletValidation],
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
+    maxConnectionAgeMs: config.MAX_CONNECTION_AGE_MS,
     readiness: createReadiness({ db: pool, nats: nc }),
   });
   const relay = createOutboxRelay({ pool, nc, source: "wallet", namespace: config.EVENTS_NAMESPACE, logger });
