@@ -72,4 +72,45 @@ describe("imports with two replicas", () => {
       await other.stop();
     }
   });
+
+  test("when the runner's lock connection dies, it stops and the other replica takes the import over", async ({
+    analytics,
+  }) => {
+    const admin = analytics.as("admin-1", ["user", "admin"]);
+    const user = `u-${randomUUID()}`;
+    analytics.users.add(user);
+    const other = otherReplica(analytics);
+    const inbox = await analytics.inbox(IMPORTS);
+    const { importId } = await admin.createImport({
+      csv: slowImport(30),
+      userId: user,
+      replay: true,
+      speed: 600,
+    });
+    try {
+      expect(await other.resume()).toBe(0);
+      // What a runner whose connection breaks (or whose host vanishes) leaves: Postgres ends its session.
+      const { rows } = await analytics.pool.query<{ ended: boolean }>(
+        `SELECT pg_terminate_backend(pid) AS ended FROM pg_locks
+          WHERE locktype = 'advisory' AND granted AND objsubid = 2
+            AND classid = hashtext(current_schema())::oid AND objid = hashtext($1)::oid`,
+        [`analytics.import:${importId}`],
+      );
+      expect(rows).toEqual([{ ended: true }]);
+      // The runner learns it lost the lock and stops, leaving the import running for another replica.
+      await analytics.app.imports.idle();
+      expect((await admin.getImport({ id: importId })).job?.status).toBe("running");
+      expect(await other.resume()).toBe(1);
+      await other.idle();
+      expect((await admin.getImport({ id: importId })).job).toMatchObject({
+        status: "completed",
+        rowsImported: 30n,
+      });
+      await analytics.settled(IMPORTS, inbox + 30);
+      expect(await analytics.inbox(IMPORTS)).toBe(inbox + 30);
+      expect((await analytics.as(user).getSpending({})).total).toBe("30.00");
+    } finally {
+      await other.stop();
+    }
+  });
 });
