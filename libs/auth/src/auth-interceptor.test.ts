@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { signAccessToken } from "./access-token.js";
 import { createAuthInterceptor } from "./auth-interceptor.js";
 import { createAuthenticator } from "./authenticator.js";
+import { getClientIp } from "./client-ip.js";
 import { createJwtVerifier } from "./jwt-verifier.js";
 import type { Principal } from "./principal.js";
 import { getPrincipal, requireAdmin, requireService, requireUser } from "./principal.js";
@@ -20,7 +21,10 @@ async function setup() {
   const transport = createRouterTransport(
     (router) =>
       router.service(IdentityService, {
-        login: (_req, ctx) => ({ tokenType: getPrincipal(ctx)?.kind ?? "anonymous" }),
+        login: (_req, ctx) => ({
+          tokenType: getPrincipal(ctx)?.kind ?? "anonymous",
+          refreshToken: getClientIp(ctx),
+        }),
         getMe: (_req, ctx) => ({ user: { id: requireUser(ctx).userId } }),
         getUser: (req, ctx) => {
           requireAdmin(ctx);
@@ -49,7 +53,7 @@ async function setup() {
   const bearer = async (principal: Principal) => ({
     headers: { authorization: `Bearer ${await tokenFor(principal)}` },
   });
-  return { client, bearer };
+  return { client, bearer, tokenFor };
 }
 
 const user: Principal = { kind: "user", userId: "u-1", roles: ["user"], credential: "jwt" };
@@ -115,5 +119,28 @@ describe("createAuthInterceptor", () => {
       Code.PermissionDenied,
       "FORBIDDEN",
     ]);
+  });
+
+  it("believes x-forwarded-for only beside a valid service token of the gateway in x-forwarded-by", async () => {
+    const { client, tokenFor } = await setup();
+    const addressSeen = async (headers: Record<string, string>) =>
+      (await client.login({}, { headers: { "x-forwarded-for": "203.0.113.7", ...headers } })).refreshToken;
+    const gateway = await tokenFor({ kind: "service", service: "gateway" });
+    expect(await addressSeen({ "x-forwarded-by": `Bearer ${gateway}` })).toBe("203.0.113.7");
+    expect(await addressSeen({})).toBe("");
+    expect(
+      await addressSeen({ "x-forwarded-by": `Bearer ${await tokenFor({ kind: "service", service: "fx" })}` }),
+    ).toBe("");
+    expect(await addressSeen({ "x-forwarded-by": `Bearer ${await tokenFor(admin)}` })).toBe("");
+    expect(await addressSeen({ "x-forwarded-by": "Bearer forged.token.here" })).toBe("");
+    // One address, nothing else: a list or a name is not recorded.
+    expect(
+      (
+        await client.login(
+          {},
+          { headers: { "x-forwarded-for": "203.0.113.7, 10.0.0.1", "x-forwarded-by": `Bearer ${gateway}` } },
+        )
+      ).refreshToken,
+    ).toBe("");
   });
 });

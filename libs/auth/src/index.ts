@@ -7,10 +7,21 @@ export {
   SERVICE_SUBJECT_PREFIX,
   signAccessToken,
 } from "./access-token.js";
+export type { AuditedChange } from "./audit-event.js";
+export { auditEvent, auditSubject } from "./audit-event.js";
+export type { AuditOrigin } from "./audit-origin.js";
+export { auditOrigin } from "./audit-origin.js";
 export type { AuthInterceptorOptions } from "./auth-interceptor.js";
 export { createAuthInterceptor } from "./auth-interceptor.js";
 export type { Authenticator, AuthenticatorOptions } from "./authenticator.js";
 export { createAuthenticator } from "./authenticator.js";
+export {
+  clientIpKey,
+  FORWARDED_BY_HEADER,
+  FORWARDED_FOR_HEADER,
+  getClientIp,
+  singleAddress,
+} from "./client-ip.js";
 export { FORBIDDEN, forbidden, UNAUTHENTICATED, unauthenticated } from "./errors.js";
 export type { UserChangeConnection } from "./follow-user-changes.js";
 export { followUserChanges } from "./follow-user-changes.js";

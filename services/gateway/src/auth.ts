@@ -1,4 +1,4 @@
-import type { Authenticator } from "@fintech/auth";
+import type { Authenticator, ServiceCredentials } from "@fintech/auth";
 import { connectIdentity } from "@fintech/auth";
 import type { InProcessTransport } from "@fintech/platform";
 import type { Logger } from "pino";
@@ -7,18 +7,28 @@ import type { BackendProtocol } from "./transports.js";
 import { createBackendTransport } from "./transports.js";
 
 /**
- * The gateway's credential check, backed by identity (see connectIdentity), over the same protocol as
- * every other backend call, or through `identity` when identity runs in this process. Without
- * SERVICE_CLIENT_SECRET, API keys are refused.
+ * The gateway's link to identity (see connectIdentity), over the same protocol as every other backend call, or
+ * through `identity` when identity runs in this process: the credential check, and the gateway's own service
+ * credentials, whose token goes to backends beside each request's client address (x-forwarded-by) so that they
+ * believe it. Without SERVICE_CLIENT_SECRET, API keys are refused and there are no credentials.
  */
-export function createIdentityAuthenticator(
+export function connectGatewayIdentity(
   config: GatewayConfig,
   opts: { logger: Logger; protocol?: BackendProtocol; clock?: () => Date; identity?: InProcessTransport },
-): Authenticator {
-  return connectIdentity(config, {
+): { authenticator: Authenticator; credentials: ServiceCredentials | undefined } {
+  const { authenticator, credentials } = connectIdentity(config, {
     logger: opts.logger,
     transport: (url, interceptors) => createBackendTransport(url, opts.protocol, interceptors),
     ...(opts.clock === undefined ? {} : { clock: opts.clock }),
     ...(opts.identity === undefined ? {} : { identity: opts.identity }),
-  }).authenticator;
+  });
+  return { authenticator, credentials };
+}
+
+/** The credential check of {@link connectGatewayIdentity} alone. */
+export function createIdentityAuthenticator(
+  config: GatewayConfig,
+  opts: { logger: Logger; protocol?: BackendProtocol; clock?: () => Date; identity?: InProcessTransport },
+): Authenticator {
+  return connectGatewayIdentity(config, opts).authenticator;
 }

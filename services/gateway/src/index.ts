@@ -1,4 +1,4 @@
-export { createIdentityAuthenticator } from "./auth.js";
+export { connectGatewayIdentity, createIdentityAuthenticator } from "./auth.js";
 export type { Backend } from "./backends.js";
 export { backends } from "./backends.js";
 export type { GatewayConfig } from "./config.js";

@@ -6,8 +6,8 @@ import type { AddressInfo } from "node:net";
 import { ScalarType } from "@bufbuild/protobuf";
 import type { Transport } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Authenticator, Principal } from "@fintech/auth";
-import { forwardCredentials } from "@fintech/auth";
+import type { Authenticator, Principal, ServiceCredentials } from "@fintech/auth";
+import { FORWARDED_BY_HEADER, FORWARDED_FOR_HEADER, forwardCredentials } from "@fintech/auth";
 import type { Clock, Span } from "@fintech/platform";
 import {
   childSpan,
@@ -54,6 +54,12 @@ export interface GatewayDeps {
   clock?: Clock;
   /** A backend's transport by backend name; default: an HTTP/2 transport to the URL in the config. */
   transports?: Readonly<Record<string, Transport>>;
+  /**
+   * The gateway's own service credentials (connectGatewayIdentity): their token goes with every backend call in
+   * x-forwarded-by, the proof backends ask for before they believe x-forwarded-for (the audit trail records
+   * it). Without them backends record no client address.
+   */
+  forwarder?: ServiceCredentials | undefined;
 }
 
 /** Where the gateway listens. */
@@ -81,6 +87,13 @@ const GRACE_MS = 10_000;
 export function build(config: GatewayConfig, deps: GatewayDeps) {
   const { redis, logger, authenticator } = deps;
   const clock = deps.clock ?? systemClock;
+  // A token the gateway cannot get (identity away) costs the request nothing but its client address in the
+  // backends' audit entries.
+  const forwardedBy = async (): Promise<string | undefined> =>
+    deps.forwarder?.token().then(
+      (token) => `Bearer ${token}`,
+      () => undefined,
+    );
   const enabled = backends.filter((b) => config.BACKENDS.includes(b.name));
   const routes = deriveRoutes(enabled);
   const router = createRouter(routes);
@@ -327,7 +340,9 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     if (transport === undefined) throw new GatewayError("INTERNAL", `no transport for ${route.backend.name}`);
     const headers = forwardCredentials(credentials);
     headers["x-request-id"] = x.requestId;
-    headers["x-forwarded-for"] = clientIp(x.req, config.TRUST_PROXY_HOPS);
+    headers[FORWARDED_FOR_HEADER] = clientIp(x.req, config.TRUST_PROXY_HOPS);
+    const proof = await forwardedBy();
+    if (proof !== undefined) headers[FORWARDED_BY_HEADER] = proof;
     const abort = new AbortController();
     x.res.once("close", () => {
       if (!x.res.writableFinished) abort.abort();

@@ -3,7 +3,7 @@ import type { InProcessTransport, StartedService } from "@fintech/platform";
 import { observeClientCalls, watchRedis } from "@fintech/platform";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { createIdentityAuthenticator } from "./auth.js";
+import { connectGatewayIdentity } from "./auth.js";
 import type { backends } from "./backends.js";
 import type { GatewayConfig } from "./config.js";
 import { build } from "./server.js";
@@ -35,7 +35,7 @@ export async function startGateway(
     .catch((err: unknown) => logger.warn({ err }, "redis unavailable at start-up; rate limits fail open"));
   const inProcess = opts.transports ?? {};
   const identity = inProcess.identity;
-  const authenticator = createIdentityAuthenticator(config, {
+  const { authenticator, credentials } = connectGatewayIdentity(config, {
     logger,
     protocol: config.BACKEND_PROTOCOL,
     ...(identity === undefined ? {} : { identity }),
@@ -45,7 +45,7 @@ export async function startGateway(
     // Traced and counted as a backend reached at its URL is (createBackendTransport).
     if (transport !== undefined) transports[name] = transport({ interceptors: [observeClientCalls] });
   }
-  const gateway = build(config, { redis, logger, authenticator, transports });
+  const gateway = build(config, { redis, logger, authenticator, transports, forwarder: credentials });
   const listening = await gateway.start();
   logger.info(
     {
