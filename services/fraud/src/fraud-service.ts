@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { AuditOrigin } from "@fintech/auth";
+import { auditEvent } from "@fintech/auth";
 import { createBatcher, withTransaction } from "@fintech/db";
 import { enqueue, outboxRow } from "@fintech/events";
 import { formatAmount } from "@fintech/money";
@@ -274,6 +276,7 @@ export function createFraudService(deps: {
       decision: AnalystDecision,
       analystId: string,
       note: string,
+      origin: AuditOrigin,
     ): Promise<ReviewRow> {
       return withTransaction(pool, async (tx) => {
         const review = await store.getReview(tx, transactionId, { forUpdate: true });
@@ -308,6 +311,16 @@ export function createFraudService(deps: {
             decidedAt: timestampFromDate(decidedAt),
           }),
         });
+        await enqueue(
+          tx,
+          auditEvent(origin, {
+            subjectType: "review",
+            subjectId: transactionId,
+            before: { status: review.status },
+            after: { status, note },
+            occurredAt: decidedAt,
+          }),
+        );
         return { ...review, status, analystId, note, decidedAt };
       });
     },
@@ -321,9 +334,10 @@ export function createFraudService(deps: {
       patch: RulePatch,
       changedBy: string,
       note: string,
-      expectedVersion?: number,
+      expectedVersion: number | undefined,
+      origin: AuditOrigin,
     ): Promise<StoredRuleVersion> {
-      return rules.update(patch, changedBy, note, expectedVersion);
+      return rules.update(patch, changedBy, note, expectedVersion, origin);
     },
 
     /** Every rule version, newest first. */

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Code } from "@connectrpc/connect";
+import { AuditEntrySchema } from "@fintech/proto/fintech/audit/v1/audit_pb.js";
 import { ReviewDecidedSchema, TransactionScoredSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
 import {
   Decision,
@@ -256,6 +257,21 @@ describe("review queue", () => {
     });
     const rejected = await fraud.admin.listReviews({ userId: user, status: ReviewStatus.REJECTED });
     expect(rejected.data.map((r) => r.transactionId)).toEqual([id]);
+    // The decision, and only the one that happened, is in the audit trail.
+    const audited = await publishedEvents(
+      fraud,
+      "fraud.audit.recorded",
+      AuditEntrySchema,
+      (m) => m.subjectId === id,
+    );
+    expect(audited).toHaveLength(1);
+    expect(audited[0]).toMatchObject({
+      action: "fraud.decide_review",
+      subjectType: "review",
+      actor: { kind: "user", id: "analyst-1" },
+      before: { status: "open" },
+      after: { status: "rejected", note: "card reported stolen" },
+    });
   });
 
   test("concurrent decisions on one case: exactly one wins", async ({ fraud }) => {

@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
+import { auditOrigin } from "@fintech/auth";
 import { formatAmount, parseAmount } from "@fintech/money";
 import type { Clock } from "@fintech/platform";
 import { pageSize } from "@fintech/platform";
@@ -107,6 +108,7 @@ export function fraudRoutes(fraud: Fraud, opts: { baseCurrency: string; clock: C
           req.decision === ReviewDecision.APPROVE ? "approve" : "reject",
           analystOf(ctx),
           req.note,
+          auditOrigin(ctx),
         );
         return { review: reviewMessage(review) };
       },
@@ -121,6 +123,7 @@ export function fraudRoutes(fraud: Fraud, opts: { baseCurrency: string; clock: C
           `admin:${analystOf(ctx)}`,
           req.note,
           req.expectedVersion,
+          auditOrigin(ctx),
         );
         return { rules: ruleSetMessage(version) };
       },

@@ -1,4 +1,7 @@
+import type { AuditOrigin } from "@fintech/auth";
+import { auditEvent } from "@fintech/auth";
 import { withTransaction } from "@fintech/db";
+import { enqueue } from "@fintech/events";
 import { formatAmount, parseAmount } from "@fintech/money";
 import type { Clock } from "@fintech/platform";
 import type pg from "pg";
@@ -82,13 +85,15 @@ export function createRuleBook(options: RuleBookOptions) {
      * nothing and returns the current version.
      * @param changedBy who, e.g. "admin:<user id>".
      * @param expectedVersion when given, refuses (CONFLICT) unless it is the current version.
+     * @param origin the admin's request: a new version is audited (the fields it changed, before and after).
      * @throws FraudError VALIDATION_ERROR when the result is not a valid rule set; CONFLICT as above.
      */
     async update(
       patch: RulePatch,
       changedBy: string,
       note: string,
-      expectedVersion?: number,
+      expectedVersion: number | undefined,
+      origin: AuditOrigin,
     ): Promise<StoredRuleVersion> {
       await this.current(); // writes version 1 when there is none yet
       const written = await withTransaction(pool, async (tx) => {
@@ -130,6 +135,23 @@ export function createRuleBook(options: RuleBookOptions) {
           createdAt: clock.now(),
         };
         await store.insertRuleVersion(tx, version);
+        await enqueue(
+          tx,
+          auditEvent(origin, {
+            subjectType: "fraud_rules",
+            subjectId: String(version.version),
+            before: {
+              version: latest.version,
+              ...Object.fromEntries(changes.map((c) => [c.field, c.oldValue])),
+            },
+            after: {
+              version: version.version,
+              note,
+              ...Object.fromEntries(changes.map((c) => [c.field, c.newValue])),
+            },
+            occurredAt: version.createdAt,
+          }),
+        );
         return version;
       });
       use(written);

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { fromBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
+import { AuditEntrySchema } from "@fintech/proto/fintech/audit/v1/audit_pb.js";
 import { Decision, RuleMode } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { describe, expect } from "vitest";
 import { expectRefusal, fraudTest, minutesBefore, purchase, scoreRequest } from "./test/harness.js";
@@ -130,5 +132,37 @@ describe("rules", () => {
       });
     }
     expect((await fraud.admin.getRules({})).rules?.version).toBe(before?.version);
+  });
+});
+
+describe("audit", () => {
+  test("a rule change is audited with the admin, the request and what changed", async ({ fraud }) => {
+    const { rules: current } = await fraud.admin.getRules({});
+    const version = current?.version ?? 0;
+    await fraud
+      .as("admin:auditor")
+      .updateRules(
+        { offHours: { points: 25 }, note: "night is riskier" },
+        { headers: { "x-request-id": "rules-change-1" } },
+      );
+    // The same rules again write no version and so no entry.
+    await fraud.as("admin:auditor").updateRules({ offHours: { points: 25 } });
+    const { rows } = await fraud.pg.pool.query<{ payload: Buffer }>(
+      "SELECT payload FROM outbox WHERE type = 'fraud.audit.recorded' ORDER BY seq",
+    );
+    const entries = rows
+      .map((r) => fromBinary(AuditEntrySchema, r.payload))
+      .filter((e) => e.actor?.id === "auditor");
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      service: "fraud",
+      action: "fraud.update_rules",
+      requestId: "rules-change-1",
+      subjectType: "fraud_rules",
+      subjectId: String(version + 1),
+      before: { version, "off_hours.points": "20" },
+      after: { version: version + 1, note: "night is riskier", "off_hours.points": "25" },
+    });
+    expect(entries[0]?.actor).toMatchObject({ kind: "user", roles: ["user", "admin"] });
   });
 });

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { AuditOrigin } from "@fintech/auth";
+import { auditEvent } from "@fintech/auth";
 import { withTransaction } from "@fintech/db";
 import { enqueue } from "@fintech/events";
 import type { CurrencyInfo, Decimal } from "@fintech/money";
@@ -119,8 +121,17 @@ export function createFxService(deps: { pool: pg.Pool; clock: Clock; settings: F
       return { data: items, nextCursor: nextPageToken };
     },
 
-    /** Sets 1 base = rate quote; the pair's other direction is replaced. Publishes fx.rate.updated. */
-    async setRate(base: string, quote: string, rate: Decimal, source: string): Promise<ResolvedRate> {
+    /**
+     * Sets 1 base = rate quote; the pair's other direction is replaced. Publishes fx.rate.updated and, when an
+     * admin set it (`origin`), its audit entry.
+     */
+    async setRate(
+      base: string,
+      quote: string,
+      rate: Decimal,
+      source: string,
+      origin?: AuditOrigin,
+    ): Promise<ResolvedRate> {
       const next: StoredRate = { base, quote, rate, source, updatedAt: clock.now() };
       await withTransaction(pool, async (tx) => {
         const previous = await store.lockPair(tx, base, quote);
@@ -137,6 +148,18 @@ export function createFxService(deps: { pool: pg.Pool; clock: Clock; settings: F
             effectiveAt: timestampFromDate(next.updatedAt),
           }),
         });
+        if (origin !== undefined) {
+          await enqueue(
+            tx,
+            auditEvent(origin, {
+              subjectType: "rate",
+              subjectId: `${base}/${quote}`,
+              ...(previous === undefined ? {} : { before: { rate: formatRate(previousIn(previous, base)) } }),
+              after: { rate: formatRate(rate), source },
+              occurredAt: next.updatedAt,
+            }),
+          );
+        }
       });
       await reload();
       return { ...next, derivation: "direct" };

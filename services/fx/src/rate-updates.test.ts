@@ -1,5 +1,6 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
+import { AuditEntrySchema } from "@fintech/proto/fintech/audit/v1/audit_pb.js";
 import { RateUpdatedSchema } from "@fintech/proto/fintech/fx/v1/events_pb.js";
 import { testService, waitFor } from "@fintech/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -78,10 +79,11 @@ describe("rate updates", () => {
     await fx.app.relay.stop();
     try {
       await fx.admin.setRate({ base: "USD", quote: "MYR", rate: "4.75" });
-      expect(await fx.app.relay.runOnce()).toBe(1);
+      // The update and its audit entry.
+      expect(await fx.app.relay.runOnce()).toBe(2);
       // A crash after JetStream acknowledged the publish, before the row was marked, leaves exactly this.
       const { rowCount } = await pg.pool.query(
-        "UPDATE outbox SET published_at = NULL WHERE seq = (SELECT max(seq) FROM outbox)",
+        "UPDATE outbox SET published_at = NULL WHERE seq = (SELECT max(seq) FROM outbox WHERE type = 'fx.rate.updated')",
       );
       expect(rowCount).toBe(1);
       expect(await fx.app.relay.runOnce()).toBe(1);
@@ -108,7 +110,39 @@ async function publishedEvents(nc: NatsConnection, pool: pg.Pool, namespace: str
   for (let i = 0; i < messages; i++) {
     const m = await consumer.next({ expires: 2_000 });
     if (!m) break;
-    out.push({ type: m.headers?.get("ce-type"), message: fromBinary(RateUpdatedSchema, m.data) });
+    const type = m.headers?.get("ce-type");
+    if (type === "fx.rate.updated") out.push({ type, message: fromBinary(RateUpdatedSchema, m.data) });
   }
   return out;
 }
+
+describe("audit", () => {
+  test("an admin's rate change is audited with who, which request, and the rate before and after", async ({
+    fx,
+    pg,
+  }) => {
+    await fx.admin.setRate(
+      { base: "JPY", quote: "MYR", rate: "0.0300" },
+      { headers: { "x-request-id": "rate-1" } },
+    );
+    await fx.admin.setRate(
+      { base: "MYR", quote: "JPY", rate: "32" },
+      { headers: { "x-request-id": "rate-2" } },
+    );
+    const { rows } = await pg.pool.query<{ payload: Buffer }>(
+      "SELECT payload FROM outbox WHERE type = 'fx.audit.recorded' ORDER BY seq",
+    );
+    const entries = rows
+      .map((r) => fromBinary(AuditEntrySchema, r.payload))
+      .filter((e) => e.subjectId.includes("JPY"));
+    // The first rate of a pair has no before; the second replaces it, seen in the direction it is set in.
+    expect(entries.map((e) => [e.requestId, e.subjectId, e.before, e.after])).toEqual([
+      ["rate-1", "JPY/MYR", undefined, { rate: "0.03", source: "admin:admin-1" }],
+      ["rate-2", "MYR/JPY", { rate: "33.333333333333" }, { rate: "32", source: "admin:admin-1" }],
+    ]);
+    for (const e of entries) {
+      expect(e).toMatchObject({ service: "fx", action: "fx.set_rate", subjectType: "rate", clientIp: "" });
+      expect(e.actor).toMatchObject({ kind: "user", id: "admin-1", roles: ["user", "admin"] });
+    }
+  });
+});

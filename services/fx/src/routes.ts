@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
-import { forbidden, getPrincipal, requireAdmin, unauthenticated } from "@fintech/auth";
+import { auditOrigin, forbidden, getPrincipal, requireAdmin, unauthenticated } from "@fintech/auth";
 import { formatAmount, formatRate, parseAmount, parseRate } from "@fintech/money";
 import { pageSize } from "@fintech/platform";
 import type { Quote as QuoteMessage, Rate } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
@@ -47,6 +47,7 @@ export function fxRoutes(fx: Fx, opts: { pivot: string }) {
           code(req.quote),
           parseRate(req.rate),
           `admin:${admin.userId}`,
+          auditOrigin(ctx),
         );
         return { rate: rateMessage(rate) };
       },

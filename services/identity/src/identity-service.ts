@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { Principal, Role } from "@fintech/auth";
-import { roleToProto, signAccessToken } from "@fintech/auth";
+import type { AuditOrigin, Principal, Role } from "@fintech/auth";
+import { auditEvent, roleToProto, signAccessToken } from "@fintech/auth";
 import type { Queryable } from "@fintech/db";
 import { isUniqueViolation, withTransaction } from "@fintech/db";
 import { enqueue } from "@fintech/events";
@@ -366,8 +366,11 @@ export function createIdentityService(deps: {
       });
     },
 
-    /** Admin: changes a user's status; closed is final. Publishes identity.user.status_changed. */
-    async setStatus(id: string, status: UserStatus): Promise<UserRow> {
+    /**
+     * Admin: changes a user's status; closed is final. Publishes identity.user.status_changed and the audit entry
+     * of `origin` (no change, no entry).
+     */
+    async setStatus(id: string, status: UserStatus, origin: AuditOrigin): Promise<UserRow> {
       return withTransaction(pool, async (tx) => {
         const user = await existingUser(tx, id, true);
         changeable(user);
@@ -389,12 +392,22 @@ export function createIdentityService(deps: {
             previousStatus: statusToProto[user.status],
           }),
         });
+        await enqueue(
+          tx,
+          auditEvent(origin, {
+            subjectType: "user",
+            subjectId: id,
+            before: { status: user.status },
+            after: { status: updated.status },
+            occurredAt: now,
+          }),
+        );
         return updated;
       });
     },
 
-    /** Admin: soft delete (idempotent). Publishes identity.user.deleted once. */
-    async deleteUser(id: string): Promise<void> {
+    /** Admin: soft delete (idempotent). Publishes identity.user.deleted and the audit entry of `origin` once. */
+    async deleteUser(id: string, origin: AuditOrigin): Promise<void> {
       await withTransaction(pool, async (tx) => {
         const user = await existingUser(tx, id, true);
         if (user.deletedAt !== null) return;
@@ -407,6 +420,16 @@ export function createIdentityService(deps: {
           schema: UserDeletedSchema,
           message: create(UserDeletedSchema, eventFields(deleted)),
         });
+        await enqueue(
+          tx,
+          auditEvent(origin, {
+            subjectType: "user",
+            subjectId: id,
+            before: { status: user.status, deleted: false },
+            after: { status: deleted.status, deleted: true },
+            occurredAt: now,
+          }),
+        );
       });
     },
 
@@ -414,7 +437,7 @@ export function createIdentityService(deps: {
      * Admin: replaces a user's roles. Publishes identity.user.roles_changed, on which every verifier narrows
      * the roles of the user's access tokens already issued to the new ones.
      */
-    async setRoles(id: string, roles: readonly Role[]): Promise<UserRow> {
+    async setRoles(id: string, roles: readonly Role[], origin: AuditOrigin): Promise<UserRow> {
       return withTransaction(pool, async (tx) => {
         const user = await existingUser(tx, id, true);
         changeable(user);
@@ -431,6 +454,16 @@ export function createIdentityService(deps: {
             occurredAt: timestampFromDate(now),
           }),
         });
+        await enqueue(
+          tx,
+          auditEvent(origin, {
+            subjectType: "user",
+            subjectId: id,
+            before: { roles: [...user.roles] },
+            after: { roles: [...updated.roles] },
+            occurredAt: now,
+          }),
+        );
         return updated;
       });
     },

@@ -3,6 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { Role } from "@fintech/auth";
 import {
+  auditOrigin,
   defineAccess,
   getPrincipal,
   requireAdmin,
@@ -163,18 +164,24 @@ export function identityRoutes(identity: Identity) {
       },
       async updateUserStatus(req, ctx) {
         requireAdmin(ctx);
-        const user = await identity.setStatus(req.id.toLowerCase(), statusFromProto(req.status));
+        const user = await identity.setStatus(
+          req.id.toLowerCase(),
+          statusFromProto(req.status),
+          auditOrigin(ctx),
+        );
         return { user: userMessage(user) };
       },
       async deleteUser(req, ctx) {
         requireAdmin(ctx);
-        await identity.deleteUser(req.id.toLowerCase());
+        await identity.deleteUser(req.id.toLowerCase(), auditOrigin(ctx));
         return {};
       },
       async setUserRoles(req, ctx) {
         requireAdmin(ctx);
         const roles = req.roles.map(roleFromProto).filter((r): r is Role => r !== undefined);
-        return { user: userMessage(await identity.setRoles(req.id.toLowerCase(), roles)) };
+        return {
+          user: userMessage(await identity.setRoles(req.id.toLowerCase(), roles, auditOrigin(ctx))),
+        };
       },
       async verifyApiKey(req, ctx) {
         requireService(ctx);

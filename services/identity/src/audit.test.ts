@@ -1,0 +1,118 @@
+import { fromBinary, toJsonString } from "@bufbuild/protobuf";
+import type { AuditEntry } from "@fintech/proto/fintech/audit/v1/audit_pb.js";
+import { AuditEntrySchema } from "@fintech/proto/fintech/audit/v1/audit_pb.js";
+import { Role, UserStatus } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
+import type pg from "pg";
+import { describe, expect } from "vitest";
+import { ADMIN_PASSWORD, bearer, identityTest, PASSWORD } from "./test/harness.js";
+
+const test = identityTest();
+
+/** The audit entries identity wrote into its outbox about `subjectId`, oldest first. */
+async function auditOf(pool: pg.Pool, subjectId: string): Promise<AuditEntry[]> {
+  const { rows } = await pool.query<{ payload: Buffer }>(
+    "SELECT payload FROM outbox WHERE type = 'identity.audit.recorded' ORDER BY seq",
+  );
+  return rows.map((r) => fromBinary(AuditEntrySchema, r.payload)).filter((e) => e.subjectId === subjectId);
+}
+
+describe("audit entries", () => {
+  test("an admin's status change, role change and deletion each record who, which request, from where, before and after", async ({
+    identity,
+    pg,
+  }) => {
+    const adminToken = await identity.adminToken();
+    const adminId = (await identity.client.getMe({}, bearer(adminToken))).user?.id ?? "";
+    const gateway = await identity.serviceToken();
+    const u = await identity.signUp("audited");
+    const viaGateway = (requestId: string) => ({
+      headers: {
+        authorization: `Bearer ${adminToken}`,
+        "x-request-id": requestId,
+        "x-forwarded-for": "203.0.113.7",
+        "x-forwarded-by": `Bearer ${gateway}`,
+      },
+    });
+    await identity.client.updateUserStatus(
+      { id: u.id, status: UserStatus.SUSPENDED },
+      viaGateway("req-status"),
+    );
+    await identity.client.setUserRoles({ id: u.id, roles: [Role.USER, Role.ADMIN] }, viaGateway("req-roles"));
+    await identity.client.deleteUser({ id: u.id }, viaGateway("req-delete"));
+
+    const entries = await auditOf(pg.pool, u.id);
+    expect(entries.map((e) => [e.action, e.requestId, e.clientIp])).toEqual([
+      ["identity.update_user_status", "req-status", "203.0.113.7"],
+      ["identity.set_user_roles", "req-roles", "203.0.113.7"],
+      ["identity.delete_user", "req-delete", "203.0.113.7"],
+    ]);
+    for (const e of entries) {
+      expect(e).toMatchObject({ service: "identity", subjectType: "user", subjectId: u.id });
+      expect(e.actor).toMatchObject({
+        kind: "user",
+        id: adminId,
+        roles: ["user", "admin"],
+        credential: "jwt",
+      });
+      expect(e.occurredAt).toBeDefined();
+    }
+    expect([entries[0]?.before, entries[0]?.after]).toEqual([{ status: "active" }, { status: "suspended" }]);
+    expect([entries[1]?.before, entries[1]?.after]).toEqual([
+      { roles: ["user"] },
+      { roles: ["user", "admin"] },
+    ]);
+    expect(entries[2]?.before).toMatchObject({ status: "suspended", deleted: false });
+    expect(entries[2]?.after).toMatchObject({ deleted: true });
+  });
+
+  test("the client's address is believed only with the gateway's own token beside it", async ({
+    identity,
+    pg,
+  }) => {
+    const adminToken = await identity.adminToken();
+    const someone = await identity.signUp("claims-to-be-gateway");
+    const a = await identity.signUp("target-a");
+    const b = await identity.signUp("target-b");
+    const as = (extra: Record<string, string>) => ({
+      headers: { authorization: `Bearer ${adminToken}`, "x-forwarded-for": "198.51.100.9", ...extra },
+    });
+    await identity.client.updateUserStatus({ id: a.id, status: UserStatus.SUSPENDED }, as({}));
+    await identity.client.updateUserStatus(
+      { id: b.id, status: UserStatus.SUSPENDED },
+      as({ "x-forwarded-by": `Bearer ${someone.accessToken}` }),
+    );
+    expect((await auditOf(pg.pool, a.id)).map((e) => e.clientIp)).toEqual([""]);
+    expect((await auditOf(pg.pool, b.id)).map((e) => e.clientIp)).toEqual([""]);
+  });
+
+  test("no password, token or key appears in an audit entry", async ({ identity, pg }) => {
+    const adminToken = await identity.adminToken();
+    const gateway = await identity.serviceToken();
+    const u = await identity.signUp("secretive");
+    const key = await identity.client.createApiKey({ name: "ci" }, bearer(u.accessToken));
+    const admin = {
+      headers: { authorization: `Bearer ${adminToken}`, "x-forwarded-by": `Bearer ${gateway}` },
+    };
+    await identity.client.setUserRoles({ id: u.id, roles: [Role.USER, Role.ADMIN] }, admin);
+    await identity.client.updateUserStatus({ id: u.id, status: UserStatus.SUSPENDED }, admin);
+    await identity.client.deleteUser({ id: u.id }, admin);
+    const { rows } = await pg.pool.query<{ payload: Buffer }>(
+      "SELECT payload FROM outbox WHERE type = 'identity.audit.recorded'",
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    const text = rows
+      .map((r) => toJsonString(AuditEntrySchema, fromBinary(AuditEntrySchema, r.payload)))
+      .join("\n");
+    for (const secret of [
+      PASSWORD,
+      ADMIN_PASSWORD,
+      adminToken,
+      gateway,
+      u.accessToken,
+      u.refreshToken,
+      key.key,
+    ]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+});
