@@ -1,5 +1,8 @@
+import type { JsonObject } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { AuditOrigin } from "@fintech/auth";
+import { auditEvent } from "@fintech/auth";
 import type { Queryable } from "@fintech/db";
 import type { OutboxRow } from "@fintech/events";
 import { enqueue, newEventId, outboxRow } from "@fintech/events";
@@ -19,7 +22,9 @@ import type { TransactionStatus as Status, Transaction, TransactionType as Type,
 //   payload the transaction as it is after the change; a transfer publishes each side (direction outgoing
 //   for the sender, incoming for the receiver). Every completion is published, including transactions
 //   completed as they are created (top-ups, refunds): analytics counts completions;
-// - wallet.transaction.refunded for a purchase whose refunded_amount changed.
+// - wallet.transaction.refunded for a purchase whose refunded_amount changed;
+// - wallet.audit.recorded (fintech.audit.v1.AuditEntry) for every money movement a caller asks for: the
+//   transaction it created as it was recorded, or the reversal of one.
 
 export const TYPE_TO_PROTO: Record<Type, TransactionType> = {
   top_up: TransactionType.TOP_UP,
@@ -116,4 +121,35 @@ export function transactionOutboxRows(
       message: transactionEvent(t, occurredAt),
     }),
   );
+}
+
+/** What the audit trail keeps of a transaction: what moved, between whom, and its state. */
+export function auditedTransaction(t: Transaction): JsonObject {
+  return {
+    type: t.type,
+    status: t.status,
+    user_id: t.userId,
+    wallet_id: t.walletId,
+    amount: formatAmount(t.amount, t.currency),
+    currency: t.currency,
+    ...(t.counterpartyUserId === null ? {} : { counterparty_user_id: t.counterpartyUserId }),
+    ...(t.toWalletId === null ? {} : { to_wallet_id: t.toWalletId }),
+    ...(t.originalTransactionId === null ? {} : { original_transaction_id: t.originalTransactionId }),
+    ...(t.merchantName === "" ? {} : { merchant_name: t.merchantName }),
+    ...(t.source === "" ? {} : { provider: t.source }),
+    ...(t.reason === "" ? {} : { reason: t.reason }),
+  };
+}
+
+/** The audit entry of a movement that created `t`, as the outbox row that rides in its recording statement. */
+export function creationAuditRow(origin: AuditOrigin, t: Transaction): OutboxRow {
+  return outboxRow({
+    ...auditEvent(origin, {
+      subjectType: "transaction",
+      subjectId: t.id,
+      after: auditedTransaction(t),
+      occurredAt: t.createdAt,
+    }),
+    id: newEventId(t.createdAt.getTime()),
+  });
 }

@@ -2,14 +2,20 @@ import type { DescMessage, DescMethodUnary, Message, MessageShape } from "@bufbu
 import { create } from "@bufbuild/protobuf";
 import type { GenMessage } from "@bufbuild/protobuf/codegenv2";
 import type { HandlerContext } from "@connectrpc/connect";
-import type { UserPrincipal } from "@fintech/auth";
-import { requireAdmin, requireUser } from "@fintech/auth";
+import type { AuditOrigin, UserPrincipal } from "@fintech/auth";
+import { auditEvent, auditOrigin, requireAdmin, requireUser } from "@fintech/auth";
 import type { Queryable } from "@fintech/db";
 import { withTransaction } from "@fintech/db";
+import { enqueue } from "@fintech/events";
 import { formatAmount } from "@fintech/money";
 import type { Transaction as TransactionMessage } from "@fintech/proto/fintech/wallet/v1/wallet_pb.js";
 import { WalletError } from "../errors.js";
-import { publishTransactions, transactionOutboxRows } from "../events.js";
+import {
+  auditedTransaction,
+  creationAuditRow,
+  publishTransactions,
+  transactionOutboxRows,
+} from "../events.js";
 import { groupCommit } from "../group-commit.js";
 import type { Idempotency, KeyBinding, PendingClaim } from "../idempotency.js";
 import { KeyTaken } from "../idempotency.js";
@@ -78,11 +84,16 @@ export function createPipeline(deps: PipelineDeps) {
    */
   async function record(
     db: Queryable | "shared",
-    rows: readonly Transaction[],
+    origin: AuditOrigin,
+    rows: readonly [Transaction, ...Transaction[]],
     claim?: PendingClaim,
   ): Promise<void> {
     const limited = rows.find((r) => r.limitDay !== null);
-    const events = transactionOutboxRows("created", rows, rows[0]?.createdAt ?? clock.now());
+    // The call's audit entry is about its own transaction (the first), written with it.
+    const events = [
+      ...transactionOutboxRows("created", rows, rows[0].createdAt),
+      creationAuditRow(origin, rows[0]),
+    ];
     const spend =
       limited?.limitDay == null
         ? undefined
@@ -120,19 +131,27 @@ export function createPipeline(deps: PipelineDeps) {
   }
 
   /** Records what a movement plans with another transaction locked (a refund and its purchase). */
-  async function recordUnderLock(plan: CreateUnderLock, transactionId: string): Promise<Transaction> {
+  async function recordUnderLock(
+    plan: CreateUnderLock,
+    transactionId: string,
+    origin: AuditOrigin,
+  ): Promise<Transaction> {
     return withTransaction(pool, async (tx) => {
       const { rows, alongside } = await plan.plan(await lock(tx, plan.lock), tx);
       const [own] = rows;
       ownId(own, transactionId);
-      await record(tx, rows);
+      await record(tx, origin, rows);
       await alongside?.(tx, clock.now());
       return own;
     });
   }
 
   /** Mirrors a completed transaction's legs in the ledger and marks it (both sides of a transfer) reversed. */
-  async function reverse(plan: Reverse, binding: KeyBinding | undefined): Promise<Transaction> {
+  async function reverse(
+    plan: Reverse,
+    binding: KeyBinding | undefined,
+    origin: AuditOrigin,
+  ): Promise<Transaction> {
     const now = clock.now();
     const { rows, first } = await withTransaction(pool, async (tx) => {
       const t = await lock(tx, plan.lock);
@@ -163,6 +182,16 @@ export function createPipeline(deps: PipelineDeps) {
       if (head === undefined) throw new WalletError("CONFLICT", "the transaction changed meanwhile");
       await giveBack(tx, head, now);
       await publishTransactions(tx, "reversed", reversed, now);
+      await enqueue(
+        tx,
+        auditEvent(origin, {
+          subjectType: "transaction",
+          subjectId: t.id,
+          before: auditedTransaction(t),
+          after: auditedTransaction(head),
+          occurredAt: now,
+        }),
+      );
       // A reversal creates no transaction: its key is bound to the one it reversed, in this same database
       // transaction, so a retry answers that one instead of being refused as "already reversed".
       await binding?.bindTo(tx, plan.answer);
@@ -240,10 +269,14 @@ export function createPipeline(deps: PipelineDeps) {
     return answer({ transaction: driven });
   }
 
-  /** Runs `movement` for `principal` (under the key's `binding`, when the request has a key). */
+  /**
+   * Runs `movement` for `principal` (under the key's `binding`, when the request has a key); what it records
+   * carries the audit entry of the call (`origin`).
+   */
   async function run<I extends DescMessage>(
     movement: Movement<I>,
     principal: UserPrincipal,
+    origin: AuditOrigin,
     req: MessageShape<I>,
     binding?: KeyBinding,
   ): Promise<Transaction> {
@@ -255,13 +288,13 @@ export function createPipeline(deps: PipelineDeps) {
       case "create": {
         const [own] = plan.rows;
         ownId(own, transactionId);
-        await record("shared", plan.rows, binding?.claim);
+        await record("shared", origin, plan.rows, binding?.claim);
         return finish(own);
       }
       case "create-under-lock":
-        return finish(await recordUnderLock(plan, transactionId));
+        return finish(await recordUnderLock(plan, transactionId, origin));
       case "reverse":
-        return reverse(plan, binding);
+        return reverse(plan, binding, origin);
     }
   }
 
@@ -281,12 +314,13 @@ export function createPipeline(deps: PipelineDeps) {
       };
       return async (req, ctx) => {
         const p = movement.caller === "admin" ? requireAdmin(ctx) : requireUser(ctx);
+        const origin = auditOrigin(ctx);
         return idempotency.handle(
           ctx,
           p,
           method,
           req,
-          async (binding) => reply(await run(movement, p, req, binding)),
+          async (binding) => reply(await run(movement, p, origin, req, binding)),
           async (transactionId) => {
             const t = await resume(transactionId);
             return t === undefined ? undefined : reply(t);

@@ -7,7 +7,7 @@ import { connectIdentity } from "@fintech/auth";
 import { createPool } from "@fintech/db";
 import { build as buildFraud, migrationsDir as fraudMigrations, parseFraudConfig } from "@fintech/fraud";
 import { build as buildFx, migrationsDir as fxMigrations, parseFxConfig } from "@fintech/fx";
-import { build as buildGateway, createIdentityAuthenticator, parseGatewayConfig } from "@fintech/gateway";
+import { build as buildGateway, connectGatewayIdentity, parseGatewayConfig } from "@fintech/gateway";
 import {
   build as buildIdentity,
   migrationsDir as identityMigrations,
@@ -325,11 +325,14 @@ export function platformTest(
       ...opts.gatewayEnv,
     };
     const gatewayConfig = { ...parseGatewayConfig(gatewayVars), METRICS_PORT: 0 };
+    // As start.ts does: the gateway's own token goes with each call, so backends believe its client address.
+    const gatewayIdentity = connectGatewayIdentity(gatewayConfig, { logger: silent });
     const gatewayAt = await kit.start(
       buildGateway(gatewayConfig, {
         redis: redis.client,
         logger: silent,
-        authenticator: createIdentityAuthenticator(gatewayConfig, { logger: silent }),
+        authenticator: gatewayIdentity.authenticator,
+        forwarder: gatewayIdentity.credentials,
       }),
     );
 
