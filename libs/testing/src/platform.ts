@@ -31,6 +31,7 @@ import { endChild } from "./end-child.js";
 import { freePorts } from "./own-servers.js";
 import { deleteStreams } from "./provide-nats.js";
 import { deleteKeys } from "./provide-redis.js";
+import { requestsServed } from "./requests-served.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 /** The entry that starts every service in one process from their environments (JSON on stdin). */
@@ -120,6 +121,11 @@ export interface RunningPlatform {
   replicas(service: string): readonly string[];
   /** Starts the next replica of a service on the next address callers were given, waits until it serves, names it. */
   addReplica(service: string): Promise<string>;
+  /**
+   * The platform's RPCs (health checks left out) a replica, or a service's first running replica, has handled
+   * since it started, from its own /metrics; undefined while it is down.
+   */
+  requestsServed(service: string): Promise<number | undefined>;
   /** "processes" or "one-process"; see {@link PlatformOptions.mode}. */
   readonly mode: "processes" | "one-process";
   /** The process id of a service's (its first running replica's) or a replica's process; undefined while down. */
@@ -504,6 +510,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
       await waitOne(next, opts.readyTimeoutMs ?? 180_000);
       return next.name;
     },
+    requestsServed: (name) => requestsServed(platform.metricsUrl(name)),
     pid: (name) => first(name).child?.pid,
     logs: () => lines.join("\n"),
     serving,
