@@ -2,6 +2,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { create, toBinary } from "@bufbuild/protobuf";
 import type { createClient } from "@connectrpc/connect";
 import type { Role } from "@fintech/auth";
+import { createPool } from "@fintech/db";
 import { CloudEventHeaders, namespacedSubject } from "@fintech/events";
 import { parseRate } from "@fintech/money";
 import { AnalyticsService } from "@fintech/proto/fintech/analytics/v1/analytics_pb.js";
@@ -46,6 +47,11 @@ export interface AnalyticsHarness {
   inbox(consumer: string): Promise<number>;
   /** Waits until a consumer's inbox holds `count` events and every pending batch is applied to Redis. */
   settled(consumer: string, count: number): Promise<void>;
+  /**
+   * A second replica over the same schema, streams and Redis, with its own pool, started on a free port: what
+   * another pod would be. Stop it before the file ends.
+   */
+  startReplica(): Promise<{ app: ReturnType<typeof build>; stop(): Promise<void> }>;
 }
 
 /**
@@ -74,8 +80,9 @@ export function analyticsTest(
     kit.clock.set("2030-01-01T00:00:00Z");
     // Identity stands in as a set: GetUser's answer is all an import needs of it.
     const users = new Set<string>();
-    const app = build(config, {
+    const appDeps = (pool: pg.Pool) => ({
       ...kit.deps,
+      pool,
       redis: client,
       logger: options.logger ?? kit.logger,
       rates: staticRates(
@@ -86,8 +93,9 @@ export function analyticsTest(
         "MYR",
       ),
       authenticator: kit.tokens.authenticator,
-      users: { exists: async (userId) => users.has(userId) },
+      users: { exists: async (userId: string) => users.has(userId) },
     });
+    const app = build(config, appDeps(pg.pool));
     const { url, port } = await kit.start(app);
     const js = jetstream(nats.nc);
     const publish = async (type: string, payload: Uint8Array, id: string) => {
@@ -122,6 +130,18 @@ export function analyticsTest(
           [consumer],
         );
         return rows[0]?.n ?? 0;
+      },
+      async startReplica() {
+        const pool = createPool({ url: pg.url, schema: pg.schema, max: 5 });
+        const replica = build(config, appDeps(pool));
+        await replica.start({ port: 0, host: "127.0.0.1" });
+        return {
+          app: replica,
+          async stop() {
+            await replica.stop();
+            await pool.end();
+          },
+        };
       },
       async settled(consumer, count) {
         await waitFor(
