@@ -23,6 +23,7 @@ export { type PgFixture, providePg } from "./provide-pg.js";
 export { provideRedis, type RedisFixture } from "./provide-redis.js";
 export { type RecordedLogs, recordLogs } from "./record-logs.js";
 export { serviceTest } from "./service-test.js";
+export { type ReceivedMail, type SmtpInbox, startSmtpInbox } from "./smtp-inbox.js";
 export { type StopContainers, startContainersIfNeeded } from "./start-containers-if-needed.js";
 export { TestClock } from "./test-clock.js";
 export { LOCAL_TEST_ENV, type TestEnv, testEnv } from "./test-env.js";
