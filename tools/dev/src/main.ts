@@ -1,6 +1,7 @@
 // Starts every service of the platform on this machine as child processes (or, with --one-process, all of
 // them in this process: see one-process.ts), waits until each answers its gRPC health check with SERVING,
-// prints where they listen, and stops them all on Ctrl-C.
+// prints where they listen, and stops them all on Ctrl-C. Unless SMTP_URL names a mail server, it first starts a
+// local SMTP sink with a web inbox (maildev) and points the platform's e-mail at it.
 
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
@@ -12,9 +13,11 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "@fintech/proto/grpc/health/v1/health_pb.js";
+import type { MailSink } from "./mail-sink.js";
+import { startMailSink } from "./mail-sink.js";
 import type { OneProcessPlatform, PlatformService } from "./one-process.js";
 import { startOneProcess } from "./one-process.js";
-import { reachableHost, serviceEnv } from "./service-env.js";
+import { DEFAULT_DEV_HOST, reachableHost, serviceEnv } from "./service-env.js";
 import type { DevService } from "./services.js";
 import { DEV_ADMIN_EMAIL, services } from "./services.js";
 
@@ -24,6 +27,7 @@ const children = new Map<string, ChildProcess>();
 /** Every service in this process instead of one process each (`./dev start --one-process`). */
 const oneProcess = process.argv.includes("--one-process");
 let inProcess: Promise<OneProcessPlatform> | undefined;
+let mailSink: MailSink | undefined;
 let stopping = false;
 
 // Each service calls others as itself with a secret identity knows; for a local run they are made
@@ -113,6 +117,7 @@ async function stop(code: number): Promise<void> {
     return;
   }
   stopping = true;
+  await mailSink?.stop();
   if (inProcess !== undefined) {
     const platform = await inProcess.catch(() => undefined);
     await platform?.stop().catch((err: unknown) => {
@@ -135,6 +140,21 @@ const addressOf = (svc: DevService) => {
   const reachable = reachableHost(serviceEnv(svc, process.env).HOST ?? "");
   return reachable.includes(":") ? `[${reachable}]` : reachable;
 };
+// E-mail goes to SMTP_URL when it is set; otherwise to a local sink whose web inbox shows every mail sent.
+// Without the sink (its port taken, say) mail waits in the notifications service's queue.
+const smtpUrlGiven = process.env.SMTP_URL !== undefined;
+if (!smtpUrlGiven) {
+  const host = process.env.HOST || DEFAULT_DEV_HOST;
+  try {
+    mailSink = await startMailSink(process.env, host, reachableHost(host), (code, signal) => {
+      if (!stopping)
+        console.error(`[maildev] exited (${signal ?? code}); e-mail waits in the queue meanwhile`);
+    });
+    process.env.SMTP_URL = mailSink.smtpUrl;
+  } catch (err) {
+    console.error(`[maildev] ${err instanceof Error ? err.message : err}; set SMTP_URL or MAILDEV_SMTP_PORT`);
+  }
+}
 try {
   if (oneProcess) {
     const envs = Object.fromEntries(services.map((svc) => [svc.name, launchEnv(svc)]));
@@ -163,6 +183,14 @@ const edge = services.find((svc) => svc.kind === "http");
 if (edge) {
   console.log(`\n  REST API   http://${addressOf(edge)}:${portOf(edge)}/api/v1`);
   console.log(`  API docs   http://${addressOf(edge)}:${portOf(edge)}/docs`);
+}
+if (mailSink !== undefined) {
+  console.log(
+    `  mail inbox ${mailSink.inboxUrl} (every e-mail the platform sends; SMTP ${mailSink.smtpUrl})`,
+  );
+} else if (smtpUrlGiven) {
+  // Only that it is set: the URL may hold a password.
+  console.log("  mail       sent to the server SMTP_URL names");
 }
 if (process.env.ADMIN_EMAIL === DEV_ADMIN_EMAIL) {
   console.log(`\n  admin      ${DEV_ADMIN_EMAIL} (password in .data/dev-admin-password)`);
