@@ -74,15 +74,21 @@ describe("withAdvisoryLock", () => {
 
   test("when the holder's connection dies its work is told, and another replica takes the lock", async () => {
     let told: unknown;
+    let held: () => void = () => {};
+    const holds = new Promise<void>((resolve) => {
+      held = resolve;
+    });
     const holding = withAdvisoryLock(replicaA, "job", async ({ signal }) => {
+      held();
       await new Promise<void>((resolve) => {
         signal.addEventListener("abort", () => resolve(), { once: true });
       });
       told = signal.reason;
       return "stopped";
     });
+    await holds;
     // Until the holder's connection is gone, nobody else gets the lock.
-    await until(async () => !(await withAdvisoryLock(replicaB, "job", async () => true)).acquired);
+    expect((await withAdvisoryLock(replicaB, "job", async () => true)).acquired).toBe(false);
     expect(await killLockHolder(`${schema} a`)).toBe(1);
     expect(await holding).toEqual({ acquired: true, value: "stopped" });
     expect(told).toBeInstanceOf(Error);
