@@ -8,10 +8,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FintechClient } from "@fintech/client";
 import { createFintechClient, isFintechApiError } from "@fintech/client";
+import { serviceRegistry } from "@fintech/platform";
 import { DEV_ADMIN_EMAIL } from "./services.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const G = process.env.DEMO_GATEWAY_URL ?? `http://127.0.0.1:${process.env.GATEWAY_PORT ?? 8080}`;
+const G =
+  process.env.DEMO_GATEWAY_URL ??
+  `http://127.0.0.1:${process.env.GATEWAY_PORT ?? serviceRegistry.gateway.port}`;
 const PASSWORD = "Demo pass 2026 ok!";
 const run = randomBytes(3).toString("hex");
 const anonymous = createFintechClient({ baseUrl: G });

@@ -1,5 +1,6 @@
+import { serviceRegistry, serviceUrl } from "@fintech/platform";
 import { describe, expect, test } from "vitest";
-import { parseArgs } from "./args.js";
+import { parseArgs, USAGE } from "./args.js";
 import { formatDuration, progressLine } from "./progress.js";
 
 describe("the import command line", () => {
@@ -18,6 +19,16 @@ describe("the import command line", () => {
       natsUrl: "nats://127.0.0.1:4222",
       baseCurrency: "MYR",
     });
+  });
+
+  test("asks fx where ./dev start runs it unless FX_URL or --fx-url says otherwise", () => {
+    const local = serviceUrl(serviceRegistry.fx);
+    expect(parseArgs(["a.csv"], {}, "/").fxUrl).toBe(local);
+    expect(parseArgs(["a.csv"], { FX_URL: "http://fx:1234" }, "/").fxUrl).toBe("http://fx:1234");
+    expect(parseArgs(["a.csv", "--fx-url", "http://other:1"], { FX_URL: "http://fx:1234" }, "/").fxUrl).toBe(
+      "http://other:1",
+    );
+    expect(USAGE).toContain(`default $FX_URL or ${local}`);
   });
 
   test("refuses a bad speed, an unknown option and a missing file", () => {

@@ -1,6 +1,11 @@
 import { isAbsolute, resolve } from "node:path";
 import type { ParseArgsOptionsConfig } from "node:util";
 import { parseArgs as parseCommandLine } from "node:util";
+import { DEFAULT_DATABASE_URL, DEFAULT_NATS_URL, serviceRegistry, serviceUrl } from "@fintech/platform";
+
+// Where the services are when nothing says otherwise: as `./dev start` runs them, from libs/platform's registry.
+const fx = serviceRegistry.fx;
+const analytics = serviceRegistry.analytics;
 
 /** What the command line asks for. */
 export interface ImportArgs {
@@ -40,12 +45,12 @@ same user again imports nothing and names the import it duplicates.
   --user-id ID          whose history it is (default: platform statistics only)
   --timezone ZONE       IANA zone of that user's days (default UTC)
   --rates LIST          fixed rates such as SGD/MYR=3.50,USD/MYR=4.70 (default: ask fx at --fx-url)
-  --nats URL            default $NATS_URL or nats://127.0.0.1:4222
+  --nats URL            default $NATS_URL or ${DEFAULT_NATS_URL}
   --namespace NS        event namespace (default $EVENTS_NAMESPACE or none)
-  --fx-url URL          default $FX_URL or http://127.0.0.1:50055
+  --fx-url URL          default $${fx.urlEnv} or ${serviceUrl(fx)}
   --base-currency CODE  default $BASE_CURRENCY or MYR
-  --database-url URL    analytics' database (default $DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres)
-  --db-schema NAME      analytics' schema (default $DB_SCHEMA or analytics)
+  --database-url URL    analytics' database (default $DATABASE_URL or ${DEFAULT_DATABASE_URL})
+  --db-schema NAME      analytics' schema (default $DB_SCHEMA or ${analytics.name})
   --quiet               no progress bar
   -h, --help            this text
 
@@ -90,12 +95,12 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: 
     userId: "",
     timezone: "UTC",
     rates: env.ANALYTICS_IMPORT_RATES || undefined,
-    natsUrl: env.NATS_URL || "nats://127.0.0.1:4222",
+    natsUrl: env.NATS_URL || DEFAULT_NATS_URL,
     namespace: env.EVENTS_NAMESPACE || "",
-    fxUrl: env.FX_URL || "http://127.0.0.1:50055",
+    fxUrl: env[fx.urlEnv] || serviceUrl(fx),
     baseCurrency: env.BASE_CURRENCY || "MYR",
-    databaseUrl: env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres",
-    dbSchema: env.DB_SCHEMA || "analytics",
+    databaseUrl: env.DATABASE_URL || DEFAULT_DATABASE_URL,
+    dbSchema: env.DB_SCHEMA || analytics.name,
     quiet: false,
     help: false,
   };
