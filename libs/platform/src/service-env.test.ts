@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { parseConfig } from "./config.js";
 import { redisEnv, serverEnv, serviceEnv } from "./service-env.js";
+import { serviceRegistry } from "./service-registry.js";
 
 const demo = z.object({
   ...serviceEnv({ name: "demo", port: 50099, metricsPort: 9199 }, { minDbPool: 2 }),
@@ -63,11 +64,11 @@ describe("serviceEnv", () => {
 
 describe("serverEnv", () => {
   it("is the part every server reads, the gateway included", () => {
-    const gateway = z.object(serverEnv({ port: 8080, metricsPort: 9180 }));
+    const gateway = z.object(serverEnv(serviceRegistry.gateway));
     expect(parseConfig(gateway, { HOST: "127.0.0.1", LOG_LEVEL: "WARN" })).toEqual({
       HOST: "127.0.0.1",
-      PORT: 8080,
-      METRICS_PORT: 9180,
+      PORT: serviceRegistry.gateway.port,
+      METRICS_PORT: serviceRegistry.gateway.metricsPort,
       LOG_LEVEL: "warn",
     });
   });

@@ -29,7 +29,7 @@ describe("serviceUrlsEnv", () => {
   it("defaults each backend's URL variable to where it listens on this machine", () => {
     expect(parseConfig(schema, {})).toEqual({
       LEDGER_URL: serviceUrl(serviceRegistry.ledger),
-      FX_URL: "http://127.0.0.1:50055",
+      FX_URL: `http://127.0.0.1:${serviceRegistry.fx.port}`,
       UPSTREAM_RESOLVE_MS: 30_000,
     });
     expect(parseConfig(schema, { FX_URL: "http://fx:50055" }).FX_URL).toBe("http://fx:50055");

@@ -1,3 +1,4 @@
+import { serviceRegistry } from "@fintech/platform";
 import { describe, expect, test } from "vitest";
 import { parseAnalyticsConfig } from "./config.js";
 
@@ -5,8 +6,8 @@ describe("analytics configuration", () => {
   test("has working defaults", () => {
     const config = parseAnalyticsConfig({});
     expect(config).toMatchObject({
-      PORT: 50056,
-      METRICS_PORT: 9156,
+      PORT: serviceRegistry.analytics.port,
+      METRICS_PORT: serviceRegistry.analytics.metricsPort,
       DB_SCHEMA: "analytics",
       REDIS_URL: "redis://127.0.0.1:6379",
       REDIS_PREFIX: "",

@@ -1,3 +1,4 @@
+import { serviceRegistry } from "@fintech/platform";
 import { describe, expect, it } from "vitest";
 import { parseFraudConfig } from "./config.js";
 
@@ -5,8 +6,8 @@ describe("fraud configuration", () => {
   it("has working defaults", () => {
     const config = parseFraudConfig({});
     expect(config).toMatchObject({
-      PORT: 50054,
-      METRICS_PORT: 9154,
+      PORT: serviceRegistry.fraud.port,
+      METRICS_PORT: serviceRegistry.fraud.metricsPort,
       DB_SCHEMA: "fraud",
       REDIS_PREFIX: "fraud:",
       FRAUD_BASE_CURRENCY: "MYR",

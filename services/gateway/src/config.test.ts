@@ -1,3 +1,4 @@
+import { serviceRegistry, serviceUrl } from "@fintech/platform";
 import { describe, expect, it } from "vitest";
 import { parseGatewayConfig } from "./config.js";
 
@@ -5,12 +6,12 @@ describe("gateway configuration", () => {
   it("has working defaults, with one URL per backend", () => {
     const c = parseGatewayConfig({});
     expect(c).toMatchObject({
-      PORT: 8080,
+      PORT: serviceRegistry.gateway.port,
       RATE_LIMIT_RPS: 100,
       RATE_LIMIT_BURST: 200,
       CORS_ORIGINS: [],
-      FX_URL: "http://127.0.0.1:50055",
-      IDENTITY_URL: "http://127.0.0.1:50051",
+      FX_URL: serviceUrl(serviceRegistry.fx),
+      IDENTITY_URL: serviceUrl(serviceRegistry.identity),
       BACKEND_PROTOCOL: "connect",
     });
   });

@@ -1,3 +1,4 @@
+import { serviceRegistry } from "@fintech/platform";
 import { describe, expect, it } from "vitest";
 import { parseIdentityConfig } from "./config.js";
 
@@ -5,8 +6,8 @@ describe("identity configuration", () => {
   it("has working defaults", () => {
     const c = parseIdentityConfig({});
     expect(c).toMatchObject({
-      PORT: 50051,
-      METRICS_PORT: 9151,
+      PORT: serviceRegistry.identity.port,
+      METRICS_PORT: serviceRegistry.identity.metricsPort,
       JWT_ISSUER: "fintech-identity",
       JWT_AUDIENCE: "fintech",
       ACCESS_TOKEN_TTL_SECONDS: 900,

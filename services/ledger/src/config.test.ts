@@ -1,11 +1,12 @@
+import { serviceRegistry } from "@fintech/platform";
 import { describe, expect, test } from "vitest";
 import { parseLedgerConfig } from "./config.js";
 
 describe("config", () => {
-  test("defaults: ports 50053 and 9153, schema ledger, hourly integrity check, any service may call", () => {
+  test("defaults: the registry's ports, schema ledger, hourly integrity check, any service may call", () => {
     expect(parseLedgerConfig({})).toMatchObject({
-      PORT: 50053,
-      METRICS_PORT: 9153,
+      PORT: serviceRegistry.ledger.port,
+      METRICS_PORT: serviceRegistry.ledger.metricsPort,
       DB_SCHEMA: "ledger",
       LEDGER_BATCH_CONCURRENCY: 1,
       LEDGER_EXPIRY_INTERVAL_MS: 1000,

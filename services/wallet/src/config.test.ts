@@ -1,16 +1,17 @@
+import { serviceRegistry, serviceUrl } from "@fintech/platform";
 import { describe, expect, it } from "vitest";
 import { parseWalletConfig } from "./config.js";
 
 describe("config", () => {
   it("has the platform's defaults", () => {
     expect(parseWalletConfig({})).toMatchObject({
-      PORT: 50052,
-      METRICS_PORT: 9152,
+      PORT: serviceRegistry.wallet.port,
+      METRICS_PORT: serviceRegistry.wallet.metricsPort,
       DB_SCHEMA: "wallet",
-      LEDGER_URL: "http://127.0.0.1:50053",
-      FX_URL: "http://127.0.0.1:50055",
-      FRAUD_URL: "http://127.0.0.1:50054",
-      IDENTITY_URL: "http://127.0.0.1:50051",
+      LEDGER_URL: serviceUrl(serviceRegistry.ledger),
+      FX_URL: serviceUrl(serviceRegistry.fx),
+      FRAUD_URL: serviceUrl(serviceRegistry.fraud),
+      IDENTITY_URL: serviceUrl(serviceRegistry.identity),
       SERVICE_CLIENT_ID: "wallet",
       FRAUD_UNAVAILABLE_POLICY: "review",
       BASE_CURRENCY: "MYR",

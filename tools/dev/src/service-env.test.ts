@@ -11,8 +11,8 @@ describe("serviceEnv", () => {
     const env = serviceEnv(fx, { PATH: "/bin" });
     expect(env).toMatchObject({
       HOST: "127.0.0.1",
-      PORT: "50055",
-      METRICS_PORT: "9155",
+      PORT: String(fx.port),
+      METRICS_PORT: String(fx.metricsPort),
       GRPC_REFLECTION: "true",
       PATH: "/bin",
     });
