@@ -1,8 +1,7 @@
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import type { InProcessTransport } from "@fintech/platform";
-import { envInt, observeClientCalls, serviceUrlsEnv } from "@fintech/platform";
+import { createServiceTransport, envInt, observeClientCalls, serviceUrlsEnv } from "@fintech/platform";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -56,18 +55,22 @@ export interface AuthConfig {
   API_KEY_CACHE_TTL_MS: number;
   /** Default 5000. */
   USER_ACCESS_CACHE_MS?: number;
+  /** How often a host name in IDENTITY_URL is looked up again, in ms (default 30000). */
+  UPSTREAM_RESOLVE_MS?: number;
 }
 
 /** A transport to identity carrying the given interceptors. */
 export type TransportFactory = (baseUrl: string, interceptors: Interceptor[]) => Transport;
 
-const connectOverH2: TransportFactory = (baseUrl, interceptors) =>
-  createConnectTransport({
-    baseUrl,
-    httpVersion: "2",
-    useBinaryFormat: true,
-    interceptors: [observeClientCalls, ...interceptors],
-  });
+/** Connect over HTTP/2, balanced over identity's replicas (createServiceTransport). */
+const connectOverH2 =
+  (resolveIntervalMs: number | undefined): TransportFactory =>
+  (baseUrl, interceptors) =>
+    createServiceTransport(baseUrl, {
+      name: "identity",
+      interceptors: [observeClientCalls, ...interceptors],
+      ...(resolveIntervalMs === undefined ? {} : { resolveIntervalMs }),
+    });
 
 /**
  * A service's link to identity: an authenticator verifying access tokens locally against identity's JWKS
@@ -101,7 +104,7 @@ export function connectIdentity(
   const inProcess = opts.identity;
   const transport: TransportFactory =
     inProcess === undefined
-      ? (opts.transport ?? connectOverH2)
+      ? (opts.transport ?? connectOverH2(config.UPSTREAM_RESOLVE_MS))
       : (_url, interceptors) => inProcess({ interceptors: [observeClientCalls, ...interceptors] });
   const identity = createClient(IdentityService, transport(config.IDENTITY_URL, []));
   const jwt = createJwtVerifier({

@@ -1,10 +1,9 @@
 import type { Transport } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import { connectIdentity } from "@fintech/auth";
 import { openServiceInfra } from "@fintech/events";
 import type { Clock, InProcessTransport, StartedService } from "@fintech/platform";
-import { observeClientCalls, systemClock, watchRedis } from "@fintech/platform";
+import { createServiceTransport, observeClientCalls, systemClock, watchRedis } from "@fintech/platform";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import { Redis } from "ioredis";
@@ -44,16 +43,23 @@ export async function startAnalytics(
   // Fx and identity are called as this service, once it has credentials (they may require callers to be known).
   const interceptors =
     credentials === undefined ? [observeClientCalls] : [observeClientCalls, credentials.interceptor];
-  const asThisService = (inProcess: InProcessTransport | undefined, baseUrl: string): Transport =>
+  const asThisService = (
+    name: string,
+    inProcess: InProcessTransport | undefined,
+    baseUrl: string,
+  ): Transport =>
     inProcess === undefined
-      ? createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true, interceptors })
+      ? createServiceTransport(baseUrl, { name, interceptors, resolveIntervalMs: config.UPSTREAM_RESOLVE_MS })
       : inProcess({ interceptors });
   const rates =
     config.ANALYTICS_IMPORT_RATES === undefined
-      ? fxRates(createClient(FxService, asThisService(transports.fx, config.FX_URL)), config.BASE_CURRENCY)
+      ? fxRates(
+          createClient(FxService, asThisService("fx", transports.fx, config.FX_URL)),
+          config.BASE_CURRENCY,
+        )
       : staticRates(config.ANALYTICS_IMPORT_RATES, config.BASE_CURRENCY);
   const users = identityUserDirectory(
-    createClient(IdentityService, asThisService(transports.identity, config.IDENTITY_URL)),
+    createClient(IdentityService, asThisService("identity", transports.identity, config.IDENTITY_URL)),
   );
 
   const analytics = build(config, {

@@ -18,7 +18,11 @@ export function connectGatewayIdentity(
 ): { authenticator: Authenticator; credentials: ServiceCredentials | undefined } {
   const { authenticator, credentials } = connectIdentity(config, {
     logger: opts.logger,
-    transport: (url, interceptors) => createBackendTransport(url, opts.protocol, interceptors),
+    transport: (url, interceptors) =>
+      createBackendTransport(url, opts.protocol, interceptors, {
+        name: "identity",
+        resolveIntervalMs: config.UPSTREAM_RESOLVE_MS,
+      }),
     ...(opts.clock === undefined ? {} : { clock: opts.clock }),
     ...(opts.identity === undefined ? {} : { identity: opts.identity }),
   });

@@ -3,6 +3,7 @@ import {
   DEFAULT_REDIS_URL,
   envCsv,
   envInt,
+  envServiceUrl,
   envUrl,
   parseConfig,
   serverEnv,
@@ -13,10 +14,10 @@ import { backends } from "./backends.js";
 
 type BackendEnv = (typeof backends)[number]["env"];
 
-// One URL variable per backend (FX_URL, IDENTITY_URL, ...), from the backend table.
-const backendUrls = Object.fromEntries(backends.map((b) => [b.env, envUrl(b.defaultUrl)])) as Record<
+// One URL variable per backend (FX_URL, IDENTITY_URL, ...), from the backend table: a URL or a list of them.
+const backendUrls = Object.fromEntries(backends.map((b) => [b.env, envServiceUrl(b.defaultUrl)])) as Record<
   BackendEnv,
-  ReturnType<typeof envUrl>
+  ReturnType<typeof envServiceUrl>
 >;
 
 export const gatewayEnv = z

@@ -100,7 +100,11 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
   const transports = new Map<string, Transport>(
     enabled.map((b) => [
       b.name,
-      deps.transports?.[b.name] ?? createBackendTransport(config[b.env], config.BACKEND_PROTOCOL),
+      deps.transports?.[b.name] ??
+        createBackendTransport(config[b.env], config.BACKEND_PROTOCOL, [], {
+          name: b.name,
+          resolveIntervalMs: config.UPSTREAM_RESOLVE_MS,
+        }),
     ]),
   );
   const metrics = gatewayMetrics();

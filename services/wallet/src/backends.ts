@@ -1,8 +1,7 @@
-import { connect } from "node:net";
 import type { Client, Interceptor, Transport } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import type { InProcessTransport } from "@fintech/platform";
+import { createServiceTransport } from "@fintech/platform";
 import { FraudService } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
@@ -22,40 +21,39 @@ export interface BackendUrls {
   FX_URL: string;
   FRAUD_URL: string;
   IDENTITY_URL: string;
+  /** How often host names in them are looked up again, in ms (default 30000). */
+  UPSTREAM_RESOLVE_MS?: number;
 }
 
 /**
  * Clients of the ledger, fx, fraud and identity over HTTP/2 cleartext with the Connect protocol and binary
  * protobuf (measured faster than Connect's gRPC client against connect-node servers; see tools/bench), each
- * call carrying `interceptors` (the service credential's in production). `transports` replaces a backend's
- * URL: a Transport is used as it is (tests), an in-process transport (a backend started in this process) gets
- * `interceptors` like a URL's would.
+ * balanced per request over every replica its URL names (createServiceTransport) and each call carrying
+ * `interceptors` (the service credential's in production). `transports` replaces a backend's URL: a Transport is
+ * used as it is (tests), an in-process transport (a backend started in this process) gets `interceptors` like a
+ * URL's would.
  */
 export function connectBackends(
   urls: BackendUrls,
   interceptors: Interceptor[],
   transports: Partial<Record<keyof Backends, Transport | InProcessTransport>> = {},
 ): Backends {
-  const transport = (url: string) =>
-    createConnectTransport({
-      baseUrl: url,
-      httpVersion: "2",
-      useBinaryFormat: true,
-      interceptors,
-      pingIntervalMs: 30_000,
-      nodeOptions: {
-        createConnection: (authority: URL) =>
-          connect({ host: authority.hostname, port: Number(authority.port || 80), noDelay: true }),
-      },
-    });
-  const reach = (given: Transport | InProcessTransport | undefined, url: string): Transport => {
-    if (given === undefined) return transport(url);
+  const reach = (name: keyof Backends, url: string): Transport => {
+    const given = transports[name];
+    if (given === undefined) {
+      return createServiceTransport(url, {
+        name,
+        interceptors,
+        session: { pingIntervalMs: 30_000 },
+        ...(urls.UPSTREAM_RESOLVE_MS === undefined ? {} : { resolveIntervalMs: urls.UPSTREAM_RESOLVE_MS }),
+      });
+    }
     return typeof given === "function" ? given({ interceptors }) : given;
   };
   return {
-    ledger: createClient(LedgerService, reach(transports.ledger, urls.LEDGER_URL)),
-    fx: createClient(FxService, reach(transports.fx, urls.FX_URL)),
-    fraud: createClient(FraudService, reach(transports.fraud, urls.FRAUD_URL)),
-    identity: createClient(IdentityService, reach(transports.identity, urls.IDENTITY_URL)),
+    ledger: createClient(LedgerService, reach("ledger", urls.LEDGER_URL)),
+    fx: createClient(FxService, reach("fx", urls.FX_URL)),
+    fraud: createClient(FraudService, reach("fraud", urls.FRAUD_URL)),
+    identity: createClient(IdentityService, reach("identity", urls.IDENTITY_URL)),
   };
 }

@@ -1,12 +1,14 @@
 // Benchmark: what one RPC costs on each stack we could run, in one run. PingService (a do-nothing RPC) is served
 // by three servers, each in its own process (rpc-stack-server.ts): libs/platform's bootstrap (connect-node with
 // the interceptors every service runs), bare connect-node, and @grpc/grpc-js. Each is called by a stock grpc-js
-// client, by connect-node's gRPC transport and by its Connect transport (binary, HTTP/2). Printed: calls/s, p50,
+// client, by connect-node's gRPC transport, by its Connect transport (binary, HTTP/2) and by libs/platform's
+// createServiceTransport (the balanced one every internal client uses, here on one address). Printed: calls/s, p50,
 // p99 and the server's CPU per call; then protobuf-es encode/decode times for a wallet transaction, the largest
 // message a purchase carries. Figures are printed, never asserted.
 //
 //   ./dev npm run bench:rpc -w @fintech/bench
 //   BENCH_SECONDS (5) per pair after a 1 s warm-up, BENCH_IN_FLIGHT (64) and BENCH_LOW_IN_FLIGHT (1);
+//   BENCH_CLIENTS="connect Connect,service Connect" picks clients ("service Connect": createServiceTransport);
 //   BENCH_CPU_PROF=<dir> writes each server's CPU profile; BENCH_STACKS=platform,connect picks servers;
 //   BENCH_LOG_LEVEL (info) is the platform server's log level.
 import type { ChildProcess } from "node:child_process";
@@ -18,6 +20,7 @@ import { create, fromBinary, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { createServiceTransport } from "@fintech/platform";
 import { PingRequestSchema, PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
 import { TransactionStatus, TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { TransactionSchema } from "@fintech/proto/fintech/wallet/v1/wallet_pb.js";
@@ -34,7 +37,12 @@ const ALL_STACKS = ["platform", "connect", "grpc-js"] as const;
 const STACKS = ALL_STACKS.filter((s) =>
   (process.env.BENCH_STACKS ?? ALL_STACKS.join(",")).split(",").includes(s),
 );
-const CLIENTS = ["grpc-js client", "connect gRPC", "connect Connect"] as const;
+// "service Connect" is libs/platform's createServiceTransport, what every internal client uses, on one address.
+const ALL_CLIENTS = ["grpc-js client", "connect gRPC", "connect Connect", "service Connect"] as const;
+/** BENCH_CLIENTS="connect Connect,service Connect" picks clients; default all four. */
+const CLIENTS = ALL_CLIENTS.filter((c) =>
+  (process.env.BENCH_CLIENTS ?? ALL_CLIENTS.join(",")).split(",").includes(c),
+);
 const PATH = "/fintech.platform.v1.PingService/Ping";
 const request = Buffer.from(toBinary(PingRequestSchema, create(PingRequestSchema, { payload: "ping" })));
 
@@ -59,7 +67,7 @@ async function serverCpu(child: ChildProcess): Promise<number> {
   return m.cpuMicros;
 }
 
-function caller(kind: (typeof CLIENTS)[number], url: string): { call: Call; close(): void } {
+function caller(kind: (typeof ALL_CLIENTS)[number], url: string): { call: Call; close(): void } {
   if (kind === "grpc-js client") {
     const g = grpcCaller(url.replace("http://", ""));
     return { call: () => g.call(PATH, request), close: () => g.client.close() };
@@ -67,7 +75,9 @@ function caller(kind: (typeof CLIENTS)[number], url: string): { call: Call; clos
   const transport =
     kind === "connect gRPC"
       ? createGrpcTransport({ baseUrl: url })
-      : createConnectTransport({ baseUrl: url, httpVersion: "2", useBinaryFormat: true });
+      : kind === "service Connect"
+        ? createServiceTransport(url)
+        : createConnectTransport({ baseUrl: url, httpVersion: "2", useBinaryFormat: true });
   const client = createClient(PingService, transport);
   return {
     call: async () => (await client.ping({ payload: "ping" })).payload === "ping",
@@ -89,7 +99,7 @@ for (const stack of STACKS) {
   try {
     for (const client of CLIENTS) {
       // grpc-js serves gRPC only: no Connect protocol, no gRPC-Web.
-      if (stack === "grpc-js" && client === "connect Connect") continue;
+      if (stack === "grpc-js" && (client === "connect Connect" || client === "service Connect")) continue;
       for (const inFlight of inFlightLevels) {
         const c = caller(client, `http://127.0.0.1:${port}`);
         const cpuBefore = await serverCpu(child);
