@@ -139,7 +139,7 @@ function chartEnv(values: ChartValues, name: string): Record<string, string> {
   }
   for (const callee of svc.calls) {
     env[`${callee.toUpperCase()}_URL`] =
-      `http://demo-fintech-platform-${callee}:${values.services[callee]?.port}`;
+      `http://demo-fintech-platform-${callee}-replicas:${values.services[callee]?.port}`;
   }
   Object.assign(env, svc.env);
   if (svc.schema !== "") env.DATABASE_URL = externals.databaseUrl || "postgres://app:secret@db:5432/app";
@@ -434,6 +434,7 @@ describe("templates", () => {
         "Secret",
         "Secret",
         "Service",
+        "Service",
         "ServiceAccount",
         "ServiceMonitor",
       ].sort(),
@@ -451,6 +452,39 @@ describe("templates", () => {
       expect(text(file), file).toContain("range $name, $svc := .Values.services");
     }
     expect(templates).toContain("NOTES.txt");
+  });
+
+  it("give each gRPC service a headless Service that its callers' URLs name, and keep a ClusterIP one for all", () => {
+    const service = text("service.yaml");
+    const split = service.indexOf('{{- if eq $svc.kind "grpc" }}');
+    expect(split).toBeGreaterThan(0);
+    const clusterIp = service.slice(0, split);
+    const headless = service.slice(split);
+    // Every service, the REST edge included, keeps its ClusterIP Service: the Ingress, port-forward and the
+    // ServiceMonitor's metrics port use it.
+    expect(clusterIp).toContain("type: ClusterIP");
+    expect(clusterIp).toContain('name: {{ include "fintech.componentName" $ctx }}');
+    expect(clusterIp).toContain("targetPort: metrics");
+    expect(text("ingress.yaml")).not.toContain("replicas");
+    // gRPC services also get a headless one: its name resolves to every ready pod, the service port only.
+    expect(headless).toContain('name: {{ include "fintech.replicasName" $ctx }}');
+    expect(headless).toMatch(/clusterIP: None\s+publishNotReadyAddresses: false/);
+    expect(headless).toContain("targetPort: grpc");
+    expect(headless).not.toContain("targetPort: metrics");
+    expect(headless).not.toContain("type: ClusterIP");
+    // ... and is what every caller's <SERVICE>_URL names.
+    const helpers = readText("deploy/helm/fintech-platform/templates/_helpers.tpl");
+    expect(helpers).toContain(
+      '{{ upper $callee }}_URL: {{ printf "http://%s:%v" (include "fintech.replicasName" (dict "root" $root "name" $callee)) $port | quote }}',
+    );
+    expect(helpers).toMatch(
+      /define "fintech\.replicasName" -\}\}\s*\{\{- printf "%s-replicas" \(include "fintech\.componentName" \.\)/,
+    );
+    // Only gRPC services are called: the edge is never a callee.
+    for (const [name, svc] of Object.entries(chart.services)) {
+      for (const callee of svc.calls)
+        expect(chart.services[callee]?.kind, `${name} calls ${callee}`).toBe("grpc");
+    }
   });
 
   it("keep migrations pods out of the services' selectors and probe the ports the values give", () => {

@@ -26,6 +26,14 @@ context dict: (dict "root" $ "name" <service name> "svc" <its values>).
 {{- printf "%s-%s" (include "fintech.fullname" .root) .name | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/*
+One gRPC service's headless Service (service context): <fullname>-<service>-replicas, the name every caller's
+<SERVICE>_URL gives and that resolves to each ready pod's address.
+*/}}
+{{- define "fintech.replicasName" -}}
+{{- printf "%s-replicas" (include "fintech.componentName" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
 {{- define "fintech.image" -}}
 {{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
 {{- end }}
@@ -86,7 +94,7 @@ EVENTS_NAMESPACE: {{ $root.Values.events.namespace | quote }}
 {{- range $callee := .svc.calls }}
 {{- $target := index $root.Values.services $callee | default dict }}
 {{- $port := required (printf "services.%s is called but not defined" $callee) $target.port }}
-{{ upper $callee }}_URL: {{ printf "http://%s:%v" (include "fintech.componentName" (dict "root" $root "name" $callee)) $port | quote }}
+{{ upper $callee }}_URL: {{ printf "http://%s:%v" (include "fintech.replicasName" (dict "root" $root "name" $callee)) $port | quote }}
 {{- end }}
 {{- range $key, $value := .svc.env }}
 {{ $key }}: {{ $value | quote }}
