@@ -1,8 +1,10 @@
 import { connect as connectH2, constants } from "node:http2";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
 import { waitFor } from "@fintech/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { createBalancedSessionManager } from "./balanced-session-manager.js";
 import { createLogger } from "./logger.js";
 import type { PlatformServer } from "./server.js";
 import { createServer } from "./server.js";
@@ -169,6 +171,42 @@ describe("createServiceTransport", () => {
       await load(() => client.ping({ payload: "hi" }), 20, 2);
       return b.answered > bOut;
     });
+  });
+
+  it("looks a name up with the system's resolver by default (localhost, as /etc/hosts gives it)", async () => {
+    const a = await replica("127.0.0.1");
+    const client = createClient(PingService, createServiceTransport(`http://localhost:${a.port}`));
+    expect(await load(() => client.ping({ payload: "hi" }), 50)).toEqual([]);
+    expect(a.answered).toBe(50);
+  });
+
+  it("keeps the addresses a name had when a later look-up fails", async () => {
+    const a = await replica("127.0.0.2");
+    const b = await replica("127.0.0.3", a.port);
+    let dnsUp = true;
+    const manager = createBalancedSessionManager(`http://replicas.internal:${a.port}`, {
+      lookup: async () => {
+        if (!dnsUp) throw new Error("getaddrinfo EAI_AGAIN replicas.internal");
+        return ["127.0.0.2", "127.0.0.3"];
+      },
+    });
+    const client = createClient(
+      PingService,
+      createConnectTransport({ baseUrl: manager.authority, httpVersion: "2", sessionManager: manager }),
+    );
+    try {
+      expect(await load(() => client.ping({ payload: "hi" }), 20)).toEqual([]);
+      dnsUp = false;
+      await manager.resolve();
+      expect(manager.addresses().map((x) => x.address)).toEqual([
+        `127.0.0.2:${a.port}`,
+        `127.0.0.3:${a.port}`,
+      ]);
+      expect(await load(() => client.ping({ payload: "hi" }), 200)).toEqual([]);
+      expect(Math.min(a.answered, b.answered)).toBeGreaterThan(80);
+    } finally {
+      manager.close();
+    }
   });
 
   it("answers Unavailable when no replica can be reached", async () => {

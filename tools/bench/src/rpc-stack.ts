@@ -2,9 +2,9 @@
 // by three servers, each in its own process (rpc-stack-server.ts): libs/platform's bootstrap (connect-node with
 // the interceptors every service runs), bare connect-node, and @grpc/grpc-js. Each is called by a stock grpc-js
 // client, by connect-node's gRPC transport, by its Connect transport (binary, HTTP/2) and by libs/platform's
-// createServiceTransport (the balanced one every internal client uses, here on one address). Printed: calls/s, p50,
-// p99 and the server's CPU per call; then protobuf-es encode/decode times for a wallet transaction, the largest
-// message a purchase carries. Figures are printed, never asserted.
+// createServiceTransport (the balanced one every internal client uses, here on one address). Printed: calls/s,
+// p50, p99, the server's CPU per call and this process's (client and load driver); then protobuf-es encode/decode
+// times for a wallet transaction, the largest message a purchase carries. Figures are printed, never asserted.
 //
 //   ./dev npm run bench:rpc -w @fintech/bench
 //   BENCH_SECONDS (5) per pair after a 1 s warm-up, BENCH_IN_FLIGHT (64) and BENCH_LOW_IN_FLIGHT (1);
@@ -91,6 +91,8 @@ interface Row {
   inFlight: number;
   result: LoadResult;
   serverCpuPerCall: number;
+  /** This process's: the client and the load driver, the same driver for every client. */
+  clientCpuPerCall: number;
 }
 
 const rows: Row[] = [];
@@ -103,14 +105,24 @@ for (const stack of STACKS) {
       for (const inFlight of inFlightLevels) {
         const c = caller(client, `http://127.0.0.1:${port}`);
         const cpuBefore = await serverCpu(child);
+        const clientBefore = process.cpuUsage();
         const result = await drive(`${stack} / ${client}`, c.call, {
           inFlight,
           durationMs: seconds * 1000,
           warmupMs: 1000,
         });
+        const clientUsage = process.cpuUsage(clientBefore);
         const cpu = (await serverCpu(child)) - cpuBefore;
         c.close();
-        rows.push({ stack, client, inFlight, result, serverCpuPerCall: cpu / Math.max(1, result.okTotal) });
+        const calls = Math.max(1, result.okTotal);
+        rows.push({
+          stack,
+          client,
+          inFlight,
+          result,
+          serverCpuPerCall: cpu / calls,
+          clientCpuPerCall: (clientUsage.user + clientUsage.system) / calls,
+        });
       }
     }
   } finally {
@@ -119,18 +131,20 @@ for (const stack of STACKS) {
 }
 
 console.log(
-  `\nRPC stacks: PingService, ${seconds} s per row after 1 s warm-up; server CPU per call includes warm-up calls\n`,
+  `\nRPC stacks: PingService, ${seconds} s per row after 1 s warm-up; server and client CPU per call include warm-up calls\n`,
 );
 console.log(
   `${"server".padEnd(10)}${"client".padEnd(18)}${"in flight".padStart(10)}${"calls/s".padStart(10)}` +
-    `${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"errors".padStart(8)}${"server CPU us/call".padStart(20)}`,
+    `${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"errors".padStart(8)}${"server CPU us/call".padStart(20)}` +
+    `${"client CPU us/call".padStart(20)}`,
 );
 for (const r of rows) {
   console.log(
     `${r.stack.padEnd(10)}${r.client.padEnd(18)}${String(r.inFlight).padStart(10)}` +
       `${Math.round(r.result.rps).toString().padStart(10)}${r.result.p50Ms.toFixed(2).padStart(9)}` +
       `${r.result.p99Ms.toFixed(2).padStart(9)}${String(r.result.errors).padStart(8)}` +
-      `${Math.round(r.serverCpuPerCall).toString().padStart(20)}`,
+      `${Math.round(r.serverCpuPerCall).toString().padStart(20)}` +
+      `${Math.round(r.clientCpuPerCall).toString().padStart(20)}`,
   );
   if (r.result.firstError) console.log(`    first error: ${r.result.firstError}`);
 }
