@@ -5,7 +5,6 @@ import { createReadStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { ImportProgress, ImportRecord, RateSource } from "@fintech/analytics";
 import {
   createImportPublisher,
@@ -19,6 +18,7 @@ import {
 } from "@fintech/analytics";
 import { createPool } from "@fintech/db";
 import { streamName } from "@fintech/events";
+import { createServiceTransport } from "@fintech/platform";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -175,7 +175,10 @@ async function publish(
     }
     const rates = explainedRates(
       file.fixedRates ??
-        fxRates(createClient(FxService, createGrpcTransport({ baseUrl: args.fxUrl })), args.baseCurrency),
+        fxRates(
+          createClient(FxService, createServiceTransport(args.fxUrl, { protocol: "grpc" })),
+          args.baseCurrency,
+        ),
       args,
     );
     const tty = process.stderr.isTTY === true && !args.quiet;
