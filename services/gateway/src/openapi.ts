@@ -600,7 +600,9 @@ function exampleOf(route: Route, taken: ReadonlySet<string>): Json {
     const options = fieldOptions(field);
     if (!options.required && options.example === "") continue;
     const leaf = leafOf(field);
-    if (options.example !== "") out[field.name] = options.example;
+    // A list's example is one element of it.
+    if (options.example !== "")
+      out[field.name] = field.fieldKind === "list" ? [options.example] : options.example;
     else if (leaf.kind === "enum") {
       const words = route.enumWords[field.name] ?? enumNames(leaf.desc).names;
       out[field.name] = field.fieldKind === "list" ? words.slice(0, 1) : words[0];
