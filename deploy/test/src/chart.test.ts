@@ -52,7 +52,11 @@ interface ChartValues {
   };
   events: { namespace: string };
   auth: { jwtIssuer: string; jwtAudience: string; adminEmail: string; adminPassword: string };
-  secrets: { existingSecret: string; serviceClientSecrets: Record<string, string> };
+  secrets: {
+    existingSecret: string;
+    serviceClientSecrets: Record<string, string>;
+    webhookSecretKey?: string;
+  };
   services: Record<string, ServiceValues>;
   networkPolicy: { enabled: boolean; gatewayFrom: unknown[]; metricsFrom: unknown[] };
 }
@@ -105,6 +109,7 @@ const SECRET_VARIABLES = [
   "ADMIN_EMAIL",
   "ADMIN_PASSWORD",
   "SERVICE_CLIENT_SECRET",
+  "WEBHOOK_SECRET_KEY",
 ];
 // URL variables that are not another service's address.
 const INFRA_URLS = new Set(["DATABASE_URL", "NATS_URL", "REDIS_URL"]);
@@ -159,6 +164,10 @@ function chartEnv(values: ChartValues, name: string): Record<string, string> {
     }
   } else {
     env.SERVICE_CLIENT_SECRET = clientSecret(values, name);
+  }
+  if (name === "notifications") {
+    env.WEBHOOK_SECRET_KEY =
+      values.secrets.webhookSecretKey || "Z2VuZXJhdGVkLWJ5LXJhbmRCeXRlcy0zMi1ieXRlcyE=";
   }
   return env;
 }

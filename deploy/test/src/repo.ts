@@ -10,6 +10,7 @@ import { parseFxConfig } from "@fintech/fx";
 import { parseGatewayConfig } from "@fintech/gateway";
 import { parseIdentityConfig } from "@fintech/identity";
 import { parseLedgerConfig } from "@fintech/ledger";
+import { parseNotificationsConfig } from "@fintech/notifications";
 import type { ServiceEntry } from "@fintech/platform";
 import { platformServices } from "@fintech/platform";
 import { parseWalletConfig } from "@fintech/wallet";
@@ -56,6 +57,7 @@ export const parsers: Record<string, ParseConfig> = {
   gateway: parseGatewayConfig,
   identity: parseIdentityConfig,
   ledger: parseLedgerConfig,
+  notifications: parseNotificationsConfig,
   wallet: parseWalletConfig,
 };
 

@@ -44,6 +44,14 @@ export const serviceRegistry = {
     urlEnv: "ANALYTICS_URL",
     rest: true,
   },
+  notifications: {
+    name: "notifications",
+    kind: "grpc",
+    port: 50057,
+    metricsPort: 9157,
+    urlEnv: "NOTIFICATIONS_URL",
+    rest: true,
+  },
   gateway: { name: "gateway", kind: "http", port: 8080, metricsPort: 9180, rest: false },
 } as const satisfies Record<string, ServiceEntry>;
 

@@ -71,6 +71,7 @@ describe("the platform booter", () => {
           "fraud",
           "fx",
           "analytics",
+          "notifications",
           "gateway",
         ]);
         for (const name of platform.services) expect(await platform.serving(name), name).toBe(true);

@@ -34,7 +34,14 @@ describe("gateway configuration", () => {
   });
 
   it("routes to every backend unless BACKENDS names some, and refuses unknown names", () => {
-    expect(parseGatewayConfig({}).BACKENDS).toEqual(["identity", "fraud", "wallet", "fx", "analytics"]);
+    expect(parseGatewayConfig({}).BACKENDS).toEqual([
+      "identity",
+      "fraud",
+      "wallet",
+      "fx",
+      "analytics",
+      "notifications",
+    ]);
     expect(parseGatewayConfig({ BACKENDS: "identity, fx" }).BACKENDS).toEqual(["identity", "fx"]);
     expect(() => parseGatewayConfig({ BACKENDS: "identity,ledgr" })).toThrow(/BACKENDS/);
   });

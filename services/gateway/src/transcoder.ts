@@ -78,7 +78,7 @@ export function deriveRoutes(backends: readonly Backend[]): Route[] {
   const routes: Route[] = [];
   const seen = new Map<string, string>();
   for (const backend of backends) {
-    for (const m of backend.service.methods) {
+    for (const m of backend.services.flatMap((s) => s.methods)) {
       if (m.methodKind !== "unary") continue;
       const method = m as DescMethodUnary;
       const rule = getOption(method, http);

@@ -9,6 +9,7 @@ import { parseFxConfig, startFx } from "@fintech/fx";
 import { parseGatewayConfig, startGateway } from "@fintech/gateway";
 import { parseIdentityConfig, startIdentity } from "@fintech/identity";
 import { parseLedgerConfig, startLedger } from "@fintech/ledger";
+import { parseNotificationsConfig, startNotifications } from "@fintech/notifications";
 import type { InProcessTransport, ListenResult, ServiceName, StartedService } from "@fintech/platform";
 import { createLogger } from "@fintech/platform";
 import { parseWalletConfig, startWallet } from "@fintech/wallet";
@@ -27,6 +28,7 @@ export const ONE_PROCESS_ORDER = [
   "fraud",
   "wallet",
   "analytics",
+  "notifications",
   "gateway",
 ] as const satisfies readonly ServiceName[];
 export type PlatformService = (typeof ONE_PROCESS_ORDER)[number];
@@ -65,13 +67,17 @@ const starters: Record<ServiceName, Starter> = {
     const config = parseAnalyticsConfig(env);
     return { start: () => startAnalytics(config, { logger, transports: pick(t, "identity", "fx") }) };
   },
+  notifications: (env, logger, t) => {
+    const config = parseNotificationsConfig(env);
+    return { start: () => startNotifications(config, { logger, transports: pick(t, "identity") }) };
+  },
   gateway: (env, logger, t) => {
     const config = parseGatewayConfig(env);
     return {
       start: () =>
         startGateway(config, {
           logger,
-          transports: pick(t, "identity", "wallet", "fx", "fraud", "analytics"),
+          transports: pick(t, "identity", "wallet", "fx", "fraud", "analytics", "notifications"),
         }),
     };
   },

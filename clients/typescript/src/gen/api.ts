@@ -792,6 +792,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of the caller's endpoints (another user's is NOT_FOUND)
+         * @description One of the caller's endpoints (another user's is NOT_FOUND).
+         */
+        get: operations["WebhookService_GetWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Removes an endpoint
+         * @description Removes an endpoint; its waiting deliveries are dropped.
+         */
+        delete: operations["WebhookService_DeleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Changes an endpoint's url, events, description or enabled
+         * @description Changes an endpoint's url, events, description or enabled; what is left out stays. Enabling an endpoint that was disabled for failing starts its waiting deliveries again.
+         */
+        patch: operations["WebhookService_UpdateWebhook"];
+        trace?: never;
+    };
     "/api/v1/api-keys": {
         parameters: {
             query?: never;
@@ -932,6 +960,30 @@ export interface paths {
          *     starts importing a CSV of transaction history (columns timestamp, type, provider, amount and optionally currency, sleep_ms, merchant_category). Rows become events on the same path as live traffic; bad rows are reported by line and skipped; importing the same file for the same user again adds nothing.
          */
         post: operations["AnalyticsService_CreateImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's endpoints, newest first (for an admin, the platform-wide ones too)
+         * @description The caller's endpoints, newest first (for an admin, the platform-wide ones too).
+         */
+        get: operations["WebhookService_ListWebhooks"];
+        put?: never;
+        /**
+         * Registers an endpoint
+         * @description Registers an endpoint. The answer carries its signing secret (whsec_...), shown this once; an admin's endpoint with platform_wide receives every user's events.
+         */
+        post: operations["WebhookService_CreateWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1852,6 +1904,35 @@ export interface components {
             /** @description The column at fault, when one is. */
             column: string;
         };
+        /** @description An endpoint that receives events. */
+        "fintech.notifications.v1.Webhook": {
+            id: string;
+            /** @description Where events are POSTed: https (http only where the platform allows it, for local development). */
+            url: string;
+            /** @description The event types it receives, e.g. "transaction.completed". */
+            events: string[];
+            description: string;
+            /** @description False while switched off by its owner, or after failing for 3 days. */
+            enabled: boolean;
+            /** @description The owner; empty for a platform-wide endpoint. */
+            user_id: string;
+            /** @description Receives every user's events (admins only). */
+            platform_wide: boolean;
+            /** @description The signing secret: only in the answer that created or rotated it, never again. */
+            secret?: string;
+            /** @description Why it was disabled ("failing": every delivery failed for 3 days; "owner": switched off); empty when enabled. */
+            disabled_reason?: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T08:00:00Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T08:00:00Z
+             */
+            updated_at: string;
+        };
         "fintech.identity.v1.CreateApiKeyResponse": {
             id: string;
             name: string;
@@ -1949,6 +2030,11 @@ export interface components {
         "fintech.analytics.v1.ListImportsResponse": {
             /** @description Newest first. */
             data: components["schemas"]["fintech.analytics.v1.ImportJob"][];
+            has_more: boolean;
+            next_cursor: string;
+        };
+        "fintech.notifications.v1.ListWebhooksResponse": {
+            data: components["schemas"]["fintech.notifications.v1.Webhook"][];
             has_more: boolean;
             next_cursor: string;
         };
@@ -4229,6 +4315,133 @@ export interface operations {
             504: components["responses"]["Timeout"];
         };
     };
+    WebhookService_GetWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["fintech.notifications.v1.Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    WebhookService_DeleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no body. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    WebhookService_UpdateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://example.com/hooks/fintech-v2"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description As in CreateWebhook.
+                     * @example https://example.com/hooks/fintech-v2
+                     */
+                    url?: string;
+                    /** @description Replaces the event types when given (at least one). */
+                    events?: string[];
+                    description?: string;
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["fintech.notifications.v1.Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
     IdentityService_ListApiKeys: {
         parameters: {
             query?: {
@@ -4742,6 +4955,109 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["fintech.analytics.v1.CreateImportResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    WebhookService_ListWebhooks: {
+        parameters: {
+            query?: {
+                /** @description Default 50, at most 100. */
+                limit?: number;
+                /** @description Opaque, from next_cursor. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["fintech.notifications.v1.ListWebhooksResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    WebhookService_CreateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://example.com/hooks/fintech",
+                 *       "events": [
+                 *         "transaction.completed"
+                 *       ],
+                 *       "description": "order system"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description An absolute https URL of at most 2048 characters whose host is not a loopback, private or link-local address.
+                     * @example https://example.com/hooks/fintech
+                     */
+                    url: string;
+                    /** @description One or more of: transaction.created, transaction.completed, transaction.failed, transaction.reversed, transaction.refunded, review.held, review.decided, wallet.created, user.status_changed. */
+                    events: string[];
+                    /**
+                     * @description At most 200 characters.
+                     * @example order system
+                     */
+                    description?: string;
+                    /** @description Admins only: receive every user's events. */
+                    platform_wide?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Success. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["fintech.notifications.v1.Webhook"];
                 };
             };
             400: components["responses"]["BadRequest"];

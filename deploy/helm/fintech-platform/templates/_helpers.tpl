@@ -127,4 +127,8 @@ EVENTS_NAMESPACE: {{ $root.Values.events.namespace | quote }}
 - name: SERVICE_CLIENT_SECRET
   valueFrom: { secretKeyRef: { name: {{ $secret }}, key: {{ printf "SERVICE_CLIENT_SECRET_%s" (upper .name) }} } }
 {{- end }}
+{{- if eq .name "notifications" }}
+- name: WEBHOOK_SECRET_KEY
+  valueFrom: { secretKeyRef: { name: {{ $secret }}, key: WEBHOOK_SECRET_KEY } }
+{{- end }}
 {{- end }}

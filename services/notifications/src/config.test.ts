@@ -1,0 +1,34 @@
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { parseNotificationsConfig } from "./config.js";
+
+describe("notifications configuration", () => {
+  it("has safe defaults: https only, no internal targets, no key outside production", () => {
+    const config = parseNotificationsConfig({});
+    expect(config.PORT).toBe(50057);
+    expect(config.METRICS_PORT).toBe(9157);
+    expect(config.DB_SCHEMA).toBe("notifications");
+    expect(config.WEBHOOK_ALLOW_HTTP).toBe(false);
+    expect(config.WEBHOOK_ALLOW_PRIVATE_TARGETS).toBe(false);
+    expect(config.WEBHOOK_SECRET_KEY).toBeUndefined();
+  });
+
+  it("requires the secret key in production and never echoes a bad one", () => {
+    expect(() => parseNotificationsConfig({ NODE_ENV: "production" })).toThrow(
+      /WEBHOOK_SECRET_KEY: required in production/,
+    );
+    const key = randomBytes(32).toString("base64");
+    expect(
+      parseNotificationsConfig({ NODE_ENV: "production", WEBHOOK_SECRET_KEY: key }).WEBHOOK_SECRET_KEY,
+    ).toEqual(Buffer.from(key, "base64"));
+    const short = randomBytes(16).toString("base64");
+    let message = "";
+    try {
+      parseNotificationsConfig({ WEBHOOK_SECRET_KEY: short });
+    } catch (err) {
+      message = err instanceof Error ? err.message : String(err);
+    }
+    expect(message).toMatch(/WEBHOOK_SECRET_KEY: expected 32 bytes in base64/);
+    expect(message).not.toContain(short);
+  });
+});

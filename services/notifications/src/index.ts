@@ -1,0 +1,5 @@
+export type { NotificationsConfig } from "./config.js";
+export { parseNotificationsConfig } from "./config.js";
+export type { NotificationsDeps } from "./server.js";
+export { build, migrationsDir } from "./server.js";
+export { startNotifications } from "./start.js";

@@ -1,0 +1,90 @@
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Authenticator } from "@fintech/auth";
+import { createAuthInterceptor, defineAccess } from "@fintech/auth";
+import { createOutboxRelay } from "@fintech/events";
+import type { Clock, ListenOptions, ListenResult } from "@fintech/platform";
+import { createReadiness, createServer } from "@fintech/platform";
+import { file_fintech_notifications_v1_events } from "@fintech/proto/fintech/notifications/v1/events_pb.js";
+import { WebhookService } from "@fintech/proto/fintech/notifications/v1/notifications_pb.js";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type pg from "pg";
+import type { Logger } from "pino";
+import type { NotificationsConfig } from "./config.js";
+import { toConnectError } from "./errors.js";
+import { notificationsRoutes } from "./routes.js";
+import { createSecretBox, DEVELOPMENT_SECRET_KEY } from "./secret-box.js";
+import { createTargetPolicy } from "./target-policy.js";
+import { notificationsValidation } from "./validation.js";
+import { createWebhookService } from "./webhook-service.js";
+
+/** The notifications service's SQL migrations. */
+export const migrationsDir = join(dirname(fileURLToPath(import.meta.url)), "..", "migrations");
+
+export interface NotificationsDeps {
+  pool: pg.Pool;
+  /** Verifies every caller (see connectIdentity): users (API keys included) manage their own webhooks. */
+  authenticator: Authenticator;
+  nc: NatsConnection;
+  logger: Logger;
+  clock: Clock;
+}
+
+/**
+ * Builds the notifications service, unstarted: its gRPC server and its outbox relay. Migrations and the event
+ * streams are the caller's (start.ts, or a test's fixtures).
+ */
+export function build(config: NotificationsConfig, deps: NotificationsDeps) {
+  const { pool, nc, logger, clock, authenticator } = deps;
+  if (config.WEBHOOK_SECRET_KEY === undefined) {
+    logger.warn("WEBHOOK_SECRET_KEY is not set: webhook secrets are sealed with the public development key");
+  }
+  const secrets = createSecretBox(config.WEBHOOK_SECRET_KEY ?? DEVELOPMENT_SECRET_KEY);
+  const targets = createTargetPolicy({
+    allowHttp: config.WEBHOOK_ALLOW_HTTP,
+    allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+  });
+  const webhooks = createWebhookService({ pool, clock, secrets, targets });
+  const server = createServer({
+    name: "notifications",
+    routes: notificationsRoutes(webhooks),
+    files: [file_fintech_notifications_v1_events],
+    logger,
+    mapError: toConnectError,
+    interceptors: [createAuthInterceptor({ authenticator }), webhookAccess, notificationsValidation],
+    metricsPort: config.METRICS_PORT,
+    reflection: config.GRPC_REFLECTION,
+    readiness: createReadiness({ db: pool, nats: nc }),
+  });
+  const relay = createOutboxRelay({
+    pool,
+    nc,
+    source: "notifications",
+    namespace: config.EVENTS_NAMESPACE,
+    logger,
+  });
+
+  return {
+    webhooks,
+    server,
+    relay,
+    async start(listen: ListenOptions = { port: config.PORT, host: config.HOST }): Promise<ListenResult> {
+      relay.start();
+      return server.listen(listen);
+    },
+    async stop(): Promise<void> {
+      await server.close();
+      await relay.stop();
+    },
+  };
+}
+
+// Who may call what, checked before validation. Webhooks are users' (a partner's API key acts as its user);
+// which endpoints a user sees is the store's rule (their own, and an admin the platform-wide ones).
+const webhookAccess = defineAccess(WebhookService, {
+  createWebhook: "user",
+  listWebhooks: "user",
+  getWebhook: "user",
+  updateWebhook: "user",
+  deleteWebhook: "user",
+});

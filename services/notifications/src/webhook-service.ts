@@ -1,0 +1,115 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type { Clock } from "@fintech/platform";
+import { cursorParts, pageCursor, takePage } from "@fintech/platform";
+import type pg from "pg";
+import { NotificationsError } from "./errors.js";
+import type { Actor, Endpoint, EndpointRow } from "./model.js";
+import type { SecretBox } from "./secret-box.js";
+import type { Visibility } from "./store.js";
+import { store } from "./store.js";
+import type { TargetPolicy } from "./target-policy.js";
+
+/** Random bytes in a new signing secret (Standard Webhooks takes 24 to 64). */
+const SECRET_BYTES = 32;
+
+/** A new signing secret as Standard Webhooks writes one: `whsec_` and base64 of random bytes. */
+export function newSigningSecret(): string {
+  return `whsec_${randomBytes(SECRET_BYTES).toString("base64")}`;
+}
+
+const endpointCursor = pageCursor({ createdAt: cursorParts.time, id: cursorParts.uuid });
+
+/** A page of endpoints. */
+export interface EndpointPage {
+  data: Endpoint[];
+  nextCursor: string | undefined;
+}
+
+/**
+ * The webhook endpoints: who owns which, their URLs (checked against the target policy), their event types
+ * and their secrets, sealed by `secrets` before they are stored.
+ */
+export function createWebhookService(deps: {
+  pool: pg.Pool;
+  clock: Clock;
+  secrets: SecretBox;
+  targets: TargetPolicy;
+}) {
+  const { pool, clock, secrets, targets } = deps;
+  const visibility = (actor: Actor): Visibility => ({ userId: actor.userId, platformWide: actor.admin });
+  const notFound = (id: string) =>
+    new NotificationsError("NOT_FOUND", "webhook not found", { webhook_id: id });
+
+  const checkUrl = async (url: string): Promise<void> => {
+    const problem = await targets.checkUrl(url);
+    if (problem !== undefined) {
+      throw new NotificationsError("VALIDATION_ERROR", `url: ${problem}`, { field: "url" });
+    }
+  };
+
+  return {
+    /** Registers an endpoint; the answer is the only one that carries its secret. */
+    async create(
+      actor: Actor,
+      input: { url: string; eventTypes: readonly string[]; description: string; platformWide: boolean },
+    ): Promise<Endpoint> {
+      if (input.platformWide && !actor.admin) {
+        throw new NotificationsError("FORBIDDEN", "only admins register platform-wide webhooks", {
+          field: "platform_wide",
+        });
+      }
+      await checkUrl(input.url);
+      const id = randomUUID();
+      const secret = newSigningSecret();
+      const row = await store.insertEndpoint(pool, {
+        id,
+        userId: input.platformWide ? undefined : actor.userId,
+        createdBy: `user:${actor.userId}`,
+        url: input.url,
+        eventTypes: input.eventTypes,
+        description: input.description,
+        secret: secrets.seal(secret, id),
+        at: clock.now(),
+      });
+      return { ...shown(row), secret };
+    },
+
+    async list(actor: Actor, limit: number, cursor?: string): Promise<EndpointPage> {
+      const after = cursor === undefined ? undefined : endpointCursor.decode(cursor);
+      const rows = await store.listEndpoints(pool, visibility(actor), { limit: limit + 1, after });
+      const { items, nextPageToken } = takePage(rows, limit, (last) => endpointCursor.encode(last));
+      return { data: items.map(shown), nextCursor: nextPageToken };
+    },
+
+    async get(actor: Actor, id: string): Promise<Endpoint> {
+      const row = await store.endpoint(pool, id, visibility(actor));
+      if (row === undefined) throw notFound(id);
+      return shown(row);
+    },
+
+    /** Changes what is given; what is left out stays. */
+    async update(
+      actor: Actor,
+      id: string,
+      change: { url?: string; eventTypes?: readonly string[]; description?: string; enabled?: boolean },
+    ): Promise<Endpoint> {
+      if (change.url !== undefined) await checkUrl(change.url);
+      const row = await store.updateEndpoint(pool, id, visibility(actor), { ...change, at: clock.now() });
+      if (row === undefined) throw notFound(id);
+      return shown(row);
+    },
+
+    async remove(actor: Actor, id: string): Promise<void> {
+      if (!(await store.deleteEndpoint(pool, id, visibility(actor)))) throw notFound(id);
+    },
+  };
+}
+
+/** The webhook service's interface, as routes.ts and the tests see it. */
+export type WebhookService = ReturnType<typeof createWebhookService>;
+
+/** An endpoint without its sealed secrets. */
+function shown(row: EndpointRow): Endpoint {
+  const { secret: _secret, previousSecret: _previous, ...rest } = row;
+  return rest;
+}
