@@ -10,6 +10,7 @@ import {
   HealthCheckResponse_ServingStatus as Status,
 } from "@fintech/proto/grpc/health/v1/health_pb.js";
 import type { Counter } from "prom-client";
+import { wasRefusedStream } from "./refused-stream.js";
 import { splitServiceUrl } from "./service-urls.js";
 import { upstreamRequestCounter } from "./upstream-metrics.js";
 
@@ -233,8 +234,9 @@ export function createBalancedSessionManager(
       const res = await endpoint.health.check({ service: "" }, { timeoutMs: healthTimeoutMs });
       endpoint.up = res.status === Status.SERVING;
     } catch (err) {
-      // An upstream without the health service still answers: only a failed call takes it out.
-      endpoint.up = ConnectError.from(err).code === Code.Unimplemented;
+      // An upstream without the health service still answers: only a failed call takes it out. A check that
+      // crossed the upstream's GOAWAY (its connection reached its maximum age) tells nothing: the next one will.
+      if (!wasRefusedStream(err)) endpoint.up = ConnectError.from(err).code === Code.Unimplemented;
     } finally {
       endpoint.checking = false;
     }

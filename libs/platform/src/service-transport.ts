@@ -2,6 +2,7 @@ import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import type { BalancerOptions } from "./balanced-session-manager.js";
 import { createBalancedSessionManager } from "./balanced-session-manager.js";
+import { wasRefusedStream } from "./refused-stream.js";
 
 // How many times in all a unary call is sent when its stream keeps being refused.
 const MAX_REFUSED_ATTEMPTS = 3;
@@ -40,16 +41,7 @@ const retryRefused: Interceptor = (next) => async (req) => {
     try {
       return await next(req);
     } catch (err) {
-      if (req.stream || attempt >= MAX_REFUSED_ATTEMPTS || !wasRefused(err)) throw err;
+      if (req.stream || attempt >= MAX_REFUSED_ATTEMPTS || !wasRefusedStream(err)) throw err;
     }
   }
 };
-
-// Node reports a refused stream as ERR_HTTP2_STREAM_ERROR "... NGHTTP2_REFUSED_STREAM", connect-node's own
-// mapping of the reset code as "... REFUSED_STREAM (0x7)"; either may be the error or its cause.
-function wasRefused(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    if (e.message.includes("REFUSED_STREAM")) return true;
-  }
-  return false;
-}
