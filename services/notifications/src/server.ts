@@ -54,6 +54,7 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
     interceptors: [createAuthInterceptor({ authenticator }), webhookAccess, notificationsValidation],
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
+    maxConnectionAgeMs: config.MAX_CONNECTION_AGE_MS,
     readiness: createReadiness({ db: pool, nats: nc }),
   });
   const relay = createOutboxRelay({
