@@ -5,6 +5,7 @@ import { AnalyticsService } from "@fintech/proto/fintech/analytics/v1/analytics_
 import { FraudService } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
+import { AuditService } from "@fintech/proto/fintech/notifications/v1/audit_pb.js";
 import { WebhookService } from "@fintech/proto/fintech/notifications/v1/notifications_pb.js";
 import { WalletService } from "@fintech/proto/fintech/wallet/v1/wallet_pb.js";
 
@@ -28,7 +29,7 @@ const apis = {
   wallet: [WalletService],
   fx: [FxService],
   analytics: [AnalyticsService],
-  notifications: [WebhookService],
+  notifications: [WebhookService, AuditService],
 } as const satisfies Record<RestServiceName, readonly DescService[]>;
 
 const backend = <N extends RestServiceName>(name: N) => ({

@@ -1,5 +1,5 @@
 import { authEnv } from "@fintech/auth";
-import { envBool, parseConfig, serviceEnv, serviceRegistry } from "@fintech/platform";
+import { envBool, envCsv, envInt, parseConfig, serviceEnv, serviceRegistry } from "@fintech/platform";
 import { z } from "zod";
 
 // WEBHOOK_SECRET_KEY: 32 random bytes in base64 (`openssl rand -base64 32`), the AES-256-GCM key that endpoint
@@ -18,6 +18,33 @@ const secretKey = z
     return key;
   });
 
+// AUDIT_SIGNING_KEY: the Ed25519 seed (32 random bytes in base64, `openssl rand -base64 32`) that signs the audit
+// chain's checkpoints. Unset, a key is made at each start (development; a warning says so).
+const signingSeed = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined || text === "") return undefined;
+    const seed = Buffer.from(text, "base64");
+    if (seed.length !== 32 || seed.toString("base64") !== text.replace(/\s/g, "")) {
+      // Never echo the value: it is a secret.
+      ctx.addIssue({ code: "custom", message: "expected 32 bytes in base64 (openssl rand -base64 32)" });
+      return z.NEVER;
+    }
+    return seed;
+  });
+
+// AUDIT_TRUSTED_KEYS: earlier signing keys' public keys (raw 32 bytes, base64url, comma-separated), whose
+// checkpoints verification still trusts after a key change.
+const trustedKeys = envCsv().transform((list, ctx) => {
+  const keys = list.map((k) => Buffer.from(k, "base64url"));
+  if (keys.some((k) => k.length !== 32)) {
+    ctx.addIssue({ code: "custom", message: "expected Ed25519 public keys, 32 bytes each in base64url" });
+    return z.NEVER;
+  }
+  return keys;
+});
+
 export const notificationsEnv = z
   .object({
     ...serviceEnv(serviceRegistry.notifications),
@@ -28,6 +55,14 @@ export const notificationsEnv = z
     WEBHOOK_ALLOW_HTTP: envBool(false),
     /** Endpoints may resolve to loopback, private or link-local addresses (local development and tests). */
     WEBHOOK_ALLOW_PRIVATE_TARGETS: envBool(false),
+    AUDIT_SIGNING_KEY: signingSeed,
+    AUDIT_TRUSTED_KEYS: trustedKeys,
+    /** Milliseconds between passes of the audit sealer (one replica at a time). */
+    AUDIT_SEAL_INTERVAL_MS: envInt(1_000, { min: 10, max: 600_000 }),
+    /** A checkpoint of the audit chain after this many new records... */
+    AUDIT_CHECKPOINT_EVERY: envInt(1_000, { min: 1, max: 1_000_000 }),
+    /** ...or this many milliseconds after the last one, when there is anything new. */
+    AUDIT_CHECKPOINT_INTERVAL_MS: envInt(60_000, { min: 100, max: 86_400_000 }),
     ...authEnv("notifications"),
   })
   .superRefine((c, ctx) => {

@@ -5,17 +5,24 @@ import { createAuthInterceptor, defineAccess } from "@fintech/auth";
 import { createOutboxRelay } from "@fintech/events";
 import type { Clock, ListenOptions, ListenResult } from "@fintech/platform";
 import { createReadiness, createServer } from "@fintech/platform";
+import { file_fintech_audit_v1_audit } from "@fintech/proto/fintech/audit/v1/audit_pb.js";
+import { AuditService } from "@fintech/proto/fintech/notifications/v1/audit_pb.js";
 import { file_fintech_notifications_v1_events } from "@fintech/proto/fintech/notifications/v1/events_pb.js";
 import { WebhookService } from "@fintech/proto/fintech/notifications/v1/notifications_pb.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type pg from "pg";
 import type { Logger } from "pino";
+import { createAuditConsumers } from "./audit-consumer.js";
+import { auditRoutes } from "./audit-routes.js";
+import { createAuditSealer } from "./audit-sealer.js";
+import { createAuditService } from "./audit-service.js";
+import { createAuditSigner } from "./audit-signer.js";
 import type { NotificationsConfig } from "./config.js";
 import { toConnectError } from "./errors.js";
 import { notificationsRoutes } from "./routes.js";
 import { createSecretBox, DEVELOPMENT_SECRET_KEY } from "./secret-box.js";
 import { createTargetPolicy } from "./target-policy.js";
-import { notificationsValidation } from "./validation.js";
+import { auditValidation, notificationsValidation } from "./validation.js";
 import { createWebhookService } from "./webhook-service.js";
 
 /** The notifications service's SQL migrations. */
@@ -45,13 +52,41 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
     allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_TARGETS,
   });
   const webhooks = createWebhookService({ pool, clock, secrets, targets });
+  if (config.AUDIT_SIGNING_KEY === undefined) {
+    logger.warn(
+      "AUDIT_SIGNING_KEY is not set: audit checkpoints are signed with a key made for this start, which a restart forgets",
+    );
+  }
+  const signer = createAuditSigner(config.AUDIT_SIGNING_KEY, config.AUDIT_TRUSTED_KEYS);
+  const audit = {
+    service: createAuditService({ pool, signer }),
+    sealer: createAuditSealer({
+      pool,
+      clock,
+      logger,
+      signer,
+      intervalMs: config.AUDIT_SEAL_INTERVAL_MS,
+      checkpointEvery: config.AUDIT_CHECKPOINT_EVERY,
+      checkpointIntervalMs: config.AUDIT_CHECKPOINT_INTERVAL_MS,
+    }),
+    consumers: createAuditConsumers({ pool, nc, namespace: config.EVENTS_NAMESPACE, clock, logger }),
+  };
   const server = createServer({
     name: "notifications",
-    routes: notificationsRoutes(webhooks),
-    files: [file_fintech_notifications_v1_events],
+    routes: (router) => {
+      notificationsRoutes(webhooks)(router);
+      auditRoutes(audit.service)(router);
+    },
+    files: [file_fintech_notifications_v1_events, file_fintech_audit_v1_audit],
     logger,
     mapError: toConnectError,
-    interceptors: [createAuthInterceptor({ authenticator }), webhookAccess, notificationsValidation],
+    interceptors: [
+      createAuthInterceptor({ authenticator }),
+      webhookAccess,
+      auditAccess,
+      notificationsValidation,
+      auditValidation,
+    ],
     metricsPort: config.METRICS_PORT,
     reflection: config.GRPC_REFLECTION,
     maxConnectionAgeMs: config.MAX_CONNECTION_AGE_MS,
@@ -67,14 +102,19 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
 
   return {
     webhooks,
+    audit,
     server,
     relay,
     async start(listen: ListenOptions = { port: config.PORT, host: config.HOST }): Promise<ListenResult> {
       relay.start();
+      for (const consumer of audit.consumers) await consumer.start();
+      audit.sealer.start();
       return server.listen(listen);
     },
     async stop(): Promise<void> {
       await server.close();
+      await audit.sealer.stop();
+      for (const consumer of audit.consumers) await consumer.stop();
       await relay.stop();
     },
   };
@@ -88,4 +128,10 @@ const webhookAccess = defineAccess(WebhookService, {
   getWebhook: "user",
   updateWebhook: "user",
   deleteWebhook: "user",
+});
+
+// The audit trail is for admins only.
+const auditAccess = defineAccess(AuditService, {
+  listAuditRecords: "admin",
+  verifyAudit: "admin",
 });

@@ -1,5 +1,7 @@
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { ValidationIssue } from "@fintech/platform";
 import { defineValidation, pageSizeIssues } from "@fintech/platform";
+import { AuditService } from "@fintech/proto/fintech/notifications/v1/audit_pb.js";
 import { WebhookService } from "@fintech/proto/fintech/notifications/v1/notifications_pb.js";
 import { WEBHOOK_EVENT_TYPES } from "./model.js";
 import { MAX_URL_LENGTH } from "./target-policy.js";
@@ -50,4 +52,24 @@ export const notificationsValidation = defineValidation(WebhookService, {
     ...description(r.description),
   ],
   deleteWebhook: (r) => webhookId(r.id),
+});
+
+const MAX_FILTER = 200;
+
+function filterText(field: string, value: string): ValidationIssue[] {
+  return value.length > MAX_FILTER ? [{ field, message: `must be at most ${MAX_FILTER} characters` }] : [];
+}
+
+export const auditValidation = defineValidation(AuditService, {
+  listAuditRecords: (r) => [
+    ...pageSizeIssues(r.limit),
+    ...filterText("actor", r.actor),
+    ...filterText("action", r.action),
+    ...filterText("subject_type", r.subjectType),
+    ...filterText("subject_id", r.subjectId),
+    ...(r.from !== undefined && r.to !== undefined && timestampDate(r.from) >= timestampDate(r.to)
+      ? [{ field: "from", message: "must be before to" }]
+      : []),
+  ],
+  verifyAudit: () => [],
 });

@@ -1,13 +1,23 @@
+import { randomUUID } from "node:crypto";
+import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { createClient } from "@connectrpc/connect";
 import type { Principal } from "@fintech/auth";
+import { auditSubject } from "@fintech/auth";
+import { CloudEventHeaders, namespacedSubject, PROTOBUF_CONTENT_TYPE } from "@fintech/events";
+import { AuditEntrySchema } from "@fintech/proto/fintech/audit/v1/audit_pb.js";
+import { AuditService } from "@fintech/proto/fintech/notifications/v1/audit_pb.js";
 import { WebhookService } from "@fintech/proto/fintech/notifications/v1/notifications_pb.js";
 import type { TestClock } from "@fintech/testing";
 import { serviceTest, testAdmin, testUser } from "@fintech/testing";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { headers } from "@nats-io/transport-node";
 import type pg from "pg";
 import { parseNotificationsConfig } from "../config.js";
 import { build, migrationsDir } from "../server.js";
 
 type WebhookClient = ReturnType<typeof createClient<typeof WebhookService>>;
+type AuditClient = ReturnType<typeof createClient<typeof AuditService>>;
 
 export interface NotificationsHarness {
   url: string;
@@ -16,8 +26,11 @@ export interface NotificationsHarness {
   webhooksAs(principal?: Principal): WebhookClient;
   /** A webhook client calling as the user with this id (a UUID), an admin when `admin`. */
   asUser(userId: string, opts?: { admin?: boolean }): WebhookClient;
+  /** An audit trail client calling as the principal given, or anonymously. */
+  auditAs(principal?: Principal): AuditClient;
   clock: TestClock;
   pool: pg.Pool;
+  nc: NatsConnection;
   namespace: string;
   app: ReturnType<typeof build>;
   /** An access token for the principal (for raw clients). */
@@ -37,7 +50,7 @@ export function notificationsTest(env: Record<string, string> = {}) {
     });
     await kit.prepare({
       migrations: [migrationsDir],
-      streams: ["notifications", "wallet", "fraud", "identity"],
+      streams: ["notifications", "wallet", "fraud", "identity", "fx"],
     });
     const app = build(config, { ...kit.deps, authenticator: kit.tokens.authenticator });
     const { url, port } = await kit.start(app);
@@ -47,6 +60,8 @@ export function notificationsTest(env: Record<string, string> = {}) {
       port,
       webhooksAs,
       asUser: (userId, opts = {}) => webhooksAs(opts.admin === true ? testAdmin(userId) : testUser(userId)),
+      auditAs: (principal?: Principal) => kit.client(AuditService, url, principal),
+      nc: kit.nats.nc,
       clock: kit.clock,
       pool: kit.deps.pool,
       namespace: kit.nats.namespace,
@@ -57,3 +72,46 @@ export function notificationsTest(env: Record<string, string> = {}) {
 }
 
 export { expectRefusal, TestClock } from "@fintech/testing";
+
+/**
+ * Publishes an audit entry on `<service>.audit.recorded` with the headers that service's outbox relay sets
+ * (CloudEvents, Nats-Msg-Id), into the stream that holds the subject. `eventId` defaults to a new id; the
+ * JetStream dedupe id is always fresh, so the same event id can arrive twice, as a relay's republish makes it.
+ */
+export async function publishAuditEntry(
+  h: Pick<NotificationsHarness, "nc" | "namespace">,
+  service: string,
+  entry: MessageInitShape<typeof AuditEntrySchema>,
+  opts: { eventId?: string } = {},
+): Promise<string> {
+  const id = opts.eventId ?? randomUUID();
+  const type = auditSubject(service);
+  const h2 = headers();
+  h2.set(CloudEventHeaders.specVersion, "1.0");
+  h2.set(CloudEventHeaders.id, id);
+  h2.set(CloudEventHeaders.type, type);
+  h2.set(CloudEventHeaders.source, service);
+  h2.set(CloudEventHeaders.time, new Date().toISOString());
+  h2.set(CloudEventHeaders.contentType, PROTOBUF_CONTENT_TYPE);
+  h2.set("Nats-Msg-Id", randomUUID());
+  h.nc.publish(
+    namespacedSubject(type, h.namespace),
+    toBinary(AuditEntrySchema, create(AuditEntrySchema, { service, ...entry })),
+    { headers: h2 },
+  );
+  await h.nc.flush();
+  return id;
+}
+
+/** The events of type `type` this service wrote into its outbox (which its relay publishes), decoded, oldest first. */
+export async function outboxEvents<D extends DescMessage>(
+  h: Pick<NotificationsHarness, "pool">,
+  type: string,
+  schema: D,
+): Promise<MessageShape<D>[]> {
+  const { rows } = await h.pool.query<{ payload: Buffer }>(
+    "SELECT payload FROM outbox WHERE type = $1 ORDER BY seq",
+    [type],
+  );
+  return rows.map((r) => fromBinary(schema, r.payload));
+}

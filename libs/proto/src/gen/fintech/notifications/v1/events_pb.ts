@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fintech/notifications/v1/events.proto.
  */
 export const file_fintech_notifications_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("CiVmaW50ZWNoL25vdGlmaWNhdGlvbnMvdjEvZXZlbnRzLnByb3RvEhhmaW50ZWNoLm5vdGlmaWNhdGlvbnMudjEipwEKD1dlYmhvb2tEaXNhYmxlZBISCgp3ZWJob29rX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSCwoDdXJsGAMgASgJEjEKDWZhaWxpbmdfc2luY2UYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2Rpc2FibGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiVmaW50ZWNoL25vdGlmaWNhdGlvbnMvdjEvZXZlbnRzLnByb3RvEhhmaW50ZWNoLm5vdGlmaWNhdGlvbnMudjEipwEKD1dlYmhvb2tEaXNhYmxlZBISCgp3ZWJob29rX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSCwoDdXJsGAMgASgJEjEKDWZhaWxpbmdfc2luY2UYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2Rpc2FibGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKFAQoRQXVkaXRDaGVja3BvaW50ZWQSCwoDc2VxGAEgASgDEgwKBGhhc2gYAiABKAkSEQoJc2lnbmF0dXJlGAMgASgJEhIKCnB1YmxpY19rZXkYBCABKAkSLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * Published on notifications.webhook.disabled when an endpoint is switched off after every delivery to it failed
@@ -57,4 +57,50 @@ export type WebhookDisabled = Message<"fintech.notifications.v1.WebhookDisabled"
  */
 export const WebhookDisabledSchema: GenMessage<WebhookDisabled> = /*@__PURE__*/
   messageDesc(file_fintech_notifications_v1_events, 0);
+
+/**
+ * Published on notifications.audit.checkpointed (and written to the logs) each time the chain head is signed:
+ * anyone keeping these can tell later whether records up to seq were removed or changed.
+ *
+ * @generated from message fintech.notifications.v1.AuditCheckpointed
+ */
+export type AuditCheckpointed = Message<"fintech.notifications.v1.AuditCheckpointed"> & {
+  /**
+   * @generated from field: int64 seq = 1;
+   */
+  seq: bigint;
+
+  /**
+   * The chain head's hash at seq, SHA-256 in hex.
+   *
+   * @generated from field: string hash = 2;
+   */
+  hash: string;
+
+  /**
+   * Ed25519 signature of "fintech-audit-checkpoint:v1:<seq>:<hash>", base64.
+   *
+   * @generated from field: string signature = 3;
+   */
+  signature: string;
+
+  /**
+   * The signing key's public key, raw 32 bytes in base64url.
+   *
+   * @generated from field: string public_key = 4;
+   */
+  publicKey: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 5;
+   */
+  createdAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message fintech.notifications.v1.AuditCheckpointed.
+ * Use `create(AuditCheckpointedSchema)` to create a new message.
+ */
+export const AuditCheckpointedSchema: GenMessage<AuditCheckpointed> = /*@__PURE__*/
+  messageDesc(file_fintech_notifications_v1_events, 1);
 

@@ -1,0 +1,76 @@
+import { randomUUID } from "node:crypto";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Code } from "@connectrpc/connect";
+import { testAdmin, testUser } from "@fintech/testing";
+import { describe, expect } from "vitest";
+import { adminActs, record } from "./test/audit-kit.js";
+import { expectRefusal, notificationsTest, publishAuditEntry } from "./test/harness.js";
+
+// Checkpoint after every sealed batch, so a test's pass always signs the head it sealed.
+const test = notificationsTest({ AUDIT_CHECKPOINT_EVERY: "1" });
+
+describe("audit trail", () => {
+  test("entries from every audited service are kept once, newest first, filtered and paged", async ({
+    notifications: h,
+  }) => {
+    const subject = randomUUID();
+    const [first = ""] = await record(h, "identity", [adminActs(subject)]);
+    // The same event delivered again (a relay that republished it) is kept once.
+    await publishAuditEntry(h, "identity", adminActs(subject), { eventId: first });
+    await record(h, "wallet", [
+      adminActs(subject, {
+        action: "wallet.reverse_transaction",
+        subjectType: "transaction",
+        actor: { kind: "user", id: "admin-8", roles: ["user", "admin"], credential: "jwt" },
+        occurredAt: timestampFromDate(new Date("2026-03-03T03:00:00Z")),
+      }),
+    ]);
+    const admin = h.auditAs(testAdmin("admin-1"));
+    const all = await admin.listAuditRecords({ subjectId: subject });
+    expect(all.data.map((r) => [r.service, r.action, r.actor?.id])).toEqual([
+      ["wallet", "wallet.reverse_transaction", "admin-8"],
+      ["identity", "identity.update_user_status", "admin-7"],
+    ]);
+    expect(all.data[1]).toMatchObject({
+      eventId: first,
+      clientIp: "203.0.113.7",
+      subjectType: "user",
+      before: { status: "active" },
+      after: { status: "suspended" },
+    });
+    const byActor = await admin.listAuditRecords({ subjectId: subject, actor: "admin-7" });
+    expect(byActor.data.map((r) => r.action)).toEqual(["identity.update_user_status"]);
+    const byTime = await admin.listAuditRecords({
+      subjectId: subject,
+      from: timestampFromDate(new Date("2026-03-03T00:00:00Z")),
+    });
+    expect(byTime.data.map((r) => r.service)).toEqual(["wallet"]);
+    const page1 = await admin.listAuditRecords({ subjectId: subject, limit: 1 });
+    expect(page1.hasMore).toBe(true);
+    const page2 = await admin.listAuditRecords({ subjectId: subject, limit: 1, cursor: page1.nextCursor });
+    expect([...page1.data, ...page2.data].map((r) => r.seq)).toEqual(all.data.map((r) => r.seq));
+    expect(page2.hasMore).toBe(false);
+
+    await expectRefusal(
+      h.auditAs(testUser(randomUUID())).listAuditRecords({}),
+      Code.PermissionDenied,
+      "FORBIDDEN",
+    );
+  });
+
+  test("the database refuses to change or remove an audit record", async ({ notifications: h }) => {
+    const [id] = await record(h, "fraud", [adminActs(randomUUID(), { action: "fraud.update_rules" })]);
+    for (const sql of [
+      "UPDATE audit_records SET actor_id = 'someone-else' WHERE event_id = $1",
+      "DELETE FROM audit_records WHERE event_id = $1",
+      "TRUNCATE audit_records",
+      "TRUNCATE audit_chain",
+      "DELETE FROM audit_checkpoints",
+    ]) {
+      const values = sql.includes("$1") ? [id] : [];
+      await expect(h.pool.query(sql, values), sql).rejects.toMatchObject({ code: "42501" });
+    }
+    const { rows } = await h.pool.query("SELECT actor_id FROM audit_records WHERE event_id = $1", [id]);
+    expect(rows).toEqual([{ actor_id: "admin-7" }]);
+  });
+});
