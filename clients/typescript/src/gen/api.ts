@@ -438,6 +438,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Walks the chain from its start against the records and the signed checkpoints, and reports the first broken link: a record changed or missing, a link out of place, a checkpoint whose signature or hash does not match, or records a checkpoint covered that are gone
+         * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
+         *
+         *     Walks the chain from its start against the records and the signed checkpoints, and reports the first broken link: a record changed or missing, a link out of place, a checkpoint whose signature or hash does not match, or records a checkpoint covered that are gone.
+         */
+        get: operations["AuditService_VerifyAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{id}/status": {
         parameters: {
             query?: never;
@@ -984,6 +1006,28 @@ export interface paths {
          * @description Registers an endpoint. The answer carries its signing secret (whsec_...), shown this once; an admin's endpoint with platform_wide receives every user's events.
          */
         post: operations["WebhookService_CreateWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit records, newest first, filtered by actor, action, subject and time
+         * @description **Admin only**: needs a user with the admin role (403 FORBIDDEN for anyone else).
+         *
+         *     Audit records, newest first, filtered by actor, action, subject and time.
+         */
+        get: operations["AuditService_ListAuditRecords"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1683,6 +1727,53 @@ export interface components {
             /** @description Two decimals. */
             average_score: string;
         };
+        "fintech.notifications.v1.VerifyAuditResponse": {
+            /** @description True when every sealed record and every checkpoint verifies. */
+            ok: boolean;
+            /**
+             * Format: int64
+             * @description Links walked.
+             */
+            records_checked: number;
+            /**
+             * Format: int64
+             * @description The seq of the newest sealed record (0 when none).
+             */
+            sealed_through: number;
+            /**
+             * Format: int64
+             * @description Records not sealed yet (the newest, sealed within seconds).
+             */
+            unsealed: number;
+            /**
+             * Format: int64
+             * @description Checkpoints whose signature verified with a trusted key.
+             */
+            checkpoints_verified: number;
+            /**
+             * Format: int64
+             * @description Checkpoints signed by a key this service does not trust (a development key from an earlier start); their hash is still checked against the chain.
+             */
+            checkpoints_untrusted: number;
+            /**
+             * Format: int64
+             * @description The newest checkpoint's seq (0 when none).
+             */
+            last_checkpoint_seq: number;
+            /** @description Absent when ok. */
+            first_broken?: components["schemas"]["fintech.notifications.v1.BrokenLink"];
+        };
+        /** @description Where the chain first breaks. */
+        "fintech.notifications.v1.BrokenLink": {
+            /**
+             * Format: int64
+             * @description The seq of the first record (or checkpoint) that does not verify.
+             */
+            seq: number;
+            /** @description record_altered, record_missing, link_broken, unsealed_record, checkpoint_signature, checkpoint_mismatch or records_deleted. */
+            reason: string;
+            message: string;
+        };
         "fintech.wallet.v1.GetWalletBalanceResponse": {
             wallet_id: string;
             currency: string;
@@ -2037,6 +2128,57 @@ export interface components {
             data: components["schemas"]["fintech.notifications.v1.Webhook"][];
             has_more: boolean;
             next_cursor: string;
+        };
+        "fintech.notifications.v1.ListAuditRecordsResponse": {
+            data: components["schemas"]["fintech.notifications.v1.AuditRecord"][];
+            has_more: boolean;
+            next_cursor: string;
+        };
+        /** @description One audited action. */
+        "fintech.notifications.v1.AuditRecord": {
+            /**
+             * Format: int64
+             * @description Its place in the trail (and the chain), increasing.
+             */
+            seq: number;
+            /** @description The id of the event it came in (its inbox key). */
+            event_id: string;
+            /** @description The service that made the change. */
+            service: string;
+            /** @description "<service>.<rpc>", e.g. "identity.update_user_status". */
+            action: string;
+            actor: components["schemas"]["fintech.audit.v1.Actor"];
+            request_id: string;
+            /** @description The client's address as the gateway saw it; empty when the call did not come through the gateway. */
+            client_ip: string;
+            subject_type: string;
+            subject_id: string;
+            before?: Record<string, never>;
+            after?: Record<string, never>;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T08:00:00Z
+             */
+            occurred_at: string;
+            /**
+             * Format: date-time
+             * @description When this service stored it.
+             * @example 2026-03-01T08:00:00Z
+             */
+            recorded_at: string;
+            /** @description Its chain link, SHA-256 in hex; empty until it is sealed (within seconds). */
+            hash: string;
+        };
+        /** @description Who did an audited action: the principal the service authenticated. */
+        "fintech.audit.v1.Actor": {
+            /** @description "user" (a user with an access token or one of their API keys) or "service". */
+            kind: string;
+            /** @description The user's id, or the service's name. */
+            id: string;
+            /** @description A user's roles when they acted ("user", "admin"); empty for a service. */
+            roles: string[];
+            /** @description How a user authenticated: "jwt" or "api_key"; empty for a service. */
+            credential: string;
         };
         "fintech.identity.v1.GetJwksResponse": {
             keys: components["schemas"]["fintech.identity.v1.Jwk"][];
@@ -3414,6 +3556,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["fintech.analytics.v1.GetFraudStatsResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    AuditService_VerifyAudit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["fintech.notifications.v1.VerifyAuditResponse"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5068,6 +5244,57 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    AuditService_ListAuditRecords: {
+        parameters: {
+            query?: {
+                /** @description The actor's user id or service name. */
+                actor?: string;
+                /** @description An action, e.g. "wallet.reverse_transaction". */
+                action?: string;
+                /** @description A subject type, e.g. "transaction". */
+                subject_type?: string;
+                /** @description A subject id (with or without subject_type). */
+                subject_id?: string;
+                /** @description Records that occurred at or after this time. */
+                from?: string;
+                /** @description Records that occurred before this time. */
+                to?: string;
+                /** @description Default 50, at most 100. */
+                limit?: number;
+                /** @description Opaque, from next_cursor. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["fintech.notifications.v1.ListAuditRecordsResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
             422: components["responses"]["Unprocessable"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
