@@ -56,6 +56,7 @@ interface ChartValues {
     existingSecret: string;
     serviceClientSecrets: Record<string, string>;
     webhookSecretKey?: string;
+    auditSigningKey?: string;
   };
   services: Record<string, ServiceValues>;
   networkPolicy: { enabled: boolean; gatewayFrom: unknown[]; metricsFrom: unknown[] };
@@ -110,6 +111,7 @@ const SECRET_VARIABLES = [
   "ADMIN_PASSWORD",
   "SERVICE_CLIENT_SECRET",
   "WEBHOOK_SECRET_KEY",
+  "AUDIT_SIGNING_KEY",
 ];
 // URL variables that are not another service's address.
 const INFRA_URLS = new Set(["DATABASE_URL", "NATS_URL", "REDIS_URL"]);
@@ -168,6 +170,7 @@ function chartEnv(values: ChartValues, name: string): Record<string, string> {
   if (name === "notifications") {
     env.WEBHOOK_SECRET_KEY =
       values.secrets.webhookSecretKey || "Z2VuZXJhdGVkLWJ5LXJhbmRCeXRlcy0zMi1ieXRlcyE=";
+    env.AUDIT_SIGNING_KEY = values.secrets.auditSigningKey || "Z2VuZXJhdGVkLWJ5LXJhbmRCeXRlcy0zMi1ieXRlcyE=";
   }
   return env;
 }

@@ -19,7 +19,8 @@ describe("notifications configuration", () => {
     );
     const key = randomBytes(32).toString("base64");
     expect(
-      parseNotificationsConfig({ NODE_ENV: "production", WEBHOOK_SECRET_KEY: key }).WEBHOOK_SECRET_KEY,
+      parseNotificationsConfig({ NODE_ENV: "production", WEBHOOK_SECRET_KEY: key, AUDIT_SIGNING_KEY: key })
+        .WEBHOOK_SECRET_KEY,
     ).toEqual(Buffer.from(key, "base64"));
     const short = randomBytes(16).toString("base64");
     let message = "";
@@ -30,5 +31,26 @@ describe("notifications configuration", () => {
     }
     expect(message).toMatch(/WEBHOOK_SECRET_KEY: expected 32 bytes in base64/);
     expect(message).not.toContain(short);
+  });
+
+  it("requires the audit signing key in production, and reads earlier keys to trust", () => {
+    const webhookKey = randomBytes(32).toString("base64");
+    expect(() =>
+      parseNotificationsConfig({ NODE_ENV: "production", WEBHOOK_SECRET_KEY: webhookKey }),
+    ).toThrow(/AUDIT_SIGNING_KEY: required in production/);
+    const seed = randomBytes(32).toString("base64");
+    const earlier = randomBytes(32).toString("base64url");
+    const config = parseNotificationsConfig({ AUDIT_SIGNING_KEY: seed, AUDIT_TRUSTED_KEYS: earlier });
+    expect(config.AUDIT_SIGNING_KEY).toEqual(Buffer.from(seed, "base64"));
+    expect(config.AUDIT_TRUSTED_KEYS).toEqual([Buffer.from(earlier, "base64url")]);
+    expect(() => parseNotificationsConfig({ AUDIT_TRUSTED_KEYS: "short" })).toThrow(/AUDIT_TRUSTED_KEYS/);
+    let message = "";
+    try {
+      parseNotificationsConfig({ AUDIT_SIGNING_KEY: "c2hvcnQ=" });
+    } catch (err) {
+      message = err instanceof Error ? err.message : String(err);
+    }
+    expect(message).toMatch(/AUDIT_SIGNING_KEY: expected 32 bytes in base64/);
+    expect(message).not.toContain("c2hvcnQ=");
   });
 });

@@ -73,6 +73,13 @@ export const notificationsEnv = z
         message: "required in production (32 bytes in base64: openssl rand -base64 32)",
       });
     }
+    if (c.NODE_ENV === "production" && c.AUDIT_SIGNING_KEY === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AUDIT_SIGNING_KEY"],
+        message: "required in production (32 bytes in base64: openssl rand -base64 32)",
+      });
+    }
   });
 
 export type NotificationsConfig = z.infer<typeof notificationsEnv>;

@@ -130,5 +130,7 @@ EVENTS_NAMESPACE: {{ $root.Values.events.namespace | quote }}
 {{- if eq .name "notifications" }}
 - name: WEBHOOK_SECRET_KEY
   valueFrom: { secretKeyRef: { name: {{ $secret }}, key: WEBHOOK_SECRET_KEY } }
+- name: AUDIT_SIGNING_KEY
+  valueFrom: { secretKeyRef: { name: {{ $secret }}, key: AUDIT_SIGNING_KEY } }
 {{- end }}
 {{- end }}
