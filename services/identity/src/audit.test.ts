@@ -115,4 +115,13 @@ describe("audit entries", () => {
       expect(text).not.toContain(secret);
     }
   });
+
+  test("a signing key rotation is audited with the new key's id, never the key", async ({ identity, pg }) => {
+    const adminToken = await identity.adminToken();
+    const { kid } = await identity.client.rotateSigningKey({}, bearer(adminToken));
+    const [entry, ...more] = await auditOf(pg.pool, kid);
+    expect(more).toEqual([]);
+    expect(entry).toMatchObject({ action: "identity.rotate_signing_key", subjectType: "signing_key" });
+    expect(Object.keys(entry?.after ?? {}).sort()).toEqual(["activates_at", "kid"]);
+  });
 });

@@ -291,8 +291,8 @@ export function createIdentityService(deps: {
       return keys.jwks();
     },
 
-    rotateSigningKey() {
-      return keys.rotate();
+    rotateSigningKey(origin: AuditOrigin) {
+      return keys.rotate(origin);
     },
 
     /**

@@ -212,7 +212,7 @@ export function identityRoutes(identity: Identity) {
       },
       async rotateSigningKey(_req, ctx) {
         requireAdmin(ctx);
-        const key = await identity.rotateSigningKey();
+        const key = await identity.rotateSigningKey(auditOrigin(ctx));
         return {
           kid: key.kid,
           createdAt: timestampFromDate(key.createdAt),

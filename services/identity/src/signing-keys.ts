@@ -1,4 +1,7 @@
+import type { AuditOrigin } from "@fintech/auth";
+import { auditEvent } from "@fintech/auth";
 import { withTransaction } from "@fintech/db";
+import { enqueue } from "@fintech/events";
 import type { Clock } from "@fintech/platform";
 import type { CryptoKey, JSONWebKeySet, JWK } from "jose";
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importPKCS8 } from "jose";
@@ -85,8 +88,11 @@ export function createSigningKeyRing(deps: { pool: pg.Pool; clock: Clock; settin
       return created;
     },
 
-    /** Adds a new key that becomes current after the activation delay; the current one retires then. */
-    async rotate(): Promise<{ kid: string; createdAt: Date; activatesAt: Date }> {
+    /**
+     * Adds a new key that becomes current after the activation delay; the current one retires then. An admin's
+     * rotation (`origin`) is audited: the new key's id and when it signs, never the key.
+     */
+    async rotate(origin?: AuditOrigin): Promise<{ kid: string; createdAt: Date; activatesAt: Date }> {
       const now = clock.now();
       const activatesAt = new Date(now.getTime() + settings.activationDelayMs);
       const next = await newKey(now, activatesAt);
@@ -95,6 +101,17 @@ export function createSigningKeyRing(deps: { pool: pg.Pool; clock: Clock; settin
         await store.retireSigningKeys(tx, activatesAt);
         await store.insertSigningKey(tx, next);
         await store.deleteSigningKeysRetiredBefore(tx, new Date(now.getTime() - publishedFor));
+        if (origin !== undefined) {
+          await enqueue(
+            tx,
+            auditEvent(origin, {
+              subjectType: "signing_key",
+              subjectId: next.kid,
+              after: { kid: next.kid, activates_at: activatesAt.toISOString() },
+              occurredAt: now,
+            }),
+          );
+        }
       });
       await reload();
       return { kid: next.kid, createdAt: now, activatesAt };
