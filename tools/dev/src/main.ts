@@ -52,6 +52,17 @@ if (process.env.ADMIN_EMAIL === undefined) {
   process.env.ADMIN_PASSWORD = readFileSync(file, "utf8").trim();
 }
 
+// The key notifications signs its audit checkpoints with, unless the environment gives one: made once and kept
+// in .data/ beside the admin's password, so the checkpoints of earlier starts still verify as trusted.
+if (process.env.AUDIT_SIGNING_KEY === undefined) {
+  const file = join(root, ".data", "dev-audit-signing-key");
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
+  }
+  process.env.AUDIT_SIGNING_KEY = readFileSync(file, "utf8").trim();
+}
+
 /** The environment a service is started with, in its own process or in this one. */
 function launchEnv(svc: DevService): NodeJS.ProcessEnv {
   const env = serviceEnv(svc, process.env);
