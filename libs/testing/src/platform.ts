@@ -31,6 +31,7 @@ import { endChild } from "./end-child.js";
 import { freePorts } from "./own-servers.js";
 import { deleteStreams } from "./provide-nats.js";
 import { deleteKeys } from "./provide-redis.js";
+import type { Served } from "./requests-served.js";
 import { requestsServed } from "./requests-served.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -122,10 +123,10 @@ export interface RunningPlatform {
   /** Starts the next replica of a service on the next address callers were given, waits until it serves, names it. */
   addReplica(service: string): Promise<string>;
   /**
-   * The platform's RPCs (health checks left out) a replica, or a service's first running replica, has handled
-   * since it started, from its own /metrics; undefined while it is down.
+   * The platform's RPCs (health checks left out) and the events a replica, or a service's first running replica,
+   * has handled since it started, from its own /metrics; undefined while it is down.
    */
-  requestsServed(service: string): Promise<number | undefined>;
+  requestsServed(service: string): Promise<Served | undefined>;
   /** "processes" or "one-process"; see {@link PlatformOptions.mode}. */
   readonly mode: "processes" | "one-process";
   /** The process id of a service's (its first running replica's) or a replica's process; undefined while down. */

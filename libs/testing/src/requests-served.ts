@@ -1,22 +1,28 @@
-// How many requests one service process has handled, from its own /metrics: the platform's RPCs only (health
-// checks, which every balanced caller sends, are left out).
-const COUNTER = "rpc_server_requests_total{";
+// What one service process has done, from its own /metrics: the platform's RPCs it handled (health checks, which
+// every balanced caller sends, are left out) and the events its consumers handled.
+const RPCS = "rpc_server_requests_total{";
+const EVENTS = "events_consumed_total{";
 
-/**
- * The sum of `rpc_server_requests_total` over the fintech.* services the process at `metricsUrl` served since it
- * started; undefined when it does not answer.
- */
-export async function requestsServed(metricsUrl: string): Promise<number | undefined> {
+/** What a process has handled since it started. */
+export interface Served {
+  /** RPCs of the fintech.* services, whatever their outcome. */
+  rpcs: number;
+  /** Events its consumers handled (not the duplicates, the ignored or the retried ones). */
+  events: number;
+}
+
+/** What the process whose /metrics are at `metricsUrl` has handled; undefined when it does not answer. */
+export async function requestsServed(metricsUrl: string): Promise<Served | undefined> {
   try {
     const res = await fetch(`${metricsUrl}/metrics`, { signal: AbortSignal.timeout(2_000) });
     if (!res.ok) return undefined;
-    let total = 0;
+    const served = { rpcs: 0, events: 0 };
     for (const line of (await res.text()).split("\n")) {
-      if (line.startsWith(COUNTER) && line.includes('service="fintech.')) {
-        total += Number(line.slice(line.lastIndexOf(" ") + 1));
-      }
+      const value = Number(line.slice(line.lastIndexOf(" ") + 1));
+      if (line.startsWith(RPCS) && line.includes('service="fintech.')) served.rpcs += value;
+      if (line.startsWith(EVENTS) && line.includes('outcome="handled"')) served.events += value;
     }
-    return total;
+    return served;
   } catch {
     return undefined;
   }
