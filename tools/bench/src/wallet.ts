@@ -27,6 +27,7 @@ import { freePort } from "@fintech/testing/own-servers";
 import type { RunningPlatform } from "@fintech/testing/platform";
 import { ONE_PROCESS, startPlatform } from "@fintech/testing/platform";
 import pg from "pg";
+import { signUpUsers } from "./bench-users.js";
 import { httpCaller } from "./http-load.js";
 import type { LoadResult } from "./load.js";
 import { drive } from "./load.js";
@@ -46,23 +47,10 @@ const modes = (process.env.BENCH_MODES ?? "processes,one-process")
 const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const natsUrl = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const PASSWORD = "bench-Password-2026";
 const pingPreload = fileURLToPath(new URL("./ping-preload.ts", import.meta.url));
 /** The services that own a schema (and an outbox), each in the schema named after it. */
 // Every backend owns a schema named after it, with an outbox.
 const SCHEMAS = platformServices.filter((s) => s.kind === "grpc").map((s) => s.name);
-
-/** A zone where it is daytime now, so fraud's off-hours rule stays quiet and purchases are approved. */
-function daytimeZone(): string {
-  const zones = ["Asia/Kuala_Lumpur", "Europe/London", "America/New_York", "Pacific/Honolulu", "Asia/Tokyo"];
-  const hour = (tz: string) =>
-    Number(
-      new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "numeric", hourCycle: "h23" }).format(
-        new Date(),
-      ),
-    );
-  return zones.find((tz) => hour(tz) >= 8 && hour(tz) <= 20) ?? "UTC";
-}
 
 interface ModeResult {
   mode: Mode;
@@ -117,44 +105,8 @@ async function runMode(mode: Mode): Promise<ModeResult> {
 async function measure(mode: Mode, platform: RunningPlatform, db: pg.Client): Promise<ModeResult> {
   const http = httpCaller(platform.gatewayUrl, inFlight + 8);
   const json = { "content-type": "application/json" };
-  const timezone = daytimeZone();
-  const users: Array<{ token: string; wallet: string }> = [];
   const setupStarted = performance.now();
-  // Sign-ups in small waves: argon2id on a 2-core machine.
-  for (let i = 0; i < userCount; i += 8) {
-    const wave = await Promise.all(
-      Array.from({ length: Math.min(8, userCount - i) }, async (_, k) => {
-        const email = `bench-${i + k}-${Date.now()}@example.com`;
-        const reg = await http.call(
-          "POST",
-          "/api/v1/auth/register",
-          json,
-          JSON.stringify({ email, password: PASSWORD, full_name: "Bench", timezone }),
-        );
-        if (reg.status !== 201) throw new Error(`register: ${reg.status} ${reg.body}`);
-        const login = await http.call(
-          "POST",
-          "/api/v1/auth/login",
-          json,
-          JSON.stringify({ email, password: PASSWORD }),
-        );
-        const token = (JSON.parse(login.body) as { access_token: string }).access_token;
-        const auth = { ...json, authorization: `Bearer ${token}` };
-        // The default wallet opens when identity.user.registered reaches the wallet (or on first use).
-        const wallets = await http.call("GET", "/api/v1/wallets", auth);
-        const wallet = (JSON.parse(wallets.body) as { data: Array<{ id: string }> }).data[0]?.id ?? "";
-        const top = await http.call(
-          "POST",
-          `/api/v1/wallets/${wallet}/fund`,
-          auth,
-          JSON.stringify({ amount: "40000.00", source: "visa" }),
-        );
-        if (top.status !== 201) throw new Error(`fund: ${top.status} ${top.body}`);
-        return { token, wallet };
-      }),
-    );
-    users.push(...wave);
-  }
+  const users = await signUpUsers(http, userCount, "bench");
   console.log(
     `[${mode}] ${users.length} users signed up and funded in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s`,
   );
