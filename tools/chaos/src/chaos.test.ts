@@ -21,3 +21,24 @@ describe("fault suite (short: a wallet crash and a database outage)", () => {
     }
   }, 240_000);
 });
+
+describe("fault suite with two wallet replicas (a kill takes one down)", () => {
+  it("both serve requests through the gateway, and killing one loses nothing acknowledged", async () => {
+    const { results, logDir } = await runSuite({
+      scenarios: SCENARIOS.filter((s) => s.name === "kill wallet"),
+      users: 10,
+      settleMs: 60_000,
+      replicas: { wallet: 2 },
+    });
+    console.log(`${formatResults(results)}\n(service logs: ${logDir})`);
+    const [r] = results;
+    expect(r?.served.map((s) => s.replica)).toEqual(["wallet@1", "wallet@2"]);
+    for (const s of r?.served ?? []) expect(s.rpcs, s.replica).toBeGreaterThan(0);
+    expect(r?.verdict.acknowledged).toBeGreaterThan(0);
+    expect(r?.verdict.lost).toEqual([]);
+    expect(r?.verdict.duplicated).toEqual([]);
+    expect(r?.verdict.wrong).toEqual([]);
+    expect(r?.verdict.unbalanced).toEqual([]);
+    expect(r?.recoveredMs, `never settled: ${JSON.stringify(r?.backlog)}`).toBeDefined();
+  }, 240_000);
+});

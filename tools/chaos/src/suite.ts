@@ -32,21 +32,28 @@ interface FaultEnv {
 export interface Scenario {
   name: string;
   fault: Fault;
+  /** The service the fault kills, if it kills one: with replicas, the requests each served before are reported. */
+  kills?: string;
 }
 
+/** The backends the suite runs as several replicas with --replicas (the gateway and identity stay one). */
+export const REPLICATED = ["wallet", "ledger", "fraud", "analytics"];
+
+// A service run as one is killed whole; of several replicas, the first is, while the others keep serving.
 const killAndRestart =
   (service: string): Fault =>
   async ({ platform, log }) => {
-    await platform.kill(service);
-    log(`${service} killed (SIGKILL)`);
+    const victim = platform.replicas(service)[0] ?? service;
+    await platform.kill(victim);
+    log(`${victim} killed (SIGKILL)`);
     await sleep(1_000);
-    await platform.restart(service);
-    log(`${service} serving again`);
+    await platform.restart(victim);
+    log(`${victim} serving again`);
   };
 
 /** Every scenario, in the order the full suite runs them. */
 export const SCENARIOS: Scenario[] = [
-  { name: "kill wallet", fault: killAndRestart("wallet") },
+  { name: "kill wallet", fault: killAndRestart("wallet"), kills: "wallet" },
   {
     name: "postgres outage 8 s",
     fault: async ({ proxy, database, log }) => {
@@ -59,10 +66,10 @@ export const SCENARIOS: Scenario[] = [
       log("postgres: accepting connections again");
     },
   },
-  { name: "kill ledger", fault: killAndRestart("ledger") },
-  { name: "kill fraud", fault: killAndRestart("fraud") },
-  { name: "kill analytics", fault: killAndRestart("analytics") },
-  { name: "kill gateway", fault: killAndRestart("gateway") },
+  { name: "kill ledger", fault: killAndRestart("ledger"), kills: "ledger" },
+  { name: "kill fraud", fault: killAndRestart("fraud"), kills: "fraud" },
+  { name: "kill analytics", fault: killAndRestart("analytics"), kills: "analytics" },
+  { name: "kill gateway", fault: killAndRestart("gateway"), kills: "gateway" },
   {
     name: "nats down 40 s",
     fault: async ({ nats, log }) => {
@@ -95,6 +102,8 @@ export interface ScenarioResult {
   recoveredMs: number | undefined;
   /** Services that exited by themselves (and were restarted, as an orchestrator would). */
   exited: string[];
+  /** Of a service run as replicas that the fault killed: the RPCs and events each handled before the kill. */
+  served: Array<{ replica: string; rpcs: number; events: number }>;
   passed: boolean;
 }
 
@@ -109,6 +118,8 @@ export interface SuiteOptions {
   loadMs?: number;
   /** How long the platform may take to settle after a fault, ms. */
   settleMs?: number;
+  /** Replicas per service (e.g. `{ wallet: 2 }`), each its own process on its own address; default one each. */
+  replicas?: Readonly<Record<string, number>>;
   log?: (line: string) => void;
 }
 
@@ -140,6 +151,7 @@ export async function runSuite(opts: SuiteOptions): Promise<{ results: ScenarioR
       redisUrl: redis.url,
       output: { dir: logDir },
       clients: { [CHAOS_CLIENT]: chaosSecret },
+      ...(opts.replicas === undefined ? {} : { replicas: opts.replicas }),
       env: {
         LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? "info",
         // A run must end in minutes: unfinished transactions are taken over after 5 s instead of 30 s, the
@@ -177,7 +189,21 @@ export async function runSuite(opts: SuiteOptions): Promise<{ results: ScenarioR
       log(`--- ${scenario.name}`);
       workload.scenario = scenario.name;
       const driving = workload.drive(opts.inFlight ?? 6);
+      const replicas = scenario.kills === undefined ? [] : platform.replicas(scenario.kills);
+      const counted = replicas.length > 1 ? replicas : [];
+      const before = await Promise.all(counted.map((r) => platform.requestsServed(r)));
       await sleep(opts.loadMs ?? 5_000);
+      const served = await Promise.all(
+        counted.map(async (replica, i) => {
+          const now = await platform.requestsServed(replica);
+          return {
+            replica,
+            rpcs: (now?.rpcs ?? 0) - (before[i]?.rpcs ?? 0),
+            events: (now?.events ?? 0) - (before[i]?.events ?? 0),
+          };
+        }),
+      );
+      if (served.length > 0) log(`served before the fault: ${formatServed(served)}`);
       await scenario.fault(env);
       const faultEnded = Date.now();
       await sleep(opts.loadMs ?? 5_000);
@@ -201,7 +227,7 @@ export async function runSuite(opts: SuiteOptions): Promise<{ results: ScenarioR
         verdict.wrong.length === 0 &&
         verdict.unbalanced.length === 0 &&
         verdict.ledgerOk;
-      results.push({ name: scenario.name, verdict, backlog, recoveredMs, exited, passed });
+      results.push({ name: scenario.name, verdict, backlog, recoveredMs, exited, served, passed });
       for (const line of [...verdict.lost, ...verdict.duplicated, ...verdict.wrong, ...verdict.unbalanced])
         log(line);
       if (!settled(backlog)) {
@@ -222,6 +248,10 @@ export async function runSuite(opts: SuiteOptions): Promise<{ results: ScenarioR
   return { results, logDir };
 }
 
+function formatServed(served: ScenarioResult["served"]): string {
+  return served.map((s) => `${s.replica} ${s.rpcs}/${s.events}`).join(", ");
+}
+
 /** The results as a table, then the closing "N passed, N failed" line. */
 export function formatResults(results: ScenarioResult[]): string {
   const header = [
@@ -233,6 +263,7 @@ export function formatResults(results: ScenarioResult[]): string {
     "wrong answers",
     "balanced",
     "settled in",
+    ...(results.some((r) => r.served.length > 0) ? ["RPCs/events per replica before the kill"] : []),
   ];
   const rows = results.map((r) => [
     r.name,
@@ -243,6 +274,7 @@ export function formatResults(results: ScenarioResult[]): string {
     String(r.verdict.wrong.length),
     r.verdict.unbalanced.length === 0 && r.verdict.ledgerOk ? "yes" : "NO",
     r.recoveredMs === undefined ? "never" : `${(r.recoveredMs / 1000).toFixed(1)} s`,
+    ...(results.some((each) => each.served.length > 0) ? [formatServed(r.served)] : []),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
