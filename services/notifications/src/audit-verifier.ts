@@ -10,6 +10,7 @@ export type BreakReason =
   | "link_broken"
   | "unsealed_record"
   | "checkpoint_signature"
+  | "checkpoint_untrusted"
   | "checkpoint_mismatch"
   | "records_deleted";
 
@@ -36,8 +37,8 @@ const PAGE = 1000;
 /**
  * Walks the audit chain from its start: each link must follow the previous one (its prev_hash), each sealed
  * record must hash to its link, every record below the head must be sealed, and every checkpoint must carry a
- * valid signature and the hash the chain has at its seq; a checkpoint beyond the chain's end means records it
- * covered were deleted. Reports the break with the lowest seq.
+ * valid signature by a trusted key and the hash the chain has at its seq; a checkpoint beyond the chain's end
+ * means records it covered were deleted. Reports the break with the lowest seq.
  */
 export async function verifyAuditChain(db: Queryable, signer: AuditSigner): Promise<Verification> {
   const checkpoints = await auditStore.checkpoints(db);
@@ -56,7 +57,13 @@ export async function verifyAuditChain(db: Queryable, signer: AuditSigner): Prom
     } else if (signer.trusts(c.publicKey)) {
       checkpointsVerified++;
     } else {
+      // Anyone who can write the table can sign with a key of their own: only a key this service trusts vouches.
       checkpointsUntrusted++;
+      breaks.push({
+        seq: c.seq,
+        reason: "checkpoint_untrusted",
+        message: `the checkpoint at seq ${c.seq} is signed by a key this service does not trust (AUDIT_TRUSTED_KEYS)`,
+      });
     }
   }
 

@@ -3,6 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { testAdmin, testUser } from "@fintech/testing";
 import { describe, expect } from "vitest";
+import { createAuditSigner } from "./audit-signer.js";
 import { adminActs, record } from "./test/audit-kit.js";
 import { expectRefusal, notificationsTest, publishAuditEntry } from "./test/harness.js";
 
@@ -72,5 +73,29 @@ describe("audit trail", () => {
     }
     const { rows } = await h.pool.query("SELECT actor_id FROM audit_records WHERE event_id = $1", [id]);
     expect(rows).toEqual([{ actor_id: "admin-7" }]);
+  });
+
+  test("a checkpoint signed with a key of someone's own is reported, however well it matches the chain", async ({
+    notifications: h,
+  }) => {
+    await record(h, "wallet", [adminActs(randomUUID(), { action: "wallet.pay_out_wallet" })]);
+    await h.app.audit.sealer.sealNow();
+    const admin = h.auditAs(testAdmin("admin-1"));
+    expect((await admin.verifyAudit({})).ok).toBe(true);
+    // Inserting is what the table allows; a forger can hash and sign, but not with this service's key.
+    const { rows } = await h.pool.query<{ seq: bigint; hash: Buffer }>(
+      "SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1",
+    );
+    const head = rows[0];
+    if (head === undefined) throw new Error("nothing sealed");
+    const forger = createAuditSigner(undefined);
+    await h.pool.query(
+      "INSERT INTO audit_checkpoints (seq, hash, public_key, signature, created_at) VALUES ($1, $2, $3, $4, now())",
+      [head.seq, head.hash, forger.publicKey, forger.sign(head.seq, head.hash)],
+    );
+    const v = await admin.verifyAudit({});
+    expect(v.ok).toBe(false);
+    expect(v.checkpointsUntrusted).toBe(1n);
+    expect(v.firstBroken).toMatchObject({ seq: head.seq, reason: "checkpoint_untrusted" });
   });
 });

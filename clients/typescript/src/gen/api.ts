@@ -1752,7 +1752,7 @@ export interface components {
             checkpoints_verified: number;
             /**
              * Format: int64
-             * @description Checkpoints signed by a key this service does not trust (a development key from an earlier start); their hash is still checked against the chain.
+             * @description Checkpoints signed by a key this service does not trust (neither AUDIT_SIGNING_KEY nor one of AUDIT_TRUSTED_KEYS, e.g. a key made for an earlier start): each is a broken link (checkpoint_untrusted).
              */
             checkpoints_untrusted: number;
             /**
@@ -1770,7 +1770,7 @@ export interface components {
              * @description The seq of the first record (or checkpoint) that does not verify.
              */
             seq: number;
-            /** @description record_altered, record_missing, link_broken, unsealed_record, checkpoint_signature, checkpoint_mismatch or records_deleted. */
+            /** @description record_altered, record_missing, link_broken, unsealed_record, checkpoint_signature, checkpoint_untrusted, checkpoint_mismatch or records_deleted. */
             reason: string;
             message: string;
         };

@@ -238,7 +238,7 @@ export type BrokenLink = Message<"fintech.notifications.v1.BrokenLink"> & {
   seq: bigint;
 
   /**
-   * record_altered, record_missing, link_broken, unsealed_record, checkpoint_signature,
+   * record_altered, record_missing, link_broken, unsealed_record, checkpoint_signature, checkpoint_untrusted,
    * checkpoint_mismatch or records_deleted.
    *
    * @generated from field: string reason = 2;
@@ -298,8 +298,8 @@ export type VerifyAuditResponse = Message<"fintech.notifications.v1.VerifyAuditR
   checkpointsVerified: bigint;
 
   /**
-   * Checkpoints signed by a key this service does not trust (a development key from an earlier start); their
-   * hash is still checked against the chain.
+   * Checkpoints signed by a key this service does not trust (neither AUDIT_SIGNING_KEY nor one of
+   * AUDIT_TRUSTED_KEYS, e.g. a key made for an earlier start): each is a broken link (checkpoint_untrusted).
    *
    * @generated from field: int64 checkpoints_untrusted = 6;
    */
