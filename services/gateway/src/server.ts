@@ -87,8 +87,8 @@ const GRACE_MS = 10_000;
 export function build(config: GatewayConfig, deps: GatewayDeps) {
   const { redis, logger, authenticator } = deps;
   const clock = deps.clock ?? systemClock;
-  // A token the gateway cannot get (identity away) costs the request nothing but its client address in the
-  // backends' audit entries.
+  // A token the gateway cannot get (identity away, after the renewal it waits for fails) never fails the request:
+  // the backends then record no client address for it.
   const forwardedBy = async (): Promise<string | undefined> =>
     deps.forwarder?.token().then(
       (token) => `Bearer ${token}`,
