@@ -2,6 +2,7 @@ export * from "./cloud-events.js";
 export * from "./consumer.js";
 export { type LagTarget, watchConsumerLag } from "./consumer-lag.js";
 export * from "./consumer-model.js";
+export * from "./derived-id.js";
 export * from "./enqueue.js";
 export * from "./ensure-stream.js";
 export * from "./errors.js";

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { derivedId } from "@fintech/events";
 import { findCurrency, parseAmount } from "@fintech/money";
 import { TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { PLATFORM_TYPES } from "./counter-fields.js";
@@ -294,9 +294,5 @@ function clip(text: string): string {
  * so the same file imported again for the same user yields the same ids (and counts nothing twice).
  */
 export function rowEventId(fileSha256: string, userId: string, line: number): string {
-  const hex = createHash("sha256").update(`${fileSha256}\n${userId}\n${line}`).digest("hex");
-  // Version 8 (custom) and the RFC 9562 variant, so it is a well-formed UUID.
-  const v = `8${hex.slice(13, 16)}`;
-  const variant = ((Number.parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${v}-${variant}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
+  return derivedId(`${fileSha256}\n${userId}\n${line}`);
 }

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import { createExclusiveJob, withAdvisoryLock } from "@fintech/db";
+import { derivedId } from "@fintech/events";
 import type { Clock } from "@fintech/platform";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -26,15 +26,10 @@ const SWEEP_LOCK = "ledger.expiry-sweeper";
 
 /**
  * The id of the ledger's void of a timed-out pending transfer: derived from the pending id, so replicas
- * sweeping at once write one void between them (the second is a replay). A UUID version 8 (RFC 9562) made of
- * SHA-256 bits.
+ * sweeping at once write one void between them (the second is a replay).
  */
 export function expiryTransferId(pendingId: string): string {
-  const bytes = createHash("sha256").update(`ledger.expiry:${pendingId}`).digest().subarray(0, 16);
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x80;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = bytes.toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return derivedId(`ledger.expiry:${pendingId}`);
 }
 
 /**

@@ -1,21 +1,7 @@
-import { createHash } from "node:crypto";
-import { newEventId } from "@fintech/events";
+import { derivedId, newEventId } from "@fintech/events";
 
 /** A new time-ordered id (UUID v7): transactions sort by it within a millisecond and index inserts stay local. */
 export const newId = (now?: number): string => newEventId(now);
-
-/**
- * A UUID (version 8, RFC 9562's custom layout) derived from `name` by SHA-256: the same name always gives the
- * same id. The ledger transfers of a transaction get ids named after the transaction, its leg and its phase,
- * so every retry of the same step sends the same ids and the ledger applies each transfer once.
- */
-export function derivedId(name: string): string {
-  const bytes = createHash("sha256").update(name).digest().subarray(0, 16);
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x80;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = bytes.toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 /** What a ledger transfer of a transaction does. */
 export type TransferPhase = "post" | "hold" | "settle" | "void" | "reverse";
