@@ -2,10 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { AuditEntrySchema } from "@fintech/proto/fintech/audit/v1/audit_pb.js";
 import { RateUpdatedSchema } from "@fintech/proto/fintech/fx/v1/events_pb.js";
-import { testService, waitFor } from "@fintech/testing";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
-import type pg from "pg";
+import { publishedEvents, testService } from "@fintech/testing";
 import { describe, expect } from "vitest";
 import { expectRefusal, fxTest } from "./test/harness.js";
 
@@ -51,11 +48,16 @@ describe("rate updates", () => {
     expect(older.data.map((r) => `${r.base}/${r.quote}=${r.rate}`)).toEqual(["SGD/MYR=3.5"]);
     expect(older.hasMore).toBe(false);
 
-    const events = await publishedEvents(nats.nc, pg.pool, fx.namespace);
-    const updated = events.filter((e) => e.message.base === "MYR" && e.message.quote === "SGD");
+    const events = await publishedEvents(
+      nats.nc,
+      pg.pool,
+      fx.namespace,
+      "fx.rate.updated",
+      RateUpdatedSchema,
+    );
+    const updated = events.filter((e) => e.base === "MYR" && e.quote === "SGD");
     expect(updated).toHaveLength(1);
-    expect(updated[0]?.message).toMatchObject({ rate: "0.29", previousRate: "0.285714285714" });
-    expect(updated[0]?.type).toBe("fx.rate.updated");
+    expect(updated[0]).toMatchObject({ rate: "0.29", previousRate: "0.285714285714" });
   });
 
   test("a rate for a new currency adds it; a bad rate is refused", async ({ fx }) => {
@@ -87,34 +89,19 @@ describe("rate updates", () => {
       );
       expect(rowCount).toBe(1);
       expect(await fx.app.relay.runOnce()).toBe(1);
-      const events = await publishedEvents(nats.nc, pg.pool, fx.namespace);
-      expect(events.filter((e) => e.message.rate === "4.75")).toHaveLength(1);
+      const events = await publishedEvents(
+        nats.nc,
+        pg.pool,
+        fx.namespace,
+        "fx.rate.updated",
+        RateUpdatedSchema,
+      );
+      expect(events.filter((e) => e.rate === "4.75")).toHaveLength(1);
     } finally {
       fx.app.relay.start();
     }
   });
 });
-
-/** Every fx event in this file's stream, decoded, once the outbox has nothing left to publish. */
-async function publishedEvents(nc: NatsConnection, pool: pg.Pool, namespace: string) {
-  await waitFor(async () => {
-    const { rows } = await pool.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL",
-    );
-    return rows[0]?.n === 0;
-  });
-  const stream = `${namespace.toUpperCase()}_FX`;
-  const { messages } = (await (await jetstreamManager(nc)).streams.info(stream)).state;
-  const consumer = await jetstream(nc).consumers.get(stream);
-  const out = [];
-  for (let i = 0; i < messages; i++) {
-    const m = await consumer.next({ expires: 2_000 });
-    if (!m) break;
-    const type = m.headers?.get("ce-type");
-    if (type === "fx.rate.updated") out.push({ type, message: fromBinary(RateUpdatedSchema, m.data) });
-  }
-  return out;
-}
 
 describe("audit", () => {
   test("an admin's rate change is audited with who, which request, and the rate before and after", async ({

@@ -1,12 +1,7 @@
-import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import { fromBinary } from "@bufbuild/protobuf";
 import type { CallOptions, createClient } from "@connectrpc/connect";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import type { TestClock } from "@fintech/testing";
-import { serviceTest, waitFor } from "@fintech/testing";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
-import type pg from "pg";
+import { serviceTest } from "@fintech/testing";
 import { parseIdentityConfig } from "../config.js";
 import { build, migrationsDir } from "../server.js";
 
@@ -91,30 +86,4 @@ export function identityTest(env: Record<string, string> = {}) {
   });
 }
 
-/** Every event of this file's identity stream with type `type`, decoded, once the outbox is drained. */
-export async function publishedEvents<D extends DescMessage>(
-  nc: NatsConnection,
-  pool: pg.Pool,
-  namespace: string,
-  type: string,
-  schema: D,
-): Promise<Array<MessageShape<D>>> {
-  await waitFor(async () => {
-    const { rows } = await pool.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL",
-    );
-    return rows[0]?.n === 0;
-  });
-  const stream = `${namespace.toUpperCase()}_IDENTITY`;
-  const { messages } = (await (await jetstreamManager(nc)).streams.info(stream)).state;
-  const consumer = await jetstream(nc).consumers.get(stream);
-  const out: Array<MessageShape<D>> = [];
-  for (let i = 0; i < messages; i++) {
-    const m = await consumer.next({ expires: 2_000 });
-    if (!m) break;
-    if (m.headers?.get("ce-type") === type) out.push(fromBinary(schema, m.data));
-  }
-  return out;
-}
-
-export { expectRefusal, TestClock } from "@fintech/testing";
+export { expectRefusal, publishedEvents, TestClock } from "@fintech/testing";
