@@ -12,3 +12,4 @@ export { isMoneyError, MoneyError, type MoneyErrorReason } from "./money-error.j
 export { MAX_MINOR, parseAmount } from "./parse-amount.js";
 export { parseAmountInput } from "./parse-amount-input.js";
 export { parseRate, RATE_DECIMALS } from "./parse-rate.js";
+export { parseRateList, type RateListItem } from "./parse-rate-list.js";

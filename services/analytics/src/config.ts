@@ -1,5 +1,5 @@
 import { authEnv } from "@fintech/auth";
-import { findCurrency } from "@fintech/money";
+import { findCurrency, parseRateList } from "@fintech/money";
 import {
   envInt,
   parseConfig,
@@ -9,7 +9,6 @@ import {
   serviceUrlsEnv,
 } from "@fintech/platform";
 import { z } from "zod";
-import { parseRateList } from "./rates.js";
 
 const optionalText = z
   .string()

@@ -21,7 +21,7 @@ export type { MoveResult, Mover } from "./mover.js";
 export { createMover } from "./mover.js";
 export { addTransaction, checkTransaction } from "./projections.js";
 export type { RateSource } from "./rates.js";
-export { fxRates, parseRateList, staticRates } from "./rates.js";
+export { fxRates, staticRates } from "./rates.js";
 export type { AnalyticsDeps } from "./server.js";
 export { build, migrationsDir } from "./server.js";
 export { startAnalytics } from "./start.js";

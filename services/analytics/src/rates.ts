@@ -114,19 +114,3 @@ export function fxRates(client: Client<typeof FxService>, baseCurrency: string):
   };
   return source;
 }
-
-/** Parses "SGD/MYR=3.50,USD/MYR=4.70"; throws a message naming the bad item. */
-export function parseRateList(text: string): Array<{ base: string; quote: string; rate: Decimal }> {
-  const out: Array<{ base: string; quote: string; rate: Decimal }> = [];
-  for (const item of text
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const m = /^([A-Z]{3})\/([A-Z]{3})=([0-9.]+)$/.exec(item);
-    if (m === null || m[1] === m[2]) {
-      throw new Error(`expected BASE/QUOTE=RATE items such as SGD/MYR=3.50, got "${item}"`);
-    }
-    out.push({ base: m[1] ?? "", quote: m[2] ?? "", rate: parseRate(m[3] ?? "") });
-  }
-  return out;
-}

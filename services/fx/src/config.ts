@@ -1,6 +1,5 @@
 import { authEnv } from "@fintech/auth";
-import type { Decimal } from "@fintech/money";
-import { findCurrency, parseRate } from "@fintech/money";
+import { findCurrency, parseRateList } from "@fintech/money";
 import { envInt, parseConfig, serviceEnv, serviceRegistry } from "@fintech/platform";
 import { z } from "zod";
 
@@ -14,31 +13,12 @@ const seedRates = z
   .string()
   .default("SGD/MYR=3.50,USD/MYR=4.70")
   .transform((text, ctx) => {
-    const rates: Array<{ base: string; quote: string; rate: Decimal }> = [];
-    for (const item of text
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean)) {
-      const m = /^([A-Z]{3})\/([A-Z]{3})=([0-9.]+)$/.exec(item);
-      const [, base = "", quote = "", rate = ""] = m ?? [];
-      if (!m || !findCurrency(base) || !findCurrency(quote) || base === quote) {
-        ctx.addIssue({
-          code: "custom",
-          message: `expected BASE/QUOTE=RATE items such as SGD/MYR=3.50, got "${item}"`,
-        });
-        return z.NEVER;
-      }
-      try {
-        rates.push({ base, quote, rate: parseRate(rate) });
-      } catch {
-        ctx.addIssue({
-          code: "custom",
-          message: `"${rate}" is not a positive rate with at most 12 decimals`,
-        });
-        return z.NEVER;
-      }
+    try {
+      return parseRateList(text);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
+      return z.NEVER;
     }
-    return rates;
   });
 
 export const fxEnv = z.object({

@@ -11,13 +11,13 @@ import {
   fxRates,
   headerProblem,
   importStore,
-  parseRateList,
   realTimer,
   runImport,
   staticRates,
 } from "@fintech/analytics";
 import { createPool } from "@fintech/db";
 import { streamName } from "@fintech/events";
+import { parseRateList } from "@fintech/money";
 import { createServiceTransport } from "@fintech/platform";
 import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { jetstreamManager } from "@nats-io/jetstream";
