@@ -1,3 +1,4 @@
+import { platformServices } from "@fintech/platform";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
@@ -64,16 +65,8 @@ describe("the platform booter", () => {
       const prefix = platform.redisPrefix ?? "";
       let stopped = false;
       try {
-        expect(platform.services).toEqual([
-          "identity",
-          "wallet",
-          "ledger",
-          "fraud",
-          "fx",
-          "analytics",
-          "notifications",
-          "gateway",
-        ]);
+        // Every service of the registry, in its order: backends, then the edge.
+        expect(platform.services).toEqual(platformServices.map((s) => s.name));
         for (const name of platform.services) expect(await platform.serving(name), name).toBe(true);
         // The admin identity made at its first start logs in through the gateway.
         const login = await fetch(`${platform.gatewayUrl}/api/v1/auth/login`, {
