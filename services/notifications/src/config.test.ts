@@ -53,4 +53,19 @@ describe("notifications configuration", () => {
     expect(message).toMatch(/AUDIT_SIGNING_KEY: expected 32 bytes in base64/);
     expect(message).not.toContain("c2hvcnQ=");
   });
+
+  it("sends e-mail to the local sink by default, takes only smtp:// or smtps://, and never echoes a password", () => {
+    expect(parseNotificationsConfig({}).SMTP_URL).toBe("smtp://127.0.0.1:1025");
+    expect(parseNotificationsConfig({ SMTP_URL: "smtps://mailer:pw@mail.example.com:465" }).SMTP_URL).toBe(
+      "smtps://mailer:pw@mail.example.com:465",
+    );
+    let message = "";
+    try {
+      parseNotificationsConfig({ SMTP_URL: "https://mailer:hunter2@mail.example.com" });
+    } catch (err) {
+      message = err instanceof Error ? err.message : String(err);
+    }
+    expect(message).toMatch(/SMTP_URL: expected an smtp:\/\/ or smtps:\/\/ URL/);
+    expect(message).not.toContain("hunter2");
+  });
 });

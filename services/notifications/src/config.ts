@@ -1,5 +1,5 @@
 import { authEnv } from "@fintech/auth";
-import { envBool, envCsv, envInt, parseConfig, serviceEnv, serviceRegistry } from "@fintech/platform";
+import { envBool, envCsv, envInt, envUrl, parseConfig, serviceEnv, serviceRegistry } from "@fintech/platform";
 import { z } from "zod";
 
 // WEBHOOK_SECRET_KEY: 32 random bytes in base64 (`openssl rand -base64 32`), the AES-256-GCM key that endpoint
@@ -45,6 +45,13 @@ const trustedKeys = envCsv().transform((list, ctx) => {
   return keys;
 });
 
+// SMTP_URL: smtp://host:port (STARTTLS when offered) or smtps://host:465, with user:password@ when the server
+// wants a login. The default is the local sink `./dev start` runs (maildev).
+const smtpUrl = envUrl("smtp://127.0.0.1:1025").refine(
+  (url) => /^smtps?:$/.test(new URL(url).protocol),
+  "expected an smtp:// or smtps:// URL",
+);
+
 export const notificationsEnv = z
   .object({
     ...serviceEnv(serviceRegistry.notifications),
@@ -63,6 +70,21 @@ export const notificationsEnv = z
     AUDIT_CHECKPOINT_EVERY: envInt(1_000, { min: 1, max: 1_000_000 }),
     /** ...or this many milliseconds after the last one, when there is anything new. */
     AUDIT_CHECKPOINT_INTERVAL_MS: envInt(60_000, { min: 100, max: 86_400_000 }),
+    /** The mail server e-mail notifications go to. */
+    SMTP_URL: smtpUrl,
+    /** How long connecting, the greeting and each SMTP exchange may take, in ms. */
+    SMTP_TIMEOUT_MS: envInt(10_000, { min: 100, max: 120_000 }),
+    /** The From of every e-mail. */
+    MAIL_FROM: z.string().min(3).default("Wallet <no-reply@wallet.localhost>"),
+    /** Mails sent at the same time by one replica. */
+    MAIL_SEND_CONCURRENCY: envInt(2, { min: 1, max: 64 }),
+    /** Pause between looks at an empty mail queue, in ms. */
+    MAIL_POLL_INTERVAL_MS: envInt(1_000, { min: 10, max: 60_000 }),
+    /** Attempts at one mail before it is given up. */
+    MAIL_MAX_ATTEMPTS: envInt(12, { min: 1, max: 100 }),
+    /** Wait before the first retry of a mail, in ms; it doubles per attempt up to MAIL_RETRY_MAX_MS. */
+    MAIL_RETRY_MS: envInt(30_000, { min: 10, max: 3_600_000 }),
+    MAIL_RETRY_MAX_MS: envInt(3_600_000, { min: 10, max: 86_400_000 }),
     ...authEnv("notifications"),
   })
   .superRefine((c, ctx) => {

@@ -19,6 +19,12 @@ import { createAuditService } from "./audit-service.js";
 import { createAuditSigner } from "./audit-signer.js";
 import type { NotificationsConfig } from "./config.js";
 import { toConnectError } from "./errors.js";
+import { mailConsumers } from "./mail-events.js";
+import type { RecipientLookup } from "./mail-outbox.js";
+import { createMailOutbox } from "./mail-outbox.js";
+import type { MailSender } from "./mail-sender.js";
+import { smtpMailSender } from "./mail-sender.js";
+import { preferencesAccess, preferencesRoutes } from "./preferences-routes.js";
 import { notificationsRoutes } from "./routes.js";
 import { createSecretBox, DEVELOPMENT_SECRET_KEY } from "./secret-box.js";
 import { createTargetPolicy } from "./target-policy.js";
@@ -35,6 +41,10 @@ export interface NotificationsDeps {
   nc: NatsConnection;
   logger: Logger;
   clock: Clock;
+  /** Where a user's address comes from when no identity event has told it yet (identity, as this service). */
+  recipients: RecipientLookup;
+  /** How e-mail leaves; default SMTP to SMTP_URL. */
+  mailSender?: MailSender;
 }
 
 /**
@@ -71,11 +81,31 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
     }),
     consumers: createAuditConsumers({ pool, nc, namespace: config.EVENTS_NAMESPACE, clock, logger }),
   };
+  const mailSender =
+    deps.mailSender ?? smtpMailSender(config.SMTP_URL, { timeoutMs: config.SMTP_TIMEOUT_MS });
+  const mail = createMailOutbox({
+    pool,
+    clock,
+    sender: mailSender,
+    lookupRecipient: deps.recipients,
+    logger,
+    settings: {
+      from: config.MAIL_FROM,
+      concurrency: config.MAIL_SEND_CONCURRENCY,
+      pollIntervalMs: config.MAIL_POLL_INTERVAL_MS,
+      maxAttempts: config.MAIL_MAX_ATTEMPTS,
+      backoffMs: config.MAIL_RETRY_MS,
+      maxBackoffMs: config.MAIL_RETRY_MAX_MS,
+    },
+  });
+  const consumers = mailConsumers({ pool, nc, namespace: config.EVENTS_NAMESPACE, logger, clock });
+  const userPreferences = preferencesRoutes({ pool, clock });
   const server = createServer({
     name: "notifications",
     routes: (router) => {
       notificationsRoutes(webhooks)(router);
       auditRoutes(audit.service)(router);
+      userPreferences(router);
     },
     files: [file_fintech_notifications_v1_events, file_fintech_audit_v1_audit],
     logger,
@@ -84,6 +114,7 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
       createAuthInterceptor({ authenticator }),
       webhookAccess,
       auditAccess,
+      preferencesAccess,
       notificationsValidation,
       auditValidation,
     ],
@@ -103,19 +134,25 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
   return {
     webhooks,
     audit,
+    mail,
     server,
     relay,
     async start(listen: ListenOptions = { port: config.PORT, host: config.HOST }): Promise<ListenResult> {
       relay.start();
       for (const consumer of audit.consumers) await consumer.start();
       audit.sealer.start();
+      for (const consumer of consumers) await consumer.start();
+      mail.start();
       return server.listen(listen);
     },
     async stop(): Promise<void> {
       await server.close();
       await audit.sealer.stop();
+      await mail.stop();
       for (const consumer of audit.consumers) await consumer.stop();
+      for (const consumer of consumers) await consumer.stop();
       await relay.stop();
+      mailSender.close();
     },
   };
 }

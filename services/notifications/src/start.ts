@@ -1,9 +1,14 @@
+import type { Transport } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { connectIdentity } from "@fintech/auth";
 import { openServiceInfra } from "@fintech/events";
 import type { Clock, InProcessTransport, StartedService } from "@fintech/platform";
-import { systemClock } from "@fintech/platform";
+import { observeClientCalls, systemClock } from "@fintech/platform";
+import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import type { Logger } from "pino";
 import type { NotificationsConfig } from "./config.js";
+import { identityRecipients } from "./identity-recipients.js";
 import { build, migrationsDir } from "./server.js";
 
 /**
@@ -20,20 +25,29 @@ export async function startNotifications(
     name: "notifications",
     config,
     migrationsDir,
+    consumes: ["wallet", "fraud", "identity"],
     logger,
   });
   const identity = opts.transports?.identity;
-  const { authenticator } = connectIdentity(config, {
+  const { authenticator, credentials } = connectIdentity(config, {
     logger,
     events: { nc, namespace: config.EVENTS_NAMESPACE },
     ...(identity === undefined ? {} : { identity }),
   });
+  // Identity is asked for an address as this service, once it has credentials.
+  const interceptors =
+    credentials === undefined ? [observeClientCalls] : [observeClientCalls, credentials.interceptor];
+  const identityTransport: Transport =
+    identity === undefined
+      ? createGrpcTransport({ baseUrl: config.IDENTITY_URL, interceptors })
+      : identity({ interceptors });
   const notifications = build(config, {
     pool,
     nc,
     logger,
     authenticator,
     clock: opts.clock ?? systemClock,
+    recipients: identityRecipients(createClient(IdentityService, identityTransport)),
   });
   const listening = await notifications.start();
   logger.info({ url: listening.url, metrics: listening.metricsUrl }, "notifications listening");

@@ -8,8 +8,10 @@ import { CloudEventHeaders, namespacedSubject, PROTOBUF_CONTENT_TYPE } from "@fi
 import { AuditEntrySchema } from "@fintech/proto/fintech/audit/v1/audit_pb.js";
 import { AuditService } from "@fintech/proto/fintech/notifications/v1/audit_pb.js";
 import { WebhookService } from "@fintech/proto/fintech/notifications/v1/notifications_pb.js";
-import type { TestClock } from "@fintech/testing";
-import { serviceTest, testAdmin, testUser } from "@fintech/testing";
+import { PreferencesService } from "@fintech/proto/fintech/notifications/v1/preferences_pb.js";
+import type { SmtpInbox, TestClock } from "@fintech/testing";
+import { serviceTest, startSmtpInbox, testAdmin, testUser } from "@fintech/testing";
+import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { headers } from "@nats-io/transport-node";
 import type pg from "pg";
@@ -18,6 +20,7 @@ import { build, migrationsDir } from "../server.js";
 
 type WebhookClient = ReturnType<typeof createClient<typeof WebhookService>>;
 type AuditClient = ReturnType<typeof createClient<typeof AuditService>>;
+type PreferencesClient = ReturnType<typeof createClient<typeof PreferencesService>>;
 
 export interface NotificationsHarness {
   url: string;
@@ -35,6 +38,19 @@ export interface NotificationsHarness {
   app: ReturnType<typeof build>;
   /** An access token for the principal (for raw clients). */
   token(principal: Principal): Promise<string>;
+  /** The notification preferences of the user with this id, as that user. */
+  preferencesAs(userId: string): PreferencesClient;
+  /** The SMTP server the service sends e-mail to (SMTP_URL), keeping every mail it receives. */
+  inbox: SmtpInbox;
+  /** Identity as the service's address lookup sees it: user id -> e-mail (add one, or publish its events). */
+  addresses: Map<string, string>;
+  /** Publishes an event on this file's namespaced streams, with the CloudEvents headers consumers read. */
+  publish<Desc extends DescMessage>(
+    type: string,
+    schema: Desc,
+    message: MessageInitShape<Desc>,
+    id: string,
+  ): Promise<void>;
 }
 
 /**
@@ -43,16 +59,28 @@ export interface NotificationsHarness {
  */
 export function notificationsTest(env: Record<string, string> = {}) {
   return serviceTest("notifications", async (kit): Promise<NotificationsHarness> => {
+    const inbox = await startSmtpInbox();
+    kit.defer(() => inbox.close());
     const config = kit.config(parseNotificationsConfig, {
       WEBHOOK_ALLOW_HTTP: "true",
       WEBHOOK_ALLOW_PRIVATE_TARGETS: "true",
+      SMTP_URL: inbox.url,
+      MAIL_POLL_INTERVAL_MS: "50",
       ...env,
     });
     await kit.prepare({
       migrations: [migrationsDir],
       streams: ["notifications", "wallet", "fraud", "identity", "fx"],
     });
-    const app = build(config, { ...kit.deps, authenticator: kit.tokens.authenticator });
+    const addresses = new Map<string, string>();
+    const app = build(config, {
+      ...kit.deps,
+      authenticator: kit.tokens.authenticator,
+      recipients: async (userId) => {
+        const email = addresses.get(userId);
+        return email === undefined ? undefined : { email, deleted: false };
+      },
+    });
     const { url, port } = await kit.start(app);
     const webhooksAs = (principal?: Principal) => kit.client(WebhookService, url, principal);
     return {
@@ -67,6 +95,22 @@ export function notificationsTest(env: Record<string, string> = {}) {
       namespace: kit.nats.namespace,
       app,
       token: (principal) => kit.tokens.token(principal),
+      preferencesAs: (userId) => kit.client(PreferencesService, url, testUser(userId)),
+      inbox,
+      addresses,
+      async publish(type, schema, message, id) {
+        const h = headers();
+        h.set(CloudEventHeaders.specVersion, "1.0");
+        h.set(CloudEventHeaders.id, id);
+        h.set(CloudEventHeaders.type, type);
+        h.set(CloudEventHeaders.source, type.split(".")[0] ?? "");
+        h.set(CloudEventHeaders.time, new Date().toISOString());
+        h.set(CloudEventHeaders.contentType, "application/protobuf");
+        const payload = toBinary(schema, create(schema, message));
+        await jetstream(kit.nats.nc).publish(namespacedSubject(type, kit.nats.namespace), payload, {
+          headers: h,
+        });
+      },
     };
   });
 }

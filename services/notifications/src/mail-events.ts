@@ -1,0 +1,207 @@
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { EventConsumer } from "@fintech/events";
+import { createConsumer, eventHandler } from "@fintech/events";
+import type { Clock } from "@fintech/platform";
+import { ReviewDecidedSchema, TransactionScoredSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
+import { Decision, ReviewDecision } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
+import {
+  UserDeletedSchema,
+  UserProfileChangedSchema,
+  UserRegisteredSchema,
+  UserStatusChangedSchema,
+} from "@fintech/proto/fintech/identity/v1/events_pb.js";
+import { UserStatus } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
+import type { TransactionEvent } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
+import { TransactionEventSchema, TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type pg from "pg";
+import type { PoolClient } from "pg";
+import type { Logger } from "pino";
+import type { MailContent, TransactionKind } from "./mail-model.js";
+import { kindOf } from "./mail-model.js";
+import { mailStore } from "./mail-store.js";
+
+/** The durable consumers (also inbox names) feeding e-mail: money movements, reviews, users' addresses. */
+export const MAIL_CONSUMERS = {
+  wallet: "notifications-mail-wallet",
+  fraud: "notifications-mail-fraud",
+  identity: "notifications-mail-identity",
+} as const;
+
+const TRANSACTION_KINDS: Partial<Record<TransactionType, TransactionKind>> = {
+  [TransactionType.TOP_UP]: "top_up",
+  [TransactionType.WITHDRAWAL]: "withdrawal",
+  [TransactionType.PURCHASE]: "purchase",
+  [TransactionType.TRANSFER]: "transfer",
+  [TransactionType.CONVERSION]: "conversion",
+  [TransactionType.REFUND]: "refund",
+};
+
+const iso = (ts: Timestamp | undefined, fallback: Date) => (ts ? timestampDate(ts) : fallback).toISOString();
+
+/**
+ * Queues one mail in the consumer's transaction, unless the user switched its kind off (read again at sending,
+ * for a switch made while it waits).
+ */
+async function queue(
+  tx: PoolClient,
+  mail: { eventId: string; userId: string; content: MailContent },
+  clock: Clock,
+): Promise<void> {
+  if (mail.userId === "") return;
+  const preferences = await mailStore.getPreferences(tx, mail.userId);
+  if (!preferences[kindOf(mail.content)]) return;
+  await mailStore.enqueue(tx, { ...mail, at: clock.now() });
+}
+
+function transactionMail(
+  t: TransactionEvent,
+  change: "completed" | "reversed",
+  time: Date,
+): MailContent | undefined {
+  const type = TRANSACTION_KINDS[t.type];
+  if (type === undefined || t.amount === undefined) return undefined;
+  return {
+    template: "transaction",
+    change,
+    transactionId: t.transactionId,
+    type,
+    direction: t.direction,
+    amount: t.amount.amount,
+    currency: t.amount.currency,
+    merchantName: t.merchantName,
+    provider: t.provider,
+    occurredAt: iso(t.occurredAt, time),
+  };
+}
+
+/**
+ * The consumers that turn events into queued mails, each through the inbox (a redelivered event is handled
+ * once) and with the mail's own key (event id, template) besides:
+ * - wallet.transaction.completed and .reversed: a receipt for every completed money movement (a refund is the
+ *   refund transaction's own completion; wallet.transaction.refunded, the purchase's new refunded total, would be
+ *   a second mail about the same money and is left out), and one when an admin reverses one;
+ * - fraud.transaction.scored with decision review: the payment is held; fraud.review.decided: the review's outcome;
+ * - identity.user.*: each user's address, kept here so that sending does not depend on identity being up.
+ */
+export function mailConsumers(deps: {
+  pool: pg.Pool;
+  nc: NatsConnection;
+  namespace: string;
+  logger: Logger;
+  clock: Clock;
+}): EventConsumer[] {
+  const { pool, nc, namespace, logger, clock } = deps;
+  const common = { pool, nc, namespace, logger, waitForStream: true };
+  const onTransaction = (change: "completed" | "reversed") =>
+    eventHandler(TransactionEventSchema, async (event, tx) => {
+      const content = transactionMail(event.message, change, event.time);
+      if (content === undefined) {
+        logger.warn(
+          { event_id: event.id, type: event.type },
+          "transaction event without type or amount; no mail",
+        );
+        return;
+      }
+      await queue(tx, { eventId: event.id, userId: event.message.userId, content }, clock);
+    });
+  const keep = async (
+    tx: PoolClient,
+    user: { userId: string; email: string; status: UserStatus; occurredAt?: Timestamp | undefined },
+    time: Date,
+    deleted: boolean,
+  ) => {
+    if (user.userId === "" || user.email === "") return;
+    await mailStore.putRecipient(
+      tx,
+      user.userId,
+      { email: user.email, deleted: deleted || user.status === UserStatus.DELETED },
+      user.occurredAt ? timestampDate(user.occurredAt) : time,
+    );
+  };
+  return [
+    createConsumer({
+      ...common,
+      context: "wallet",
+      durable: MAIL_CONSUMERS.wallet,
+      filterSubject: "wallet.transaction.>",
+      handlers: {
+        "wallet.transaction.completed": onTransaction("completed"),
+        "wallet.transaction.reversed": onTransaction("reversed"),
+      },
+    }),
+    createConsumer({
+      ...common,
+      context: "fraud",
+      durable: MAIL_CONSUMERS.fraud,
+      filterSubject: "fraud.>",
+      handlers: {
+        "fraud.transaction.scored": eventHandler(TransactionScoredSchema, async (event, tx) => {
+          const scored = event.message;
+          // Only what the wallet was told to do holds money (in shadow mode the rules' decision does not).
+          if (scored.decision !== Decision.REVIEW || scored.baseAmount === undefined) return;
+          await queue(
+            tx,
+            {
+              eventId: event.id,
+              userId: scored.userId,
+              content: {
+                template: "review_held",
+                transactionId: scored.transactionId,
+                amount: scored.baseAmount.amount,
+                currency: scored.baseAmount.currency,
+                occurredAt: iso(scored.scoredAt ?? scored.occurredAt, event.time),
+              },
+            },
+            clock,
+          );
+        }),
+        "fraud.review.decided": eventHandler(ReviewDecidedSchema, async (event, tx) => {
+          const decided = event.message;
+          const decision =
+            decided.decision === ReviewDecision.APPROVE
+              ? "approved"
+              : decided.decision === ReviewDecision.REJECT
+                ? "rejected"
+                : undefined;
+          if (decision === undefined) return;
+          await queue(
+            tx,
+            {
+              eventId: event.id,
+              userId: decided.userId,
+              content: {
+                template: "review_decided",
+                transactionId: decided.transactionId,
+                decision,
+                occurredAt: iso(decided.decidedAt, event.time),
+              },
+            },
+            clock,
+          );
+        }),
+      },
+    }),
+    createConsumer({
+      ...common,
+      context: "identity",
+      durable: MAIL_CONSUMERS.identity,
+      filterSubject: "identity.user.>",
+      handlers: {
+        "identity.user.registered": eventHandler(UserRegisteredSchema, (e, tx) =>
+          keep(tx, e.message, e.time, false),
+        ),
+        "identity.user.profile_changed": eventHandler(UserProfileChangedSchema, (e, tx) =>
+          keep(tx, e.message, e.time, false),
+        ),
+        "identity.user.status_changed": eventHandler(UserStatusChangedSchema, (e, tx) =>
+          keep(tx, e.message, e.time, false),
+        ),
+        "identity.user.deleted": eventHandler(UserDeletedSchema, (e, tx) =>
+          keep(tx, e.message, e.time, true),
+        ),
+      },
+    }),
+  ];
+}

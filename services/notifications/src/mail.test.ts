@@ -1,0 +1,221 @@
+import { randomUUID } from "node:crypto";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { ReviewDecidedSchema, TransactionScoredSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
+import { Decision, ReviewDecision } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
+import { UserDeletedSchema, UserRegisteredSchema } from "@fintech/proto/fintech/identity/v1/events_pb.js";
+import { UserStatus } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
+import {
+  TransactionEventSchema,
+  TransactionStatus,
+  TransactionType,
+} from "@fintech/proto/fintech/wallet/v1/events_pb.js";
+import { waitFor } from "@fintech/testing";
+import { describe, expect } from "vitest";
+import type { NotificationsHarness } from "./test/harness.js";
+import { notificationsTest } from "./test/harness.js";
+
+const test = notificationsTest();
+
+/** A user identity has told the service about, with their address. */
+async function registered(n: NotificationsHarness): Promise<{ id: string; email: string }> {
+  const id = randomUUID();
+  const email = `u-${id.slice(0, 8)}@example.com`;
+  await n.publish(
+    "identity.user.registered",
+    UserRegisteredSchema,
+    { userId: id, email, status: UserStatus.ACTIVE, occurredAt: timestampFromDate(new Date()) },
+    randomUUID(),
+  );
+  return { id, email };
+}
+
+/** Publishes a completed purchase of `amount` MYR at Kopi Corner; returns the event id. */
+async function purchase(n: NotificationsHarness, userId: string, amount: string, eventId = randomUUID()) {
+  await n.publish(
+    "wallet.transaction.completed",
+    TransactionEventSchema,
+    {
+      transactionId: randomUUID(),
+      userId,
+      walletId: randomUUID(),
+      type: TransactionType.PURCHASE,
+      status: TransactionStatus.COMPLETED,
+      amount: { currency: "MYR", amount },
+      merchantName: "Kopi Corner",
+      merchantCategory: "food_beverage",
+      occurredAt: timestampFromDate(new Date("2030-01-01T08:00:00Z")),
+    },
+    eventId,
+  );
+  return eventId;
+}
+
+/** Publishes a payment held for review (fraud's decision review); returns the transaction id. */
+async function held(n: NotificationsHarness, userId: string, amount: string): Promise<string> {
+  const transactionId = randomUUID();
+  await n.publish(
+    "fraud.transaction.scored",
+    TransactionScoredSchema,
+    {
+      transactionId,
+      userId,
+      score: 75,
+      decision: Decision.REVIEW,
+      ruleDecision: Decision.REVIEW,
+      baseAmount: { currency: "MYR", amount },
+      scoredAt: timestampFromDate(new Date("2030-01-01T08:00:00Z")),
+    },
+    randomUUID(),
+  );
+  return transactionId;
+}
+
+const messageIdOf = (eventId: string, template: string) => `<${eventId}.${template}@notifications.fintech>`;
+
+describe("e-mail receipts", () => {
+  test("a completed purchase is mailed to the user with its amount and merchant, in text and HTML", async ({
+    notifications: n,
+  }) => {
+    const ana = await registered(n);
+    await purchase(n, ana.id, "1234.50");
+    const mail = await n.inbox.waitForMail((m) => m.rcptTo.includes(ana.email));
+    expect(mail.to).toEqual([ana.email]);
+    expect(mail.from).toContain("no-reply@wallet.localhost");
+    expect(mail.subject).toBe("Payment receipt: MYR 1,234.50 paid to Kopi Corner");
+    expect(mail.text).toContain("MYR 1,234.50 paid to Kopi Corner.");
+    expect(mail.html).toContain("MYR 1,234.50");
+    expect(mail.html).toContain("Kopi Corner");
+  });
+
+  test("an event delivered twice is mailed once", async ({ notifications: n }) => {
+    const bo = await registered(n);
+    const eventId = await purchase(n, bo.id, "10.00");
+    await purchase(n, bo.id, "10.00", eventId);
+    // Events are handled in stream order: once a later one is queued, the repeat was handled too.
+    const marker = await purchase(n, bo.id, "99.00");
+    await waitFor(async () => {
+      const { rows } = await n.pool.query<{ pending: number; all: number }>(
+        "SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*)::int AS all FROM mail_queue WHERE user_id = $1",
+        [bo.id],
+      );
+      const [row] = rows;
+      return row !== undefined && row.all >= 2 && row.pending === 0;
+    });
+    expect(n.inbox.mails.filter((m) => m.messageId === messageIdOf(eventId, "transaction"))).toHaveLength(1);
+    expect(n.inbox.mails.filter((m) => m.messageId === messageIdOf(marker, "transaction"))).toHaveLength(1);
+    expect(n.inbox.mailsTo(bo.email)).toHaveLength(2);
+  });
+
+  test("a user who switched receipts off gets none, and still gets review notices", async ({
+    notifications: n,
+  }) => {
+    const cy = await registered(n);
+    const me = n.preferencesAs(cy.id);
+    expect((await me.getNotificationPreferences({})).preferences).toMatchObject({
+      receipts: true,
+      reviews: true,
+    });
+    const { preferences } = await me.updateNotificationPreferences({ receipts: false });
+    expect(preferences).toMatchObject({ receipts: false, reviews: true });
+    expect(preferences?.updatedAt).toBeDefined();
+    expect((await me.getNotificationPreferences({})).preferences).toMatchObject({
+      receipts: false,
+      reviews: true,
+    });
+
+    const purchaseEvent = await purchase(n, cy.id, "12.00");
+    await held(n, cy.id, "5000.00");
+    // The wallet's and fraud's streams are consumed apart: wait until the purchase was handled too.
+    await waitFor(async () => {
+      const { rows } = await n.pool.query("SELECT 1 FROM inbox WHERE consumer = $1 AND event_id = $2", [
+        "notifications-mail-wallet",
+        purchaseEvent,
+      ]);
+      return rows.length > 0 && n.inbox.mailsTo(cy.email).length > 0;
+    });
+    const mails = n.inbox.mailsTo(cy.email);
+    expect(mails.map((m) => m.subject)).toEqual(["Payment held for review: MYR 5,000.00"]);
+  });
+
+  test("review notices: held, then approved", async ({ notifications: n }) => {
+    const di = await registered(n);
+    const transactionId = await held(n, di.id, "2500.00");
+    await n.publish(
+      "fraud.review.decided",
+      ReviewDecidedSchema,
+      {
+        transactionId,
+        userId: di.id,
+        decision: ReviewDecision.APPROVE,
+        analystId: randomUUID(),
+        decidedAt: timestampFromDate(new Date("2030-01-01T09:00:00Z")),
+      },
+      randomUUID(),
+    );
+    await waitFor(() => n.inbox.mailsTo(di.email).length === 2);
+    const [first, second] = n.inbox.mailsTo(di.email);
+    expect(first?.subject).toBe("Payment held for review: MYR 2,500.00");
+    expect(first?.text).toContain(transactionId);
+    expect(second?.subject).toBe("Payment approved after review");
+    expect(second?.text).toContain(transactionId);
+  });
+
+  test("a mail server that refuses for a while gets the mail after the backoff, once", async ({
+    notifications: n,
+  }) => {
+    const ed = await registered(n);
+    n.inbox.refuseNext(2);
+    const eventId = await purchase(n, ed.id, "7.25");
+    const row = async () =>
+      (
+        await n.pool.query<{ status: string; attempts: number }>(
+          "SELECT status, attempts FROM mail_queue WHERE event_id = $1",
+          [eventId],
+        )
+      ).rows[0];
+    await waitFor(async () => (await row())?.attempts === 1);
+    expect(n.inbox.mailsTo(ed.email)).toHaveLength(0);
+    // The retry is due 30 s (MAIL_RETRY_MS) after the failure, then 60 s after the next one.
+    n.clock.advance(30_000);
+    await waitFor(async () => (await row())?.attempts === 2);
+    expect(n.inbox.mailsTo(ed.email)).toHaveLength(0);
+    n.clock.advance(59_000);
+    expect(await row()).toMatchObject({ status: "pending", attempts: 2 });
+    n.clock.advance(1_000);
+    const mail = await n.inbox.waitForMail((m) => m.rcptTo.includes(ed.email));
+    expect(mail.subject).toContain("MYR 7.25");
+    await waitFor(async () => (await row())?.status === "sent");
+    expect(n.inbox.mailsTo(ed.email)).toHaveLength(1);
+  });
+
+  test("an address identity's events have not brought yet is asked of identity; a deleted user gets no mail", async ({
+    notifications: n,
+  }) => {
+    const fay = { id: randomUUID(), email: "fay@example.com" };
+    n.addresses.set(fay.id, fay.email);
+    await purchase(n, fay.id, "3.00");
+    await n.inbox.waitForMail((m) => m.rcptTo.includes(fay.email));
+
+    const gus = await registered(n);
+    await n.publish(
+      "identity.user.deleted",
+      UserDeletedSchema,
+      {
+        userId: gus.id,
+        email: gus.email,
+        status: UserStatus.DELETED,
+        occurredAt: timestampFromDate(new Date()),
+      },
+      randomUUID(),
+    );
+    const eventId = await purchase(n, gus.id, "4.00");
+    await waitFor(async () => {
+      const { rows } = await n.pool.query<{ status: string }>(
+        "SELECT status FROM mail_queue WHERE event_id = $1",
+        [eventId],
+      );
+      return rows[0]?.status === "skipped";
+    });
+    expect(n.inbox.mailsTo(gus.email)).toHaveLength(0);
+  });
+});
