@@ -7,6 +7,7 @@ import { FxService } from "@fintech/proto/fintech/fx/v1/fx_pb.js";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import { AuditService } from "@fintech/proto/fintech/notifications/v1/audit_pb.js";
 import { WebhookService } from "@fintech/proto/fintech/notifications/v1/notifications_pb.js";
+import { PreferencesService } from "@fintech/proto/fintech/notifications/v1/preferences_pb.js";
 import { WalletService } from "@fintech/proto/fintech/wallet/v1/wallet_pb.js";
 
 /** A service behind the gateway: its RPCs with google.api.http annotations become REST routes. */
@@ -29,7 +30,7 @@ const apis = {
   wallet: [WalletService],
   fx: [FxService],
   analytics: [AnalyticsService],
-  notifications: [WebhookService, AuditService],
+  notifications: [WebhookService, AuditService, PreferencesService],
 } as const satisfies Record<RestServiceName, readonly DescService[]>;
 
 const backend = <N extends RestServiceName>(name: N) => ({

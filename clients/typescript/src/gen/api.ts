@@ -24,6 +24,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The calling user's notification preferences (every kind on for a user who never changed them)
+         * @description The calling user's notification preferences (every kind on for a user who never changed them).
+         */
+        get: operations["PreferencesService_GetNotificationPreferences"];
+        /**
+         * Switches kinds of e-mail on or off for the calling user
+         * @description Switches kinds of e-mail on or off for the calling user; kinds left out stay as they are. A mail already waiting to be sent follows the switch too.
+         */
+        put: operations["PreferencesService_UpdateNotificationPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/fraud/reviews/{transaction_id}/decision": {
         parameters: {
             query?: never;
@@ -1211,6 +1235,19 @@ export interface components {
             field: string;
             old_value: string;
             new_value: string;
+        };
+        /** @description Which e-mails a user receives; in responses every field is set (optional fields, so false shows). */
+        "fintech.notifications.v1.NotificationPreferences": {
+            /** @description A receipt for every completed money movement (top-up, withdrawal, payment, transfer, conversion, refund) and a notice when one is reversed. */
+            receipts?: boolean;
+            /** @description A notice when a payment is held for fraud review, and another when the review is decided. */
+            reviews?: boolean;
+            /**
+             * Format: date-time
+             * @description When the user last changed them; left out while they never did.
+             * @example 2026-03-01T08:00:00Z
+             */
+            updated_at?: string;
         };
         /** @description A transaction held for an analyst. */
         "fintech.fraud.v1.Review": {
@@ -2564,6 +2601,86 @@ export interface operations {
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
             409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    PreferencesService_GetNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["fintech.notifications.v1.NotificationPreferences"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    PreferencesService_UpdateNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": {
+                    /** @description On or off; left out: unchanged. */
+                    receipts?: boolean;
+                    /** @description On or off; left out: unchanged. */
+                    reviews?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["fintech.notifications.v1.NotificationPreferences"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
