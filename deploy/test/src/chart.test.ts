@@ -49,6 +49,7 @@ interface ChartValues {
     natsStreamReplicas: number;
     redisUrl: string;
     analyticsRedisUrl: string;
+    smtpUrl: string;
   };
   events: { namespace: string };
   auth: { jwtIssuer: string; jwtAudience: string; adminEmail: string; adminPassword: string };
@@ -112,9 +113,10 @@ const SECRET_VARIABLES = [
   "SERVICE_CLIENT_SECRET",
   "WEBHOOK_SECRET_KEY",
   "AUDIT_SIGNING_KEY",
+  "SMTP_URL",
 ];
 // URL variables that are not another service's address.
-const INFRA_URLS = new Set(["DATABASE_URL", "NATS_URL", "REDIS_URL"]);
+const INFRA_URLS = new Set(["DATABASE_URL", "NATS_URL", "REDIS_URL", "SMTP_URL"]);
 
 /** A service's secret at identity as the chart's Secret would hold it. */
 const clientSecret = (values: ChartValues, name: string) =>
@@ -168,6 +170,7 @@ function chartEnv(values: ChartValues, name: string): Record<string, string> {
     env.SERVICE_CLIENT_SECRET = clientSecret(values, name);
   }
   if (name === "notifications") {
+    env.SMTP_URL = externals.smtpUrl || "smtp://mail:587";
     env.WEBHOOK_SECRET_KEY =
       values.secrets.webhookSecretKey || "Z2VuZXJhdGVkLWJ5LXJhbmRCeXRlcy0zMi1ieXRlcyE=";
     env.AUDIT_SIGNING_KEY = values.secrets.auditSigningKey || "Z2VuZXJhdGVkLWJ5LXJhbmRCeXRlcy0zMi1ieXRlcyE=";

@@ -26,7 +26,7 @@ const chartServices = record(
   record(readYaml("deploy/helm/fintech-platform/values.yaml"), "values.yaml").services,
   "values.yaml services",
 );
-const INFRA_URLS = new Set(["DATABASE_URL", "NATS_URL", "REDIS_URL"]);
+const INFRA_URLS = new Set(["DATABASE_URL", "NATS_URL", "REDIS_URL", "SMTP_URL"]);
 
 /** Compose's `${NAME:-default}` interpolation with nothing set in the shell: the default. */
 const interpolate = (value: string) => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1");
@@ -124,11 +124,13 @@ describe("docker-compose.yml", () => {
           DATABASE_URL: "postgres://postgres@postgres:5432/postgres",
           NATS_URL: "nats://nats:4222",
           REDIS_URL: "redis://redis:6379",
+          SMTP_URL: "smtp://maildev:1025",
         };
         const infraHost: Record<string, string> = {
           DATABASE_URL: "postgres",
           NATS_URL: "nats",
           REDIS_URL: "redis",
+          SMTP_URL: "maildev",
         };
         for (const variable of [...read].filter((v) => v.endsWith("_URL"))) {
           if (INFRA_URLS.has(variable)) {
@@ -190,7 +192,7 @@ describe("docker-compose.yml", () => {
         published.push(name);
       }
     }
-    expect(new Set(published)).toEqual(new Set(["postgres", "nats", "redis", ...platform.keys()]));
+    expect(new Set(published)).toEqual(new Set(["postgres", "nats", "redis", "maildev", ...platform.keys()]));
   });
 
   it("gives identity exactly the secret every other service presents", () => {

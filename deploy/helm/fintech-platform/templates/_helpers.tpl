@@ -132,5 +132,7 @@ EVENTS_NAMESPACE: {{ $root.Values.events.namespace | quote }}
   valueFrom: { secretKeyRef: { name: {{ $secret }}, key: WEBHOOK_SECRET_KEY } }
 - name: AUDIT_SIGNING_KEY
   valueFrom: { secretKeyRef: { name: {{ $secret }}, key: AUDIT_SIGNING_KEY } }
+- name: SMTP_URL
+  valueFrom: { secretKeyRef: { name: {{ $secret }}, key: SMTP_URL } }
 {{- end }}
 {{- end }}
