@@ -12,6 +12,7 @@ import {
   UserStatusChangedSchema,
 } from "@fintech/proto/fintech/identity/v1/events_pb.js";
 import { UserStatus } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
+import { WebhookDisabledSchema } from "@fintech/proto/fintech/notifications/v1/events_pb.js";
 import type { TransactionEvent } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { TransactionEventSchema, TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -24,6 +25,7 @@ import { mailStore } from "./mail-store.js";
 
 /** The durable consumers (also inbox names) feeding e-mail: money movements, reviews, users' addresses. */
 export const MAIL_CONSUMERS = {
+  notifications: "notifications-mail-webhooks",
   wallet: "notifications-mail-wallet",
   fraud: "notifications-mail-fraud",
   identity: "notifications-mail-identity",
@@ -50,8 +52,8 @@ async function queue(
   clock: Clock,
 ): Promise<void> {
   if (mail.userId === "") return;
-  const preferences = await mailStore.getPreferences(tx, mail.userId);
-  if (!preferences[kindOf(mail.content)]) return;
+  const kind = kindOf(mail.content);
+  if (kind !== undefined && !(await mailStore.getPreferences(tx, mail.userId))[kind]) return;
   await mailStore.enqueue(tx, { ...mail, at: clock.now() });
 }
 
@@ -83,6 +85,8 @@ function transactionMail(
  *   refund transaction's own completion; wallet.transaction.refunded, the purchase's new refunded total, would be
  *   a second mail about the same money and is left out), and one when an admin reverses one;
  * - fraud.transaction.scored with decision review: the payment is held; fraud.review.decided: the review's outcome;
+ * - notifications.webhook.disabled: the owner of an endpoint switched off for failing (a platform-wide one has
+ *   none, and no mail);
  * - identity.user.*: each user's address, kept here so that sending does not depend on identity being up.
  */
 export function mailConsumers(deps: {
@@ -121,6 +125,32 @@ export function mailConsumers(deps: {
     );
   };
   return [
+    createConsumer({
+      ...common,
+      context: "notifications",
+      durable: MAIL_CONSUMERS.notifications,
+      filterSubject: "notifications.webhook.disabled",
+      handlers: {
+        "notifications.webhook.disabled": eventHandler(WebhookDisabledSchema, async (event, tx) => {
+          const disabled = event.message;
+          await queue(
+            tx,
+            {
+              eventId: event.id,
+              userId: disabled.userId,
+              content: {
+                template: "webhook_disabled",
+                webhookId: disabled.webhookId,
+                url: disabled.url,
+                failingSince: disabled.failingSince ? timestampDate(disabled.failingSince).toISOString() : "",
+                occurredAt: iso(disabled.disabledAt, event.time),
+              },
+            },
+            clock,
+          );
+        }),
+      },
+    }),
     createConsumer({
       ...common,
       context: "wallet",

@@ -41,11 +41,26 @@ export type MailContent =
       transactionId: string;
       decision: "approved" | "rejected";
       occurredAt: string;
+    }
+  | {
+      template: "webhook_disabled";
+      webhookId: string;
+      url: string;
+      /** When its deliveries started failing; "" when unknown. */
+      failingSince: string;
+      occurredAt: string;
     };
 
-/** Which switch a mail's template answers to. */
-export const kindOf = (content: MailContent): MailKind =>
-  content.template === "transaction" ? "receipts" : "reviews";
+/**
+ * Which switch a mail's template answers to; undefined for a notice about the account's own set-up (a webhook
+ * endpoint switched off), which no switch silences.
+ */
+export const kindOf = (content: MailContent): MailKind | undefined =>
+  content.template === "transaction"
+    ? "receipts"
+    : content.template === "webhook_disabled"
+      ? undefined
+      : "reviews";
 
 /** A mail ready for SMTP. */
 export interface RenderedMail {

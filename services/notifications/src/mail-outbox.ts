@@ -87,7 +87,7 @@ export function createMailOutbox(deps: {
         deps.onFinished?.(status);
       };
       const preferences = await mailStore.getPreferences(client, mail.userId);
-      if (!preferences[kind]) {
+      if (kind !== undefined && !preferences[kind]) {
         await finish("skipped", `${kind} switched off`);
         return true;
       }

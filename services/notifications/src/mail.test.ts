@@ -4,6 +4,7 @@ import { ReviewDecidedSchema, TransactionScoredSchema } from "@fintech/proto/fin
 import { Decision, ReviewDecision } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { UserDeletedSchema, UserRegisteredSchema } from "@fintech/proto/fintech/identity/v1/events_pb.js";
 import { UserStatus } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
+import { WebhookDisabledSchema } from "@fintech/proto/fintech/notifications/v1/events_pb.js";
 import {
   TransactionEventSchema,
   TransactionStatus,
@@ -217,5 +218,29 @@ describe("e-mail receipts", () => {
       return rows[0]?.status === "skipped";
     });
     expect(n.inbox.mailsTo(gus.email)).toHaveLength(0);
+  });
+
+  test("the owner of a webhook endpoint switched off for failing is told, whatever their switches", async ({
+    notifications: n,
+  }) => {
+    const hal = await registered(n);
+    await n.preferencesAs(hal.id).updateNotificationPreferences({ receipts: false, reviews: false });
+    const webhookId = randomUUID();
+    await n.publish(
+      "notifications.webhook.disabled",
+      WebhookDisabledSchema,
+      {
+        webhookId,
+        userId: hal.id,
+        url: "https://hooks.example.com/in",
+        failingSince: timestampFromDate(new Date("2030-01-01T00:00:00Z")),
+        disabledAt: timestampFromDate(new Date("2030-01-04T00:00:00Z")),
+      },
+      randomUUID(),
+    );
+    const mail = await n.inbox.waitForMail((m) => m.rcptTo.includes(hal.email));
+    expect(mail.subject).toBe("Webhook endpoint disabled");
+    expect(mail.text).toContain("https://hooks.example.com/in");
+    expect(mail.text).toContain(webhookId);
   });
 });

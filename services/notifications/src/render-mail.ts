@@ -131,6 +131,23 @@ export function renderMail(content: MailContent): RenderedMail {
         ],
       );
     }
+    case "webhook_disabled": {
+      const since =
+        content.failingSince === "" ? [] : [["Failing since", content.failingSince] as [string, string]];
+      return mail(
+        "Webhook endpoint disabled",
+        [
+          `Every delivery to your webhook endpoint ${oneLine(content.url)} failed for days, so it was switched off and receives no more events.`,
+          "Once it answers again, switch it back on (PATCH /api/v1/webhooks/{id} with enabled true).",
+        ],
+        [
+          ["Endpoint", content.webhookId],
+          ["URL", oneLine(content.url)],
+          ...since,
+          ["Disabled", content.occurredAt],
+        ],
+      );
+    }
     case "review_decided": {
       const approved = content.decision === "approved";
       return mail(
