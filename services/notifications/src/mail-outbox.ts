@@ -106,7 +106,17 @@ export function createMailOutbox(deps: {
         await finish("skipped", recipient === undefined ? "unknown user" : "user deleted");
         return true;
       }
-      const rendered = renderMail(mail.content);
+      let rendered: ReturnType<typeof renderMail>;
+      try {
+        rendered = renderMail(mail.content);
+      } catch (err) {
+        // A mail that cannot be written (an amount its currency refuses) never will be: out of the queue, so
+        // that it does not stand before every other mail.
+        const reason = err instanceof Error ? err.message : String(err);
+        log.error({ mail_id: mail.id, event_id: mail.eventId, reason }, "mail cannot be rendered; given up");
+        await finish("failed", reason);
+        return true;
+      }
       try {
         await sender.send({
           from: settings.from,

@@ -27,6 +27,8 @@ async function registered(n: NotificationsHarness): Promise<{ id: string; email:
     { userId: id, email, status: UserStatus.ACTIVE, occurredAt: timestampFromDate(new Date()) },
     randomUUID(),
   );
+  // Identity knows them too: a mail sent before the event is consumed (another stream) asks it.
+  n.addresses.set(id, email);
   return { id, email };
 }
 
@@ -209,6 +211,11 @@ describe("e-mail receipts", () => {
       },
       randomUUID(),
     );
+    await waitFor(
+      async () =>
+        (await n.pool.query("SELECT 1 FROM mail_recipients WHERE user_id = $1 AND deleted", [gus.id])).rows
+          .length > 0,
+    );
     const eventId = await purchase(n, gus.id, "4.00");
     await waitFor(async () => {
       const { rows } = await n.pool.query<{ status: string }>(
@@ -242,5 +249,34 @@ describe("e-mail receipts", () => {
     expect(mail.subject).toBe("Webhook endpoint disabled");
     expect(mail.text).toContain("https://hooks.example.com/in");
     expect(mail.text).toContain(webhookId);
+  });
+
+  test("a mail that cannot be written is given up and holds no other back", async ({ notifications: n }) => {
+    const ivy = await registered(n);
+    // JPY has no minor units: "1.5" JPY is refused by libs/money.
+    const bad = randomUUID();
+    await n.publish(
+      "wallet.transaction.completed",
+      TransactionEventSchema,
+      {
+        transactionId: randomUUID(),
+        userId: ivy.id,
+        type: TransactionType.PURCHASE,
+        status: TransactionStatus.COMPLETED,
+        amount: { currency: "JPY", amount: "1.5" },
+        merchantName: "Sushi",
+      },
+      bad,
+    );
+    const good = await purchase(n, ivy.id, "8.00");
+    await n.inbox.waitForMail((m) => m.messageId === messageIdOf(good, "transaction"));
+    await waitFor(async () => {
+      const { rows } = await n.pool.query<{ status: string }>(
+        "SELECT status FROM mail_queue WHERE event_id = $1",
+        [bad],
+      );
+      return rows[0]?.status === "failed";
+    });
+    expect(n.inbox.mailsTo(ivy.email)).toHaveLength(1);
   });
 });
