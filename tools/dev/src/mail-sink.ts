@@ -35,9 +35,9 @@ function accepts(host: string, port: number): Promise<boolean> {
 
 /**
  * Starts maildev (a tools/dev dev dependency) as a child process bound to `host`, its output prefixed
- * `[maildev]`, and resolves once its SMTP port accepts connections at `reachable` (the address a client on this
- * machine uses). Ports: MAILDEV_SMTP_PORT (1025) and MAILDEV_WEB_PORT (1080). It keeps mail in memory only: a
- * restart starts with an empty inbox.
+ * `[maildev]`, and resolves once its SMTP and web ports accept connections at `reachable` (the address a client
+ * on this machine uses). Ports: MAILDEV_SMTP_PORT (1025) and MAILDEV_WEB_PORT (1080). It keeps mail in memory
+ * only: a restart starts with an empty inbox.
  */
 export async function startMailSink(
   env: NodeJS.ProcessEnv,
@@ -63,10 +63,11 @@ export async function startMailSink(
     onExit(code, signal);
   });
   const deadline = Date.now() + 20_000;
-  while (!(await accepts(reachable, smtp))) {
+  // Its web server may come up after its SMTP server: the inbox URL is printed once both listen.
+  while (!((await accepts(reachable, smtp)) && (await accepts(reachable, web)))) {
     if (exited || Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`maildev did not accept SMTP connections on ${reachable}:${smtp}`);
+      throw new Error(`maildev did not listen on ${reachable}:${smtp} (SMTP) and ${reachable}:${web} (web)`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
