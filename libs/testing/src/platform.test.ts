@@ -51,7 +51,7 @@ async function keysOf(redisUrl: string, prefix: string): Promise<string[]> {
 
 describe("the platform booter", () => {
   it(
-    "starts every service, restarts a killed one on its port, and leaves nothing behind when isolated",
+    "starts every service, restarts a killed one on its port, runs replicas, and leaves nothing behind when isolated",
     async () => {
       const env = testEnv();
       const platform = await startPlatform({
@@ -59,6 +59,8 @@ describe("the platform booter", () => {
         natsUrl: env.natsUrl,
         redisUrl: env.redisUrl,
         isolate: true,
+        replicas: { ledger: 2 },
+        maxReplicas: { ledger: 3 },
       });
       const database = new URL(platform.databaseUrl).pathname.slice(1);
       const namespace = platform.namespace ?? "";
@@ -90,6 +92,56 @@ describe("the platform booter", () => {
         expect(platform.pid("wallet")).not.toBe(pid);
         expect(await platform.serving("wallet")).toBe(true);
         expect(platform.logs()).toContain("[wallet] --- SIGKILL at ");
+
+        // The ledger's callers are given every address a replica of it has or will have, on one port.
+        const ledgerPort = new URL(platform.url("ledger@1")).port;
+        expect(platform.callerUrl("ledger")).toBe(
+          ["127.0.0.2", "127.0.0.3", "127.0.0.4"].map((host) => `http://${host}:${ledgerPort}`).join(","),
+        );
+        expect(platform.replicas("ledger")).toEqual(["ledger@1", "ledger@2"]);
+        expect(platform.pid("ledger@1")).not.toBe(platform.pid("ledger@2"));
+        // One replica down, the other serves the wallet: a top-up through the gateway is booked.
+        await platform.kill("ledger@1");
+        expect(await platform.serving("ledger@1")).toBe(false);
+        expect(await platform.serving("ledger")).toBe(true);
+        const json = { "content-type": "application/json" };
+        const email = `replicas-${Date.now()}@example.com`;
+        const password = "Replicas-Password-2026";
+        const register = await fetch(`${platform.gatewayUrl}/api/v1/auth/register`, {
+          method: "POST",
+          headers: json,
+          body: JSON.stringify({ email, password, full_name: "Replica Test" }),
+        });
+        expect(register.status).toBe(201);
+        const token = (
+          (await (
+            await fetch(`${platform.gatewayUrl}/api/v1/auth/login`, {
+              method: "POST",
+              headers: json,
+              body: JSON.stringify({ email, password }),
+            })
+          ).json()) as { access_token: string }
+        ).access_token;
+        const auth = { ...json, authorization: `Bearer ${token}` };
+        const wallets = (await (
+          await fetch(`${platform.gatewayUrl}/api/v1/wallets`, { headers: auth })
+        ).json()) as {
+          data: Array<{ id: string }>;
+        };
+        const fund = await fetch(`${platform.gatewayUrl}/api/v1/wallets/${wallets.data[0]?.id}/fund`, {
+          method: "POST",
+          headers: { ...auth, "idempotency-key": "replicas-fund-1" },
+          body: JSON.stringify({ amount: "12.34" }),
+        });
+        expect(fund.status).toBe(201);
+        expect(((await platform.requestsServed("ledger@2"))?.rpcs ?? 0) > 0).toBe(true);
+        // A replica started while the platform runs takes the next address.
+        expect(await platform.addReplica("ledger")).toBe("ledger@3");
+        expect(platform.url("ledger@3")).toBe(`http://127.0.0.4:${ledgerPort}`);
+        expect(await platform.serving("ledger@3")).toBe(true);
+        await expect(platform.addReplica("ledger")).rejects.toThrow(/no address left/);
+        await platform.restart("ledger@1");
+        expect(await platform.serving("ledger@1")).toBe(true);
 
         await platform.stop();
         stopped = true;
