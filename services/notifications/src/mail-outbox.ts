@@ -1,6 +1,7 @@
 import type { Clock } from "@fintech/platform";
 import type pg from "pg";
 import type { Logger } from "pino";
+import type { MailOutcome } from "./mail-metrics.js";
 import { kindOf } from "./mail-model.js";
 import type { MailSender } from "./mail-sender.js";
 import { isPermanentMailFailure } from "./mail-sender.js";
@@ -49,8 +50,8 @@ export function createMailOutbox(deps: {
   lookupRecipient: RecipientLookup;
   logger: Logger;
   settings: MailOutboxSettings;
-  /** Called after each mail leaves the queue (sent, failed or skipped). */
-  onFinished?: (status: "sent" | "failed" | "skipped") => void;
+  /** Called after each attempt at a mail, with how it ended. */
+  onOutcome?: (outcome: MailOutcome) => void;
 }) {
   const { pool, clock, sender, lookupRecipient, settings } = deps;
   const log = deps.logger.child({ component: "mail-outbox" });
@@ -84,7 +85,7 @@ export function createMailOutbox(deps: {
         await mailStore.finish(client, mail.id, { status, at: clock.now(), error });
         await client.query("COMMIT");
         done = true;
-        deps.onFinished?.(status);
+        deps.onOutcome?.(status);
       };
       const preferences = await mailStore.getPreferences(client, mail.userId);
       if (kind !== undefined && !preferences[kind]) {
@@ -100,6 +101,7 @@ export function createMailOutbox(deps: {
         await mailStore.retryLater(client, mail.id, retryAt, "address lookup failed");
         await client.query("COMMIT");
         done = true;
+        deps.onOutcome?.("retried");
         return true;
       }
       if (recipient === undefined || recipient.deleted) {
@@ -145,6 +147,7 @@ export function createMailOutbox(deps: {
           await mailStore.retryLater(client, mail.id, retryAt, reason);
           await client.query("COMMIT");
           done = true;
+          deps.onOutcome?.("retried");
         }
         return true;
       }

@@ -12,6 +12,7 @@ import {
 } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { waitFor } from "@fintech/testing";
 import { describe, expect } from "vitest";
+import { mailMetrics } from "./mail-metrics.js";
 import type { NotificationsHarness } from "./test/harness.js";
 import { notificationsTest } from "./test/harness.js";
 
@@ -167,6 +168,9 @@ describe("e-mail receipts", () => {
     notifications: n,
   }) => {
     const ed = await registered(n);
+    const counted = async (outcome: string) =>
+      (await mailMetrics().mails.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+    const retriedBefore = await counted("retried");
     n.inbox.refuseNext(2);
     const eventId = await purchase(n, ed.id, "7.25");
     const row = async () =>
@@ -189,6 +193,8 @@ describe("e-mail receipts", () => {
     expect(mail.subject).toContain("MYR 7.25");
     await waitFor(async () => (await row())?.status === "sent");
     expect(n.inbox.mailsTo(ed.email)).toHaveLength(1);
+    // Operators see the refusals in notifications_mails_total{outcome="retried"}.
+    expect((await counted("retried")) - retriedBefore).toBe(2);
   });
 
   test("an address identity's events have not brought yet is asked of identity; a deleted user gets no mail", async ({

@@ -20,6 +20,7 @@ import { createAuditSigner } from "./audit-signer.js";
 import type { NotificationsConfig } from "./config.js";
 import { toConnectError } from "./errors.js";
 import { mailConsumers } from "./mail-events.js";
+import { mailMetrics } from "./mail-metrics.js";
 import type { RecipientLookup } from "./mail-outbox.js";
 import { createMailOutbox } from "./mail-outbox.js";
 import type { MailSender } from "./mail-sender.js";
@@ -89,6 +90,7 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
     sender: mailSender,
     lookupRecipient: deps.recipients,
     logger,
+    onOutcome: (outcome) => mailMetrics().mails.inc({ outcome }),
     settings: {
       from: config.MAIL_FROM,
       concurrency: config.MAIL_SEND_CONCURRENCY,
