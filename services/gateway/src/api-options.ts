@@ -1,25 +1,14 @@
-import type { DescField, DescMethod } from "@bufbuild/protobuf";
+import type { DescMethod } from "@bufbuild/protobuf";
 import { getOption } from "@bufbuild/protobuf";
-import type { Field, Route } from "@fintech/proto/fintech/api/v1/options_pb.js";
-import {
-  field as fieldExtension,
-  route as routeExtension,
-} from "@fintech/proto/fintech/api/v1/options_pb.js";
+import type { Route } from "@fintech/proto/fintech/api/v1/options_pb.js";
+import { route as routeExtension } from "@fintech/proto/fintech/api/v1/options_pb.js";
 
 // The fintech.api.v1 options of proto/fintech/api/v1/options.proto, read once per descriptor: the request path
-// asks for a field's options on every value it converts.
-const fields = new WeakMap<DescField, Field>();
-const routes = new WeakMap<DescMethod, Route>();
+// asks for a field's options on every value it converts. A field's are libs/platform's (the response writer
+// reads them too).
+export { restFieldOptions as fieldOptions } from "@fintech/platform";
 
-/** A field's REST options (money, required, enum_words, omit_empty, minimum, maximum); defaults when unset. */
-export function fieldOptions(field: DescField): Field {
-  let options = fields.get(field);
-  if (options === undefined) {
-    options = getOption(field, fieldExtension);
-    fields.set(field, options);
-  }
-  return options;
-}
+const routes = new WeakMap<DescMethod, Route>();
 
 /** An RPC's REST route options (access, success_status, idempotent); defaults when unset. */
 export function routeOptions(method: DescMethod): Route {

@@ -1,8 +1,12 @@
 import type { DescEnum, DescField, DescMessage, JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
-import { fromJson, ScalarType, toJson } from "@bufbuild/protobuf";
-import { textProblem } from "@fintech/platform";
-import { fieldOptions } from "./api-options.js";
+import { fromJson, ScalarType } from "@bufbuild/protobuf";
+import type { Leaf } from "@fintech/platform";
+import { enumNames, isMoneyField, isWellKnown, leafOf, restJson, textProblem } from "@fintech/platform";
 import { validationError } from "./errors.js";
+
+// The REST words of enums, the kinds of fields and the response writer are libs/platform's (rest-json.ts), which
+// webhooks share; the request side is the gateway's own.
+export { enumNames, isMoneyField, isWellKnown, leafOf };
 
 /**
  * The REST JSON mapping, on top of protobuf's canonical JSON: proto field names (snake_case) only, unknown
@@ -31,68 +35,6 @@ export function parseJson(text: string): Input {
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 const INTEGER = /^-?\d+$/;
-
-/** True for the string fields that carry money or rates as decimal strings: `(fintech.api.v1.field).money`. */
-export function isMoneyField(field: DescField): boolean {
-  if (field.fieldKind !== "scalar" || field.scalar !== ScalarType.STRING) return false;
-  return fieldOptions(field).money;
-}
-
-interface EnumNames {
-  byNumber: Map<number, string>;
-  byName: Map<string, number>;
-  /** The accepted words, in declaration order, zero value excluded. */
-  names: string[];
-}
-const enumCache = new WeakMap<DescEnum, EnumNames>();
-
-/** The REST words of an enum: "USER_STATUS_ACTIVE" -> "active". */
-export function enumNames(desc: DescEnum): EnumNames {
-  let names = enumCache.get(desc);
-  if (names !== undefined) return names;
-  const prefix = desc.sharedPrefix ?? "";
-  names = { byNumber: new Map(), byName: new Map(), names: [] };
-  for (const v of desc.values) {
-    if (v.number === 0) continue;
-    const lower = v.name.toLowerCase();
-    const word = lower.startsWith(prefix) ? lower.slice(prefix.length) : lower;
-    if (!names.byNumber.has(v.number)) names.byNumber.set(v.number, word);
-    names.byName.set(word, v.number);
-    names.names.push(word);
-  }
-  enumCache.set(desc, names);
-  return names;
-}
-
-/** What one value of a field is: a field's value, a list element or a map value. */
-type Leaf =
-  | { kind: "scalar"; scalar: ScalarType; money: boolean }
-  | { kind: "enum"; desc: DescEnum }
-  | { kind: "message"; desc: DescMessage };
-
-/** The kind of one value of `field` (for lists and maps: of one element). */
-export function leafOf(field: DescField): Leaf {
-  switch (field.fieldKind) {
-    case "scalar":
-      return { kind: "scalar", scalar: field.scalar, money: isMoneyField(field) };
-    case "enum":
-      return { kind: "enum", desc: field.enum };
-    case "message":
-      return { kind: "message", desc: field.message };
-    case "list":
-      if (field.listKind === "scalar") return { kind: "scalar", scalar: field.scalar, money: false };
-      return field.listKind === "enum"
-        ? { kind: "enum", desc: field.enum }
-        : { kind: "message", desc: field.message };
-    case "map":
-      if (field.mapKind === "scalar") return { kind: "scalar", scalar: field.scalar, money: false };
-      return field.mapKind === "enum"
-        ? { kind: "enum", desc: field.enum }
-        : { kind: "message", desc: field.message };
-  }
-}
-
-export const isWellKnown = (desc: DescMessage): boolean => desc.typeName.startsWith("google.protobuf.");
 
 const INT32 = new Set([
   ScalarType.INT32,
@@ -298,88 +240,8 @@ export function toMessage<Desc extends DescMessage>(desc: Desc, json: JsonObject
   }
 }
 
-// 64-bit integers on this platform are counts (money is always a decimal string), so REST shows them as
-// JSON numbers while they are exact in one (below 2^53), unlike protobuf JSON's strings.
-const isInt64 = (leaf: Leaf) => leaf.kind === "scalar" && INT64.has(leaf.scalar);
-
-// Messages that contain an enum, a 64-bit integer or an omit_empty field somewhere, so responses without one skip
-// the second walk.
-const rewriteBearing = new WeakMap<DescMessage, boolean>();
-function needsRewrite(desc: DescMessage, seen = new Set<DescMessage>()): boolean {
-  const known = rewriteBearing.get(desc);
-  if (known !== undefined) return known;
-  if (seen.has(desc)) return false;
-  seen.add(desc);
-  const result = desc.fields.some((f) => {
-    const leaf = leafOf(f);
-    return (
-      leaf.kind === "enum" ||
-      isInt64(leaf) ||
-      fieldOptions(f).omitEmpty ||
-      (leaf.kind === "message" && !isWellKnown(leaf.desc) && needsRewrite(leaf.desc, seen))
-    );
-  });
-  rewriteBearing.set(desc, result);
-  return result;
-}
-
-function int64Number(value: JsonValue): JsonValue {
-  if (typeof value !== "string") return value;
-  const n = Number(value);
-  return Number.isSafeInteger(n) ? n : value;
-}
-
 /**
- * A response message as REST JSON: proto field names, every implicit-presence field present (false, 0, "",
- * [] included, so clients see `has_more: false`) except an empty `omit_empty` field (one that does not apply,
- * such as the rate of a transaction without conversion), enums as lower-case words, an unset enum left out,
- * 64-bit integers as numbers while exact.
+ * A response message as REST JSON (libs/platform's restJson): proto field names, every implicit-presence field
+ * present except an empty `omit_empty` one, enums as lower-case words, 64-bit integers as numbers while exact.
  */
-export function writeMessage(desc: DescMessage, message: Message): JsonObject {
-  const json = toJson(desc, message, { useProtoFieldName: true, alwaysEmitImplicit: true }) as JsonObject;
-  if (needsRewrite(desc)) rewrite(desc, json);
-  return json;
-}
-
-function rewrite(desc: DescMessage, json: JsonObject): void {
-  for (const field of desc.fields) {
-    const value = json[field.name];
-    if (value === undefined || value === null) continue;
-    if (value === "" && fieldOptions(field).omitEmpty) {
-      delete json[field.name];
-      continue;
-    }
-    const leaf = leafOf(field);
-    if (isInt64(leaf)) {
-      if (field.fieldKind === "list" && Array.isArray(value)) json[field.name] = value.map(int64Number);
-      else if (field.fieldKind === "map" && typeof value === "object" && !Array.isArray(value)) {
-        for (const [k, v] of Object.entries(value)) value[k] = int64Number(v);
-      } else json[field.name] = int64Number(value);
-    } else if (leaf.kind === "enum") {
-      if (field.fieldKind === "list" && Array.isArray(value)) {
-        json[field.name] = value.map((v) => enumWord(leaf.desc, v)).filter((v) => v !== undefined);
-      } else if (field.fieldKind === "map" && typeof value === "object" && !Array.isArray(value)) {
-        for (const [k, v] of Object.entries(value)) value[k] = enumWord(leaf.desc, v) ?? null;
-      } else {
-        const word = enumWord(leaf.desc, value);
-        if (word === undefined) delete json[field.name];
-        else json[field.name] = word;
-      }
-    } else if (leaf.kind === "message" && !isWellKnown(leaf.desc) && needsRewrite(leaf.desc)) {
-      const items =
-        field.fieldKind === "list" && Array.isArray(value)
-          ? value
-          : field.fieldKind === "map" && typeof value === "object" && !Array.isArray(value)
-            ? Object.values(value)
-            : [value];
-      for (const item of items) {
-        if (item !== null && typeof item === "object" && !Array.isArray(item)) rewrite(leaf.desc, item);
-      }
-    }
-  }
-}
-
-function enumWord(desc: DescEnum, value: JsonValue): string | undefined {
-  const v = desc.values.find((e) => e.name === value || e.number === value);
-  return v === undefined ? undefined : enumNames(desc).byNumber.get(v.number);
-}
+export const writeMessage = restJson;
