@@ -85,6 +85,18 @@ export const notificationsEnv = z
     /** Wait before the first retry of a mail, in ms; it doubles per attempt up to MAIL_RETRY_MAX_MS. */
     MAIL_RETRY_MS: envInt(30_000, { min: 10, max: 3_600_000 }),
     MAIL_RETRY_MAX_MS: envInt(3_600_000, { min: 10, max: 86_400_000 }),
+    /** How long one delivery attempt may take before it counts as failed. */
+    WEBHOOK_TIMEOUT_MS: envInt(10_000, { min: 100, max: 60_000 }),
+    /** How long a delivery is retried, and an endpoint may fail before it is disabled. */
+    WEBHOOK_RETRY_HOURS: envInt(72, { min: 1, max: 720 }),
+    /** How long the previous secret keeps signing after a rotation, unless the rotation says. */
+    WEBHOOK_ROTATION_OVERLAP_HOURS: envInt(24, { min: 0, max: 168 }),
+    /** Deliveries in flight to one endpoint at most, across replicas. */
+    WEBHOOK_ENDPOINT_CONCURRENCY: envInt(4, { min: 1, max: 64 }),
+    /** Deliveries in flight in one replica at most. */
+    WEBHOOK_CONCURRENCY: envInt(64, { min: 1, max: 1_000 }),
+    /** How often a replica looks for due deliveries (retries; new events wake it at once). */
+    WEBHOOK_POLL_INTERVAL_MS: envInt(1_000, { min: 10, max: 60_000 }),
     ...authEnv("notifications"),
   })
   .superRefine((c, ctx) => {

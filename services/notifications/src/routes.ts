@@ -1,11 +1,17 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { requireUser } from "@fintech/auth";
 import { pageSize } from "@fintech/platform";
-import type { Webhook } from "@fintech/proto/fintech/notifications/v1/notifications_pb.js";
-import { WebhookSchema, WebhookService } from "@fintech/proto/fintech/notifications/v1/notifications_pb.js";
+import type { Webhook, WebhookDelivery } from "@fintech/proto/fintech/notifications/v1/notifications_pb.js";
+import {
+  WebhookAttemptSchema,
+  WebhookDeliverySchema,
+  WebhookSchema,
+  WebhookService,
+} from "@fintech/proto/fintech/notifications/v1/notifications_pb.js";
 import type { Actor, Endpoint } from "./model.js";
+import type { DeliveryRow } from "./store.js";
 import type { WebhookService as Webhooks } from "./webhook-service.js";
 
 // The RPC surface. Requests have passed validation.ts: ids are UUIDs (any case), event types are known.
@@ -50,6 +56,55 @@ export function notificationsRoutes(webhooks: Webhooks) {
         await webhooks.remove(actorOf(ctx), req.id.toLowerCase());
         return {};
       },
+      async rotateWebhookSecret(req, ctx) {
+        const overlapMs = req.overlapHours === undefined ? undefined : req.overlapHours * 3_600_000;
+        return {
+          webhook: webhookMessage(await webhooks.rotateSecret(actorOf(ctx), req.id.toLowerCase(), overlapMs)),
+        };
+      },
+      async listWebhookDeliveries(req, ctx) {
+        const page = await webhooks.deliveries(
+          actorOf(ctx),
+          req.id.toLowerCase(),
+          pageSize(req.limit),
+          req.cursor === "" ? undefined : req.cursor,
+        );
+        return {
+          data: page.data.map(deliveryMessage),
+          hasMore: page.nextCursor !== undefined,
+          nextCursor: page.nextCursor ?? "",
+        };
+      },
+      async listWebhookDeliveryAttempts(req, ctx) {
+        const attempts = await webhooks.attempts(
+          actorOf(ctx),
+          req.id.toLowerCase(),
+          req.deliveryId.toLowerCase(),
+        );
+        return {
+          data: attempts.map((a) =>
+            create(WebhookAttemptSchema, {
+              attempt: a.attempt,
+              startedAt: timestampFromDate(a.startedAt),
+              durationMs: a.durationMs,
+              responseCode: a.responseCode ?? 0,
+              error: a.error,
+            }),
+          ),
+        };
+      },
+      async resendWebhookDelivery(req, ctx) {
+        const delivery = await webhooks.resend(
+          actorOf(ctx),
+          req.id.toLowerCase(),
+          req.deliveryId.toLowerCase(),
+        );
+        return { delivery: deliveryMessage(delivery) };
+      },
+      async replayWebhookEvents(req, ctx) {
+        const since = req.since === undefined ? new Date(0) : timestampDate(req.since);
+        return { queued: await webhooks.replay(actorOf(ctx), req.id.toLowerCase(), since) };
+      },
     });
 }
 
@@ -72,5 +127,21 @@ function webhookMessage(e: Endpoint): Webhook {
     disabledReason: e.disabledReason,
     createdAt: timestampFromDate(e.createdAt),
     updatedAt: timestampFromDate(e.updatedAt),
+  });
+}
+
+function deliveryMessage(d: DeliveryRow): WebhookDelivery {
+  return create(WebhookDeliverySchema, {
+    id: d.id,
+    webhookId: d.endpointId,
+    eventId: d.eventId,
+    eventType: d.eventType,
+    status: d.status,
+    attempts: d.attempts,
+    ...(d.nextAttemptAt === undefined ? {} : { nextAttemptAt: timestampFromDate(d.nextAttemptAt) }),
+    lastResponseCode: d.lastResponseCode ?? 0,
+    lastError: d.lastError,
+    createdAt: timestampFromDate(d.createdAt),
+    ...(d.completedAt === undefined ? {} : { completedAt: timestampFromDate(d.completedAt) }),
   });
 }

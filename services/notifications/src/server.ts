@@ -18,7 +18,9 @@ import { createAuditSealer } from "./audit-sealer.js";
 import { createAuditService } from "./audit-service.js";
 import { createAuditSigner } from "./audit-signer.js";
 import type { NotificationsConfig } from "./config.js";
+import { createDeliveryWorker } from "./delivery-worker.js";
 import { toConnectError } from "./errors.js";
+import { createWebhookConsumers } from "./events.js";
 import { mailConsumers } from "./mail-events.js";
 import { mailMetrics } from "./mail-metrics.js";
 import type { RecipientLookup } from "./mail-outbox.js";
@@ -30,6 +32,8 @@ import { notificationsRoutes } from "./routes.js";
 import { createSecretBox, DEVELOPMENT_SECRET_KEY } from "./secret-box.js";
 import { createTargetPolicy } from "./target-policy.js";
 import { auditValidation, notificationsValidation } from "./validation.js";
+import type { WebhookSender } from "./webhook-sender.js";
+import { createWebhookSender } from "./webhook-sender.js";
 import { createWebhookService } from "./webhook-service.js";
 
 /** The notifications service's SQL migrations. */
@@ -46,10 +50,15 @@ export interface NotificationsDeps {
   recipients: RecipientLookup;
   /** How e-mail leaves; default SMTP to SMTP_URL. */
   mailSender?: MailSender;
+  /** How deliveries are POSTed; default the real sender (tests may slow or break it). */
+  send?: WebhookSender;
+  /** [0, 1) for retry jitter; default Math.random. */
+  random?: () => number;
 }
 
 /**
- * Builds the notifications service, unstarted: its gRPC server and its outbox relay. Migrations and the event
+ * Builds the notifications service, unstarted: its gRPC server, the consumers that turn other services' events
+ * into webhook events, the delivery worker and its outbox relay. Migrations and the event
  * streams are the caller's (start.ts, or a test's fixtures).
  */
 export function build(config: NotificationsConfig, deps: NotificationsDeps) {
@@ -62,7 +71,38 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
     allowHttp: config.WEBHOOK_ALLOW_HTTP,
     allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_TARGETS,
   });
-  const webhooks = createWebhookService({ pool, clock, secrets, targets });
+  const worker = createDeliveryWorker({
+    pool,
+    clock,
+    logger,
+    secrets,
+    send: deps.send ?? createWebhookSender({ targets, timeoutMs: config.WEBHOOK_TIMEOUT_MS }),
+    settings: {
+      concurrency: config.WEBHOOK_CONCURRENCY,
+      endpointConcurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY,
+      pollIntervalMs: config.WEBHOOK_POLL_INTERVAL_MS,
+      // Longer than any attempt: a claimed delivery is another worker's only once its own has surely died.
+      leaseMs: config.WEBHOOK_TIMEOUT_MS + 60_000,
+      retryPeriodMs: config.WEBHOOK_RETRY_HOURS * 3_600_000,
+    },
+    ...(deps.random === undefined ? {} : { random: deps.random }),
+  });
+  const webhooks = createWebhookService({
+    pool,
+    clock,
+    secrets,
+    targets,
+    rotationOverlapMs: config.WEBHOOK_ROTATION_OVERLAP_HOURS * 3_600_000,
+    queued: () => worker.wake(),
+  });
+  const webhookConsumers = createWebhookConsumers({
+    pool,
+    nc,
+    namespace: config.EVENTS_NAMESPACE,
+    logger,
+    record: (tx, id, event) => webhooks.record(tx, id, event),
+    queued: () => worker.wake(),
+  });
   if (config.AUDIT_SIGNING_KEY === undefined) {
     logger.warn(
       "AUDIT_SIGNING_KEY is not set: audit checkpoints are signed with a key made for this start, which a restart forgets",
@@ -137,6 +177,7 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
     webhooks,
     audit,
     mail,
+    worker,
     server,
     relay,
     async start(listen: ListenOptions = { port: config.PORT, host: config.HOST }): Promise<ListenResult> {
@@ -145,6 +186,8 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
       audit.sealer.start();
       for (const consumer of consumers) await consumer.start();
       mail.start();
+      for (const consumer of webhookConsumers) await consumer.start();
+      worker.start();
       return server.listen(listen);
     },
     async stop(): Promise<void> {
@@ -152,6 +195,8 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
       await audit.sealer.stop();
       await mail.stop();
       for (const consumer of audit.consumers) await consumer.stop();
+      await worker.stop();
+      for (const consumer of webhookConsumers) await consumer.stop();
       for (const consumer of consumers) await consumer.stop();
       await relay.stop();
       mailSender.close();
@@ -167,6 +212,11 @@ const webhookAccess = defineAccess(WebhookService, {
   getWebhook: "user",
   updateWebhook: "user",
   deleteWebhook: "user",
+  rotateWebhookSecret: "user",
+  listWebhookDeliveries: "user",
+  listWebhookDeliveryAttempts: "user",
+  resendWebhookDelivery: "user",
+  replayWebhookEvents: "user",
 });
 
 // The audit trail is for admins only.

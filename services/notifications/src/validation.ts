@@ -52,7 +52,22 @@ export const notificationsValidation = defineValidation(WebhookService, {
     ...description(r.description),
   ],
   deleteWebhook: (r) => webhookId(r.id),
+  rotateWebhookSecret: (r) =>
+    r.overlapHours !== undefined && (r.overlapHours < 0 || r.overlapHours > 168)
+      ? [...webhookId(r.id), { field: "overlap_hours", message: "must be between 0 and 168" }]
+      : webhookId(r.id),
+  listWebhookDeliveries: (r) => [...webhookId(r.id), ...pageSizeIssues(r.limit)],
+  listWebhookDeliveryAttempts: (r) => [...webhookId(r.id), ...deliveryId(r.deliveryId)],
+  resendWebhookDelivery: (r) => [...webhookId(r.id), ...deliveryId(r.deliveryId)],
+  replayWebhookEvents: (r) =>
+    r.since === undefined
+      ? [...webhookId(r.id), { field: "since", message: "is required" }]
+      : webhookId(r.id),
 });
+
+function deliveryId(value: string): ValidationIssue[] {
+  return UUID.test(value) ? [] : [{ field: "delivery_id", message: "must be a delivery id (a UUID)" }];
+}
 
 const MAX_FILTER = 200;
 

@@ -484,6 +484,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/{id}/deliveries/{delivery_id}/attempts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every attempt of one delivery, first first: when, how long, what came back
+         * @description Every attempt of one delivery, first first: when, how long, what came back.
+         */
+        get: operations["WebhookService_ListWebhookDeliveryAttempts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{delivery_id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends one delivery's event again now, as a new delivery with the same event id
+         * @description Sends one delivery's event again now, as a new delivery with the same event id.
+         */
+        post: operations["WebhookService_ResendWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{id}/status": {
         parameters: {
             query?: never;
@@ -718,6 +758,66 @@ export interface paths {
          *     Honours `Idempotency-Key`: the same key with the same request answers the first answer again (with `Idempotent-Replayed: true`), with another request 422 IDEMPOTENCY_KEY_REUSED.
          */
         post: operations["WalletService_ReverseTransaction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Makes a new signing secret, shown in this answer only
+         * @description Makes a new signing secret, shown in this answer only. The previous one keeps signing beside it (two signatures in webhook-signature) for overlap_hours (default 24), so receivers can switch without missing a delivery.
+         */
+        post: operations["WebhookService_RotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The endpoint's deliveries, newest first: each event sent to it, its status and attempts
+         * @description The endpoint's deliveries, newest first: each event sent to it, its status and attempts.
+         */
+        get: operations["WebhookService_ListWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends every kept event since a time that the endpoint takes (its types, its owner's) again, each with its own id, in no particular order
+         * @description Sends every kept event since a time that the endpoint takes (its types, its owner's) again, each with its own id, in no particular order.
+         */
+        post: operations["WebhookService_ReplayWebhookEvents"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1811,6 +1911,63 @@ export interface components {
             reason: string;
             message: string;
         };
+        "fintech.notifications.v1.ListWebhookDeliveryAttemptsResponse": {
+            data: components["schemas"]["fintech.notifications.v1.WebhookAttempt"][];
+        };
+        /** @description One attempt of a delivery. */
+        "fintech.notifications.v1.WebhookAttempt": {
+            /** Format: int32 */
+            attempt: number;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T08:00:00Z
+             */
+            started_at: string;
+            /** Format: int32 */
+            duration_ms: number;
+            /**
+             * Format: int32
+             * @description The HTTP status; 0 when no answer came.
+             */
+            response_code: number;
+            /** @description Why no 2xx came: the status, a timeout, a refused address, a connection error. */
+            error?: string;
+        };
+        /** @description One event to one endpoint. */
+        "fintech.notifications.v1.WebhookDelivery": {
+            id: string;
+            webhook_id: string;
+            /** @description The webhook-id header: the same on every attempt, re-send and replay of the event. */
+            event_id: string;
+            event_type: string;
+            /** @description pending (waiting for its next attempt), succeeded (answered 2xx) or failed (retried for 3 days). */
+            status: string;
+            /** Format: int32 */
+            attempts: number;
+            /**
+             * Format: date-time
+             * @description While pending: when the next attempt is due.
+             * @example 2026-03-01T08:00:00Z
+             */
+            next_attempt_at?: string;
+            /**
+             * Format: int32
+             * @description The last attempt's HTTP status; 0 when it got no answer.
+             */
+            last_response_code: number;
+            /** @description Why the last attempt failed, when it did. */
+            last_error?: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T08:00:00Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T08:00:00Z
+             */
+            completed_at?: string;
+        };
         "fintech.wallet.v1.GetWalletBalanceResponse": {
             wallet_id: string;
             currency: string;
@@ -1962,6 +2119,47 @@ export interface components {
             has_more: boolean;
             next_cursor: string;
         };
+        /** @description An endpoint that receives events. */
+        "fintech.notifications.v1.Webhook": {
+            id: string;
+            /** @description Where events are POSTed: https (http only where the platform allows it, for local development). */
+            url: string;
+            /** @description The event types it receives, e.g. "transaction.completed". */
+            events: string[];
+            description: string;
+            /** @description False while switched off by its owner, or after failing for 3 days. */
+            enabled: boolean;
+            /** @description The owner; empty for a platform-wide endpoint. */
+            user_id: string;
+            /** @description Receives every user's events (admins only). */
+            platform_wide: boolean;
+            /** @description The signing secret: only in the answer that created or rotated it, never again. */
+            secret?: string;
+            /** @description Why it was disabled ("failing": every delivery failed for 3 days; "owner": switched off); empty when enabled. */
+            disabled_reason?: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T08:00:00Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T08:00:00Z
+             */
+            updated_at: string;
+        };
+        "fintech.notifications.v1.ListWebhookDeliveriesResponse": {
+            data: components["schemas"]["fintech.notifications.v1.WebhookDelivery"][];
+            has_more: boolean;
+            next_cursor: string;
+        };
+        "fintech.notifications.v1.ReplayWebhookEventsResponse": {
+            /**
+             * Format: int32
+             * @description How many deliveries were queued.
+             */
+            queued: number;
+        };
         "fintech.analytics.v1.ImportJob": {
             import_id: string;
             /** @description "running", "completed" or "failed". */
@@ -2031,35 +2229,6 @@ export interface components {
             message: string;
             /** @description The column at fault, when one is. */
             column: string;
-        };
-        /** @description An endpoint that receives events. */
-        "fintech.notifications.v1.Webhook": {
-            id: string;
-            /** @description Where events are POSTed: https (http only where the platform allows it, for local development). */
-            url: string;
-            /** @description The event types it receives, e.g. "transaction.completed". */
-            events: string[];
-            description: string;
-            /** @description False while switched off by its owner, or after failing for 3 days. */
-            enabled: boolean;
-            /** @description The owner; empty for a platform-wide endpoint. */
-            user_id: string;
-            /** @description Receives every user's events (admins only). */
-            platform_wide: boolean;
-            /** @description The signing secret: only in the answer that created or rotated it, never again. */
-            secret?: string;
-            /** @description Why it was disabled ("failing": every delivery failed for 3 days; "owner": switched off); empty when enabled. */
-            disabled_reason?: string;
-            /**
-             * Format: date-time
-             * @example 2026-03-01T08:00:00Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-03-01T08:00:00Z
-             */
-            updated_at: string;
         };
         "fintech.identity.v1.CreateApiKeyResponse": {
             id: string;
@@ -3722,6 +3891,87 @@ export interface operations {
             504: components["responses"]["Timeout"];
         };
     };
+    WebhookService_ListWebhookDeliveryAttempts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["fintech.notifications.v1.ListWebhookDeliveryAttemptsResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    WebhookService_ResendWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Success. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["fintech.notifications.v1.WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
     IdentityService_UpdateUserStatus: {
         parameters: {
             query?: never;
@@ -4322,6 +4572,150 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["fintech.wallet.v1.Transaction"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    WebhookService_RotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": {
+                    /**
+                     * Format: int32
+                     * @description How long the previous secret keeps signing, 0 to 168 hours; default 24 (WEBHOOK_ROTATION_OVERLAP_HOURS).
+                     */
+                    overlap_hours?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["fintech.notifications.v1.Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    WebhookService_ListWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Default 50, at most 100. */
+                limit?: number;
+                /** @description Opaque, from next_cursor. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["fintech.notifications.v1.ListWebhookDeliveriesResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    WebhookService_ReplayWebhookEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "since": "2026-03-01T00:00:00Z"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description Events from this time on (RFC 3339).
+                     * @example 2026-03-01T08:00:00Z
+                     */
+                    since: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted; it goes on in the background. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["fintech.notifications.v1.ReplayWebhookEventsResponse"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -9,6 +9,7 @@ import { AuditEntrySchema } from "@fintech/proto/fintech/audit/v1/audit_pb.js";
 import { AuditService } from "@fintech/proto/fintech/notifications/v1/audit_pb.js";
 import { WebhookService } from "@fintech/proto/fintech/notifications/v1/notifications_pb.js";
 import { PreferencesService } from "@fintech/proto/fintech/notifications/v1/preferences_pb.js";
+import { TransactionEventSchema } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import type { SmtpInbox, TestClock } from "@fintech/testing";
 import { serviceTest, startSmtpInbox, testAdmin, testUser } from "@fintech/testing";
 import { jetstream } from "@nats-io/jetstream";
@@ -16,6 +17,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { headers } from "@nats-io/transport-node";
 import type pg from "pg";
 import { parseNotificationsConfig } from "../config.js";
+import type { NotificationsDeps } from "../server.js";
 import { build, migrationsDir } from "../server.js";
 
 type WebhookClient = ReturnType<typeof createClient<typeof WebhookService>>;
@@ -51,13 +53,22 @@ export interface NotificationsHarness {
     message: MessageInitShape<Desc>,
     id: string,
   ): Promise<void>;
+  /** Publishes a wallet.transaction.<change> event. */
+  publishTransaction(
+    type: string,
+    event: MessageInitShape<typeof TransactionEventSchema>,
+    id: string,
+  ): Promise<void>;
 }
 
 /**
  * The notifications service on a real port over this file's Postgres schema and NATS namespace. Receivers in
  * tests listen on loopback over http, so both are allowed unless `env` says otherwise.
  */
-export function notificationsTest(env: Record<string, string> = {}) {
+export function notificationsTest(
+  env: Record<string, string> = {},
+  deps: Pick<NotificationsDeps, "send" | "random"> = {},
+) {
   return serviceTest("notifications", async (kit): Promise<NotificationsHarness> => {
     const inbox = await startSmtpInbox();
     kit.defer(() => inbox.close());
@@ -66,15 +77,19 @@ export function notificationsTest(env: Record<string, string> = {}) {
       WEBHOOK_ALLOW_PRIVATE_TARGETS: "true",
       SMTP_URL: inbox.url,
       MAIL_POLL_INTERVAL_MS: "50",
+      WEBHOOK_POLL_INTERVAL_MS: "50",
       ...env,
     });
     await kit.prepare({
       migrations: [migrationsDir],
       streams: ["notifications", "wallet", "fraud", "identity", "fx"],
     });
+    // The service's clock starts at the real time, so that receivers' stock libraries accept the timestamps.
+    kit.clock.set(new Date());
     const addresses = new Map<string, string>();
     const app = build(config, {
       ...kit.deps,
+      ...deps,
       authenticator: kit.tokens.authenticator,
       recipients: async (userId) => {
         const email = addresses.get(userId);
@@ -83,7 +98,7 @@ export function notificationsTest(env: Record<string, string> = {}) {
     });
     const { url, port } = await kit.start(app);
     const webhooksAs = (principal?: Principal) => kit.client(WebhookService, url, principal);
-    return {
+    const harness: NotificationsHarness = {
       url,
       port,
       webhooksAs,
@@ -111,7 +126,9 @@ export function notificationsTest(env: Record<string, string> = {}) {
           headers: h,
         });
       },
+      publishTransaction: (type, event, id) => harness.publish(type, TransactionEventSchema, event, id),
     };
+    return harness;
   });
 }
 

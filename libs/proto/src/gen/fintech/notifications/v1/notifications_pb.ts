@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fintech/notifications/v1/notifications.proto.
  */
 export const file_fintech_notifications_v1_notifications: GenFile = /*@__PURE__*/
-  fileDesc("CixmaW50ZWNoL25vdGlmaWNhdGlvbnMvdjEvbm90aWZpY2F0aW9ucy5wcm90bxIYZmludGVjaC5ub3RpZmljYXRpb25zLnYxIqkCCgdXZWJob29rEgoKAmlkGAEgASgJEgsKA3VybBgCIAEoCRIOCgZldmVudHMYAyADKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSDwoHZW5hYmxlZBgFIAEoCBIPCgd1c2VyX2lkGAYgASgJEhUKDXBsYXRmb3JtX3dpZGUYByABKAgSFgoGc2VjcmV0GAggASgJQgay4RgCIAESHwoPZGlzYWJsZWRfcmVhc29uGAkgASgJQgay4RgCIAESNgoKY3JlYXRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBrLhGAIQARI2Cgp1cGRhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIGsuEYAhABIr0BChRDcmVhdGVXZWJob29rUmVxdWVzdBI2CgN1cmwYASABKAlCKbLhGCUQATohaHR0cHM6Ly9leGFtcGxlLmNvbS9ob29rcy9maW50ZWNoEi0KBmV2ZW50cxgCIAMoCUIdsuEYGRABOhV0cmFuc2FjdGlvbi5jb21wbGV0ZWQSJwoLZGVzY3JpcHRpb24YAyABKAlCErLhGA46DG9yZGVyIHN5c3RlbRIVCg1wbGF0Zm9ybV93aWRlGAQgASgIIksKFUNyZWF0ZVdlYmhvb2tSZXNwb25zZRIyCgd3ZWJob29rGAEgASgLMiEuZmludGVjaC5ub3RpZmljYXRpb25zLnYxLldlYmhvb2siPgoTTGlzdFdlYmhvb2tzUmVxdWVzdBIXCgVsaW1pdBgBIAEoBUIIsuEYBCgBMGQSDgoGY3Vyc29yGAIgASgJIm4KFExpc3RXZWJob29rc1Jlc3BvbnNlEi8KBGRhdGEYASADKAsyIS5maW50ZWNoLm5vdGlmaWNhdGlvbnMudjEuV2ViaG9vaxIQCghoYXNfbW9yZRgCIAEoCBITCgtuZXh0X2N1cnNvchgDIAEoCSIfChFHZXRXZWJob29rUmVxdWVzdBIKCgJpZBgBIAEoCSJIChJHZXRXZWJob29rUmVzcG9uc2USMgoHd2ViaG9vaxgBIAEoCzIhLmZpbnRlY2gubm90aWZpY2F0aW9ucy52MS5XZWJob29rIsQBChRVcGRhdGVXZWJob29rUmVxdWVzdBIKCgJpZBgBIAEoCRI8CgN1cmwYAiABKAlCKrLhGCY6JGh0dHBzOi8vZXhhbXBsZS5jb20vaG9va3MvZmludGVjaC12MkgAiAEBEg4KBmV2ZW50cxgDIAMoCRIYCgtkZXNjcmlwdGlvbhgEIAEoCUgBiAEBEhQKB2VuYWJsZWQYBSABKAhIAogBAUIGCgRfdXJsQg4KDF9kZXNjcmlwdGlvbkIKCghfZW5hYmxlZCJLChVVcGRhdGVXZWJob29rUmVzcG9uc2USMgoHd2ViaG9vaxgBIAEoCzIhLmZpbnRlY2gubm90aWZpY2F0aW9ucy52MS5XZWJob29rIiIKFERlbGV0ZVdlYmhvb2tSZXF1ZXN0EgoKAmlkGAEgASgJIhcKFURlbGV0ZVdlYmhvb2tSZXNwb25zZTKTBgoOV2ViaG9va1NlcnZpY2USnAEKDUNyZWF0ZVdlYmhvb2sSLi5maW50ZWNoLm5vdGlmaWNhdGlvbnMudjEuQ3JlYXRlV2ViaG9va1JlcXVlc3QaLy5maW50ZWNoLm5vdGlmaWNhdGlvbnMudjEuQ3JlYXRlV2ViaG9va1Jlc3BvbnNlIiqy4RgCCAKC0+STAh46ASpiB3dlYmhvb2siEC9hcGkvdjEvd2ViaG9va3MSjQEKDExpc3RXZWJob29rcxItLmZpbnRlY2gubm90aWZpY2F0aW9ucy52MS5MaXN0V2ViaG9va3NSZXF1ZXN0Gi4uZmludGVjaC5ub3RpZmljYXRpb25zLnYxLkxpc3RXZWJob29rc1Jlc3BvbnNlIh6y4RgCCAKC0+STAhISEC9hcGkvdjEvd2ViaG9va3MSlQEKCkdldFdlYmhvb2sSKy5maW50ZWNoLm5vdGlmaWNhdGlvbnMudjEuR2V0V2ViaG9va1JlcXVlc3QaLC5maW50ZWNoLm5vdGlmaWNhdGlvbnMudjEuR2V0V2ViaG9va1Jlc3BvbnNlIiyy4RgCCAKC0+STAiBiB3dlYmhvb2sSFS9hcGkvdjEvd2ViaG9va3Mve2lkfRKhAQoNVXBkYXRlV2ViaG9vaxIuLmZpbnRlY2gubm90aWZpY2F0aW9ucy52MS5VcGRhdGVXZWJob29rUmVxdWVzdBovLmZpbnRlY2gubm90aWZpY2F0aW9ucy52MS5VcGRhdGVXZWJob29rUmVzcG9uc2UiL7LhGAIIAoLT5JMCIzoBKmIHd2ViaG9vazIVL2FwaS92MS93ZWJob29rcy97aWR9EpUBCg1EZWxldGVXZWJob29rEi4uZmludGVjaC5ub3RpZmljYXRpb25zLnYxLkRlbGV0ZVdlYmhvb2tSZXF1ZXN0Gi8uZmludGVjaC5ub3RpZmljYXRpb25zLnYxLkRlbGV0ZVdlYmhvb2tSZXNwb25zZSIjsuEYAggCgtPkkwIXKhUvYXBpL3YxL3dlYmhvb2tzL3tpZH1iBnByb3RvMw", [file_fintech_api_v1_options, file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("CixmaW50ZWNoL25vdGlmaWNhdGlvbnMvdjEvbm90aWZpY2F0aW9ucy5wcm90bxIYZmludGVjaC5ub3RpZmljYXRpb25zLnYxIqkCCgdXZWJob29rEgoKAmlkGAEgASgJEgsKA3VybBgCIAEoCRIOCgZldmVudHMYAyADKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSDwoHZW5hYmxlZBgFIAEoCBIPCgd1c2VyX2lkGAYgASgJEhUKDXBsYXRmb3JtX3dpZGUYByABKAgSFgoGc2VjcmV0GAggASgJQgay4RgCIAESHwoPZGlzYWJsZWRfcmVhc29uGAkgASgJQgay4RgCIAESNgoKY3JlYXRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBrLhGAIQARI2Cgp1cGRhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIGsuEYAhABIr0BChRDcmVhdGVXZWJob29rUmVxdWVzdBI2CgN1cmwYASABKAlCKbLhGCUQATohaHR0cHM6Ly9leGFtcGxlLmNvbS9ob29rcy9maW50ZWNoEi0KBmV2ZW50cxgCIAMoCUIdsuEYGRABOhV0cmFuc2FjdGlvbi5jb21wbGV0ZWQSJwoLZGVzY3JpcHRpb24YAyABKAlCErLhGA46DG9yZGVyIHN5c3RlbRIVCg1wbGF0Zm9ybV93aWRlGAQgASgIIksKFUNyZWF0ZVdlYmhvb2tSZXNwb25zZRIyCgd3ZWJob29rGAEgASgLMiEuZmludGVjaC5ub3RpZmljYXRpb25zLnYxLldlYmhvb2siPgoTTGlzdFdlYmhvb2tzUmVxdWVzdBIXCgVsaW1pdBgBIAEoBUIIsuEYBCgBMGQSDgoGY3Vyc29yGAIgASgJIm4KFExpc3RXZWJob29rc1Jlc3BvbnNlEi8KBGRhdGEYASADKAsyIS5maW50ZWNoLm5vdGlmaWNhdGlvbnMudjEuV2ViaG9vaxIQCghoYXNfbW9yZRgCIAEoCBITCgtuZXh0X2N1cnNvchgDIAEoCSIfChFHZXRXZWJob29rUmVxdWVzdBIKCgJpZBgBIAEoCSJIChJHZXRXZWJob29rUmVzcG9uc2USMgoHd2ViaG9vaxgBIAEoCzIhLmZpbnRlY2gubm90aWZpY2F0aW9ucy52MS5XZWJob29rIsQBChRVcGRhdGVXZWJob29rUmVxdWVzdBIKCgJpZBgBIAEoCRI8CgN1cmwYAiABKAlCKrLhGCY6JGh0dHBzOi8vZXhhbXBsZS5jb20vaG9va3MvZmludGVjaC12MkgAiAEBEg4KBmV2ZW50cxgDIAMoCRIYCgtkZXNjcmlwdGlvbhgEIAEoCUgBiAEBEhQKB2VuYWJsZWQYBSABKAhIAogBAUIGCgRfdXJsQg4KDF9kZXNjcmlwdGlvbkIKCghfZW5hYmxlZCJLChVVcGRhdGVXZWJob29rUmVzcG9uc2USMgoHd2ViaG9vaxgBIAEoCzIhLmZpbnRlY2gubm90aWZpY2F0aW9ucy52MS5XZWJob29rIiIKFERlbGV0ZVdlYmhvb2tSZXF1ZXN0EgoKAmlkGAEgASgJIhcKFURlbGV0ZVdlYmhvb2tSZXNwb25zZSJhChpSb3RhdGVXZWJob29rU2VjcmV0UmVxdWVzdBIKCgJpZBgBIAEoCRIlCg1vdmVybGFwX2hvdXJzGAIgASgFQgmy4RgFKAAwqAFIAIgBAUIQCg5fb3ZlcmxhcF9ob3VycyJRChtSb3RhdGVXZWJob29rU2VjcmV0UmVzcG9uc2USMgoHd2ViaG9vaxgBIAEoCzIhLmZpbnRlY2gubm90aWZpY2F0aW9ucy52MS5XZWJob29rItACCg9XZWJob29rRGVsaXZlcnkSCgoCaWQYASABKAkSEgoKd2ViaG9va19pZBgCIAEoCRIQCghldmVudF9pZBgDIAEoCRISCgpldmVudF90eXBlGAQgASgJEg4KBnN0YXR1cxgFIAEoCRIQCghhdHRlbXB0cxgGIAEoBRIzCg9uZXh0X2F0dGVtcHRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhoKEmxhc3RfcmVzcG9uc2VfY29kZRgIIAEoBRIaCgpsYXN0X2Vycm9yGAkgASgJQgay4RgCIAESNgoKY3JlYXRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBrLhGAIQARIwCgxjb21wbGV0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpwBCg5XZWJob29rQXR0ZW1wdBIPCgdhdHRlbXB0GAEgASgFEjYKCnN0YXJ0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgay4RgCEAESEwoLZHVyYXRpb25fbXMYAyABKAUSFQoNcmVzcG9uc2VfY29kZRgEIAEoBRIVCgVlcnJvchgFIAEoCUIGsuEYAiABIlMKHExpc3RXZWJob29rRGVsaXZlcmllc1JlcXVlc3QSCgoCaWQYASABKAkSFwoFbGltaXQYAiABKAVCCLLhGAQoATBkEg4KBmN1cnNvchgDIAEoCSJ/Ch1MaXN0V2ViaG9va0RlbGl2ZXJpZXNSZXNwb25zZRI3CgRkYXRhGAEgAygLMikuZmludGVjaC5ub3RpZmljYXRpb25zLnYxLldlYmhvb2tEZWxpdmVyeRIQCghoYXNfbW9yZRgCIAEoCBITCgtuZXh0X2N1cnNvchgDIAEoCSJFCiJMaXN0V2ViaG9va0RlbGl2ZXJ5QXR0ZW1wdHNSZXF1ZXN0EgoKAmlkGAEgASgJEhMKC2RlbGl2ZXJ5X2lkGAIgASgJIl0KI0xpc3RXZWJob29rRGVsaXZlcnlBdHRlbXB0c1Jlc3BvbnNlEjYKBGRhdGEYASADKAsyKC5maW50ZWNoLm5vdGlmaWNhdGlvbnMudjEuV2ViaG9va0F0dGVtcHQiPwocUmVzZW5kV2ViaG9va0RlbGl2ZXJ5UmVxdWVzdBIKCgJpZBgBIAEoCRITCgtkZWxpdmVyeV9pZBgCIAEoCSJcCh1SZXNlbmRXZWJob29rRGVsaXZlcnlSZXNwb25zZRI7CghkZWxpdmVyeRgBIAEoCzIpLmZpbnRlY2gubm90aWZpY2F0aW9ucy52MS5XZWJob29rRGVsaXZlcnkicQoaUmVwbGF5V2ViaG9va0V2ZW50c1JlcXVlc3QSCgoCaWQYASABKAkSRwoFc2luY2UYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQhyy4RgYEAE6FDIwMjYtMDMtMDFUMDA6MDA6MDBaIi0KG1JlcGxheVdlYmhvb2tFdmVudHNSZXNwb25zZRIOCgZxdWV1ZWQYASABKAUyjQ4KDldlYmhvb2tTZXJ2aWNlEpwBCg1DcmVhdGVXZWJob29rEi4uZmludGVjaC5ub3RpZmljYXRpb25zLnYxLkNyZWF0ZVdlYmhvb2tSZXF1ZXN0Gi8uZmludGVjaC5ub3RpZmljYXRpb25zLnYxLkNyZWF0ZVdlYmhvb2tSZXNwb25zZSIqsuEYAggCgtPkkwIeOgEqYgd3ZWJob29rIhAvYXBpL3YxL3dlYmhvb2tzEo0BCgxMaXN0V2ViaG9va3MSLS5maW50ZWNoLm5vdGlmaWNhdGlvbnMudjEuTGlzdFdlYmhvb2tzUmVxdWVzdBouLmZpbnRlY2gubm90aWZpY2F0aW9ucy52MS5MaXN0V2ViaG9va3NSZXNwb25zZSIesuEYAggCgtPkkwISEhAvYXBpL3YxL3dlYmhvb2tzEpUBCgpHZXRXZWJob29rEisuZmludGVjaC5ub3RpZmljYXRpb25zLnYxLkdldFdlYmhvb2tSZXF1ZXN0GiwuZmludGVjaC5ub3RpZmljYXRpb25zLnYxLkdldFdlYmhvb2tSZXNwb25zZSIssuEYAggCgtPkkwIgYgd3ZWJob29rEhUvYXBpL3YxL3dlYmhvb2tzL3tpZH0SoQEKDVVwZGF0ZVdlYmhvb2sSLi5maW50ZWNoLm5vdGlmaWNhdGlvbnMudjEuVXBkYXRlV2ViaG9va1JlcXVlc3QaLy5maW50ZWNoLm5vdGlmaWNhdGlvbnMudjEuVXBkYXRlV2ViaG9va1Jlc3BvbnNlIi+y4RgCCAKC0+STAiM6ASpiB3dlYmhvb2syFS9hcGkvdjEvd2ViaG9va3Mve2lkfRKVAQoNRGVsZXRlV2ViaG9vaxIuLmZpbnRlY2gubm90aWZpY2F0aW9ucy52MS5EZWxldGVXZWJob29rUmVxdWVzdBovLmZpbnRlY2gubm90aWZpY2F0aW9ucy52MS5EZWxldGVXZWJob29rUmVzcG9uc2UiI7LhGAIIAoLT5JMCFyoVL2FwaS92MS93ZWJob29rcy97aWR9EsQBChNSb3RhdGVXZWJob29rU2VjcmV0EjQuZmludGVjaC5ub3RpZmljYXRpb25zLnYxLlJvdGF0ZVdlYmhvb2tTZWNyZXRSZXF1ZXN0GjUuZmludGVjaC5ub3RpZmljYXRpb25zLnYxLlJvdGF0ZVdlYmhvb2tTZWNyZXRSZXNwb25zZSJAsuEYBQgCEMgBgtPkkwIxOgEqYgd3ZWJob29rIiMvYXBpL3YxL3dlYmhvb2tzL3tpZH0vcm90YXRlLXNlY3JldBK4AQoVTGlzdFdlYmhvb2tEZWxpdmVyaWVzEjYuZmludGVjaC5ub3RpZmljYXRpb25zLnYxLkxpc3RXZWJob29rRGVsaXZlcmllc1JlcXVlc3QaNy5maW50ZWNoLm5vdGlmaWNhdGlvbnMudjEuTGlzdFdlYmhvb2tEZWxpdmVyaWVzUmVzcG9uc2UiLrLhGAIIAoLT5JMCIhIgL2FwaS92MS93ZWJob29rcy97aWR9L2RlbGl2ZXJpZXMS4QEKG0xpc3RXZWJob29rRGVsaXZlcnlBdHRlbXB0cxI8LmZpbnRlY2gubm90aWZpY2F0aW9ucy52MS5MaXN0V2ViaG9va0RlbGl2ZXJ5QXR0ZW1wdHNSZXF1ZXN0Gj0uZmludGVjaC5ub3RpZmljYXRpb25zLnYxLkxpc3RXZWJob29rRGVsaXZlcnlBdHRlbXB0c1Jlc3BvbnNlIkWy4RgCCAKC0+STAjkSNy9hcGkvdjEvd2ViaG9va3Mve2lkfS9kZWxpdmVyaWVzL3tkZWxpdmVyeV9pZH0vYXR0ZW1wdHMS2gEKFVJlc2VuZFdlYmhvb2tEZWxpdmVyeRI2LmZpbnRlY2gubm90aWZpY2F0aW9ucy52MS5SZXNlbmRXZWJob29rRGVsaXZlcnlSZXF1ZXN0GjcuZmludGVjaC5ub3RpZmljYXRpb25zLnYxLlJlc2VuZFdlYmhvb2tEZWxpdmVyeVJlc3BvbnNlIlCy4RgCCAKC0+STAkQ6ASpiCGRlbGl2ZXJ5IjUvYXBpL3YxL3dlYmhvb2tzL3tpZH0vZGVsaXZlcmllcy97ZGVsaXZlcnlfaWR9L3Jlc2VuZBK0AQoTUmVwbGF5V2ViaG9va0V2ZW50cxI0LmZpbnRlY2gubm90aWZpY2F0aW9ucy52MS5SZXBsYXlXZWJob29rRXZlbnRzUmVxdWVzdBo1LmZpbnRlY2gubm90aWZpY2F0aW9ucy52MS5SZXBsYXlXZWJob29rRXZlbnRzUmVzcG9uc2UiMLLhGAUIAhDKAYLT5JMCIToBKiIcL2FwaS92MS93ZWJob29rcy97aWR9L3JlcGxheWIGcHJvdG8z", [file_fintech_api_v1_options, file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * An endpoint that receives events.
@@ -333,6 +333,348 @@ export const DeleteWebhookResponseSchema: GenMessage<DeleteWebhookResponse> = /*
   messageDesc(file_fintech_notifications_v1_notifications, 10);
 
 /**
+ * @generated from message fintech.notifications.v1.RotateWebhookSecretRequest
+ */
+export type RotateWebhookSecretRequest = Message<"fintech.notifications.v1.RotateWebhookSecretRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * How long the previous secret keeps signing, 0 to 168 hours; default 24 (WEBHOOK_ROTATION_OVERLAP_HOURS).
+   *
+   * @generated from field: optional int32 overlap_hours = 2;
+   */
+  overlapHours?: number | undefined;
+};
+
+/**
+ * Describes the message fintech.notifications.v1.RotateWebhookSecretRequest.
+ * Use `create(RotateWebhookSecretRequestSchema)` to create a new message.
+ */
+export const RotateWebhookSecretRequestSchema: GenMessage<RotateWebhookSecretRequest> = /*@__PURE__*/
+  messageDesc(file_fintech_notifications_v1_notifications, 11);
+
+/**
+ * @generated from message fintech.notifications.v1.RotateWebhookSecretResponse
+ */
+export type RotateWebhookSecretResponse = Message<"fintech.notifications.v1.RotateWebhookSecretResponse"> & {
+  /**
+   * @generated from field: fintech.notifications.v1.Webhook webhook = 1;
+   */
+  webhook?: Webhook | undefined;
+};
+
+/**
+ * Describes the message fintech.notifications.v1.RotateWebhookSecretResponse.
+ * Use `create(RotateWebhookSecretResponseSchema)` to create a new message.
+ */
+export const RotateWebhookSecretResponseSchema: GenMessage<RotateWebhookSecretResponse> = /*@__PURE__*/
+  messageDesc(file_fintech_notifications_v1_notifications, 12);
+
+/**
+ * One event to one endpoint.
+ *
+ * @generated from message fintech.notifications.v1.WebhookDelivery
+ */
+export type WebhookDelivery = Message<"fintech.notifications.v1.WebhookDelivery"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string webhook_id = 2;
+   */
+  webhookId: string;
+
+  /**
+   * The webhook-id header: the same on every attempt, re-send and replay of the event.
+   *
+   * @generated from field: string event_id = 3;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string event_type = 4;
+   */
+  eventType: string;
+
+  /**
+   * pending (waiting for its next attempt), succeeded (answered 2xx) or failed (retried for 3 days).
+   *
+   * @generated from field: string status = 5;
+   */
+  status: string;
+
+  /**
+   * @generated from field: int32 attempts = 6;
+   */
+  attempts: number;
+
+  /**
+   * While pending: when the next attempt is due.
+   *
+   * @generated from field: google.protobuf.Timestamp next_attempt_at = 7;
+   */
+  nextAttemptAt?: Timestamp | undefined;
+
+  /**
+   * The last attempt's HTTP status; 0 when it got no answer.
+   *
+   * @generated from field: int32 last_response_code = 8;
+   */
+  lastResponseCode: number;
+
+  /**
+   * Why the last attempt failed, when it did.
+   *
+   * @generated from field: string last_error = 9;
+   */
+  lastError: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 10;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp completed_at = 11;
+   */
+  completedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message fintech.notifications.v1.WebhookDelivery.
+ * Use `create(WebhookDeliverySchema)` to create a new message.
+ */
+export const WebhookDeliverySchema: GenMessage<WebhookDelivery> = /*@__PURE__*/
+  messageDesc(file_fintech_notifications_v1_notifications, 13);
+
+/**
+ * One attempt of a delivery.
+ *
+ * @generated from message fintech.notifications.v1.WebhookAttempt
+ */
+export type WebhookAttempt = Message<"fintech.notifications.v1.WebhookAttempt"> & {
+  /**
+   * @generated from field: int32 attempt = 1;
+   */
+  attempt: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp started_at = 2;
+   */
+  startedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: int32 duration_ms = 3;
+   */
+  durationMs: number;
+
+  /**
+   * The HTTP status; 0 when no answer came.
+   *
+   * @generated from field: int32 response_code = 4;
+   */
+  responseCode: number;
+
+  /**
+   * Why no 2xx came: the status, a timeout, a refused address, a connection error.
+   *
+   * @generated from field: string error = 5;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message fintech.notifications.v1.WebhookAttempt.
+ * Use `create(WebhookAttemptSchema)` to create a new message.
+ */
+export const WebhookAttemptSchema: GenMessage<WebhookAttempt> = /*@__PURE__*/
+  messageDesc(file_fintech_notifications_v1_notifications, 14);
+
+/**
+ * @generated from message fintech.notifications.v1.ListWebhookDeliveriesRequest
+ */
+export type ListWebhookDeliveriesRequest = Message<"fintech.notifications.v1.ListWebhookDeliveriesRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Default 50, at most 100.
+   *
+   * @generated from field: int32 limit = 2;
+   */
+  limit: number;
+
+  /**
+   * Opaque, from next_cursor.
+   *
+   * @generated from field: string cursor = 3;
+   */
+  cursor: string;
+};
+
+/**
+ * Describes the message fintech.notifications.v1.ListWebhookDeliveriesRequest.
+ * Use `create(ListWebhookDeliveriesRequestSchema)` to create a new message.
+ */
+export const ListWebhookDeliveriesRequestSchema: GenMessage<ListWebhookDeliveriesRequest> = /*@__PURE__*/
+  messageDesc(file_fintech_notifications_v1_notifications, 15);
+
+/**
+ * @generated from message fintech.notifications.v1.ListWebhookDeliveriesResponse
+ */
+export type ListWebhookDeliveriesResponse = Message<"fintech.notifications.v1.ListWebhookDeliveriesResponse"> & {
+  /**
+   * @generated from field: repeated fintech.notifications.v1.WebhookDelivery data = 1;
+   */
+  data: WebhookDelivery[];
+
+  /**
+   * @generated from field: bool has_more = 2;
+   */
+  hasMore: boolean;
+
+  /**
+   * @generated from field: string next_cursor = 3;
+   */
+  nextCursor: string;
+};
+
+/**
+ * Describes the message fintech.notifications.v1.ListWebhookDeliveriesResponse.
+ * Use `create(ListWebhookDeliveriesResponseSchema)` to create a new message.
+ */
+export const ListWebhookDeliveriesResponseSchema: GenMessage<ListWebhookDeliveriesResponse> = /*@__PURE__*/
+  messageDesc(file_fintech_notifications_v1_notifications, 16);
+
+/**
+ * @generated from message fintech.notifications.v1.ListWebhookDeliveryAttemptsRequest
+ */
+export type ListWebhookDeliveryAttemptsRequest = Message<"fintech.notifications.v1.ListWebhookDeliveryAttemptsRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string delivery_id = 2;
+   */
+  deliveryId: string;
+};
+
+/**
+ * Describes the message fintech.notifications.v1.ListWebhookDeliveryAttemptsRequest.
+ * Use `create(ListWebhookDeliveryAttemptsRequestSchema)` to create a new message.
+ */
+export const ListWebhookDeliveryAttemptsRequestSchema: GenMessage<ListWebhookDeliveryAttemptsRequest> = /*@__PURE__*/
+  messageDesc(file_fintech_notifications_v1_notifications, 17);
+
+/**
+ * @generated from message fintech.notifications.v1.ListWebhookDeliveryAttemptsResponse
+ */
+export type ListWebhookDeliveryAttemptsResponse = Message<"fintech.notifications.v1.ListWebhookDeliveryAttemptsResponse"> & {
+  /**
+   * @generated from field: repeated fintech.notifications.v1.WebhookAttempt data = 1;
+   */
+  data: WebhookAttempt[];
+};
+
+/**
+ * Describes the message fintech.notifications.v1.ListWebhookDeliveryAttemptsResponse.
+ * Use `create(ListWebhookDeliveryAttemptsResponseSchema)` to create a new message.
+ */
+export const ListWebhookDeliveryAttemptsResponseSchema: GenMessage<ListWebhookDeliveryAttemptsResponse> = /*@__PURE__*/
+  messageDesc(file_fintech_notifications_v1_notifications, 18);
+
+/**
+ * @generated from message fintech.notifications.v1.ResendWebhookDeliveryRequest
+ */
+export type ResendWebhookDeliveryRequest = Message<"fintech.notifications.v1.ResendWebhookDeliveryRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string delivery_id = 2;
+   */
+  deliveryId: string;
+};
+
+/**
+ * Describes the message fintech.notifications.v1.ResendWebhookDeliveryRequest.
+ * Use `create(ResendWebhookDeliveryRequestSchema)` to create a new message.
+ */
+export const ResendWebhookDeliveryRequestSchema: GenMessage<ResendWebhookDeliveryRequest> = /*@__PURE__*/
+  messageDesc(file_fintech_notifications_v1_notifications, 19);
+
+/**
+ * @generated from message fintech.notifications.v1.ResendWebhookDeliveryResponse
+ */
+export type ResendWebhookDeliveryResponse = Message<"fintech.notifications.v1.ResendWebhookDeliveryResponse"> & {
+  /**
+   * @generated from field: fintech.notifications.v1.WebhookDelivery delivery = 1;
+   */
+  delivery?: WebhookDelivery | undefined;
+};
+
+/**
+ * Describes the message fintech.notifications.v1.ResendWebhookDeliveryResponse.
+ * Use `create(ResendWebhookDeliveryResponseSchema)` to create a new message.
+ */
+export const ResendWebhookDeliveryResponseSchema: GenMessage<ResendWebhookDeliveryResponse> = /*@__PURE__*/
+  messageDesc(file_fintech_notifications_v1_notifications, 20);
+
+/**
+ * @generated from message fintech.notifications.v1.ReplayWebhookEventsRequest
+ */
+export type ReplayWebhookEventsRequest = Message<"fintech.notifications.v1.ReplayWebhookEventsRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Events from this time on (RFC 3339).
+   *
+   * @generated from field: google.protobuf.Timestamp since = 2;
+   */
+  since?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message fintech.notifications.v1.ReplayWebhookEventsRequest.
+ * Use `create(ReplayWebhookEventsRequestSchema)` to create a new message.
+ */
+export const ReplayWebhookEventsRequestSchema: GenMessage<ReplayWebhookEventsRequest> = /*@__PURE__*/
+  messageDesc(file_fintech_notifications_v1_notifications, 21);
+
+/**
+ * @generated from message fintech.notifications.v1.ReplayWebhookEventsResponse
+ */
+export type ReplayWebhookEventsResponse = Message<"fintech.notifications.v1.ReplayWebhookEventsResponse"> & {
+  /**
+   * How many deliveries were queued.
+   *
+   * @generated from field: int32 queued = 1;
+   */
+  queued: number;
+};
+
+/**
+ * Describes the message fintech.notifications.v1.ReplayWebhookEventsResponse.
+ * Use `create(ReplayWebhookEventsResponseSchema)` to create a new message.
+ */
+export const ReplayWebhookEventsResponseSchema: GenMessage<ReplayWebhookEventsResponse> = /*@__PURE__*/
+  messageDesc(file_fintech_notifications_v1_notifications, 22);
+
+/**
  * Webhooks: HTTPS endpoints that receive the platform's events, signed the Standard Webhooks way (headers
  * webhook-id, webhook-timestamp and webhook-signature). A user registers endpoints for their own events (a
  * partner does so through the user's API key); an admin registers platform-wide endpoints, which receive every
@@ -393,6 +735,59 @@ export const WebhookService: GenService<{
     methodKind: "unary";
     input: typeof DeleteWebhookRequestSchema;
     output: typeof DeleteWebhookResponseSchema;
+  },
+  /**
+   * Makes a new signing secret, shown in this answer only. The previous one keeps signing beside it (two
+   * signatures in webhook-signature) for overlap_hours (default 24), so receivers can switch without missing a
+   * delivery.
+   *
+   * @generated from rpc fintech.notifications.v1.WebhookService.RotateWebhookSecret
+   */
+  rotateWebhookSecret: {
+    methodKind: "unary";
+    input: typeof RotateWebhookSecretRequestSchema;
+    output: typeof RotateWebhookSecretResponseSchema;
+  },
+  /**
+   * The endpoint's deliveries, newest first: each event sent to it, its status and attempts.
+   *
+   * @generated from rpc fintech.notifications.v1.WebhookService.ListWebhookDeliveries
+   */
+  listWebhookDeliveries: {
+    methodKind: "unary";
+    input: typeof ListWebhookDeliveriesRequestSchema;
+    output: typeof ListWebhookDeliveriesResponseSchema;
+  },
+  /**
+   * Every attempt of one delivery, first first: when, how long, what came back.
+   *
+   * @generated from rpc fintech.notifications.v1.WebhookService.ListWebhookDeliveryAttempts
+   */
+  listWebhookDeliveryAttempts: {
+    methodKind: "unary";
+    input: typeof ListWebhookDeliveryAttemptsRequestSchema;
+    output: typeof ListWebhookDeliveryAttemptsResponseSchema;
+  },
+  /**
+   * Sends one delivery's event again now, as a new delivery with the same event id.
+   *
+   * @generated from rpc fintech.notifications.v1.WebhookService.ResendWebhookDelivery
+   */
+  resendWebhookDelivery: {
+    methodKind: "unary";
+    input: typeof ResendWebhookDeliveryRequestSchema;
+    output: typeof ResendWebhookDeliveryResponseSchema;
+  },
+  /**
+   * Sends every kept event since a time that the endpoint takes (its types, its owner's) again, each with its
+   * own id, in no particular order.
+   *
+   * @generated from rpc fintech.notifications.v1.WebhookService.ReplayWebhookEvents
+   */
+  replayWebhookEvents: {
+    methodKind: "unary";
+    input: typeof ReplayWebhookEventsRequestSchema;
+    output: typeof ReplayWebhookEventsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_fintech_notifications_v1_notifications, 0);
