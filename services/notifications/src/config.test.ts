@@ -68,4 +68,13 @@ describe("notifications configuration", () => {
     expect(message).toMatch(/SMTP_URL: expected an smtp:\/\/ or smtps:\/\/ URL/);
     expect(message).not.toContain("hunter2");
   });
+
+  it("keeps database connections for more than the mail senders", () => {
+    expect(() => parseNotificationsConfig({ MAIL_SEND_CONCURRENCY: "10", DB_POOL_MAX: "10" })).toThrow(
+      /MAIL_SEND_CONCURRENCY: must be below DB_POOL_MAX \(10\)/,
+    );
+    expect(
+      parseNotificationsConfig({ MAIL_SEND_CONCURRENCY: "4", DB_POOL_MAX: "10" }).MAIL_SEND_CONCURRENCY,
+    ).toBe(4);
+  });
 });

@@ -100,6 +100,14 @@ export const notificationsEnv = z
     ...authEnv("notifications"),
   })
   .superRefine((c, ctx) => {
+    // Each sender holds a connection while it sends; the consumers and the relay need some too.
+    if (c.MAIL_SEND_CONCURRENCY >= c.DB_POOL_MAX) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["MAIL_SEND_CONCURRENCY"],
+        message: `must be below DB_POOL_MAX (${c.DB_POOL_MAX}): each sender holds a database connection`,
+      });
+    }
     if (c.NODE_ENV === "production" && c.WEBHOOK_SECRET_KEY === undefined) {
       ctx.addIssue({
         code: "custom",

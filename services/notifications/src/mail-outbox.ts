@@ -1,3 +1,4 @@
+import type { Queryable } from "@fintech/db";
 import type { Clock } from "@fintech/platform";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -59,11 +60,12 @@ export function createMailOutbox(deps: {
   let loops: Array<Promise<void>> = [];
   const sleepers = new Set<() => void>();
 
-  async function recipientOf(userId: string): Promise<Recipient | undefined> {
-    const kept = await mailStore.getRecipient(pool, userId);
+  // On the sender's own connection: a second one per sender could exhaust the pool with every sender holding one.
+  async function recipientOf(db: Queryable, userId: string): Promise<Recipient | undefined> {
+    const kept = await mailStore.getRecipient(db, userId);
     if (kept !== undefined) return kept;
     const found = await lookupRecipient(userId);
-    if (found !== undefined) await mailStore.putRecipient(pool, userId, found, new Date(0));
+    if (found !== undefined) await mailStore.putRecipient(db, userId, found, new Date(0));
     return found;
   }
 
@@ -94,7 +96,7 @@ export function createMailOutbox(deps: {
       }
       let recipient: Recipient | undefined;
       try {
-        recipient = await recipientOf(mail.userId);
+        recipient = await recipientOf(client, mail.userId);
       } catch (err) {
         const retryAt = new Date(at.getTime() + mailBackoffMs(mail.attempts + 1, settings));
         log.warn({ err, mail_id: mail.id }, "the recipient's address could not be looked up; retrying later");
