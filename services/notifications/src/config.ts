@@ -85,6 +85,8 @@ export const notificationsEnv = z
     /** Wait before the first retry of a mail, in ms; it doubles per attempt up to MAIL_RETRY_MAX_MS. */
     MAIL_RETRY_MS: envInt(30_000, { min: 10, max: 3_600_000 }),
     MAIL_RETRY_MAX_MS: envInt(3_600_000, { min: 10, max: 86_400_000 }),
+    /** Days a sent, failed or skipped mail is kept in the queue table before it is deleted. */
+    MAIL_RETENTION_DAYS: envInt(30, { min: 1, max: 3_650 }),
     /** How long one delivery attempt may take before it counts as failed. */
     WEBHOOK_TIMEOUT_MS: envInt(10_000, { min: 100, max: 60_000 }),
     /** How long a delivery is retried, and an endpoint may fail before it is disabled. */

@@ -88,6 +88,21 @@ export const mailStore = {
     );
   },
 
+  /**
+   * Deletes up to `limit` mails that finished (sent, failed, skipped) before `before`, oldest first; returns how
+   * many. A redelivery of their events is long over by then (JetStream gives up within minutes), so their keys
+   * are no longer needed.
+   */
+  async pruneFinished(db: Queryable, before: Date, limit: number): Promise<number> {
+    const { rowCount } = await db.query(
+      `DELETE FROM mail_queue WHERE id IN (
+         SELECT id FROM mail_queue WHERE status <> 'pending' AND finished_at < $1 ORDER BY finished_at LIMIT $2
+       )`,
+      [before, limit],
+    );
+    return rowCount ?? 0;
+  },
+
   /** Pending mails (a gauge for the metrics). */
   async pendingCount(db: Queryable): Promise<number> {
     const { rows } = await db.query<{ n: number }>(

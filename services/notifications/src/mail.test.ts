@@ -285,4 +285,36 @@ describe("e-mail receipts", () => {
     });
     expect(n.inbox.mailsTo(ivy.email)).toHaveLength(1);
   });
+
+  test("finished mails are deleted after MAIL_RETENTION_DAYS, pending ones are kept", async ({
+    notifications: n,
+  }) => {
+    const jo = await registered(n);
+    const sent = await purchase(n, jo.id, "1.00");
+    await n.inbox.waitForMail((m) => m.messageId === messageIdOf(sent, "transaction"));
+    n.inbox.refuseNext(1_000);
+    const waiting = await purchase(n, jo.id, "2.00");
+    const statusOf = async (eventId: string) =>
+      (await n.pool.query<{ status: string }>("SELECT status FROM mail_queue WHERE event_id = $1", [eventId]))
+        .rows[0]?.status;
+    await waitFor(async () => (await statusOf(sent)) === "sent");
+    await waitFor(async () => {
+      const { rows } = await n.pool.query<{ attempts: number }>(
+        "SELECT attempts FROM mail_queue WHERE event_id = $1",
+        [waiting],
+      );
+      return (rows[0]?.attempts ?? 0) > 0;
+    });
+    try {
+      n.clock.advance(29 * 86_400_000);
+      expect(await n.app.mailPruner.runOnce()).toBe(true);
+      expect(await statusOf(sent)).toBe("sent");
+      n.clock.advance(2 * 86_400_000);
+      expect(await n.app.mailPruner.runOnce()).toBe(true);
+      expect(await statusOf(sent)).toBeUndefined();
+      expect(await statusOf(waiting)).toBe("pending");
+    } finally {
+      n.inbox.refuseNext(0);
+    }
+  });
 });

@@ -2,6 +2,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Authenticator } from "@fintech/auth";
 import { createAuthInterceptor, defineAccess } from "@fintech/auth";
+import { createExclusiveJob } from "@fintech/db";
 import { createOutboxRelay } from "@fintech/events";
 import type { Clock, ListenOptions, ListenResult } from "@fintech/platform";
 import { createReadiness, createServer } from "@fintech/platform";
@@ -27,6 +28,7 @@ import type { RecipientLookup } from "./mail-outbox.js";
 import { createMailOutbox } from "./mail-outbox.js";
 import type { MailSender } from "./mail-sender.js";
 import { smtpMailSender } from "./mail-sender.js";
+import { mailStore } from "./mail-store.js";
 import { preferencesAccess, preferencesRoutes } from "./preferences-routes.js";
 import { notificationsRoutes } from "./routes.js";
 import { createSecretBox, DEVELOPMENT_SECRET_KEY } from "./secret-box.js";
@@ -141,6 +143,19 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
     },
   });
   const consumers = mailConsumers({ pool, nc, namespace: config.EVENTS_NAMESPACE, logger, clock });
+  // Every replica schedules it; the one holding its advisory lock deletes, in batches, the others skip.
+  const mailPruner = createExclusiveJob({
+    pool,
+    name: "notifications.mail-pruner",
+    intervalMs: 600_000,
+    run: async (signal) => {
+      const before = new Date(clock.now().getTime() - config.MAIL_RETENTION_DAYS * 86_400_000);
+      while (!signal.aborted && (await mailStore.pruneFinished(pool, before, 1_000)) === 1_000) {
+        // a full batch: there may be more
+      }
+    },
+    onError: (err) => logger.warn({ err }, "deleting old mails failed"),
+  });
   const userPreferences = preferencesRoutes({ pool, clock });
   const server = createServer({
     name: "notifications",
@@ -177,6 +192,7 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
     webhooks,
     audit,
     mail,
+    mailPruner,
     worker,
     server,
     relay,
@@ -186,6 +202,7 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
       audit.sealer.start();
       for (const consumer of consumers) await consumer.start();
       mail.start();
+      mailPruner.start();
       for (const consumer of webhookConsumers) await consumer.start();
       worker.start();
       return server.listen(listen);
@@ -194,6 +211,7 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
       await server.close();
       await audit.sealer.stop();
       await mail.stop();
+      await mailPruner.stop();
       for (const consumer of audit.consumers) await consumer.stop();
       await worker.stop();
       for (const consumer of webhookConsumers) await consumer.stop();
