@@ -84,7 +84,7 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
       endpointConcurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY,
       pollIntervalMs: config.WEBHOOK_POLL_INTERVAL_MS,
       // Longer than any attempt: a claimed delivery is another worker's only once its own has surely died.
-      leaseMs: config.WEBHOOK_TIMEOUT_MS + 60_000,
+      leaseMs: 2 * config.WEBHOOK_TIMEOUT_MS + 5_000,
       retryPeriodMs: config.WEBHOOK_RETRY_HOURS * 3_600_000,
     },
     ...(deps.random === undefined ? {} : { random: deps.random }),

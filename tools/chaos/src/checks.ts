@@ -41,6 +41,8 @@ export interface Backlog {
   consumers: number;
   pendingTransactions: number;
   analytics: string[];
+  /** transaction.completed webhook events the suite's receiver has not had a signed delivery of. */
+  webhooks: number;
 }
 
 export class Checker {
@@ -49,6 +51,8 @@ export class Checker {
     private readonly rest: RestClient,
     private readonly urls: { nats: string; identity: () => string; ledger: () => string },
     private readonly chaos: { clientId: string; clientSecret: string },
+    /** The webhook-id of every signed delivery the suite's receiver got. */
+    private readonly webhooksReceived: ReadonlySet<string>,
   ) {}
 
   private async rowsOf(op: Op): Promise<Row[]> {
@@ -185,7 +189,10 @@ export class Checker {
     return res.ok;
   }
 
-  /** What is still in flight: unsent outbox rows, unconsumed events, unfinished transactions, analytics behind. */
+  /**
+   * What is still in flight: unsent outbox rows, unconsumed events, unfinished transactions, analytics behind,
+   * webhooks not delivered.
+   */
   async backlog(ops: Op[], users: User[]): Promise<Backlog> {
     let outbox = 0;
     for (const schema of SCHEMAS) {
@@ -202,7 +209,16 @@ export class Checker {
       consumers: await this.consumerLag(),
       pendingTransactions: Number(pending[0]?.n ?? 0),
       analytics: await this.analyticsBehind(ops, users),
+      webhooks: await this.webhooksUndelivered(),
     };
+  }
+
+  /** Events the platform-wide endpoint takes that its receiver has not been sent (signed) yet. */
+  private async webhooksUndelivered(): Promise<number> {
+    const { rows } = await this.db.query<{ id: string }>(
+      "SELECT id FROM notifications.webhook_events WHERE type = 'transaction.completed'",
+    );
+    return rows.filter((r) => !this.webhooksReceived.has(r.id)).length;
   }
 
   private async consumerLag(): Promise<number> {
@@ -262,5 +278,11 @@ export class Checker {
 }
 
 export function settled(b: Backlog): boolean {
-  return b.outbox === 0 && b.consumers === 0 && b.pendingTransactions === 0 && b.analytics.length === 0;
+  return (
+    b.outbox === 0 &&
+    b.consumers === 0 &&
+    b.pendingTransactions === 0 &&
+    b.analytics.length === 0 &&
+    b.webhooks === 0
+  );
 }

@@ -3,6 +3,8 @@
 // everything issued so far (see checks.ts).
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -69,6 +71,8 @@ export const SCENARIOS: Scenario[] = [
   { name: "kill ledger", fault: killAndRestart("ledger"), kills: "ledger" },
   { name: "kill fraud", fault: killAndRestart("fraud"), kills: "fraud" },
   { name: "kill analytics", fault: killAndRestart("analytics"), kills: "analytics" },
+  // Deliveries in flight when it dies are sent again once their lease ends; every event still arrives.
+  { name: "kill notifications", fault: killAndRestart("notifications"), kills: "notifications" },
   { name: "kill gateway", fault: killAndRestart("gateway"), kills: "gateway" },
   {
     name: "nats down 40 s",
@@ -143,6 +147,22 @@ export async function runSuite(opts: SuiteOptions): Promise<{ results: ScenarioR
   });
   const results: ScenarioResult[] = [];
   let started: RunningPlatform | undefined;
+  // A webhook receiver for a platform-wide endpoint taking every completed transaction: it keeps the id of each
+  // signed delivery and answers 204 a little later, so that a kill of notifications finds deliveries in flight.
+  const webhooksReceived = new Set<string>();
+  const receiver = createServer((req, res) => {
+    const id = req.headers["webhook-id"];
+    const signed = String(req.headers["webhook-signature"] ?? "").startsWith("v1,");
+    req.resume();
+    req.on("end", () => {
+      setTimeout(() => {
+        if (typeof id === "string" && signed) webhooksReceived.add(id);
+        res.writeHead(204).end();
+      }, 20);
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
   try {
     log(`logs in ${logDir}; database ${database.name}; ${nats.url}; ${redis.url}`);
     const platform = await startPlatform({
@@ -162,6 +182,11 @@ export async function runSuite(opts: SuiteOptions): Promise<{ results: ScenarioR
         ACCESS_TOKEN_TTL_SECONDS: "7200",
         RATE_LIMIT_RPS: "1000",
         RATE_LIMIT_BURST: "2000",
+        // The suite's webhook receiver is on loopback over http; a delivery cut off by a kill is sent again
+        // after 2 x 2 s + 5 s.
+        WEBHOOK_ALLOW_HTTP: "true",
+        WEBHOOK_ALLOW_PRIVATE_TARGETS: "true",
+        WEBHOOK_TIMEOUT_MS: "2000",
       },
     });
     started = platform;
@@ -177,12 +202,17 @@ export async function runSuite(opts: SuiteOptions): Promise<{ results: ScenarioR
       token: String(admin.access_token),
       body: { mode: "shadow", note: "fault suite" },
     });
+    await rest.must("POST", "/api/v1/webhooks", {
+      token: String(admin.access_token),
+      body: { url: receiverUrl, events: ["transaction.completed"], platform_wide: true },
+    });
     await workload.addUsers(opts.users ?? 20);
     const checker = new Checker(
       db,
       rest,
       { nats: nats.url, identity: () => platform.url("identity"), ledger: () => platform.url("ledger") },
       { clientId: CHAOS_CLIENT, clientSecret: chaosSecret },
+      webhooksReceived,
     );
     const env: FaultEnv = { platform, nats, redis, proxy, database, log };
     for (const scenario of opts.scenarios) {
@@ -235,10 +265,14 @@ export async function runSuite(opts: SuiteOptions): Promise<{ results: ScenarioR
         log(`not settled: ${JSON.stringify(rest)}; analytics behind for ${analytics.length} users`);
         for (const line of analytics.slice(0, 3)) log(line);
       }
+      log(
+        `webhooks: ${webhooksReceived.size} completed transactions delivered so far, ${backlog.webhooks} not`,
+      );
       log(`${scenario.name}: ${passed ? "passed" : "FAILED"}`);
     }
   } finally {
     await started?.stop();
+    receiver.close();
     await db.end();
     await proxy.restore().catch(() => undefined);
     await nats.cleanup();
