@@ -2,6 +2,7 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { EventConsumer } from "@fintech/events";
 import { createConsumer, eventHandler } from "@fintech/events";
+import { parseAmount } from "@fintech/money";
 import type { Clock } from "@fintech/platform";
 import { ReviewDecidedSchema, TransactionScoredSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
 import { Decision, ReviewDecision } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
@@ -39,6 +40,9 @@ const TRANSACTION_KINDS: Partial<Record<TransactionType, TransactionKind>> = {
   [TransactionType.CONVERSION]: "conversion",
   [TransactionType.REFUND]: "refund",
 };
+
+// The types fraud scores, whose payments a review can hold.
+const HELD_TYPES = new Set([TransactionType.PURCHASE, TransactionType.WITHDRAWAL, TransactionType.TRANSFER]);
 
 const iso = (ts: Timestamp | undefined, fallback: Date) => (ts ? timestampDate(ts) : fallback).toISOString();
 
@@ -81,6 +85,7 @@ function transactionMail(
 /**
  * The consumers that turn events into queued mails, each through the inbox (a redelivered event is handled
  * once) and with the mail's own key (event id, template) besides:
+ * - wallet.transaction.created: a payment's own amount and merchant, for its review notices;
  * - wallet.transaction.completed and .reversed: a receipt for every completed money movement (a refund is the
  *   refund transaction's own completion; wallet.transaction.refunded, the purchase's new refunded total, would be
  *   a second mail about the same money and is left out), and one when an admin reverses one;
@@ -157,6 +162,24 @@ export function mailConsumers(deps: {
       durable: MAIL_CONSUMERS.wallet,
       filterSubject: "wallet.transaction.>",
       handlers: {
+        "wallet.transaction.created": eventHandler(TransactionEventSchema, async (event, tx) => {
+          // Only payments fraud may hold (what a review notice is about) are kept, outgoing sides only.
+          const t = event.message;
+          if (!HELD_TYPES.has(t.type) || t.direction === "incoming" || t.amount === undefined) return;
+          let amountMinor: bigint;
+          try {
+            amountMinor = parseAmount(t.amount.amount, t.amount.currency);
+          } catch {
+            return;
+          }
+          await mailStore.putTransaction(tx, {
+            transactionId: t.transactionId,
+            amountMinor,
+            currency: t.amount.currency,
+            merchantName: t.merchantName,
+            at: clock.now(),
+          });
+        }),
         "wallet.transaction.completed": onTransaction("completed"),
         "wallet.transaction.reversed": onTransaction("reversed"),
       },

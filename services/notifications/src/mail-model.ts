@@ -68,3 +68,11 @@ export interface RenderedMail {
   text: string;
   html: string;
 }
+
+/** What a review notice says about its payment when the wallet's event told it: its own amount and merchant. */
+export interface TransactionFacts {
+  /** In the currency's minor units. */
+  amountMinor: bigint;
+  currency: string;
+  merchantName: string;
+}

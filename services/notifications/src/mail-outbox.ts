@@ -110,9 +110,14 @@ export function createMailOutbox(deps: {
         await finish("skipped", recipient === undefined ? "unknown user" : "user deleted");
         return true;
       }
+      const c = mail.content;
+      const payment =
+        c.template === "review_held" || c.template === "review_decided"
+          ? await mailStore.getTransaction(client, c.transactionId)
+          : undefined;
       let rendered: ReturnType<typeof renderMail>;
       try {
-        rendered = renderMail(mail.content);
+        rendered = renderMail(c, payment);
       } catch (err) {
         // A mail that cannot be written (an amount its currency refuses) never will be: out of the queue, so
         // that it does not stand before every other mail.

@@ -1,5 +1,5 @@
 import type { Queryable } from "@fintech/db";
-import type { MailContent, MailKind, MailPreferences } from "./mail-model.js";
+import type { MailContent, MailKind, MailPreferences, TransactionFacts } from "./mail-model.js";
 
 /** A queued mail as the sender claims it. */
 export interface QueuedMail {
@@ -109,6 +109,38 @@ export const mailStore = {
       "SELECT count(*)::int AS n FROM mail_queue WHERE status = 'pending'",
     );
     return rows[0]?.n ?? 0;
+  },
+
+  /** Keeps what a review notice says about a payment; a repeat changes nothing. */
+  async putTransaction(
+    db: Queryable,
+    t: TransactionFacts & { transactionId: string; at: Date },
+  ): Promise<void> {
+    await db.query(
+      `INSERT INTO mail_transactions (transaction_id, amount_minor, currency, merchant_name, created_at)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (transaction_id) DO NOTHING`,
+      [t.transactionId, t.amountMinor, t.currency, t.merchantName, t.at],
+    );
+  },
+
+  async getTransaction(db: Queryable, transactionId: string): Promise<TransactionFacts | undefined> {
+    const { rows } = await db.query<{ amount_minor: bigint; currency: string; merchant_name: string }>(
+      "SELECT amount_minor, currency, merchant_name FROM mail_transactions WHERE transaction_id = $1",
+      [transactionId],
+    );
+    const row = rows[0];
+    return row && { amountMinor: row.amount_minor, currency: row.currency, merchantName: row.merchant_name };
+  },
+
+  /** Deletes up to `limit` payments' facts kept since before `before`; returns how many. */
+  async pruneTransactions(db: Queryable, before: Date, limit: number): Promise<number> {
+    const { rowCount } = await db.query(
+      `DELETE FROM mail_transactions WHERE transaction_id IN (
+         SELECT transaction_id FROM mail_transactions WHERE created_at < $1 ORDER BY created_at LIMIT $2
+       )`,
+      [before, limit],
+    );
+    return rowCount ?? 0;
   },
 
   async getRecipient(db: Queryable, userId: string): Promise<Recipient | undefined> {

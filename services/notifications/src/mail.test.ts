@@ -164,6 +164,48 @@ describe("e-mail receipts", () => {
     expect(second?.text).toContain(transactionId);
   });
 
+  test("a review notice names the payment's own amount and merchant once the wallet told them", async ({
+    notifications: n,
+  }) => {
+    const kay = await registered(n);
+    const transactionId = randomUUID();
+    await n.publish(
+      "wallet.transaction.created",
+      TransactionEventSchema,
+      {
+        transactionId,
+        userId: kay.id,
+        type: TransactionType.PURCHASE,
+        status: TransactionStatus.PENDING,
+        amount: { currency: "SGD", amount: "1200.00" },
+        merchantName: "Orchard Watches",
+      },
+      randomUUID(),
+    );
+    await waitFor(
+      async () =>
+        (await n.pool.query("SELECT 1 FROM mail_transactions WHERE transaction_id = $1", [transactionId]))
+          .rows.length > 0,
+    );
+    await n.publish(
+      "fraud.transaction.scored",
+      TransactionScoredSchema,
+      {
+        transactionId,
+        userId: kay.id,
+        score: 80,
+        decision: Decision.REVIEW,
+        baseAmount: { currency: "MYR", amount: "4200.00" },
+        scoredAt: timestampFromDate(new Date("2030-01-01T08:00:00Z")),
+      },
+      randomUUID(),
+    );
+    const mail = await n.inbox.waitForMail((m) => m.rcptTo.includes(kay.email));
+    expect(mail.subject).toBe("Payment held for review: SGD 1,200.00 to Orchard Watches");
+    expect(mail.text).toContain("Orchard Watches");
+    expect(mail.text).not.toContain("MYR");
+  });
+
   test("a mail server that refuses for a while gets the mail after the backoff, once", async ({
     notifications: n,
   }) => {

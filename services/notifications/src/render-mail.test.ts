@@ -83,6 +83,17 @@ describe("renderMail", () => {
       occurredAt: "2030-01-01T09:00:00.000Z",
     });
     expect(rejected.subject).toBe("Payment declined after review");
+    const named = renderMail(
+      {
+        template: "review_decided",
+        transactionId: "t-1",
+        decision: "rejected",
+        occurredAt: "2030-01-01T09:00:00.000Z",
+      },
+      { amountMinor: 120_000n, currency: "SGD", merchantName: "Orchard <Watches>" },
+    );
+    expect(named.text).toContain("SGD 1,200.00");
+    expect(named.html).toContain("Orchard &lt;Watches&gt;");
     expect(rejected.text).toContain("available again");
   });
 });

@@ -1,5 +1,5 @@
 import { formatAmount, parseAmount } from "@fintech/money";
-import type { MailContent, RenderedMail, TransactionKind } from "./mail-model.js";
+import type { MailContent, RenderedMail, TransactionFacts, TransactionKind } from "./mail-model.js";
 
 /**
  * An amount as a mail shows it: "MYR 1,234.50". The decimal string is read by libs/money (so a currency's minor
@@ -92,10 +92,23 @@ function mail(subject: string, paragraphs: string[], rows: Array<[string, string
 
 /**
  * The e-mail for one notification, as plain text and simple HTML with the same content. User-given text (a
- * merchant's name) is escaped in the HTML and kept on one line in the subject.
+ * merchant's name) is escaped in the HTML and kept on one line in the subject. A review notice names the
+ * payment's own amount and merchant when `payment` gives them (fraud's events carry only the base-currency
+ * amount, which a held notice shows otherwise).
  * @throws MoneyError when the content's amount is not a valid amount of its currency.
  */
-export function renderMail(content: MailContent): RenderedMail {
+export function renderMail(content: MailContent, payment?: TransactionFacts): RenderedMail {
+  const paid = payment && {
+    amount: mailAmount(formatAmount(payment.amountMinor, payment.currency), payment.currency),
+    merchant: oneLine(payment.merchantName),
+  };
+  const paymentRows: Array<[string, string]> =
+    paid === undefined
+      ? []
+      : [
+          ["Amount", paid.amount],
+          ...(paid.merchant === "" ? [] : [["Merchant", paid.merchant] as [string, string]]),
+        ];
   switch (content.template) {
     case "transaction": {
       const { title, what } = describe(content);
@@ -117,15 +130,16 @@ export function renderMail(content: MailContent): RenderedMail {
       return mail(`${title} receipt: ${what}`, [`${what}.`, "Thank you for using the wallet."], rows);
     }
     case "review_held": {
-      const amount = mailAmount(content.amount, content.currency);
+      const amount = paid?.amount ?? mailAmount(content.amount, content.currency);
+      const to = paid === undefined || paid.merchant === "" ? "" : ` to ${paid.merchant}`;
       return mail(
-        `Payment held for review: ${amount}`,
+        `Payment held for review: ${amount}${to}`,
         [
-          `A payment of ${amount} is held while we check it. The money is set aside and nothing is paid until the check is done.`,
+          `A payment of ${amount}${to} is held while we check it. The money is set aside and nothing is paid until the check is done.`,
           "We will write again when it is decided.",
         ],
         [
-          ["Amount", amount],
+          ...(paid === undefined ? [["Amount", amount] as [string, string]] : paymentRows),
           ["Transaction", content.transactionId],
           ["Date", content.occurredAt],
         ],
@@ -157,10 +171,7 @@ export function renderMail(content: MailContent): RenderedMail {
             ? "The payment we held for review was approved and has been completed."
             : "The payment we held for review was declined. The money set aside is available again.",
         ],
-        [
-          ["Transaction", content.transactionId],
-          ["Date", content.occurredAt],
-        ],
+        [...paymentRows, ["Transaction", content.transactionId], ["Date", content.occurredAt]],
       );
     }
   }

@@ -150,6 +150,9 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
     intervalMs: 600_000,
     run: async (signal) => {
       const before = new Date(clock.now().getTime() - config.MAIL_RETENTION_DAYS * 86_400_000);
+      while (!signal.aborted && (await mailStore.pruneTransactions(pool, before, 1_000)) === 1_000) {
+        // a full batch: there may be more
+      }
       while (!signal.aborted && (await mailStore.pruneFinished(pool, before, 1_000)) === 1_000) {
         // a full batch: there may be more
       }
