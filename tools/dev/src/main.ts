@@ -63,6 +63,11 @@ if (process.env.AUDIT_SIGNING_KEY === undefined) {
   process.env.AUDIT_SIGNING_KEY = readFileSync(file, "utf8").trim();
 }
 
+// Webhook receivers under development listen on this machine, over http: notifications sends to them unless the
+// environment says otherwise (in production both stay false: https only, no internal addresses).
+process.env.WEBHOOK_ALLOW_HTTP ??= "true";
+process.env.WEBHOOK_ALLOW_PRIVATE_TARGETS ??= "true";
+
 /** The environment a service is started with, in its own process or in this one. */
 function launchEnv(svc: DevService): NodeJS.ProcessEnv {
   const env = serviceEnv(svc, process.env);
