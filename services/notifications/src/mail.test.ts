@@ -144,6 +144,8 @@ describe("e-mail receipts", () => {
   test("review notices: held, then approved", async ({ notifications: n }) => {
     const di = await registered(n);
     const transactionId = await held(n, di.id, "2500.00");
+    // An analyst decides after the hold was announced; mails in flight together come in either order.
+    await waitFor(() => n.inbox.mailsTo(di.email).length === 1);
     await n.publish(
       "fraud.review.decided",
       ReviewDecidedSchema,
