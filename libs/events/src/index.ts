@@ -7,6 +7,7 @@ export * from "./enqueue.js";
 export * from "./ensure-stream.js";
 export * from "./errors.js";
 export * from "./event-id.js";
+export * from "./handlers-in-batches.js";
 export * from "./inbox.js";
 export * from "./metrics.js";
 export * from "./migrations-dir.js";

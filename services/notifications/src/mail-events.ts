@@ -1,7 +1,7 @@
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { EventConsumer } from "@fintech/events";
-import { createConsumer, eventHandler } from "@fintech/events";
+import { createConsumer, eventHandler, handlersInBatches } from "@fintech/events";
 import { parseAmount } from "@fintech/money";
 import type { Clock } from "@fintech/platform";
 import { ReviewDecidedSchema, TransactionScoredSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
@@ -135,126 +135,140 @@ export function mailConsumers(deps: {
       context: "notifications",
       durable: MAIL_CONSUMERS.notifications,
       filterSubject: "notifications.webhook.disabled",
-      handlers: {
-        "notifications.webhook.disabled": eventHandler(WebhookDisabledSchema, async (event, tx) => {
-          const disabled = event.message;
-          await queue(
-            tx,
-            {
-              eventId: event.id,
-              userId: disabled.userId,
-              content: {
-                template: "webhook_disabled",
-                webhookId: disabled.webhookId,
-                url: disabled.url,
-                failingSince: disabled.failingSince ? timestampDate(disabled.failingSince).toISOString() : "",
-                occurredAt: iso(disabled.disabledAt, event.time),
+      batch: handlersInBatches(
+        {
+          "notifications.webhook.disabled": eventHandler(WebhookDisabledSchema, async (event, tx) => {
+            const disabled = event.message;
+            await queue(
+              tx,
+              {
+                eventId: event.id,
+                userId: disabled.userId,
+                content: {
+                  template: "webhook_disabled",
+                  webhookId: disabled.webhookId,
+                  url: disabled.url,
+                  failingSince: disabled.failingSince
+                    ? timestampDate(disabled.failingSince).toISOString()
+                    : "",
+                  occurredAt: iso(disabled.disabledAt, event.time),
+                },
               },
-            },
-            clock,
-          );
-        }),
-      },
+              clock,
+            );
+          }),
+        },
+        { size: 100 },
+      ),
     }),
     createConsumer({
       ...common,
       context: "wallet",
       durable: MAIL_CONSUMERS.wallet,
       filterSubject: "wallet.transaction.>",
-      handlers: {
-        "wallet.transaction.created": eventHandler(TransactionEventSchema, async (event, tx) => {
-          // Only payments fraud may hold (what a review notice is about) are kept, outgoing sides only.
-          const t = event.message;
-          if (!HELD_TYPES.has(t.type) || t.direction === "incoming" || t.amount === undefined) return;
-          let amountMinor: bigint;
-          try {
-            amountMinor = parseAmount(t.amount.amount, t.amount.currency);
-          } catch {
-            return;
-          }
-          await mailStore.putTransaction(tx, {
-            transactionId: t.transactionId,
-            amountMinor,
-            currency: t.amount.currency,
-            merchantName: t.merchantName,
-            at: clock.now(),
-          });
-        }),
-        "wallet.transaction.completed": onTransaction("completed"),
-        "wallet.transaction.reversed": onTransaction("reversed"),
-      },
+      batch: handlersInBatches(
+        {
+          "wallet.transaction.created": eventHandler(TransactionEventSchema, async (event, tx) => {
+            // Only payments fraud may hold (what a review notice is about) are kept, outgoing sides only.
+            const t = event.message;
+            if (!HELD_TYPES.has(t.type) || t.direction === "incoming" || t.amount === undefined) return;
+            let amountMinor: bigint;
+            try {
+              amountMinor = parseAmount(t.amount.amount, t.amount.currency);
+            } catch {
+              return;
+            }
+            await mailStore.putTransaction(tx, {
+              transactionId: t.transactionId,
+              amountMinor,
+              currency: t.amount.currency,
+              merchantName: t.merchantName,
+              at: clock.now(),
+            });
+          }),
+          "wallet.transaction.completed": onTransaction("completed"),
+          "wallet.transaction.reversed": onTransaction("reversed"),
+        },
+        { size: 100 },
+      ),
     }),
     createConsumer({
       ...common,
       context: "fraud",
       durable: MAIL_CONSUMERS.fraud,
       filterSubject: "fraud.>",
-      handlers: {
-        "fraud.transaction.scored": eventHandler(TransactionScoredSchema, async (event, tx) => {
-          const scored = event.message;
-          // Only what the wallet was told to do holds money (in shadow mode the rules' decision does not).
-          if (scored.decision !== Decision.REVIEW || scored.baseAmount === undefined) return;
-          await queue(
-            tx,
-            {
-              eventId: event.id,
-              userId: scored.userId,
-              content: {
-                template: "review_held",
-                transactionId: scored.transactionId,
-                amount: scored.baseAmount.amount,
-                currency: scored.baseAmount.currency,
-                occurredAt: iso(scored.scoredAt ?? scored.occurredAt, event.time),
+      batch: handlersInBatches(
+        {
+          "fraud.transaction.scored": eventHandler(TransactionScoredSchema, async (event, tx) => {
+            const scored = event.message;
+            // Only what the wallet was told to do holds money (in shadow mode the rules' decision does not).
+            if (scored.decision !== Decision.REVIEW || scored.baseAmount === undefined) return;
+            await queue(
+              tx,
+              {
+                eventId: event.id,
+                userId: scored.userId,
+                content: {
+                  template: "review_held",
+                  transactionId: scored.transactionId,
+                  amount: scored.baseAmount.amount,
+                  currency: scored.baseAmount.currency,
+                  occurredAt: iso(scored.scoredAt ?? scored.occurredAt, event.time),
+                },
               },
-            },
-            clock,
-          );
-        }),
-        "fraud.review.decided": eventHandler(ReviewDecidedSchema, async (event, tx) => {
-          const decided = event.message;
-          const decision =
-            decided.decision === ReviewDecision.APPROVE
-              ? "approved"
-              : decided.decision === ReviewDecision.REJECT
-                ? "rejected"
-                : undefined;
-          if (decision === undefined) return;
-          await queue(
-            tx,
-            {
-              eventId: event.id,
-              userId: decided.userId,
-              content: {
-                template: "review_decided",
-                transactionId: decided.transactionId,
-                decision,
-                occurredAt: iso(decided.decidedAt, event.time),
+              clock,
+            );
+          }),
+          "fraud.review.decided": eventHandler(ReviewDecidedSchema, async (event, tx) => {
+            const decided = event.message;
+            const decision =
+              decided.decision === ReviewDecision.APPROVE
+                ? "approved"
+                : decided.decision === ReviewDecision.REJECT
+                  ? "rejected"
+                  : undefined;
+            if (decision === undefined) return;
+            await queue(
+              tx,
+              {
+                eventId: event.id,
+                userId: decided.userId,
+                content: {
+                  template: "review_decided",
+                  transactionId: decided.transactionId,
+                  decision,
+                  occurredAt: iso(decided.decidedAt, event.time),
+                },
               },
-            },
-            clock,
-          );
-        }),
-      },
+              clock,
+            );
+          }),
+        },
+        { size: 100 },
+      ),
     }),
     createConsumer({
       ...common,
       context: "identity",
       durable: MAIL_CONSUMERS.identity,
       filterSubject: "identity.user.>",
-      handlers: {
-        "identity.user.registered": eventHandler(UserRegisteredSchema, (e, tx) =>
-          keep(tx, e.message, e.time, false),
-        ),
-        "identity.user.profile_changed": eventHandler(UserProfileChangedSchema, (e, tx) =>
-          keep(tx, e.message, e.time, false),
-        ),
-        "identity.user.status_changed": eventHandler(UserStatusChangedSchema, (e, tx) =>
-          keep(tx, e.message, e.time, false),
-        ),
-        "identity.user.deleted": eventHandler(UserDeletedSchema, (e, tx) =>
-          keep(tx, e.message, e.time, true),
-        ),
-      },
+      batch: handlersInBatches(
+        {
+          "identity.user.registered": eventHandler(UserRegisteredSchema, (e, tx) =>
+            keep(tx, e.message, e.time, false),
+          ),
+          "identity.user.profile_changed": eventHandler(UserProfileChangedSchema, (e, tx) =>
+            keep(tx, e.message, e.time, false),
+          ),
+          "identity.user.status_changed": eventHandler(UserStatusChangedSchema, (e, tx) =>
+            keep(tx, e.message, e.time, false),
+          ),
+          "identity.user.deleted": eventHandler(UserDeletedSchema, (e, tx) =>
+            keep(tx, e.message, e.time, true),
+          ),
+        },
+        { size: 100 },
+      ),
     }),
   ];
 }
