@@ -6,7 +6,7 @@ import type { MailOutcome } from "./mail-metrics.js";
 import { kindOf } from "./mail-model.js";
 import type { MailSender } from "./mail-sender.js";
 import { isPermanentMailFailure } from "./mail-sender.js";
-import type { Recipient } from "./mail-store.js";
+import type { QueuedMail, Recipient } from "./mail-store.js";
 import { mailStore } from "./mail-store.js";
 import { renderMail } from "./render-mail.js";
 
@@ -61,9 +61,9 @@ export function createMailOutbox(deps: {
   const sleepers = new Set<() => void>();
 
   // On the sender's own connection: a second one per sender could exhaust the pool with every sender holding one.
-  async function recipientOf(db: Queryable, userId: string): Promise<Recipient | undefined> {
-    const kept = await mailStore.getRecipient(db, userId);
-    if (kept !== undefined) return kept;
+  async function recipientOf(db: Queryable, mail: QueuedMail): Promise<Recipient | undefined> {
+    if (mail.recipient !== undefined) return mail.recipient;
+    const userId = mail.userId;
     const found = await lookupRecipient(userId);
     if (found !== undefined) await mailStore.putRecipient(db, userId, found, new Date(0));
     return found;
@@ -89,14 +89,13 @@ export function createMailOutbox(deps: {
         done = true;
         deps.onOutcome?.(status);
       };
-      const preferences = await mailStore.getPreferences(client, mail.userId);
-      if (kind !== undefined && !preferences[kind]) {
+      if (kind !== undefined && !mail.preferences[kind]) {
         await finish("skipped", `${kind} switched off`);
         return true;
       }
       let recipient: Recipient | undefined;
       try {
-        recipient = await recipientOf(client, mail.userId);
+        recipient = await recipientOf(client, mail);
       } catch (err) {
         const retryAt = new Date(at.getTime() + mailBackoffMs(mail.attempts + 1, settings));
         log.warn({ err, mail_id: mail.id }, "the recipient's address could not be looked up; retrying later");

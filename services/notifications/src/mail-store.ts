@@ -8,6 +8,10 @@ export interface QueuedMail {
   userId: string;
   content: MailContent;
   attempts: number;
+  /** The user's switches as they are when the mail is claimed (every kind on for one who never changed them). */
+  preferences: MailPreferences;
+  /** The user's address as kept here; undefined when no event of identity's has told it yet. */
+  recipient: Recipient | undefined;
 }
 
 /** A user's address as identity's events (or identity itself) told it. */
@@ -23,6 +27,10 @@ interface QueueRow {
   user_id: string;
   content: MailContent;
   attempts: number;
+  receipts: boolean | null;
+  reviews: boolean | null;
+  email: string | null;
+  deleted: boolean | null;
 }
 
 /** The SQL of e-mail notifications: the queue, the users' addresses and their switches. */
@@ -50,10 +58,13 @@ export const mailStore = {
    */
   async claimDue(db: Queryable, now: Date): Promise<QueuedMail | undefined> {
     const { rows } = await db.query<QueueRow>(
-      `SELECT id::text, event_id, user_id, content, attempts FROM mail_queue
-       WHERE status = 'pending' AND next_attempt_at <= $1
-       ORDER BY next_attempt_at, id LIMIT 1
-       FOR UPDATE SKIP LOCKED`,
+      `SELECT q.id::text, q.event_id, q.user_id, q.content, q.attempts, p.receipts, p.reviews, r.email, r.deleted
+       FROM mail_queue q
+       LEFT JOIN mail_preferences p ON p.user_id = q.user_id
+       LEFT JOIN mail_recipients r ON r.user_id = q.user_id
+       WHERE q.status = 'pending' AND q.next_attempt_at <= $1
+       ORDER BY q.next_attempt_at, q.id LIMIT 1
+       FOR UPDATE OF q SKIP LOCKED`,
       [now],
     );
     const row = rows[0];
@@ -64,6 +75,8 @@ export const mailStore = {
         userId: row.user_id,
         content: row.content,
         attempts: row.attempts,
+        preferences: { receipts: row.receipts ?? true, reviews: row.reviews ?? true },
+        recipient: row.email === null ? undefined : { email: row.email, deleted: row.deleted ?? false },
       }
     );
   },
@@ -141,14 +154,6 @@ export const mailStore = {
       [before, limit],
     );
     return rowCount ?? 0;
-  },
-
-  async getRecipient(db: Queryable, userId: string): Promise<Recipient | undefined> {
-    const { rows } = await db.query<{ email: string; deleted: boolean }>(
-      "SELECT email, deleted FROM mail_recipients WHERE user_id = $1",
-      [userId],
-    );
-    return rows[0];
   },
 
   /**
