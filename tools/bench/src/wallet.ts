@@ -12,7 +12,9 @@
 // with p50 and p99 at each level, what the answers were, Ping calls/s and the ratio purchases/s / Ping calls/s
 // at BENCH_IN_FLIGHT, the CPU each process (Postgres, NATS, Redis and this client included) used per purchase
 // during the saturated run, Postgres commits per purchase (the platform's database only), and the outbox
-// rows still unpublished when the run ends; then `pgbench -N` tps on the same Postgres.
+// rows still unpublished when the run ends; then `pgbench -N` tps on the same Postgres. The receipts the
+// notifications service sends go to an SMTP server in this process (libs/testing's inbox), whose CPU counts as
+// the bench client's.
 //
 //   ./dev npm run bench:wallet -w @fintech/bench
 //   BENCH_USERS (64) signs up that many users; BENCH_MODES (processes,one-process) picks the shapes;
@@ -26,6 +28,7 @@ import { PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
 import { freePort } from "@fintech/testing/own-servers";
 import type { RunningPlatform } from "@fintech/testing/platform";
 import { ONE_PROCESS, startPlatform } from "@fintech/testing/platform";
+import { startSmtpInbox } from "@fintech/testing/smtp-inbox";
 import pg from "pg";
 import { signUpUsers } from "./bench-users.js";
 import { httpCaller } from "./http-load.js";
@@ -71,6 +74,8 @@ async function runMode(mode: Mode): Promise<ModeResult> {
   const cpuProf = process.env.BENCH_CPU_PROF;
   const logDir = process.env.BENCH_LOG_DIR;
   const started = performance.now();
+  // Receipts go to a mail server that takes them (this process), as in an installation whose mail works.
+  const mailSink = await startSmtpInbox();
   const platform = await startPlatform({
     databaseUrl,
     natsUrl,
@@ -79,6 +84,7 @@ async function runMode(mode: Mode): Promise<ModeResult> {
     mode,
     env: {
       LOG_LEVEL: "info",
+      SMTP_URL: mailSink.url,
       // Checked on every request, never refusing: the limiter's cost is measured, not its refusals.
       RATE_LIMIT_RPS: "1000000",
       RATE_LIMIT_BURST: "1000000",
@@ -99,6 +105,7 @@ async function runMode(mode: Mode): Promise<ModeResult> {
   } finally {
     await db.end();
     await platform.stop();
+    await mailSink.close();
   }
 }
 
