@@ -54,7 +54,15 @@ export {
 } from "./readiness.js";
 export { getRequestId, REQUEST_ID_HEADER, requestIdKey } from "./request-id.js";
 export type { EnumNames, Leaf } from "./rest-json.js";
-export { enumNames, isMoneyField, isWellKnown, leafOf, restFieldOptions, restJson } from "./rest-json.js";
+export {
+  enumNames,
+  INT64_SCALARS,
+  isMoneyField,
+  isWellKnown,
+  leafOf,
+  restFieldOptions,
+  restJson,
+} from "./rest-json.js";
 export { createTraceInterceptor, propagateTrace } from "./rpc-tracing.js";
 export type { Running } from "./run-main.js";
 export { runMain } from "./run-main.js";

@@ -83,7 +83,8 @@ export function leafOf(field: DescField): Leaf {
 /** True for google.protobuf's well-known types, whose JSON is their own (a Timestamp is an RFC 3339 string). */
 export const isWellKnown = (desc: DescMessage): boolean => desc.typeName.startsWith("google.protobuf.");
 
-const INT64 = new Set([
+/** The 64-bit integer scalar types, whose REST JSON is a number where protobuf JSON has a string. */
+export const INT64_SCALARS: ReadonlySet<ScalarType> = new Set([
   ScalarType.INT64,
   ScalarType.SINT64,
   ScalarType.SFIXED64,
@@ -93,7 +94,7 @@ const INT64 = new Set([
 
 // 64-bit integers on this platform are counts (money is always a decimal string), so REST shows them as
 // JSON numbers while they are exact in one (below 2^53), unlike protobuf JSON's strings.
-const isInt64 = (leaf: Leaf) => leaf.kind === "scalar" && INT64.has(leaf.scalar);
+const isInt64 = (leaf: Leaf) => leaf.kind === "scalar" && INT64_SCALARS.has(leaf.scalar);
 
 // Messages that contain an enum, a 64-bit integer or an omit_empty field somewhere, so responses without one skip
 // the second walk.

@@ -1,7 +1,15 @@
 import type { DescEnum, DescField, DescMessage, JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
 import { fromJson, ScalarType } from "@bufbuild/protobuf";
 import type { Leaf } from "@fintech/platform";
-import { enumNames, isMoneyField, isWellKnown, leafOf, restJson, textProblem } from "@fintech/platform";
+import {
+  enumNames,
+  INT64_SCALARS,
+  isMoneyField,
+  isWellKnown,
+  leafOf,
+  restJson,
+  textProblem,
+} from "@fintech/platform";
 import { validationError } from "./errors.js";
 
 // The REST words of enums, the kinds of fields and the response writer are libs/platform's (rest-json.ts), which
@@ -42,13 +50,6 @@ const INT32 = new Set([
   ScalarType.SFIXED32,
   ScalarType.UINT32,
   ScalarType.FIXED32,
-]);
-const INT64 = new Set([
-  ScalarType.INT64,
-  ScalarType.SINT64,
-  ScalarType.SFIXED64,
-  ScalarType.UINT64,
-  ScalarType.FIXED64,
 ]);
 const UNSIGNED = new Set([ScalarType.UINT32, ScalarType.FIXED32, ScalarType.UINT64, ScalarType.FIXED64]);
 
@@ -156,11 +157,11 @@ function checkedText(value: string, path: string): string {
 
 /** Converts a number given as text (a JSON number's source, a query parameter, a path segment). */
 function numberFromText(scalar: ScalarType, text: string, path: string): JsonValue {
-  if (INT32.has(scalar) || INT64.has(scalar)) {
+  if (INT32.has(scalar) || INT64_SCALARS.has(scalar)) {
     if (!INTEGER.test(text)) throw validationError(path, `${path} must be an integer`);
     const n = BigInt(text);
     const unsigned = UNSIGNED.has(scalar);
-    const bits = INT64.has(scalar) ? 64n : 32n;
+    const bits = INT64_SCALARS.has(scalar) ? 64n : 32n;
     const min = unsigned ? 0n : -(1n << (bits - 1n));
     const max = unsigned ? (1n << bits) - 1n : (1n << (bits - 1n)) - 1n;
     if (n < min || n > max) throw validationError(path, `${path} must be an integer from ${min} to ${max}`);
