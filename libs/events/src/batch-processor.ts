@@ -13,6 +13,8 @@ interface Queued<M> {
   msg: JsMsg;
   envelope: Envelope;
   events: ConsumedEvent<M>[];
+  /** performance.now() when it was queued. */
+  queuedAt: number;
 }
 
 /** Options for {@link createBatchProcessor}. */
@@ -23,6 +25,8 @@ export interface BatchProcessorOptions<M> {
   handler: BatchHandler<M>;
   size: number;
   concurrency: number;
+  /** See BatchHandler.lingerMs. */
+  lingerMs: number;
   settler: MessageSettler;
   log: Logger;
 }
@@ -58,8 +62,10 @@ export function batchSpan(traces: Array<TraceContext | undefined>): {
  * handler in batches, `concurrency` at a time; see createConsumer.
  */
 export function createBatchProcessor<M>(options: BatchProcessorOptions<M>) {
-  const { pool, durable, isolation, handler, size, concurrency, settler, log } = options;
+  const { pool, durable, isolation, handler, size, concurrency, lingerMs, settler, log } = options;
   const buffer: Queued<M>[] = [];
+  /** The events in `buffer`. */
+  let buffered = 0;
   let waiting: Array<() => void> = [];
   let workers: Promise<void> | undefined;
   let stopping = false;
@@ -93,7 +99,8 @@ export function createBatchProcessor<M>(options: BatchProcessorOptions<M>) {
       settler.ack(msg, type, "ignored");
     } else {
       const events = decoded.events.map((e) => ({ ...envelope, id: e.id, message: e.message }));
-      buffer.push({ msg, envelope, events });
+      buffer.push({ msg, envelope, events, queuedAt: performance.now() });
+      buffered += events.length;
       signal();
     }
   }
@@ -176,16 +183,45 @@ export function createBatchProcessor<M>(options: BatchProcessorOptions<M>) {
       count += buffer[n]?.events.length ?? 0;
       n++;
     }
+    buffered -= count;
     return buffer.splice(0, n);
+  }
+
+  /** Resolves at the next arrival (or stop), or after `ms` when given. */
+  function nextArrival(ms?: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const woken = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer =
+        ms === undefined
+          ? undefined
+          : setTimeout(() => {
+              waiting = waiting.filter((w) => w !== woken);
+              resolve();
+            }, ms);
+      waiting.push(woken);
+    });
+  }
+
+  /** How much longer the oldest queued event may wait for others to share its batch, in ms; 0: handle now. */
+  function lingerLeft(): number {
+    const first = buffer[0];
+    if (lingerMs <= 0 || stopping || first === undefined || buffered >= size) return 0;
+    return Math.max(0, first.queuedAt + lingerMs - performance.now());
   }
 
   async function work(): Promise<void> {
     for (;;) {
       if (buffer.length === 0) {
         if (stopping) return;
-        await new Promise<void>((resolve) => {
-          waiting.push(resolve);
-        });
+        await nextArrival();
+        continue;
+      }
+      const linger = lingerLeft();
+      if (linger > 0) {
+        await nextArrival(linger);
         continue;
       }
       await process(take()).catch((err: unknown) => log.error({ err }, "batch not settled"));

@@ -51,6 +51,14 @@ export interface BatchHandler<M> {
   /** Most events in one batch (whole messages are never split); default 500. */
   size?: number;
   /**
+   * How long, in ms, the oldest event waiting may wait for more to share its batch; default 0 (a batch is
+   * whatever has arrived). Each batch costs a transaction, an inbox statement and the handler's statements
+   * whatever its size, so a consumer whose work can be a few milliseconds late (mail, webhooks, analytics)
+   * handles a steady trickle of events in a few larger batches instead of one transaction each. A full batch
+   * (`size`) or a stopping consumer does not wait.
+   */
+  lingerMs?: number;
+  /**
    * Batches handled at the same time; default 1: batches in stream order, each after the previous committed.
    * More overlap one batch's work with another's, for handlers whose effects do not depend on order.
    */

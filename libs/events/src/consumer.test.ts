@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { currentSpan, formatTraceparent, runInSpan } from "@fintech/platform";
@@ -603,6 +604,51 @@ describe("consumer in batch mode", () => {
     } finally {
       await c.stop();
     }
+  });
+
+  test("with lingerMs, a trickle of events shares batches; without, each is its own; a full batch does not wait", async ({
+    events,
+  }) => {
+    const { freshContext, publishRaw, settled, batchConsumer } = kit(events);
+    const trickle = async (ctx: string, count: number) => {
+      for (let i = 0; i < count; i++) {
+        await publishRaw(ctx, `${ctx}.thing.happened`, newEventId(), `v${i}`);
+        await sleep(15);
+      }
+    };
+    const run = async (
+      durable: string,
+      batch: Partial<BatchHandler<string>>,
+      publish: (ctx: string) => Promise<void>,
+    ) => {
+      const ctx = await freshContext();
+      const sizes: number[] = [];
+      const { consumer: c } = batchConsumer(ctx, durable, {
+        ...batch,
+        handle: async (events) => {
+          sizes.push(events.length);
+          return undefined;
+        },
+      });
+      await c.start();
+      try {
+        await publish(ctx);
+        await waitFor(async () => sizes.reduce((a, b) => a + b, 0) === 8 && (await settled(ctx, durable)));
+      } finally {
+        await c.stop();
+      }
+      return sizes;
+    };
+    // 8 events 15 ms apart: about 120 ms in all.
+    expect(await run("lingering", { lingerMs: 1000 }, (ctx) => trickle(ctx, 8))).toEqual([8]);
+    expect((await run("eager", {}, (ctx) => trickle(ctx, 8))).length).toBeGreaterThanOrEqual(4);
+    // A batch that is full (size 4) goes at once, however long the linger.
+    const started = Date.now();
+    const full = await run("full", { lingerMs: 60_000, size: 4 }, async (ctx) => {
+      for (let i = 0; i < 8; i++) await publishRaw(ctx, `${ctx}.thing.happened`, newEventId(), `v${i}`);
+    });
+    expect(full).toEqual([4, 4]);
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 
   test("waits for a stream that does not exist yet, and opens a durable deleted under it again", async ({

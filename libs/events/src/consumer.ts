@@ -106,7 +106,7 @@ export interface EventConsumer {
  * order, each as a span in the trace of the work that published it.
  *
  * With `batch`, messages are decoded as they arrive and handed to the handler in batches of up to `size` events
- * (whatever has arrived, never waiting to fill one), in one transaction per batch that inserts an inbox row per
+ * (whatever has arrived, or what arrives within its `lingerMs`), in one transaction per batch that inserts an inbox row per
  * event and passes on only the new ones; the batch's messages are acknowledged together after the commit (and
  * the handler's after-commit work). A failed batch is handled again message by message at once, so one bad
  * event holds back no other, and only the messages that fail alone are retried after `backoffMs` or terminated.
@@ -154,6 +154,7 @@ export function createConsumer<M>(options: ConsumerOptions | BatchConsumerOption
       handler: options.batch,
       size,
       concurrency,
+      lingerMs: options.batch.lingerMs ?? 0,
       settler,
       log,
     });
