@@ -40,6 +40,9 @@ export const analyticsEnv = z.object({
   ANALYTICS_HOT_CHECK_INTERVAL_MS: envInt(5000, { min: 100, max: 600_000 }),
   ANALYTICS_CACHE_TTL_SECONDS: envInt(300, { min: 0, max: 86_400 }),
   ANALYTICS_BATCH_SIZE: envInt(1000, { min: 1, max: 10_000 }),
+  // Counts may be this late; in return a steady stream of payments is counted a few dozen at a time rather than
+  // in one transaction each.
+  ANALYTICS_BATCH_LINGER_MS: envInt(50, { min: 0, max: 5000 }),
   // One batch at a time by default: a refund finds its purchase's category in what earlier batches committed,
   // and two batches in flight can commit a refund before the purchase that an earlier batch holds.
   ANALYTICS_CONSUMER_CONCURRENCY: envInt(1, { min: 1, max: 8 }),

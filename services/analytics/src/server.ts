@@ -107,6 +107,7 @@ export function build(config: AnalyticsConfig, deps: AnalyticsDeps) {
       waitForStream: true,
       batch: {
         size: config.ANALYTICS_BATCH_SIZE,
+        lingerMs: config.ANALYTICS_BATCH_LINGER_MS,
         concurrency: config.ANALYTICS_CONSUMER_CONCURRENCY,
         decode,
         handle: (events, tx) =>
