@@ -9,6 +9,11 @@ export const fraudEnv = z.object({
   /** A Redis command not answered within this many milliseconds counts as Redis being down. */
   FRAUD_REDIS_TIMEOUT_MS: envInt(50, { min: 1, max: 10_000 }),
   /**
+   * The same for the feature consumer's writes, which no request waits for: one given up sends scores to
+   * Postgres for hours (see features.ts), so a busy process must not mistake a late answer for Redis being down.
+   */
+  FRAUD_REDIS_WRITE_TIMEOUT_MS: envInt(2_000, { min: 1, max: 60_000 }),
+  /**
    * How long a user's UNUSUAL_AMOUNT totals (full days before today) are reused in memory, in milliseconds; an
    * event for a past day that arrives late is seen within this time. 0 reads them on every score.
    */

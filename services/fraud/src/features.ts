@@ -70,8 +70,15 @@ export interface FeatureStoreOptions {
   db: Queryable;
   /** Create it with `enableOfflineQueue: false`, so calls fail at once while it is disconnected. */
   redis: Redis;
-  /** A Redis round trip not answered within this many milliseconds counts as Redis being down. */
+  /** A score's Redis round trip not answered within this many milliseconds counts as Redis being down. */
   timeoutMs: number;
+  /**
+   * The same for the consumer's writes of windows. A write given up leaves a gap that sends every score whose
+   * windows reach into it to Postgres for the longest window (hours), so it is given far longer than a read,
+   * which only sends its own score there: a busy process whose timer fires before Redis's answer is read must
+   * not pass for Redis being down.
+   */
+  writeTimeoutMs: number;
   /** How long a user's lookback totals are reused, in milliseconds; 0 reads them on every score. */
   historyCacheTtlMs: number;
   /** Most users' lookback totals kept in memory. */
@@ -98,8 +105,8 @@ export interface FeatureStoreOptions {
  * persistence) is noticed by the missing `<prefix>meta:epoch` key and handled the same way.
  */
 export function createFeatureStore(options: FeatureStoreOptions) {
-  const { db, redis, prefix, logger, metrics, clock, timeoutMs, historyCacheTtlMs, historyCacheSize } =
-    options;
+  const { db, redis, prefix, logger, metrics, clock, timeoutMs, writeTimeoutMs } = options;
+  const { historyCacheTtlMs, historyCacheSize } = options;
   const staleKey = `${prefix}meta:stale_until`;
   const epochKey = `${prefix}meta:epoch`;
   const velocityKey = (userId: string) => `${prefix}vel:{${userId}}`;
@@ -141,18 +148,18 @@ export function createFeatureStore(options: FeatureStoreOptions) {
   }
 
   // One timer per round trip (ioredis' commandTimeout would arm one per command).
-  function timely<T>(work: Promise<T>): Promise<T> {
+  function timely<T>(work: Promise<T>, ms = timeoutMs): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new Error(`redis did not answer within ${ms} ms`)), ms);
     });
     // The losing side of the race must not become an unhandled rejection.
     work.catch(() => {});
     return Promise.race([work, late]).finally(() => clearTimeout(timer));
   }
 
-  async function execOrThrow(pipeline: Pipeline): Promise<unknown[]> {
-    const results = (await timely(pipeline.exec())) ?? [];
+  async function execOrThrow(pipeline: Pipeline, ms = timeoutMs): Promise<unknown[]> {
+    const results = (await timely(pipeline.exec(), ms)) ?? [];
     const failed = results.find(([err]) => err !== null);
     if (failed) throw failed[0];
     return results.map(([, value]) => value);
@@ -386,7 +393,7 @@ export function createFeatureStore(options: FeatureStoreOptions) {
           .pexpire(dup, retentionMs);
       }
       try {
-        await execOrThrow(pipeline);
+        await execOrThrow(pipeline, writeTimeoutMs);
         redisOk();
         settled(pending);
       } catch (err) {

@@ -54,6 +54,7 @@ export function build(config: FraudConfig, deps: FraudDeps) {
     redis,
     prefix: config.REDIS_PREFIX,
     timeoutMs: config.FRAUD_REDIS_TIMEOUT_MS,
+    writeTimeoutMs: config.FRAUD_REDIS_WRITE_TIMEOUT_MS,
     historyCacheTtlMs: config.FRAUD_HISTORY_CACHE_TTL_MS,
     historyCacheSize: config.FRAUD_HISTORY_CACHE_SIZE,
     logger,
