@@ -238,7 +238,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         // A relay that never catches up still reports how far behind it is.
         if (Date.now() - lastBacklog >= BACKLOG_EVERY_MS) await updateBacklog();
       } while (n === batchSize && !stopped);
-      await updateBacklog();
+      // At most once a second: a relay woken at every commit would otherwise add a statement to each.
+      if (Date.now() - lastBacklog >= BACKLOG_EVERY_MS) await updateBacklog();
       await cleanup();
       if (failing) log.info("outbox relay recovered");
       failing = false;
