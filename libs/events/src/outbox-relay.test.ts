@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
@@ -273,6 +274,29 @@ describe("outbox relay", () => {
       expect(await streamMessages(h.nc, stream)).toBe(1);
     } finally {
       await r.stop();
+    }
+  });
+
+  test("a commit wakes the relays of its own schema only", async ({ events }) => {
+    const { h, freshContext, enqueueCommitted } = kit(events);
+    const { ctx } = await freshContext();
+    const listener = await h.pool.connect();
+    const heard: string[] = [];
+    listener.on("notification", (n) => heard.push(n.channel));
+    try {
+      const { rows } = await listener.query<{ schema: string }>("SELECT current_schema() AS schema");
+      const own = `outbox.${rows[0]?.schema}`.slice(0, 63);
+      // Where every service's relays listened before, and another service's channel.
+      for (const channel of [own, "outbox", "outbox.some_other_service"]) {
+        await listener.query(`LISTEN ${listener.escapeIdentifier(channel)}`);
+      }
+      await enqueueCommitted(ctx, "one");
+      await waitFor(async () => heard.length > 0);
+      await sleep(200);
+      expect(heard).toEqual([own]);
+    } finally {
+      await listener.query("UNLISTEN *");
+      listener.release();
     }
   });
 

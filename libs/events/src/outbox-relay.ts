@@ -65,7 +65,6 @@ interface OutboxRow {
   created_at: Date;
 }
 
-const CHANNEL = "outbox";
 const CLEANUP_EVERY_MS = 60_000;
 const CLEANUP_BATCH = 10_000;
 const CLEANUP_LOCK = "outbox.cleanup";
@@ -102,7 +101,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let lastCleanup = 0;
   let lastBacklog = 0;
   let listener: { client: PoolClient; drop(err?: Error): void } | undefined;
-  let schema: string | undefined;
+  let channel: string | undefined;
 
   function publish(row: OutboxRow): Promise<void> {
     const h = headers();
@@ -190,12 +189,15 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       drop(err);
     });
     client.on("notification", (n) => {
-      if (n.channel === CHANNEL && n.payload === schema) wake();
+      if (n.channel === channel) wake();
     });
     try {
-      const { rows } = await client.query<{ schema: string | null }>("SELECT current_schema() AS schema");
-      schema = rows[0]?.schema ?? undefined;
-      await client.query(`LISTEN ${CHANNEL}`);
+      // The schema's own channel, named as the outbox's trigger names it (the events migrations).
+      const { rows } = await client.query<{ channel: string }>(
+        "SELECT left('outbox.' || current_schema(), 63) AS channel",
+      );
+      channel = rows[0]?.channel ?? "outbox";
+      await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
     } catch (err) {
       drop(err instanceof Error ? err : undefined);
       throw err;
