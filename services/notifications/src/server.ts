@@ -102,7 +102,7 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
     nc,
     namespace: config.EVENTS_NAMESPACE,
     logger,
-    record: (tx, id, event) => webhooks.record(tx, id, event),
+    record: (tx, events) => webhooks.record(tx, events),
     queued: () => worker.wake(),
   });
   if (config.AUDIT_SIGNING_KEY === undefined) {
