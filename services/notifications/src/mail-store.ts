@@ -1,5 +1,6 @@
 import type { Queryable } from "@fintech/db";
 import type { MailContent, MailKind, MailPreferences, TransactionFacts } from "./mail-model.js";
+import { kindOf } from "./mail-model.js";
 
 /** A queued mail as the sender claims it. */
 export interface QueuedMail {
@@ -12,6 +13,13 @@ export interface QueuedMail {
   preferences: MailPreferences;
   /** The user's address as kept here; undefined when no event of identity's has told it yet. */
   recipient: Recipient | undefined;
+}
+
+/** A mail to queue: the event it is about, its user and what it says. */
+export interface NewMail {
+  eventId: string;
+  userId: string;
+  content: MailContent;
 }
 
 /** A user's address as identity's events (or identity itself) told it. */
@@ -36,20 +44,34 @@ interface QueueRow {
 /** The SQL of e-mail notifications: the queue, the users' addresses and their switches. */
 export const mailStore = {
   /**
-   * Queues the mail of one event once: the key is (event id, template), so a redelivered event, or the same
-   * event handled twice, never queues a second mail. False when it was already queued.
+   * Queues a batch's mails, each event's once: the key is (event id, template), so a redelivered event, or the
+   * same event handled twice, never queues a second mail. A mail whose kind (`kindOf`) its user switched off is
+   * left out: the switches are read in the same statement. Returns how many were queued.
    */
-  async enqueue(
-    db: Queryable,
-    mail: { eventId: string; userId: string; content: MailContent; at: Date },
-  ): Promise<boolean> {
+  async enqueueAll(db: Queryable, mails: readonly NewMail[], at: Date): Promise<number> {
+    if (mails.length === 0) return 0;
     const { rowCount } = await db.query(
       `INSERT INTO mail_queue (event_id, template, user_id, content, next_attempt_at, created_at)
-       VALUES ($1, $2, $3, $4, $5, $5)
+       SELECT m.event_id, m.template, m.user_id, m.content, $6, $6
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[])
+         WITH ORDINALITY AS m (event_id, template, user_id, content, kind, ord)
+         LEFT JOIN mail_preferences p ON p.user_id = m.user_id
+       WHERE CASE m.kind
+         WHEN 'receipts' THEN coalesce(p.receipts, true)
+         WHEN 'reviews' THEN coalesce(p.reviews, true)
+         ELSE m.kind IS NULL END
+       ORDER BY m.ord
        ON CONFLICT (event_id, template) DO NOTHING`,
-      [mail.eventId, mail.content.template, mail.userId, JSON.stringify(mail.content), mail.at],
+      [
+        mails.map((m) => m.eventId),
+        mails.map((m) => m.content.template),
+        mails.map((m) => m.userId),
+        mails.map((m) => JSON.stringify(m.content)),
+        mails.map((m) => kindOf(m.content) ?? null),
+        at,
+      ],
     );
-    return rowCount === 1;
+    return rowCount ?? 0;
   },
 
   /**
@@ -124,15 +146,26 @@ export const mailStore = {
     return rows[0]?.n ?? 0;
   },
 
-  /** Keeps what a review notice says about a payment; a repeat changes nothing. */
-  async putTransaction(
+  /** Keeps what review notices say about a batch's payments, in one statement; a repeat changes nothing. */
+  async putTransactions(
     db: Queryable,
-    t: TransactionFacts & { transactionId: string; at: Date },
+    payments: ReadonlyArray<TransactionFacts & { transactionId: string }>,
+    at: Date,
   ): Promise<void> {
+    if (payments.length === 0) return;
     await db.query(
       `INSERT INTO mail_transactions (transaction_id, amount_minor, currency, merchant_name, created_at)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (transaction_id) DO NOTHING`,
-      [t.transactionId, t.amountMinor, t.currency, t.merchantName, t.at],
+       SELECT t.transaction_id, t.amount_minor, t.currency, t.merchant_name, $5
+       FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[])
+         AS t (transaction_id, amount_minor, currency, merchant_name)
+       ON CONFLICT (transaction_id) DO NOTHING`,
+      [
+        payments.map((t) => t.transactionId),
+        payments.map((t) => t.amountMinor.toString()),
+        payments.map((t) => t.currency),
+        payments.map((t) => t.merchantName),
+        at,
+      ],
     );
   },
 
