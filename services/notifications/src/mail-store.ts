@@ -22,6 +22,14 @@ export interface NewMail {
   content: MailContent;
 }
 
+/**
+ * How an attempt at a claimed mail ended: `at` is when (a finished mail's finished_at), `retryAt` when a retried
+ * one is due again, `error` what went wrong.
+ */
+export type MailSettlement =
+  | { id: string; outcome: "sent" | "failed" | "skipped"; at: Date; error?: string | undefined }
+  | { id: string; outcome: "retried"; at: Date; retryAt: Date; error: string };
+
 /** A user's address as identity's events (or identity itself) told it. */
 export interface Recipient {
   email: string;
@@ -75,51 +83,56 @@ export const mailStore = {
   },
 
   /**
-   * The oldest pending mail due at `now`, locked for the caller's transaction; rows other senders hold are
-   * skipped (FOR UPDATE SKIP LOCKED), so replicas never send the same mail at once.
+   * Up to `limit` pending mails due at `now`, the oldest first, locked for the caller's transaction; rows other
+   * senders hold are skipped (FOR UPDATE SKIP LOCKED), so replicas never send the same mail at once.
    */
-  async claimDue(db: Queryable, now: Date): Promise<QueuedMail | undefined> {
+  async claimDue(db: Queryable, now: Date, limit: number): Promise<QueuedMail[]> {
     const { rows } = await db.query<QueueRow>(
       `SELECT q.id::text, q.event_id, q.user_id, q.content, q.attempts, p.receipts, p.reviews, r.email, r.deleted
        FROM mail_queue q
        LEFT JOIN mail_preferences p ON p.user_id = q.user_id
        LEFT JOIN mail_recipients r ON r.user_id = q.user_id
        WHERE q.status = 'pending' AND q.next_attempt_at <= $1
-       ORDER BY q.next_attempt_at, q.id LIMIT 1
+       ORDER BY q.next_attempt_at, q.id LIMIT $2
        FOR UPDATE OF q SKIP LOCKED`,
-      [now],
+      [now, limit],
     );
-    const row = rows[0];
-    return (
-      row && {
-        id: row.id,
-        eventId: row.event_id,
-        userId: row.user_id,
-        content: row.content,
-        attempts: row.attempts,
-        preferences: { receipts: row.receipts ?? true, reviews: row.reviews ?? true },
-        recipient: row.email === null ? undefined : { email: row.email, deleted: row.deleted ?? false },
-      }
-    );
+    return rows.map((row) => ({
+      id: row.id,
+      eventId: row.event_id,
+      userId: row.user_id,
+      content: row.content,
+      attempts: row.attempts,
+      preferences: { receipts: row.receipts ?? true, reviews: row.reviews ?? true },
+      recipient: row.email === null ? undefined : { email: row.email, deleted: row.deleted ?? false },
+    }));
   },
 
-  /** Ends a mail: sent, failed for good, or skipped (the user switched its kind off, or has no address). */
-  async finish(
-    db: Queryable,
-    id: string,
-    outcome: { status: "sent" | "failed" | "skipped"; at: Date; error?: string | undefined },
-  ): Promise<void> {
+  /**
+   * Writes how the attempts at claimed mails ended, in one statement: sent, failed for good and skipped
+   * (the user switched its kind off, or has no address) end a mail; retried counts a failed attempt and puts
+   * it back in the queue until its `retryAt`. A skipped mail counts no attempt.
+   */
+  async settle(db: Queryable, outcomes: readonly MailSettlement[]): Promise<void> {
+    if (outcomes.length === 0) return;
     await db.query(
-      `UPDATE mail_queue SET status = $2, attempts = attempts + $3, finished_at = $4, last_error = $5 WHERE id = $1`,
-      [id, outcome.status, outcome.status === "skipped" ? 0 : 1, outcome.at, outcome.error ?? null],
-    );
-  },
-
-  /** Counts a failed attempt and puts the mail back in the queue until `retryAt`. */
-  async retryLater(db: Queryable, id: string, retryAt: Date, error: string): Promise<void> {
-    await db.query(
-      `UPDATE mail_queue SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3 WHERE id = $1`,
-      [id, retryAt, error],
+      `UPDATE mail_queue q SET
+         status = o.status,
+         attempts = q.attempts + o.tried,
+         next_attempt_at = coalesce(o.retry_at, q.next_attempt_at),
+         finished_at = CASE WHEN o.status = 'pending' THEN q.finished_at ELSE o.at END,
+         last_error = o.error
+       FROM unnest($1::bigint[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[], $6::text[])
+         AS o (id, status, tried, retry_at, at, error)
+       WHERE q.id = o.id`,
+      [
+        outcomes.map((o) => o.id),
+        outcomes.map((o) => (o.outcome === "retried" ? "pending" : o.outcome)),
+        outcomes.map((o) => (o.outcome === "skipped" ? 0 : 1)),
+        outcomes.map((o) => (o.outcome === "retried" ? o.retryAt : null)),
+        outcomes.map((o) => o.at),
+        outcomes.map((o) => o.error ?? null),
+      ],
     );
   },
 
@@ -169,13 +182,28 @@ export const mailStore = {
     );
   },
 
-  async getTransaction(db: Queryable, transactionId: string): Promise<TransactionFacts | undefined> {
-    const { rows } = await db.query<{ amount_minor: bigint; currency: string; merchant_name: string }>(
-      "SELECT amount_minor, currency, merchant_name FROM mail_transactions WHERE transaction_id = $1",
-      [transactionId],
+  /** What review notices say about these payments, by transaction id, for those the wallet told. */
+  async getTransactions(
+    db: Queryable,
+    transactionIds: readonly string[],
+  ): Promise<Map<string, TransactionFacts>> {
+    if (transactionIds.length === 0) return new Map();
+    const { rows } = await db.query<{
+      transaction_id: string;
+      amount_minor: bigint;
+      currency: string;
+      merchant_name: string;
+    }>(
+      `SELECT transaction_id, amount_minor, currency, merchant_name FROM mail_transactions
+       WHERE transaction_id = ANY ($1::text[])`,
+      [[...new Set(transactionIds)]],
     );
-    const row = rows[0];
-    return row && { amountMinor: row.amount_minor, currency: row.currency, merchantName: row.merchant_name };
+    return new Map(
+      rows.map((r) => [
+        r.transaction_id,
+        { amountMinor: r.amount_minor, currency: r.currency, merchantName: r.merchant_name },
+      ]),
+    );
   },
 
   /** Deletes up to `limit` payments' facts kept since before `before`; returns how many. */
