@@ -112,14 +112,18 @@ export interface WalkRow {
 
 export const auditStore = {
   /**
-   * Appends records in one statement, under a transaction advisory lock taken first so that appends commit in
-   * seq order: a sealer that sees seq N has seen every record below it. An event id already stored is skipped.
+   * Appends records in one statement, under a transaction advisory lock taken before any seq is drawn, so that
+   * appends commit in seq order: a sealer that sees seq N has seen every record below it. The lock is the
+   * statement's own: the EXISTS over it is a one-time filter that runs before the first row is read. An event
+   * id already stored is skipped.
    */
   async append(tx: Queryable, records: readonly NewAuditRecord[], recordedAt: Date): Promise<number> {
     if (records.length === 0) return 0;
-    await tx.query("SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext('audit_records'))");
     const { rowCount } = await tx.query(
-      `INSERT INTO audit_records (event_id, service, action, actor_kind, actor_id, actor_roles, actor_credential,
+      `WITH locked AS MATERIALIZED (
+         SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext('audit_records'))
+       )
+       INSERT INTO audit_records (event_id, service, action, actor_kind, actor_id, actor_roles, actor_credential,
          request_id, client_ip, subject_type, subject_id, before, after, occurred_at, recorded_at)
        SELECT x.event_id, x.service, x.action, x.actor_kind, x.actor_id,
          ARRAY(SELECT jsonb_array_elements_text(x.actor_roles)), x.actor_credential, x.request_id, x.client_ip,
@@ -127,6 +131,7 @@ export const auditStore = {
        FROM jsonb_to_recordset($1::jsonb) AS x(event_id text, service text, action text, actor_kind text,
          actor_id text, actor_roles jsonb, actor_credential text, request_id text, client_ip text,
          subject_type text, subject_id text, before jsonb, after jsonb, occurred_at timestamptz, ord int)
+       WHERE EXISTS (SELECT FROM locked)
        ORDER BY x.ord
        ON CONFLICT (event_id) DO NOTHING`,
       [

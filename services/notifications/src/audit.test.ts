@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
-import { testAdmin, testUser } from "@fintech/testing";
+import { testAdmin, testUser, waitFor } from "@fintech/testing";
 import { describe, expect } from "vitest";
 import { createAuditSigner } from "./audit-signer.js";
+import type { NewAuditRecord } from "./audit-store.js";
+import { auditStore } from "./audit-store.js";
 import { adminActs, record } from "./test/audit-kit.js";
 import { expectRefusal, notificationsTest, publishAuditEntry } from "./test/harness.js";
 
@@ -97,5 +99,65 @@ describe("audit trail", () => {
     expect(v.ok).toBe(false);
     expect(v.checkpointsUntrusted).toBe(1n);
     expect(v.firstBroken).toMatchObject({ seq: head.seq, reason: "checkpoint_untrusted" });
+  });
+
+  test("an append waits for the one before it to commit before it takes a seq", async ({
+    notifications: h,
+  }) => {
+    const entry = (): NewAuditRecord => ({
+      eventId: randomUUID(),
+      service: "wallet",
+      action: "wallet.reverse_transaction",
+      actorKind: "user",
+      actorId: "admin-8",
+      actorRoles: ["user", "admin"],
+      actorCredential: "jwt",
+      requestId: `req-${randomUUID()}`,
+      clientIp: "203.0.113.7",
+      subjectType: "transaction",
+      subjectId: randomUUID(),
+      before: undefined,
+      after: undefined,
+      occurredAt: new Date(),
+    });
+    const lastSeq = async () =>
+      (await h.pool.query<{ last_value: bigint }>("SELECT last_value FROM audit_records_seq_seq")).rows[0]
+        ?.last_value;
+    const first = await h.pool.connect();
+    const second = await h.pool.connect();
+    try {
+      await first.query("BEGIN");
+      const a = entry();
+      expect(await auditStore.append(first, [a], new Date())).toBe(1);
+      const held = await lastSeq();
+      const pid = (await second.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid;
+      await second.query("BEGIN");
+      const b = entry();
+      const appending = auditStore.append(second, [b], new Date());
+      // The second append waits on the first one's lock, and has drawn no seq meanwhile: a sealer can never see
+      // a seq committed while a lower one is still to come.
+      await waitFor(async () => {
+        const { rows } = await h.pool.query(
+          "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+          [pid],
+        );
+        return rows.length > 0;
+      });
+      expect(await lastSeq()).toBe(held);
+      await first.query("COMMIT");
+      expect(await appending).toBe(1);
+      await second.query("COMMIT");
+      const seqs = await h.pool.query<{ event_id: string; seq: bigint }>(
+        "SELECT event_id, seq FROM audit_records WHERE event_id = ANY ($1) ORDER BY seq",
+        [[a.eventId, b.eventId]],
+      );
+      expect(seqs.rows.map((r) => r.event_id)).toEqual([a.eventId, b.eventId]);
+      expect(seqs.rows[1]?.seq).toBe((held ?? 0n) + 1n);
+    } finally {
+      await first.query("ROLLBACK").catch(() => undefined);
+      await second.query("ROLLBACK").catch(() => undefined);
+      first.release();
+      second.release();
+    }
   });
 });

@@ -76,5 +76,8 @@ describe("notifications configuration", () => {
     expect(
       parseNotificationsConfig({ MAIL_SEND_CONCURRENCY: "4", DB_POOL_MAX: "10" }).MAIL_SEND_CONCURRENCY,
     ).toBe(4);
+    // Senders take mails a batch at a time, each batch on the sender's one connection.
+    expect(parseNotificationsConfig({}).MAIL_SEND_BATCH_SIZE).toBe(20);
+    expect(() => parseNotificationsConfig({ MAIL_SEND_BATCH_SIZE: "0" })).toThrow(/MAIL_SEND_BATCH_SIZE/);
   });
 });

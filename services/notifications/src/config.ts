@@ -76,8 +76,10 @@ export const notificationsEnv = z
     SMTP_TIMEOUT_MS: envInt(10_000, { min: 100, max: 120_000 }),
     /** The From of every e-mail. */
     MAIL_FROM: z.string().min(3).default("Wallet <no-reply@wallet.localhost>"),
-    /** Mails sent at the same time by one replica. */
+    /** Senders at the same time in one replica, each holding a database connection while it sends. */
     MAIL_SEND_CONCURRENCY: envInt(2, { min: 1, max: 64 }),
+    /** Mails one sender claims at once, sends together and marks in one statement, in one transaction. */
+    MAIL_SEND_BATCH_SIZE: envInt(20, { min: 1, max: 500 }),
     /** Pause between looks at an empty mail queue, in ms. */
     MAIL_POLL_INTERVAL_MS: envInt(1_000, { min: 10, max: 60_000 }),
     /** Attempts at one mail before it is given up. */

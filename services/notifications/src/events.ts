@@ -17,8 +17,14 @@ import {
 } from "./event-bodies.js";
 import type { WebhookEventType } from "./model.js";
 
-/** Keeps one event and queues its deliveries, in the consumer's transaction; returns how many were queued. */
-export type RecordEvent = (tx: pg.PoolClient, id: string, event: WebhookEvent) => Promise<number>;
+/**
+ * Keeps a batch of events and queues their deliveries, in the consumer's transaction; returns how many were
+ * queued.
+ */
+export type RecordEvents = (
+  tx: pg.PoolClient,
+  events: ReadonlyArray<{ id: string; event: WebhookEvent }>,
+) => Promise<number>;
 
 /** The streams webhooks come from: one durable consumer each (also the inbox's consumer names). */
 export const WEBHOOK_SOURCES = [
@@ -62,15 +68,15 @@ export function webhookEventOf(event: ConsumedEvent<Uint8Array>): WebhookEvent |
 /**
  * The consumers that turn other services' events into webhook events: each event is kept once, under the id it
  * was published with (so a redelivered one is the same webhook), and queued for every endpoint that wants it,
- * in the transaction that records it in the inbox. `queued` runs after a commit that queued deliveries, so the
- * worker looks at once rather than at its next poll.
+ * in the transaction that records it in the inbox; a batch's events are kept and queued in one statement.
+ * `queued` runs after a commit that queued deliveries, so the worker looks at once rather than at its next poll.
  */
 export function createWebhookConsumers(deps: {
   pool: pg.Pool;
   nc: NatsConnection;
   namespace: string;
   logger: Logger;
-  record: RecordEvent;
+  record: RecordEvents;
   queued: () => void;
 }): EventConsumer[] {
   return WEBHOOK_SOURCES.map((source) =>
@@ -89,8 +95,10 @@ export function createWebhookConsumers(deps: {
           return webhook === undefined ? { ignore: true } : { events: [{ id: event.id, message: webhook }] };
         },
         async handle(events, tx) {
-          let queued = 0;
-          for (const e of events) queued += await deps.record(tx, e.id, e.message);
+          const queued = await deps.record(
+            tx,
+            events.map((e) => ({ id: e.id, event: e.message })),
+          );
           return queued === 0 ? undefined : async () => deps.queued();
         },
         size: 100,

@@ -1,6 +1,8 @@
+import type { DescMessage, Message, MessageShape } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import type { EventConsumer } from "@fintech/events";
+import type { BatchHandler, ConsumedEvent, EventConsumer } from "@fintech/events";
 import { createConsumer, eventHandler, handlersInBatches } from "@fintech/events";
 import { parseAmount } from "@fintech/money";
 import type { Clock } from "@fintech/platform";
@@ -20,8 +22,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type pg from "pg";
 import type { PoolClient } from "pg";
 import type { Logger } from "pino";
-import type { MailContent, TransactionKind } from "./mail-model.js";
-import { kindOf } from "./mail-model.js";
+import type { MailContent, TransactionFacts, TransactionKind } from "./mail-model.js";
+import type { NewMail } from "./mail-store.js";
 import { mailStore } from "./mail-store.js";
 
 /** The durable consumers (also inbox names) feeding e-mail: money movements, reviews, users' addresses. */
@@ -46,19 +48,68 @@ const HELD_TYPES = new Set([TransactionType.PURCHASE, TransactionType.WITHDRAWAL
 
 const iso = (ts: Timestamp | undefined, fallback: Date) => (ts ? timestampDate(ts) : fallback).toISOString();
 
+/** What one event asks of e-mail: a mail to its user, or what a payment's review notices will say. */
+type MailWork =
+  | { mail: { userId: string; content: MailContent } }
+  | { payment: TransactionFacts & { transactionId: string } };
+
+/** Reads the events of one type and says what each asks for, or undefined for nothing. */
+interface MailPlanner<Desc extends DescMessage = DescMessage> {
+  schema: Desc;
+  // Method syntax on purpose: it lets a planner of one message type stand in a Record of planners of any type.
+  plan(event: ConsumedEvent<MessageShape<Desc>>): MailWork | undefined;
+}
+
+/** A {@link MailPlanner} with `event.message` typed from `schema`. */
+function planner<Desc extends DescMessage>(
+  schema: Desc,
+  plan: (event: ConsumedEvent<MessageShape<Desc>>) => MailWork | undefined,
+): MailPlanner<Desc> {
+  return { schema, plan };
+}
+
+/** An event decoded by the planner of its type, waiting for its batch. */
+interface PlannedEvent {
+  planner: MailPlanner;
+  message: Message;
+}
+
 /**
- * Queues one mail in the consumer's transaction, unless the user switched its kind off (read again at sending,
- * for a switch made while it waits).
+ * A batch consumer's handler over per-type planners. Each message is decoded with its type's schema on arrival
+ * (a type without a planner is acknowledged unread, a payload that does not decode is terminated); a batch's
+ * events are planned in stream order and written together, in the transaction that records them in the inbox:
+ * the payments' facts in one statement, the mails in another that reads their users' switches too and leaves
+ * out a mail whose kind its user switched off (they are read again at sending, for a switch made while it
+ * waits).
  */
-async function queue(
-  tx: PoolClient,
-  mail: { eventId: string; userId: string; content: MailContent },
-  clock: Clock,
-): Promise<void> {
-  if (mail.userId === "") return;
-  const kind = kindOf(mail.content);
-  if (kind !== undefined && !(await mailStore.getPreferences(tx, mail.userId))[kind]) return;
-  await mailStore.enqueue(tx, { ...mail, at: clock.now() });
+function mailBatches(planners: Record<string, MailPlanner>, clock: Clock): BatchHandler<PlannedEvent> {
+  return {
+    decode(event) {
+      const p = planners[event.type];
+      if (p === undefined) return { ignore: true };
+      return {
+        events: [{ id: event.id, message: { planner: p, message: fromBinary(p.schema, event.message) } }],
+      };
+    },
+    async handle(events, tx) {
+      const mails: NewMail[] = [];
+      const payments: Array<TransactionFacts & { transactionId: string }> = [];
+      for (const e of events) {
+        const work = e.message.planner.plan({ ...e, message: e.message.message });
+        if (work === undefined) continue;
+        if ("payment" in work) {
+          payments.push(work.payment);
+        } else if (work.mail.userId !== "") {
+          mails.push({ eventId: e.id, ...work.mail });
+        }
+      }
+      const at = clock.now();
+      await mailStore.putTransactions(tx, payments, at);
+      await mailStore.enqueueAll(tx, mails, at);
+      return undefined;
+    },
+    size: 100,
+  };
 }
 
 function transactionMail(
@@ -83,8 +134,120 @@ function transactionMail(
 }
 
 /**
+ * The handlers of the batch consumers that queue mails and keep payments' facts, by consumer
+ * ({@link MAIL_CONSUMERS}' keys); see {@link mailConsumers}.
+ */
+export function mailBatchHandlers(deps: { logger: Logger; clock: Clock }) {
+  const { logger, clock } = deps;
+  const onTransaction = (change: "completed" | "reversed") =>
+    planner(TransactionEventSchema, (event) => {
+      const content = transactionMail(event.message, change, event.time);
+      if (content === undefined) {
+        logger.warn(
+          { event_id: event.id, type: event.type },
+          "transaction event without type or amount; no mail",
+        );
+        return undefined;
+      }
+      return { mail: { userId: event.message.userId, content } };
+    });
+  return {
+    notifications: mailBatches(
+      {
+        "notifications.webhook.disabled": planner(WebhookDisabledSchema, (event) => {
+          const disabled = event.message;
+          return {
+            mail: {
+              userId: disabled.userId,
+              content: {
+                template: "webhook_disabled",
+                webhookId: disabled.webhookId,
+                url: disabled.url,
+                failingSince: disabled.failingSince ? timestampDate(disabled.failingSince).toISOString() : "",
+                occurredAt: iso(disabled.disabledAt, event.time),
+              },
+            },
+          };
+        }),
+      },
+      clock,
+    ),
+    wallet: mailBatches(
+      {
+        "wallet.transaction.created": planner(TransactionEventSchema, (event) => {
+          // Only payments fraud may hold (what a review notice is about) are kept, outgoing sides only.
+          const t = event.message;
+          if (!HELD_TYPES.has(t.type) || t.direction === "incoming" || t.amount === undefined)
+            return undefined;
+          let amountMinor: bigint;
+          try {
+            amountMinor = parseAmount(t.amount.amount, t.amount.currency);
+          } catch {
+            return undefined;
+          }
+          return {
+            payment: {
+              transactionId: t.transactionId,
+              amountMinor,
+              currency: t.amount.currency,
+              merchantName: t.merchantName,
+            },
+          };
+        }),
+        "wallet.transaction.completed": onTransaction("completed"),
+        "wallet.transaction.reversed": onTransaction("reversed"),
+      },
+      clock,
+    ),
+    fraud: mailBatches(
+      {
+        "fraud.transaction.scored": planner(TransactionScoredSchema, (event) => {
+          const scored = event.message;
+          // Only what the wallet was told to do holds money (in shadow mode the rules' decision does not).
+          if (scored.decision !== Decision.REVIEW || scored.baseAmount === undefined) return undefined;
+          return {
+            mail: {
+              userId: scored.userId,
+              content: {
+                template: "review_held",
+                transactionId: scored.transactionId,
+                amount: scored.baseAmount.amount,
+                currency: scored.baseAmount.currency,
+                occurredAt: iso(scored.scoredAt ?? scored.occurredAt, event.time),
+              },
+            },
+          };
+        }),
+        "fraud.review.decided": planner(ReviewDecidedSchema, (event) => {
+          const decided = event.message;
+          const decision =
+            decided.decision === ReviewDecision.APPROVE
+              ? "approved"
+              : decided.decision === ReviewDecision.REJECT
+                ? "rejected"
+                : undefined;
+          if (decision === undefined) return undefined;
+          return {
+            mail: {
+              userId: decided.userId,
+              content: {
+                template: "review_decided",
+                transactionId: decided.transactionId,
+                decision,
+                occurredAt: iso(decided.decidedAt, event.time),
+              },
+            },
+          };
+        }),
+      },
+      clock,
+    ),
+  };
+}
+
+/**
  * The consumers that turn events into queued mails, each through the inbox (a redelivered event is handled
- * once) and with the mail's own key (event id, template) besides:
+ * once) and with the mail's own key (event id, template) besides, a batch of events at a time:
  * - wallet.transaction.created: a payment's own amount and merchant, for its review notices;
  * - wallet.transaction.completed and .reversed: a receipt for every completed money movement (a refund is the
  *   refund transaction's own completion; wallet.transaction.refunded, the purchase's new refunded total, would be
@@ -103,18 +266,7 @@ export function mailConsumers(deps: {
 }): EventConsumer[] {
   const { pool, nc, namespace, logger, clock } = deps;
   const common = { pool, nc, namespace, logger, waitForStream: true };
-  const onTransaction = (change: "completed" | "reversed") =>
-    eventHandler(TransactionEventSchema, async (event, tx) => {
-      const content = transactionMail(event.message, change, event.time);
-      if (content === undefined) {
-        logger.warn(
-          { event_id: event.id, type: event.type },
-          "transaction event without type or amount; no mail",
-        );
-        return;
-      }
-      await queue(tx, { eventId: event.id, userId: event.message.userId, content }, clock);
-    });
+  const batches = mailBatchHandlers({ logger, clock });
   const keep = async (
     tx: PoolClient,
     user: { userId: string; email: string; status: UserStatus; occurredAt?: Timestamp | undefined },
@@ -135,117 +287,21 @@ export function mailConsumers(deps: {
       context: "notifications",
       durable: MAIL_CONSUMERS.notifications,
       filterSubject: "notifications.webhook.disabled",
-      batch: handlersInBatches(
-        {
-          "notifications.webhook.disabled": eventHandler(WebhookDisabledSchema, async (event, tx) => {
-            const disabled = event.message;
-            await queue(
-              tx,
-              {
-                eventId: event.id,
-                userId: disabled.userId,
-                content: {
-                  template: "webhook_disabled",
-                  webhookId: disabled.webhookId,
-                  url: disabled.url,
-                  failingSince: disabled.failingSince
-                    ? timestampDate(disabled.failingSince).toISOString()
-                    : "",
-                  occurredAt: iso(disabled.disabledAt, event.time),
-                },
-              },
-              clock,
-            );
-          }),
-        },
-        { size: 100 },
-      ),
+      batch: batches.notifications,
     }),
     createConsumer({
       ...common,
       context: "wallet",
       durable: MAIL_CONSUMERS.wallet,
       filterSubject: "wallet.transaction.>",
-      batch: handlersInBatches(
-        {
-          "wallet.transaction.created": eventHandler(TransactionEventSchema, async (event, tx) => {
-            // Only payments fraud may hold (what a review notice is about) are kept, outgoing sides only.
-            const t = event.message;
-            if (!HELD_TYPES.has(t.type) || t.direction === "incoming" || t.amount === undefined) return;
-            let amountMinor: bigint;
-            try {
-              amountMinor = parseAmount(t.amount.amount, t.amount.currency);
-            } catch {
-              return;
-            }
-            await mailStore.putTransaction(tx, {
-              transactionId: t.transactionId,
-              amountMinor,
-              currency: t.amount.currency,
-              merchantName: t.merchantName,
-              at: clock.now(),
-            });
-          }),
-          "wallet.transaction.completed": onTransaction("completed"),
-          "wallet.transaction.reversed": onTransaction("reversed"),
-        },
-        { size: 100 },
-      ),
+      batch: batches.wallet,
     }),
     createConsumer({
       ...common,
       context: "fraud",
       durable: MAIL_CONSUMERS.fraud,
       filterSubject: "fraud.>",
-      batch: handlersInBatches(
-        {
-          "fraud.transaction.scored": eventHandler(TransactionScoredSchema, async (event, tx) => {
-            const scored = event.message;
-            // Only what the wallet was told to do holds money (in shadow mode the rules' decision does not).
-            if (scored.decision !== Decision.REVIEW || scored.baseAmount === undefined) return;
-            await queue(
-              tx,
-              {
-                eventId: event.id,
-                userId: scored.userId,
-                content: {
-                  template: "review_held",
-                  transactionId: scored.transactionId,
-                  amount: scored.baseAmount.amount,
-                  currency: scored.baseAmount.currency,
-                  occurredAt: iso(scored.scoredAt ?? scored.occurredAt, event.time),
-                },
-              },
-              clock,
-            );
-          }),
-          "fraud.review.decided": eventHandler(ReviewDecidedSchema, async (event, tx) => {
-            const decided = event.message;
-            const decision =
-              decided.decision === ReviewDecision.APPROVE
-                ? "approved"
-                : decided.decision === ReviewDecision.REJECT
-                  ? "rejected"
-                  : undefined;
-            if (decision === undefined) return;
-            await queue(
-              tx,
-              {
-                eventId: event.id,
-                userId: decided.userId,
-                content: {
-                  template: "review_decided",
-                  transactionId: decided.transactionId,
-                  decision,
-                  occurredAt: iso(decided.decidedAt, event.time),
-                },
-              },
-              clock,
-            );
-          }),
-        },
-        { size: 100 },
-      ),
+      batch: batches.fraud,
     }),
     createConsumer({
       ...common,

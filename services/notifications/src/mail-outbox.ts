@@ -1,12 +1,12 @@
-import type { Queryable } from "@fintech/db";
 import type { Clock } from "@fintech/platform";
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { MailOutcome } from "./mail-metrics.js";
+import type { TransactionFacts } from "./mail-model.js";
 import { kindOf } from "./mail-model.js";
 import type { MailSender } from "./mail-sender.js";
 import { isPermanentMailFailure } from "./mail-sender.js";
-import type { QueuedMail, Recipient } from "./mail-store.js";
+import type { MailSettlement, QueuedMail, Recipient } from "./mail-store.js";
 import { mailStore } from "./mail-store.js";
 import { renderMail } from "./render-mail.js";
 
@@ -16,8 +16,10 @@ export type RecipientLookup = (userId: string) => Promise<Recipient | undefined>
 export interface MailOutboxSettings {
   /** The From header, e.g. `Wallet <no-reply@example.com>`. */
   from: string;
-  /** Mails sent at the same time (each in its own transaction). */
+  /** Senders at the same time, each with its own connection and transaction. */
   concurrency: number;
+  /** Mails one sender claims at once, sends together and marks in one statement. */
+  batchSize: number;
   /** Pause between looks at an empty queue, in ms. */
   pollIntervalMs: number;
   /** Attempts before a mail is given up (failed). */
@@ -36,13 +38,14 @@ export function mailBackoffMs(
 }
 
 /**
- * Sends the queued mails, at least once each: a sender locks one due mail with FOR UPDATE SKIP LOCKED, so
- * replicas share the queue without sending a mail twice at once, and marks it in the transaction that locked
- * it; a process that dies mid-send leaves the row pending and it is sent again. The user's switches are read
- * again at sending (a kind switched off meanwhile is skipped), the address comes from the kept copy or from
- * identity. A temporary failure (the server away, a 4xx answer, identity away) is retried after a backoff timed
- * by `clock`; a permanent one (a 5xx answer) or the last attempt marks it failed. Every mail carries a
- * Message-ID made from its key, so a receiving system can also tell a resend from a new mail.
+ * Sends the queued mails, at least once each: a sender locks up to `batchSize` due mails with FOR UPDATE SKIP
+ * LOCKED, so replicas share the queue without sending a mail twice at once, sends them together and marks them
+ * all in the transaction that locked them; a process that dies mid-batch leaves every row of the batch pending
+ * (the transaction never commits) and they are sent again. The user's switches are read again at sending (a
+ * kind switched off meanwhile is skipped), the address comes from the kept copy or from identity. A temporary
+ * failure (the server away, a 4xx answer, identity away) is retried after a backoff timed by `clock`; a
+ * permanent one (a 5xx answer) or the last attempt marks it failed. Every mail carries a Message-ID made from
+ * its key, so a receiving system can also tell a resend from a new mail.
  */
 export function createMailOutbox(deps: {
   pool: pg.Pool;
@@ -51,7 +54,7 @@ export function createMailOutbox(deps: {
   lookupRecipient: RecipientLookup;
   logger: Logger;
   settings: MailOutboxSettings;
-  /** Called after each attempt at a mail, with how it ended. */
+  /** Called after each attempt at a mail, with how it ended, once its batch is committed. */
   onOutcome?: (outcome: MailOutcome) => void;
 }) {
   const { pool, clock, sender, lookupRecipient, settings } = deps;
@@ -60,105 +63,113 @@ export function createMailOutbox(deps: {
   let loops: Array<Promise<void>> = [];
   const sleepers = new Set<() => void>();
 
-  // On the sender's own connection: a second one per sender could exhaust the pool with every sender holding one.
-  async function recipientOf(db: Queryable, mail: QueuedMail): Promise<Recipient | undefined> {
-    if (mail.recipient !== undefined) return mail.recipient;
-    const userId = mail.userId;
-    const found = await lookupRecipient(userId);
-    if (found !== undefined) await mailStore.putRecipient(db, userId, found, new Date(0));
-    return found;
+  /**
+   * One attempt at a claimed mail; never throws, so that one mail's end never costs the batch's others theirs.
+   * `addresses` holds identity's answers for this batch, one question per user.
+   */
+  async function attempt(
+    mail: QueuedMail,
+    at: Date,
+    payments: Map<string, TransactionFacts>,
+    addresses: Map<string, Promise<Recipient | undefined>>,
+  ): Promise<MailSettlement> {
+    const ended = (outcome: "sent" | "failed" | "skipped", error?: string): MailSettlement => ({
+      id: mail.id,
+      outcome,
+      at: clock.now(),
+      error,
+    });
+    const kind = kindOf(mail.content);
+    if (kind !== undefined && !mail.preferences[kind]) return ended("skipped", `${kind} switched off`);
+    let recipient = mail.recipient;
+    if (recipient === undefined) {
+      try {
+        let asked = addresses.get(mail.userId);
+        if (asked === undefined) {
+          asked = lookupRecipient(mail.userId);
+          addresses.set(mail.userId, asked);
+        }
+        recipient = await asked;
+      } catch (err) {
+        const retryAt = new Date(at.getTime() + mailBackoffMs(mail.attempts + 1, settings));
+        log.warn({ err, mail_id: mail.id }, "the recipient's address could not be looked up; retrying later");
+        return { id: mail.id, outcome: "retried", at: clock.now(), retryAt, error: "address lookup failed" };
+      }
+    }
+    if (recipient === undefined || recipient.deleted) {
+      return ended("skipped", recipient === undefined ? "unknown user" : "user deleted");
+    }
+    const c = mail.content;
+    const payment =
+      c.template === "review_held" || c.template === "review_decided"
+        ? payments.get(c.transactionId)
+        : undefined;
+    let rendered: ReturnType<typeof renderMail>;
+    try {
+      rendered = renderMail(c, payment);
+    } catch (err) {
+      // A mail that cannot be written (an amount its currency refuses) never will be: out of the queue, so
+      // that it does not stand before every other mail.
+      const reason = err instanceof Error ? err.message : String(err);
+      log.error({ mail_id: mail.id, event_id: mail.eventId, reason }, "mail cannot be rendered; given up");
+      return ended("failed", reason);
+    }
+    try {
+      await sender.send({
+        from: settings.from,
+        to: recipient.email,
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        messageId: `<${mail.eventId}.${mail.content.template}@notifications.fintech>`,
+      });
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      const attempts = mail.attempts + 1;
+      // The log names the mail, never the address or the server's URL (which may hold a password).
+      if (isPermanentMailFailure(err) || attempts >= settings.maxAttempts) {
+        log.error({ mail_id: mail.id, event_id: mail.eventId, attempts, reason }, "mail not sent; given up");
+        return ended("failed", reason);
+      }
+      const retryAt = new Date(at.getTime() + mailBackoffMs(attempts, settings));
+      log.warn({ mail_id: mail.id, attempts, retry_at: retryAt, reason }, "mail not sent; retrying later");
+      return { id: mail.id, outcome: "retried", at: clock.now(), retryAt, error: reason };
+    }
+    return ended("sent");
   }
 
-  /** Sends one due mail; false when none was due. */
-  async function sendOne(): Promise<boolean> {
+  /** Sends a batch of due mails; returns how many it took from the queue (0 when none was due). */
+  async function sendBatch(): Promise<number> {
     const client = await pool.connect();
     let done = false;
     try {
       await client.query("BEGIN");
-      const mail = await mailStore.claimDue(client, clock.now());
-      if (mail === undefined) {
+      const mails = await mailStore.claimDue(client, clock.now(), settings.batchSize);
+      if (mails.length === 0) {
         await client.query("COMMIT");
         done = true;
-        return false;
+        return 0;
       }
       const at = clock.now();
-      const kind = kindOf(mail.content);
-      const finish = async (status: "sent" | "failed" | "skipped", error?: string) => {
-        await mailStore.finish(client, mail.id, { status, at: clock.now(), error });
-        await client.query("COMMIT");
-        done = true;
-        deps.onOutcome?.(status);
-      };
-      if (kind !== undefined && !mail.preferences[kind]) {
-        await finish("skipped", `${kind} switched off`);
-        return true;
+      const payments = await mailStore.getTransactions(
+        client,
+        mails.flatMap(({ content: c }) =>
+          c.template === "review_held" || c.template === "review_decided" ? [c.transactionId] : [],
+        ),
+      );
+      const addresses = new Map<string, Promise<Recipient | undefined>>();
+      const outcomes = await Promise.all(mails.map((mail) => attempt(mail, at, payments, addresses)));
+      // Identity's answers are kept, on the sender's own connection: a second one per sender could exhaust the
+      // pool with every sender holding one. One that never heard of the user is not kept.
+      for (const [userId, asked] of addresses) {
+        const found = await asked.catch(() => undefined);
+        if (found !== undefined) await mailStore.putRecipient(client, userId, found, new Date(0));
       }
-      let recipient: Recipient | undefined;
-      try {
-        recipient = await recipientOf(client, mail);
-      } catch (err) {
-        const retryAt = new Date(at.getTime() + mailBackoffMs(mail.attempts + 1, settings));
-        log.warn({ err, mail_id: mail.id }, "the recipient's address could not be looked up; retrying later");
-        await mailStore.retryLater(client, mail.id, retryAt, "address lookup failed");
-        await client.query("COMMIT");
-        done = true;
-        deps.onOutcome?.("retried");
-        return true;
-      }
-      if (recipient === undefined || recipient.deleted) {
-        await finish("skipped", recipient === undefined ? "unknown user" : "user deleted");
-        return true;
-      }
-      const c = mail.content;
-      const payment =
-        c.template === "review_held" || c.template === "review_decided"
-          ? await mailStore.getTransaction(client, c.transactionId)
-          : undefined;
-      let rendered: ReturnType<typeof renderMail>;
-      try {
-        rendered = renderMail(c, payment);
-      } catch (err) {
-        // A mail that cannot be written (an amount its currency refuses) never will be: out of the queue, so
-        // that it does not stand before every other mail.
-        const reason = err instanceof Error ? err.message : String(err);
-        log.error({ mail_id: mail.id, event_id: mail.eventId, reason }, "mail cannot be rendered; given up");
-        await finish("failed", reason);
-        return true;
-      }
-      try {
-        await sender.send({
-          from: settings.from,
-          to: recipient.email,
-          subject: rendered.subject,
-          text: rendered.text,
-          html: rendered.html,
-          messageId: `<${mail.eventId}.${mail.content.template}@notifications.fintech>`,
-        });
-      } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
-        const attempts = mail.attempts + 1;
-        // The log names the mail, never the address or the server's URL (which may hold a password).
-        if (isPermanentMailFailure(err) || attempts >= settings.maxAttempts) {
-          log.error(
-            { mail_id: mail.id, event_id: mail.eventId, attempts, reason },
-            "mail not sent; given up",
-          );
-          await finish("failed", reason);
-        } else {
-          const retryAt = new Date(at.getTime() + mailBackoffMs(attempts, settings));
-          log.warn(
-            { mail_id: mail.id, attempts, retry_at: retryAt, reason },
-            "mail not sent; retrying later",
-          );
-          await mailStore.retryLater(client, mail.id, retryAt, reason);
-          await client.query("COMMIT");
-          done = true;
-          deps.onOutcome?.("retried");
-        }
-        return true;
-      }
-      await finish("sent");
-      return true;
+      await mailStore.settle(client, outcomes);
+      await client.query("COMMIT");
+      done = true;
+      for (const o of outcomes) deps.onOutcome?.(o.outcome);
+      return mails.length;
     } finally {
       if (!done) await client.query("ROLLBACK").catch(() => undefined);
       client.release();
@@ -169,7 +180,7 @@ export function createMailOutbox(deps: {
     while (running) {
       let sent = false;
       try {
-        sent = await sendOne();
+        sent = (await sendBatch()) > 0;
       } catch (err) {
         log.error({ err }, "mail outbox pass failed");
       }
@@ -201,10 +212,10 @@ export function createMailOutbox(deps: {
       await Promise.all(loops);
       loops = [];
     },
-    /** Sends every mail due now, one after the other, and returns how many left the queue (tests, tools). */
+    /** Sends every mail due now, a batch after the other, and returns how many it took (tests, tools). */
     async drain(): Promise<number> {
       let n = 0;
-      while (await sendOne()) n++;
+      for (let taken = await sendBatch(); taken > 0; taken = await sendBatch()) n += taken;
       return n;
     },
   };

@@ -1,5 +1,6 @@
 import type { Queryable } from "@fintech/db";
 import type { MailContent, MailKind, MailPreferences, TransactionFacts } from "./mail-model.js";
+import { kindOf } from "./mail-model.js";
 
 /** A queued mail as the sender claims it. */
 export interface QueuedMail {
@@ -13,6 +14,21 @@ export interface QueuedMail {
   /** The user's address as kept here; undefined when no event of identity's has told it yet. */
   recipient: Recipient | undefined;
 }
+
+/** A mail to queue: the event it is about, its user and what it says. */
+export interface NewMail {
+  eventId: string;
+  userId: string;
+  content: MailContent;
+}
+
+/**
+ * How an attempt at a claimed mail ended: `at` is when (a finished mail's finished_at), `retryAt` when a retried
+ * one is due again, `error` what went wrong.
+ */
+export type MailSettlement =
+  | { id: string; outcome: "sent" | "failed" | "skipped"; at: Date; error?: string | undefined }
+  | { id: string; outcome: "retried"; at: Date; retryAt: Date; error: string };
 
 /** A user's address as identity's events (or identity itself) told it. */
 export interface Recipient {
@@ -36,68 +52,87 @@ interface QueueRow {
 /** The SQL of e-mail notifications: the queue, the users' addresses and their switches. */
 export const mailStore = {
   /**
-   * Queues the mail of one event once: the key is (event id, template), so a redelivered event, or the same
-   * event handled twice, never queues a second mail. False when it was already queued.
+   * Queues a batch's mails, each event's once: the key is (event id, template), so a redelivered event, or the
+   * same event handled twice, never queues a second mail. A mail whose kind (`kindOf`) its user switched off is
+   * left out: the switches are read in the same statement. Returns how many were queued.
    */
-  async enqueue(
-    db: Queryable,
-    mail: { eventId: string; userId: string; content: MailContent; at: Date },
-  ): Promise<boolean> {
+  async enqueueAll(db: Queryable, mails: readonly NewMail[], at: Date): Promise<number> {
+    if (mails.length === 0) return 0;
     const { rowCount } = await db.query(
       `INSERT INTO mail_queue (event_id, template, user_id, content, next_attempt_at, created_at)
-       VALUES ($1, $2, $3, $4, $5, $5)
+       SELECT m.event_id, m.template, m.user_id, m.content, $6, $6
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[])
+         WITH ORDINALITY AS m (event_id, template, user_id, content, kind, ord)
+         LEFT JOIN mail_preferences p ON p.user_id = m.user_id
+       WHERE CASE m.kind
+         WHEN 'receipts' THEN coalesce(p.receipts, true)
+         WHEN 'reviews' THEN coalesce(p.reviews, true)
+         ELSE m.kind IS NULL END
+       ORDER BY m.ord
        ON CONFLICT (event_id, template) DO NOTHING`,
-      [mail.eventId, mail.content.template, mail.userId, JSON.stringify(mail.content), mail.at],
+      [
+        mails.map((m) => m.eventId),
+        mails.map((m) => m.content.template),
+        mails.map((m) => m.userId),
+        mails.map((m) => JSON.stringify(m.content)),
+        mails.map((m) => kindOf(m.content) ?? null),
+        at,
+      ],
     );
-    return rowCount === 1;
+    return rowCount ?? 0;
   },
 
   /**
-   * The oldest pending mail due at `now`, locked for the caller's transaction; rows other senders hold are
-   * skipped (FOR UPDATE SKIP LOCKED), so replicas never send the same mail at once.
+   * Up to `limit` pending mails due at `now`, the oldest first, locked for the caller's transaction; rows other
+   * senders hold are skipped (FOR UPDATE SKIP LOCKED), so replicas never send the same mail at once.
    */
-  async claimDue(db: Queryable, now: Date): Promise<QueuedMail | undefined> {
+  async claimDue(db: Queryable, now: Date, limit: number): Promise<QueuedMail[]> {
     const { rows } = await db.query<QueueRow>(
       `SELECT q.id::text, q.event_id, q.user_id, q.content, q.attempts, p.receipts, p.reviews, r.email, r.deleted
        FROM mail_queue q
        LEFT JOIN mail_preferences p ON p.user_id = q.user_id
        LEFT JOIN mail_recipients r ON r.user_id = q.user_id
        WHERE q.status = 'pending' AND q.next_attempt_at <= $1
-       ORDER BY q.next_attempt_at, q.id LIMIT 1
+       ORDER BY q.next_attempt_at, q.id LIMIT $2
        FOR UPDATE OF q SKIP LOCKED`,
-      [now],
+      [now, limit],
     );
-    const row = rows[0];
-    return (
-      row && {
-        id: row.id,
-        eventId: row.event_id,
-        userId: row.user_id,
-        content: row.content,
-        attempts: row.attempts,
-        preferences: { receipts: row.receipts ?? true, reviews: row.reviews ?? true },
-        recipient: row.email === null ? undefined : { email: row.email, deleted: row.deleted ?? false },
-      }
-    );
+    return rows.map((row) => ({
+      id: row.id,
+      eventId: row.event_id,
+      userId: row.user_id,
+      content: row.content,
+      attempts: row.attempts,
+      preferences: { receipts: row.receipts ?? true, reviews: row.reviews ?? true },
+      recipient: row.email === null ? undefined : { email: row.email, deleted: row.deleted ?? false },
+    }));
   },
 
-  /** Ends a mail: sent, failed for good, or skipped (the user switched its kind off, or has no address). */
-  async finish(
-    db: Queryable,
-    id: string,
-    outcome: { status: "sent" | "failed" | "skipped"; at: Date; error?: string | undefined },
-  ): Promise<void> {
+  /**
+   * Writes how the attempts at claimed mails ended, in one statement: sent, failed for good and skipped
+   * (the user switched its kind off, or has no address) end a mail; retried counts a failed attempt and puts
+   * it back in the queue until its `retryAt`. A skipped mail counts no attempt.
+   */
+  async settle(db: Queryable, outcomes: readonly MailSettlement[]): Promise<void> {
+    if (outcomes.length === 0) return;
     await db.query(
-      `UPDATE mail_queue SET status = $2, attempts = attempts + $3, finished_at = $4, last_error = $5 WHERE id = $1`,
-      [id, outcome.status, outcome.status === "skipped" ? 0 : 1, outcome.at, outcome.error ?? null],
-    );
-  },
-
-  /** Counts a failed attempt and puts the mail back in the queue until `retryAt`. */
-  async retryLater(db: Queryable, id: string, retryAt: Date, error: string): Promise<void> {
-    await db.query(
-      `UPDATE mail_queue SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3 WHERE id = $1`,
-      [id, retryAt, error],
+      `UPDATE mail_queue q SET
+         status = o.status,
+         attempts = q.attempts + o.tried,
+         next_attempt_at = coalesce(o.retry_at, q.next_attempt_at),
+         finished_at = CASE WHEN o.status = 'pending' THEN q.finished_at ELSE o.at END,
+         last_error = o.error
+       FROM unnest($1::bigint[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[], $6::text[])
+         AS o (id, status, tried, retry_at, at, error)
+       WHERE q.id = o.id`,
+      [
+        outcomes.map((o) => o.id),
+        outcomes.map((o) => (o.outcome === "retried" ? "pending" : o.outcome)),
+        outcomes.map((o) => (o.outcome === "skipped" ? 0 : 1)),
+        outcomes.map((o) => (o.outcome === "retried" ? o.retryAt : null)),
+        outcomes.map((o) => o.at),
+        outcomes.map((o) => o.error ?? null),
+      ],
     );
   },
 
@@ -124,25 +159,51 @@ export const mailStore = {
     return rows[0]?.n ?? 0;
   },
 
-  /** Keeps what a review notice says about a payment; a repeat changes nothing. */
-  async putTransaction(
+  /** Keeps what review notices say about a batch's payments, in one statement; a repeat changes nothing. */
+  async putTransactions(
     db: Queryable,
-    t: TransactionFacts & { transactionId: string; at: Date },
+    payments: ReadonlyArray<TransactionFacts & { transactionId: string }>,
+    at: Date,
   ): Promise<void> {
+    if (payments.length === 0) return;
     await db.query(
       `INSERT INTO mail_transactions (transaction_id, amount_minor, currency, merchant_name, created_at)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (transaction_id) DO NOTHING`,
-      [t.transactionId, t.amountMinor, t.currency, t.merchantName, t.at],
+       SELECT t.transaction_id, t.amount_minor, t.currency, t.merchant_name, $5
+       FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[])
+         AS t (transaction_id, amount_minor, currency, merchant_name)
+       ON CONFLICT (transaction_id) DO NOTHING`,
+      [
+        payments.map((t) => t.transactionId),
+        payments.map((t) => t.amountMinor.toString()),
+        payments.map((t) => t.currency),
+        payments.map((t) => t.merchantName),
+        at,
+      ],
     );
   },
 
-  async getTransaction(db: Queryable, transactionId: string): Promise<TransactionFacts | undefined> {
-    const { rows } = await db.query<{ amount_minor: bigint; currency: string; merchant_name: string }>(
-      "SELECT amount_minor, currency, merchant_name FROM mail_transactions WHERE transaction_id = $1",
-      [transactionId],
+  /** What review notices say about these payments, by transaction id, for those the wallet told. */
+  async getTransactions(
+    db: Queryable,
+    transactionIds: readonly string[],
+  ): Promise<Map<string, TransactionFacts>> {
+    if (transactionIds.length === 0) return new Map();
+    const { rows } = await db.query<{
+      transaction_id: string;
+      amount_minor: bigint;
+      currency: string;
+      merchant_name: string;
+    }>(
+      `SELECT transaction_id, amount_minor, currency, merchant_name FROM mail_transactions
+       WHERE transaction_id = ANY ($1::text[])`,
+      [[...new Set(transactionIds)]],
     );
-    const row = rows[0];
-    return row && { amountMinor: row.amount_minor, currency: row.currency, merchantName: row.merchant_name };
+    return new Map(
+      rows.map((r) => [
+        r.transaction_id,
+        { amountMinor: r.amount_minor, currency: r.currency, merchantName: r.merchant_name },
+      ]),
+    );
   },
 
   /** Deletes up to `limit` payments' facts kept since before `before`; returns how many. */

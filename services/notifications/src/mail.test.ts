@@ -1,5 +1,9 @@
 import { randomUUID } from "node:crypto";
+import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { withTransaction } from "@fintech/db";
+import type { BatchHandler, ConsumedEvent } from "@fintech/events";
 import { ReviewDecidedSchema, TransactionScoredSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
 import { Decision, ReviewDecision } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { UserDeletedSchema, UserRegisteredSchema } from "@fintech/proto/fintech/identity/v1/events_pb.js";
@@ -11,7 +15,9 @@ import {
   TransactionType,
 } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { waitFor } from "@fintech/testing";
+import pino from "pino";
 import { describe, expect } from "vitest";
+import { mailBatchHandlers } from "./mail-events.js";
 import { mailMetrics } from "./mail-metrics.js";
 import type { NotificationsHarness } from "./test/harness.js";
 import { notificationsTest } from "./test/harness.js";
@@ -75,6 +81,45 @@ async function held(n: NotificationsHarness, userId: string, amount: string): Pr
 }
 
 const messageIdOf = (eventId: string, template: string) => `<${eventId}.${template}@notifications.fintech>`;
+
+/** An event as a consumer receives it, before decoding. */
+function arrived<Desc extends DescMessage>(
+  type: string,
+  schema: Desc,
+  message: MessageInitShape<Desc>,
+): ConsumedEvent<Uint8Array> {
+  return {
+    id: randomUUID(),
+    type,
+    source: type.split(".")[0] ?? "",
+    time: new Date(),
+    trace: undefined,
+    message: toBinary(schema, create(schema, message)),
+  };
+}
+
+/** Decodes events as a batch consumer does on arrival and handles them as one batch, in one transaction. */
+async function handleBatch<M>(
+  n: NotificationsHarness,
+  handler: BatchHandler<M>,
+  events: ConsumedEvent<Uint8Array>[],
+) {
+  const decoded = events.flatMap((e) => {
+    const d = handler.decode(e);
+    return "events" in d ? d.events.map((x) => ({ ...e, id: x.id, message: x.message })) : [];
+  });
+  await withTransaction(n.pool, (tx) => handler.handle(decoded, tx));
+}
+
+const completedPurchase = (userId: string, amount: string) =>
+  arrived("wallet.transaction.completed", TransactionEventSchema, {
+    transactionId: randomUUID(),
+    userId,
+    type: TransactionType.PURCHASE,
+    status: TransactionStatus.COMPLETED,
+    amount: { currency: "MYR", amount },
+    merchantName: "Kopi Corner",
+  });
 
 describe("e-mail receipts", () => {
   test("a completed purchase is mailed to the user with its amount and merchant, in text and HTML", async ({
@@ -360,5 +405,78 @@ describe("e-mail receipts", () => {
     } finally {
       n.inbox.refuseNext(0);
     }
+  });
+});
+
+describe("mail consumers in batches", () => {
+  test("a batch of several users' events queues each mail once, and none of the kind a user switched off", async ({
+    notifications: n,
+  }) => {
+    const [ana, bo, cy] = [await registered(n), await registered(n), await registered(n)];
+    await n.preferencesAs(bo.id).updateNotificationPreferences({ receipts: false });
+    const handlers = mailBatchHandlers({ logger: pino({ level: "silent" }), clock: n.clock });
+    const heldId = randomUUID();
+    const walletBatch = [
+      completedPurchase(ana.id, "1.00"),
+      completedPurchase(bo.id, "2.00"),
+      arrived("wallet.transaction.created", TransactionEventSchema, {
+        transactionId: heldId,
+        userId: bo.id,
+        type: TransactionType.PURCHASE,
+        status: TransactionStatus.PENDING,
+        amount: { currency: "SGD", amount: "900.00" },
+        merchantName: "Orchard Watches",
+      }),
+      completedPurchase(cy.id, "3.00"),
+      completedPurchase(ana.id, "4.00"),
+      completedPurchase(bo.id, "5.00"),
+    ];
+    await handleBatch(n, handlers.wallet, walletBatch);
+    // Bo switched receipts off, not review notices: his hold is mailed, with the payment's facts the batch kept.
+    await handleBatch(n, handlers.fraud, [
+      arrived("fraud.transaction.scored", TransactionScoredSchema, {
+        transactionId: heldId,
+        userId: bo.id,
+        score: 80,
+        decision: Decision.REVIEW,
+        baseAmount: { currency: "MYR", amount: "3000.00" },
+      }),
+    ]);
+    const queued = async () =>
+      (
+        await n.pool.query<{ event_id: string; user_id: string }>(
+          "SELECT event_id, user_id FROM mail_queue WHERE user_id = ANY ($1) ORDER BY id",
+          [[ana.id, bo.id, cy.id]],
+        )
+      ).rows;
+    const receipts = walletBatch.filter((_, i) => [0, 3, 4].includes(i)).map((e) => e.id);
+    expect((await queued()).map((r) => r.event_id).slice(0, 3)).toEqual(receipts);
+    expect((await queued()).filter((r) => r.user_id === bo.id)).toHaveLength(1);
+
+    await waitFor(
+      () =>
+        n.inbox.mailsTo(ana.email).length === 2 &&
+        n.inbox.mailsTo(cy.email).length === 1 &&
+        n.inbox.mailsTo(bo.email).length === 1,
+    );
+    expect(
+      n.inbox
+        .mailsTo(ana.email)
+        .map((m) => m.subject)
+        .sort(),
+    ).toEqual([
+      "Payment receipt: MYR 1.00 paid to Kopi Corner",
+      "Payment receipt: MYR 4.00 paid to Kopi Corner",
+    ]);
+    expect(n.inbox.mailsTo(cy.email).map((m) => m.subject)).toEqual([
+      "Payment receipt: MYR 3.00 paid to Kopi Corner",
+    ]);
+    expect(n.inbox.mailsTo(bo.email).map((m) => m.subject)).toEqual([
+      "Payment held for review: SGD 900.00 to Orchard Watches",
+    ]);
+
+    // The same batch again (redelivered past the inbox) queues nothing more.
+    await handleBatch(n, handlers.wallet, walletBatch);
+    expect(await queued()).toHaveLength(4);
   });
 });

@@ -102,7 +102,7 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
     nc,
     namespace: config.EVENTS_NAMESPACE,
     logger,
-    record: (tx, id, event) => webhooks.record(tx, id, event),
+    record: (tx, events) => webhooks.record(tx, events),
     queued: () => worker.wake(),
   });
   if (config.AUDIT_SIGNING_KEY === undefined) {
@@ -136,6 +136,7 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
     settings: {
       from: config.MAIL_FROM,
       concurrency: config.MAIL_SEND_CONCURRENCY,
+      batchSize: config.MAIL_SEND_BATCH_SIZE,
       pollIntervalMs: config.MAIL_POLL_INTERVAL_MS,
       maxAttempts: config.MAIL_MAX_ATTEMPTS,
       backoffMs: config.MAIL_RETRY_MS,

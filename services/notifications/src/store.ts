@@ -244,27 +244,53 @@ const DELIVERY_COLUMNS = `d.id, d.endpoint_id, d.event_id, ev.type AS event_type
 
 export const deliveryStore = {
   /**
-   * Keeps an event (once: a second call with its id changes nothing) and queues one delivery of it to every
-   * enabled endpoint that takes its type and is its user's or platform-wide, due `at`. Returns how many were
-   * queued.
+   * Keeps a batch of events (each once: an id kept before, or given twice, changes nothing) and queues one
+   * delivery of each new one to every enabled endpoint that takes its type and is its user's or platform-wide,
+   * due `at`, in one statement. An endpoint's deliveries are queued in the order of the batch, which `seq`
+   * keeps for the claims. Returns how many deliveries were queued.
    */
-  async recordEvent(
+  async recordEvents(
     db: Queryable,
-    e: { id: string; type: string; userId: string | undefined; body: string; occurredAt: Date; at: Date },
+    events: ReadonlyArray<{
+      id: string;
+      type: string;
+      userId: string | undefined;
+      body: string;
+      occurredAt: Date;
+    }>,
+    at: Date,
   ): Promise<number> {
+    // An id given twice is kept the first time; the second would queue its deliveries twice in this statement.
+    const byId = new Map<string, (typeof events)[number]>();
+    for (const e of events) if (!byId.has(e.id)) byId.set(e.id, e);
+    const batch = [...byId.values()];
+    if (batch.length === 0) return 0;
     const { rowCount } = await db.query(
-      `INSERT INTO webhook_events (id, type, user_id, body, created_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (id) DO NOTHING`,
-      [e.id, e.type, e.userId ?? null, e.body, e.occurredAt],
+      `WITH batch AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::timestamptz[])
+           WITH ORDINALITY AS b (id, type, user_id, body, created_at, ord)
+       ), kept AS (
+         INSERT INTO webhook_events (id, type, user_id, body, created_at)
+         SELECT id, type, user_id, body, created_at FROM batch
+         ON CONFLICT (id) DO NOTHING
+         RETURNING id
+       )
+       INSERT INTO webhook_deliveries (id, endpoint_id, event_id, status, next_attempt_at, created_at)
+       SELECT gen_random_uuid(), w.id, b.id, 'pending', $6, $6
+       FROM kept JOIN batch b ON b.id = kept.id
+         JOIN webhook_endpoints w ON w.enabled AND b.type = ANY (w.event_types)
+           AND (w.user_id = b.user_id OR w.user_id IS NULL)
+       ORDER BY b.ord, w.id`,
+      [
+        batch.map((e) => e.id),
+        batch.map((e) => e.type),
+        batch.map((e) => e.userId ?? null),
+        batch.map((e) => e.body),
+        batch.map((e) => e.occurredAt),
+        at,
+      ],
     );
-    if (rowCount !== 1) return 0;
-    const queued = await db.query(
-      `INSERT INTO webhook_deliveries (id, endpoint_id, event_id, status, next_attempt_at, created_at)
-       SELECT gen_random_uuid(), w.id, $1, 'pending', $4, $4 FROM webhook_endpoints w
-       WHERE w.enabled AND $2 = ANY (w.event_types) AND (w.user_id = $3::uuid OR w.user_id IS NULL)`,
-      [e.id, e.type, e.userId ?? null, e.at],
-    );
-    return queued.rowCount ?? 0;
+    return rowCount ?? 0;
   },
 
   /** Endpoints (enabled) with deliveries due at `now`, the longest waiting first. */
@@ -279,8 +305,8 @@ export const deliveryStore = {
   },
 
   /**
-   * Claims up to `take` due deliveries of one endpoint, leaving at most `bound` of its deliveries in flight
-   * across every replica: the endpoint's row is locked for the statement (another replica claiming for it at the
+   * Claims up to `take` due deliveries of one endpoint, the earliest due first and those due together in the
+   * order they were queued, leaving at most `bound` of its deliveries in flight across every replica: the endpoint's row is locked for the statement (another replica claiming for it at the
    * same time skips it), and a claimed delivery is in flight until `leaseUntil`, when it is due again should its
    * worker have died.
    */
@@ -305,7 +331,7 @@ export const deliveryStore = {
        ), due AS (
          SELECT d.id FROM webhook_deliveries d JOIN endpoint ON endpoint.id = d.endpoint_id
          WHERE d.status = 'pending' AND d.next_attempt_at <= $4
-         ORDER BY d.next_attempt_at
+         ORDER BY d.next_attempt_at, d.seq NULLS FIRST
          LIMIT LEAST($2::int, GREATEST(0, $3::int - (SELECT n FROM in_flight)))
          FOR UPDATE OF d SKIP LOCKED
        )

@@ -173,22 +173,28 @@ export function createWebhookService(deps: {
       return queued;
     },
 
-    /** Keeps a consumed event and queues it for every endpoint that takes it (the consumers' RecordEvent). */
-    async record(tx: Queryable, id: string, event: WebhookEvent): Promise<number> {
-      const body = JSON.stringify({
-        id,
-        type: event.type,
-        created_at: event.occurredAt.toISOString(),
-        data: event.data,
-      });
-      return deliveryStore.recordEvent(tx, {
-        id,
-        type: event.type,
-        userId: event.userId,
-        body,
-        occurredAt: event.occurredAt,
-        at: clock.now(),
-      });
+    /**
+     * Keeps a batch of consumed events, each under the id it was published with, and queues each new one for
+     * every endpoint that takes it, in one statement (the consumers' RecordEvents). Returns how many deliveries
+     * were queued.
+     */
+    async record(tx: Queryable, events: ReadonlyArray<{ id: string; event: WebhookEvent }>): Promise<number> {
+      return deliveryStore.recordEvents(
+        tx,
+        events.map(({ id, event }) => ({
+          id,
+          type: event.type,
+          userId: event.userId,
+          body: JSON.stringify({
+            id,
+            type: event.type,
+            created_at: event.occurredAt.toISOString(),
+            data: event.data,
+          }),
+          occurredAt: event.occurredAt,
+        })),
+        clock.now(),
+      );
     },
   };
 }

@@ -35,6 +35,8 @@ export interface NotificationsHarness {
   auditAs(principal?: Principal): AuditClient;
   clock: TestClock;
   pool: pg.Pool;
+  /** Where this file's schema is, for a process of the test's own (another replica, a crashing sender). */
+  pg: { url: string; schema: string };
   nc: NatsConnection;
   namespace: string;
   app: ReturnType<typeof build>;
@@ -107,6 +109,7 @@ export function notificationsTest(
       nc: kit.nats.nc,
       clock: kit.clock,
       pool: kit.deps.pool,
+      pg: { url: kit.pg.url, schema: kit.pg.schema },
       namespace: kit.nats.namespace,
       app,
       token: (principal) => kit.tokens.token(principal),
