@@ -1,8 +1,10 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { createPool } from "@fintech/db";
 import { UserRegisteredSchema } from "@fintech/proto/fintech/identity/v1/events_pb.js";
 import { UserStatus } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import {
@@ -11,8 +13,11 @@ import {
   TransactionType,
 } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { waitFor } from "@fintech/testing";
+import { pino } from "pino";
 import { describe, expect } from "vitest";
 import { mailMetrics } from "./mail-metrics.js";
+import { createMailOutbox } from "./mail-outbox.js";
+import { smtpMailSender } from "./mail-sender.js";
 import type { NotificationsHarness } from "./test/harness.js";
 import { notificationsTest } from "./test/harness.js";
 
@@ -135,6 +140,74 @@ describe("the mail sender, a batch at a time", () => {
       for (const u of received) expect(n.inbox.mailsTo(u.email)).toHaveLength(1);
     } finally {
       n.inbox.refuseNext(0);
+      n.app.mail.start();
+    }
+  });
+
+  test("a sender whose database connection is lost mid-batch goes on: the batch is pending again, then sent", async ({
+    notifications: n,
+  }) => {
+    try {
+      const { users, rows } = await queuedReceipts(n, 2);
+      const smtp = smtpMailSender(n.inbox.url);
+      let sending!: () => void;
+      const halfway = new Promise<void>((resolve) => {
+        sending = resolve;
+      });
+      let resume!: () => void;
+      const resumed = new Promise<void>((resolve) => {
+        resume = resolve;
+      });
+      const pool = createPool({
+        url: n.pg.url,
+        schema: n.pg.schema,
+        max: 2,
+        applicationName: "mail-lost-conn",
+      });
+      const outbox = createMailOutbox({
+        pool,
+        clock: n.clock,
+        sender: {
+          async send(mail) {
+            sending();
+            await resumed;
+            await smtp.send(mail);
+          },
+          close: () => smtp.close(),
+        },
+        lookupRecipient: async () => undefined,
+        logger: pino({ level: "silent" }),
+        settings: {
+          from: "Wallet <no-reply@wallet.localhost>",
+          concurrency: 1,
+          batchSize: 20,
+          pollIntervalMs: 1_000,
+          maxAttempts: 12,
+          backoffMs: 30_000,
+          maxBackoffMs: 3_600_000,
+        },
+      });
+      try {
+        const draining = outbox.drain();
+        await halfway;
+        // The connection holding the batch goes while the mails are with the mail server.
+        await n.pool.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'mail-lost-conn'",
+        );
+        await sleep(100);
+        resume();
+        await expect(draining).rejects.toThrow();
+        // Nothing of the batch was written; the process is still here, and the next pass sends them.
+        for (const r of (await rows()).values()) expect(r).toMatchObject({ status: "pending", attempts: 0 });
+        expect(await outbox.drain()).toBe(2);
+        for (const r of (await rows()).values()) expect(r).toMatchObject({ status: "sent", attempts: 1 });
+        for (const u of users) expect(n.inbox.mailsTo(u.email).length).toBeGreaterThanOrEqual(1);
+      } finally {
+        await outbox.stop();
+        smtp.close();
+        await pool.end();
+      }
+    } finally {
       n.app.mail.start();
     }
   });

@@ -141,6 +141,13 @@ export function createMailOutbox(deps: {
   /** Sends a batch of due mails; returns how many it took from the queue (0 when none was due). */
   async function sendBatch(): Promise<number> {
     const client = await pool.connect();
+    // A checked-out client has no pool error listener: a connection lost while the mails are being sent would
+    // otherwise crash the process. The rows stay locked only until Postgres notices, then pending again.
+    let broken: Error | undefined;
+    const onClientError = (error: Error) => {
+      broken ??= error;
+    };
+    client.on("error", onClientError);
     let done = false;
     try {
       await client.query("BEGIN");
@@ -171,8 +178,14 @@ export function createMailOutbox(deps: {
       for (const o of outcomes) deps.onOutcome?.(o.outcome);
       return mails.length;
     } finally {
-      if (!done) await client.query("ROLLBACK").catch(() => undefined);
-      client.release();
+      if (!done) {
+        await client.query("ROLLBACK").catch((err: unknown) => {
+          broken ??= err instanceof Error ? err : new Error(String(err));
+        });
+      }
+      client.removeListener("error", onClientError);
+      // release(error) makes the pool destroy a broken connection instead of reusing it.
+      client.release(broken);
     }
   }
 
