@@ -18,7 +18,7 @@ export interface HandledEvent {
  */
 export function handlersInBatches(
   handlers: Record<string, EventHandler>,
-  options: { size?: number } = {},
+  options: Pick<BatchHandler<HandledEvent>, "size" | "lingerMs"> = {},
 ): BatchHandler<HandledEvent> {
   return {
     decode(event) {
@@ -33,6 +33,6 @@ export function handlersInBatches(
         await event.message.handler.handle({ ...event, message: event.message.message }, tx);
       return undefined;
     },
-    ...(options.size === undefined ? {} : { size: options.size }),
+    ...options,
   };
 }

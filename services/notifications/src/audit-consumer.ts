@@ -26,8 +26,10 @@ export function createAuditConsumers(deps: {
   namespace: string;
   clock: Clock;
   logger: Logger;
+  /** How long a batch waits for more entries (libs/events' lingerMs). */
+  lingerMs: number;
 }): EventConsumer[] {
-  const { pool, nc, namespace, clock, logger } = deps;
+  const { pool, nc, namespace, clock, logger, lingerMs } = deps;
   return AUDITED_SERVICES.map((service) =>
     createConsumer<NewAuditRecord>({
       pool,
@@ -39,6 +41,7 @@ export function createAuditConsumers(deps: {
       logger,
       waitForStream: true,
       batch: {
+        lingerMs,
         decode(event) {
           const e = fromBinary(AuditEntrySchema, event.message);
           return {

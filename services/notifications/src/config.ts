@@ -62,6 +62,12 @@ export const notificationsEnv = z
     WEBHOOK_ALLOW_HTTP: envBool(false),
     /** Endpoints may resolve to loopback, private or link-local addresses (local development and tests). */
     WEBHOOK_ALLOW_PRIVATE_TARGETS: envBool(false),
+    /**
+     * How long the consumers' batches (webhook events, mails, audit entries) wait for more events, in ms: a
+     * webhook or receipt may leave this much later, and a steady stream of payments costs a transaction per few
+     * dozen events rather than per event.
+     */
+    EVENT_BATCH_LINGER_MS: envInt(20, { min: 0, max: 5_000 }),
     AUDIT_SIGNING_KEY: signingSeed,
     AUDIT_TRUSTED_KEYS: trustedKeys,
     /** Milliseconds between passes of the audit sealer (one replica at a time). */

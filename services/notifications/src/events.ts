@@ -78,6 +78,8 @@ export function createWebhookConsumers(deps: {
   logger: Logger;
   record: RecordEvents;
   queued: () => void;
+  /** How long a batch waits for more events (libs/events' lingerMs). */
+  lingerMs: number;
 }): EventConsumer[] {
   return WEBHOOK_SOURCES.map((source) =>
     createConsumer<WebhookEvent>({
@@ -102,6 +104,7 @@ export function createWebhookConsumers(deps: {
           return queued === 0 ? undefined : async () => deps.queued();
         },
         size: 100,
+        lingerMs: deps.lingerMs,
       },
     }),
   );

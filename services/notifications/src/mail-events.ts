@@ -263,8 +263,10 @@ export function mailConsumers(deps: {
   namespace: string;
   logger: Logger;
   clock: Clock;
+  /** How long a batch waits for more events (libs/events' lingerMs). */
+  lingerMs: number;
 }): EventConsumer[] {
-  const { pool, nc, namespace, logger, clock } = deps;
+  const { pool, nc, namespace, logger, clock, lingerMs } = deps;
   const common = { pool, nc, namespace, logger, waitForStream: true };
   const batches = mailBatchHandlers({ logger, clock });
   const keep = async (
@@ -287,21 +289,21 @@ export function mailConsumers(deps: {
       context: "notifications",
       durable: MAIL_CONSUMERS.notifications,
       filterSubject: "notifications.webhook.disabled",
-      batch: batches.notifications,
+      batch: { ...batches.notifications, lingerMs },
     }),
     createConsumer({
       ...common,
       context: "wallet",
       durable: MAIL_CONSUMERS.wallet,
       filterSubject: "wallet.transaction.>",
-      batch: batches.wallet,
+      batch: { ...batches.wallet, lingerMs },
     }),
     createConsumer({
       ...common,
       context: "fraud",
       durable: MAIL_CONSUMERS.fraud,
       filterSubject: "fraud.>",
-      batch: batches.fraud,
+      batch: { ...batches.fraud, lingerMs },
     }),
     createConsumer({
       ...common,
@@ -323,7 +325,7 @@ export function mailConsumers(deps: {
             keep(tx, e.message, e.time, true),
           ),
         },
-        { size: 100 },
+        { size: 100, lingerMs },
       ),
     }),
   ];

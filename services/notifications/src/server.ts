@@ -104,6 +104,7 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
     logger,
     record: (tx, events) => webhooks.record(tx, events),
     queued: () => worker.wake(),
+    lingerMs: config.EVENT_BATCH_LINGER_MS,
   });
   if (config.AUDIT_SIGNING_KEY === undefined) {
     logger.warn(
@@ -122,7 +123,14 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
       checkpointEvery: config.AUDIT_CHECKPOINT_EVERY,
       checkpointIntervalMs: config.AUDIT_CHECKPOINT_INTERVAL_MS,
     }),
-    consumers: createAuditConsumers({ pool, nc, namespace: config.EVENTS_NAMESPACE, clock, logger }),
+    consumers: createAuditConsumers({
+      pool,
+      nc,
+      namespace: config.EVENTS_NAMESPACE,
+      clock,
+      logger,
+      lingerMs: config.EVENT_BATCH_LINGER_MS,
+    }),
   };
   const mailSender =
     deps.mailSender ?? smtpMailSender(config.SMTP_URL, { timeoutMs: config.SMTP_TIMEOUT_MS });
@@ -143,7 +151,14 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
       maxBackoffMs: config.MAIL_RETRY_MAX_MS,
     },
   });
-  const consumers = mailConsumers({ pool, nc, namespace: config.EVENTS_NAMESPACE, logger, clock });
+  const consumers = mailConsumers({
+    pool,
+    nc,
+    namespace: config.EVENTS_NAMESPACE,
+    logger,
+    clock,
+    lingerMs: config.EVENT_BATCH_LINGER_MS,
+  });
   // Every replica schedules it; the one holding its advisory lock deletes, in batches, the others skip.
   const mailPruner = createExclusiveJob({
     pool,
