@@ -1,11 +1,11 @@
-import { randomBytes } from "node:crypto";
+import { randomBuffer } from "@fintech/platform";
 
 /**
  * A new event id: a UUID version 7 (RFC 9562), i.e. 48 bits of Unix time in milliseconds then random bits, so ids
  * sort by creation time and inbox/outbox index inserts stay near the right edge of the b-tree.
  */
 export function newEventId(now: number = Date.now()): string {
-  const bytes = randomBytes(16);
+  const bytes = randomBuffer(16);
   let ms = now;
   for (let i = 5; i >= 0; i--) {
     bytes[i] = ms % 256;

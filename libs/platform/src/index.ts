@@ -44,6 +44,7 @@ export {
   pageSizeIssues,
   takePage,
 } from "./pagination.js";
+export { randomBuffer, randomHex } from "./random-pool.js";
 export type { ReadinessDeps, ReadinessReport } from "./readiness.js";
 export {
   createReadiness,

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { randomBytes } from "node:crypto";
 import type { SpanContext } from "@opentelemetry/api";
 import { isSpanContextValid, TraceFlags } from "@opentelemetry/api";
+import { randomHex } from "./random-pool.js";
 
 // W3C trace context (https://www.w3.org/TR/trace-context/) carried through every RPC and event, with the
 // OpenTelemetry API's SpanContext as its shape, so one request can be followed through every service's
@@ -35,8 +35,8 @@ export function formatTraceparent(sc: SpanContext): string {
 /** A new span in the parent's trace, or the first span of a new (sampled) trace. */
 export function childSpan(parent?: SpanContext): SpanContext {
   return {
-    traceId: parent?.traceId ?? randomBytes(16).toString("hex"),
-    spanId: randomBytes(8).toString("hex"),
+    traceId: parent?.traceId ?? randomHex(16),
+    spanId: randomHex(8),
     traceFlags: parent?.traceFlags ?? TraceFlags.SAMPLED,
   };
 }
