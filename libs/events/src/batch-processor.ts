@@ -76,6 +76,29 @@ export function createBatchProcessor<M>(options: BatchProcessorOptions<M>) {
     for (const w of woken) w();
   }
 
+  // Messages with nothing to handle, acknowledged together: with lingerMs, when the next batch is acknowledged
+  // or lingerMs after the first of them, whichever comes first. A message that arrived alone would otherwise
+  // cost a write to NATS of its own (acknowledgements in one event-loop turn share one).
+  let unread: Array<{ msg: JsMsg; type: string }> = [];
+  let unreadTimer: NodeJS.Timeout | undefined;
+
+  function ackUnread(msg: JsMsg, type: string): void {
+    if (lingerMs <= 0) {
+      settler.ack(msg, type, "ignored");
+      return;
+    }
+    unread.push({ msg, type });
+    unreadTimer ??= setTimeout(flushUnread, lingerMs);
+  }
+
+  function flushUnread(): void {
+    clearTimeout(unreadTimer);
+    unreadTimer = undefined;
+    const acked = unread;
+    unread = [];
+    for (const u of acked) settler.ack(u.msg, u.type, "ignored");
+  }
+
   /** Decodes a message on arrival: settles it at once when there is nothing to handle, else queues its events. */
   function decodeOne(msg: JsMsg, envelope: Envelope): void {
     const { id, type } = envelope;
@@ -96,7 +119,7 @@ export function createBatchProcessor<M>(options: BatchProcessorOptions<M>) {
       settler.terminate(msg, type);
     } else if ("ignore" in decoded || decoded.events.length === 0) {
       log.debug({ eventId: id, type }, "nothing to handle in event; acknowledged");
-      settler.ack(msg, type, "ignored");
+      ackUnread(msg, type);
     } else {
       const events = decoded.events.map((e) => ({ ...envelope, id: e.id, message: e.message }));
       buffer.push({ msg, envelope, events, queuedAt: performance.now() });
@@ -154,6 +177,7 @@ export function createBatchProcessor<M>(options: BatchProcessorOptions<M>) {
       try {
         const fresh = await handleEvents(events);
         for (const q of batch) ack(q, fresh);
+        flushUnread();
         log.debug({ events: events.length, fresh: fresh.size, links: traces }, "batch handled");
       } catch (err) {
         failure = { err };
@@ -245,6 +269,7 @@ export function createBatchProcessor<M>(options: BatchProcessorOptions<M>) {
       signal();
       await workers;
       workers = undefined;
+      flushUnread();
     },
   };
 }

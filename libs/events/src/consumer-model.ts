@@ -55,7 +55,8 @@ export interface BatchHandler<M> {
    * whatever has arrived). Each batch costs a transaction, an inbox statement and the handler's statements
    * whatever its size, so a consumer whose work can be a few milliseconds late (mail, webhooks, analytics)
    * handles a steady trickle of events in a few larger batches instead of one transaction each. A full batch
-   * (`size`) or a stopping consumer does not wait.
+   * (`size`) or a stopping consumer does not wait. Messages `decode` ignores are then acknowledged together too:
+   * with the next batch, or `lingerMs` after the first of them.
    */
   lingerMs?: number;
   /**

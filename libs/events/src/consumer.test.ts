@@ -651,6 +651,41 @@ describe("consumer in batch mode", () => {
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 
+  test("with lingerMs, messages with nothing to handle are acknowledged with the next batch or after lingerMs", async ({
+    events,
+  }) => {
+    const { freshContext, publishRaw, settled, batchConsumer } = kit(events);
+    const ctx = await freshContext();
+    const type = `${ctx}.thing.happened`;
+    const handled: string[] = [];
+    const { consumer: c, outcomes } = batchConsumer(ctx, "skipping", {
+      lingerMs: 150,
+      decode: (event) => {
+        const value = fromBinary(StringValueSchema, event.message).value;
+        return value.startsWith("skip") ? { ignore: true } : { events: [{ id: event.id, message: value }] };
+      },
+      handle: async (batch) => {
+        for (const e of batch) handled.push(e.message);
+        return undefined;
+      },
+    });
+    await c.start();
+    try {
+      for (const value of ["skip1", "keep1", "skip2"]) await publishRaw(ctx, type, newEventId(), value);
+      await waitFor(async () => (await settled(ctx, "skipping")) && handled.length === 1);
+      expect(await outcomes()).toMatchObject({ handled: 1, ignored: 2 });
+      // Nothing else to handle: the lone ignored message is acknowledged once its linger is over.
+      const started = Date.now();
+      await publishRaw(ctx, type, newEventId(), "skip3");
+      await waitFor(async () => (await outcomes()).ignored === 3);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+      await waitFor(() => settled(ctx, "skipping"));
+      expect(handled).toEqual(["keep1"]);
+    } finally {
+      await c.stop();
+    }
+  });
+
   test("waits for a stream that does not exist yet, and opens a durable deleted under it again", async ({
     events,
   }) => {
