@@ -99,6 +99,59 @@ describe("checkUserAccess", () => {
     expect(t.lookups()).toBe(1);
   });
 
+  it("an answer past half its TTL is given at once and looked up again behind it; none older than the TTL", async () => {
+    const t = await setup();
+    t.state.set("u-1", { active: true, roles: ["user", "admin"] });
+    const headers = await t.headersFor(admin);
+    await t.auth.authenticate(headers);
+    t.state.set("u-1", { active: false, roles: ["user", "admin"] });
+    t.clock.advance(3000);
+    // Given from memory, without waiting; the lookup behind it reads the suspension.
+    expect(await t.auth.authenticate(headers)).toMatchObject({ userId: "u-1" });
+    expect(t.lookups()).toBe(2);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await refusal(t.auth.authenticate(headers))).toBe(Code.Unauthenticated);
+    expect(t.lookups()).toBe(2);
+  });
+
+  it("a refresh that reads the old state before a change is not kept; one that fails leaves the answer to its TTL", async () => {
+    const t = await setup();
+    let fail = false;
+    let lookups = 0;
+    const access = createUserAccessCache({
+      lookup: async (id) => {
+        lookups++;
+        if (fail) throw new ConnectError("identity is away", Code.Unavailable);
+        return t.state.get(id) ?? { active: false, roles: [] };
+      },
+      ttlMs: 5000,
+      clock: t.clock.now,
+    });
+    t.state.set("u-1", { active: true, roles: ["user"] });
+    await access.get("u-1");
+    fail = true;
+    t.clock.advance(3000);
+    expect(await access.get("u-1")).toMatchObject({ active: true });
+    await new Promise((resolve) => setImmediate(resolve));
+    t.clock.advance(1000);
+    // The failed refresh left the first answer standing; one more refresh is tried.
+    expect(await access.get("u-1")).toMatchObject({ active: true });
+    t.clock.advance(1000);
+    // 5 s after the first lookup: never given any more; this one waits for identity.
+    await expect(access.get("u-1")).rejects.toThrow("identity is away");
+    fail = false;
+    expect(lookups).toBe(4);
+    // A refresh in flight when a change is announced does not bring back what it read.
+    t.state.set("u-1", { active: true, roles: ["user"] });
+    await access.get("u-1");
+    t.clock.advance(3000);
+    await access.get("u-1");
+    access.changed("u-1");
+    t.state.set("u-1", { active: false, roles: [] });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await access.get("u-1")).toMatchObject({ active: false });
+  });
+
   it("does not remember a failed lookup", async () => {
     let fail = true;
     const access = createUserAccessCache({

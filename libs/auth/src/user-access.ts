@@ -40,32 +40,63 @@ export interface UserAccessCache {
 
 /**
  * A per-user memory of {@link UserAccess}, so that a request costs no call to identity and no database round trip,
- * while a change still applies within `ttlMs`, or at once when its event arrives (see followUserChanges).
+ * while a change still applies within `ttlMs`, or at once when its event arrives (see followUserChanges). An
+ * answer past half its `ttlMs` is still given and looked up again in the background, so that a user who keeps
+ * making requests does not wait for identity every `ttlMs` (about one purchase in five of a benchmark's users did,
+ * 1 to 2 ms each); no answer older than `ttlMs` is ever given.
  */
 export function createUserAccessCache(opts: UserAccessCacheOptions): UserAccessCache {
   const ttlMs = opts.ttlMs ?? 5000;
   const maxEntries = opts.maxEntries ?? 100_000;
   const clock = opts.clock ?? (() => new Date());
+  interface Entry {
+    access: Promise<UserAccess>;
+    /** When the lookup that gave `access` started: its answer is at least that fresh. */
+    since: number;
+    refreshing: boolean;
+  }
   // Insertion-ordered, so the first entry is the oldest.
-  const entries = new Map<string, { access: Promise<UserAccess>; until: number }>();
+  const entries = new Map<string, Entry>();
+
+  function remember(userId: string, entry: Entry): void {
+    entries.delete(userId);
+    entries.set(userId, entry);
+    entry.access.catch(() => {
+      if (entries.get(userId) === entry) entries.delete(userId);
+    });
+    if (entries.size > maxEntries) {
+      const oldest = entries.keys().next();
+      if (!oldest.done) entries.delete(oldest.value);
+    }
+  }
+
+  // The answer is replaced once the new one is in; until then, and if it fails, the old one stands (to its ttlMs).
+  function refresh(userId: string, entry: Entry, now: number): void {
+    entry.refreshing = true;
+    opts.lookup(userId).then(
+      (access) => {
+        // changed() or forgetAll() meanwhile: this lookup may have read the old state.
+        if (entries.get(userId) === entry) {
+          remember(userId, { access: Promise.resolve(access), since: now, refreshing: false });
+        }
+      },
+      () => {
+        entry.refreshing = false;
+      },
+    );
+  }
 
   return {
     get(userId) {
       const now = clock().getTime();
       const hit = entries.get(userId);
-      if (hit !== undefined && now < hit.until) return hit.access;
-      entries.delete(userId);
-      const access = opts.lookup(userId);
-      const entry = { access, until: now + ttlMs };
-      entries.set(userId, entry);
-      access.catch(() => {
-        if (entries.get(userId) === entry) entries.delete(userId);
-      });
-      if (entries.size > maxEntries) {
-        const oldest = entries.keys().next();
-        if (!oldest.done) entries.delete(oldest.value);
+      if (hit !== undefined && now < hit.since + ttlMs) {
+        if (!hit.refreshing && now >= hit.since + ttlMs / 2) refresh(userId, hit, now);
+        return hit.access;
       }
-      return access;
+      const entry: Entry = { access: opts.lookup(userId), since: now, refreshing: false };
+      remember(userId, entry);
+      return entry.access;
     },
     changed(userId) {
       // A lookup still in flight may have read the old state: dropping its entry keeps its answer from being reused.
