@@ -1,16 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect } from "vitest";
-import { fraudMetrics } from "./metrics.js";
-import { fraudTest, minutesBefore, purchase, scoreRequest } from "./test/harness.js";
+import { featureFallbacks, fraudTest, minutesBefore, purchase, scoreRequest } from "./test/harness.js";
 
 const test = fraudTest();
 const T = new Date("2026-03-02T03:00:00Z");
 const HOUR = 3_600_000;
-
-async function fallbacks(reason: string): Promise<number> {
-  const { values } = await fraudMetrics().featureFallback.get();
-  return values.find((v) => v.labels.reason === reason)?.value ?? 0;
-}
 
 describe("after a Redis outage", () => {
   test("events that missed Redis still count: scores read Postgres until the windows pass the gap", async ({
@@ -25,10 +19,10 @@ describe("after a Redis outage", () => {
     await fraud.feed(...[7, 6, 5].map((m, i) => purchase(user, minutesBefore(T, m), `${20 + i}.00`)));
     await fraud.redis.connect();
 
-    const stale = await fallbacks("redis_stale");
+    const stale = await featureFallbacks("redis_stale");
     const res = await fraud.score(scoreRequest(user, T));
     expect(res.flags.map((f) => f.values.count)).toEqual(["6"]); // 2 before, 3 during the outage, this one
-    expect(await fallbacks("redis_stale")).toBe(stale + 1);
+    expect(await featureFallbacks("redis_stale")).toBe(stale + 1);
 
     // Two hours later every window is past the gap: Redis answers again.
     const later = new Date(T.getTime() + 2 * HOUR);
@@ -37,7 +31,7 @@ describe("after a Redis outage", () => {
     );
     const fresh = await fraud.score(scoreRequest(user, later));
     expect(fresh.flags.map((f) => f.values.count)).toEqual(["6"]);
-    expect(await fallbacks("redis_stale")).toBe(stale + 1);
+    expect(await featureFallbacks("redis_stale")).toBe(stale + 1);
   });
 
   test("a Redis that lost its data is noticed, and scores read Postgres", async ({ fraud }) => {
@@ -48,10 +42,10 @@ describe("after a Redis outage", () => {
     const keys = await fraud.redis.keys(`${fraud.prefix}*`);
     await fraud.redis.del(...keys);
 
-    const stale = await fallbacks("redis_stale");
+    const stale = await featureFallbacks("redis_stale");
     const res = await fraud.score(scoreRequest(user, at));
     expect(res.flags.map((f) => f.values.count)).toEqual(["6"]);
-    expect(await fallbacks("redis_stale")).toBe(stale + 1);
+    expect(await featureFallbacks("redis_stale")).toBe(stale + 1);
     expect(await fraud.redis.exists(`${fraud.prefix}meta:epoch`)).toBe(1);
   });
 });

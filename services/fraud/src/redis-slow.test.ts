@@ -4,8 +4,7 @@ import type { OwnRedis } from "@fintech/testing";
 import { startOwnRedis } from "@fintech/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { fraudMetrics } from "./metrics.js";
-import { fraudTest, minutesBefore, purchase, scoreRequest } from "./test/harness.js";
+import { featureFallbacks, fraudTest, minutesBefore, purchase, scoreRequest } from "./test/harness.js";
 
 // A Redis of this file's own: pausing the shared one would stall every other test using it.
 let own: OwnRedis;
@@ -22,11 +21,6 @@ const test = fraudTest({
   },
 });
 const T = new Date("2026-03-02T03:00:00Z");
-
-async function fallbacks(reason: string): Promise<number> {
-  const { values } = await fraudMetrics().featureFallback.get();
-  return values.find((v) => v.labels.reason === reason)?.value ?? 0;
-}
 
 describe("a Redis that answers late", () => {
   test("a window write answered after the read timeout is not a gap: scores keep reading Redis", async ({
@@ -46,10 +40,10 @@ describe("a Redis that answers late", () => {
     } finally {
       admin.disconnect();
     }
-    const [stale, failed] = [await fallbacks("redis_stale"), await fallbacks("redis_error")];
+    const [stale, failed] = [await featureFallbacks("redis_stale"), await featureFallbacks("redis_error")];
     const res = await fraud.score(scoreRequest(user, T));
     expect(res.flags.map((f) => f.values.count)).toEqual(["6"]);
-    expect(await fallbacks("redis_error")).toBe(failed);
-    expect(await fallbacks("redis_stale")).toBe(stale);
+    expect(await featureFallbacks("redis_error")).toBe(failed);
+    expect(await featureFallbacks("redis_stale")).toBe(stale);
   });
 });

@@ -20,6 +20,7 @@ import { createMailOutbox } from "./mail-outbox.js";
 import { smtpMailSender } from "./mail-sender.js";
 import type { NotificationsHarness } from "./test/harness.js";
 import { notificationsTest } from "./test/harness.js";
+import { TEST_MAIL_SETTINGS } from "./test/mail-settings.js";
 
 const test = notificationsTest();
 
@@ -177,15 +178,7 @@ describe("the mail sender, a batch at a time", () => {
         },
         lookupRecipient: async () => undefined,
         logger: pino({ level: "silent" }),
-        settings: {
-          from: "Wallet <no-reply@wallet.localhost>",
-          concurrency: 1,
-          batchSize: 20,
-          pollIntervalMs: 1_000,
-          maxAttempts: 12,
-          backoffMs: 30_000,
-          maxBackoffMs: 3_600_000,
-        },
+        settings: TEST_MAIL_SETTINGS,
       });
       try {
         const draining = outbox.drain();

@@ -20,6 +20,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { headers } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import { parseFraudConfig } from "../config.js";
+import { fraudMetrics } from "../metrics.js";
 import { build, migrationsDir } from "../server.js";
 
 /**
@@ -222,6 +223,12 @@ export function fraudTest(opts: { env?: Record<string, string>; redisUrl?: strin
 
 /** The rule names of a score's flags, sorted. */
 export const rulesOf = (res: { flags: Array<{ rule: string }> }) => res.flags.map((f) => f.rule).sort();
+
+/** How many scores read their windows from Postgres so far, for `reason` (redis_error, redis_stale). */
+export async function featureFallbacks(reason: string): Promise<number> {
+  const { values } = await fraudMetrics().featureFallback.get();
+  return values.find((v) => v.labels.reason === reason)?.value ?? 0;
+}
 
 /** `minutes` before `at`. */
 export const minutesBefore = (at: Date, minutes: number) => new Date(at.getTime() - minutes * 60_000);

@@ -5,6 +5,7 @@ import { createPool } from "@fintech/db";
 import { pino } from "pino";
 import { createMailOutbox } from "../mail-outbox.js";
 import { smtpMailSender } from "../mail-sender.js";
+import { TEST_MAIL_SETTINGS } from "./mail-settings.js";
 
 const { DATABASE_URL, SCHEMA, SMTP_URL, VICTIM, NOW } = process.env;
 if (!DATABASE_URL || !SCHEMA || !SMTP_URL || !VICTIM || !NOW) {
@@ -29,14 +30,6 @@ const outbox = createMailOutbox({
   },
   lookupRecipient: async () => undefined,
   logger: pino({ level: "silent" }),
-  settings: {
-    from: "Wallet <no-reply@wallet.localhost>",
-    concurrency: 1,
-    batchSize: 20,
-    pollIntervalMs: 1_000,
-    maxAttempts: 12,
-    backoffMs: 30_000,
-    maxBackoffMs: 3_600_000,
-  },
+  settings: TEST_MAIL_SETTINGS,
 });
 await outbox.drain();
