@@ -66,14 +66,24 @@ export function createBatchProcessor<M>(options: BatchProcessorOptions<M>) {
   const buffer: Queued<M>[] = [];
   /** The events in `buffer`. */
   let buffered = 0;
-  let waiting: Array<() => void> = [];
+  // Workers with nothing queued wait for the next arrival; a worker holding a batch open (lingerMs) waits only
+  // for it to fill, for its time to run out or for a stop: woken at every arrival, it would set a new timer per
+  // message.
+  let idle: Array<() => void> = [];
+  let lingering: Array<() => void> = [];
   let workers: Promise<void> | undefined;
   let stopping = false;
 
-  function signal(): void {
-    const woken = waiting;
-    waiting = [];
+  function wakeAll(which: "idle" | "lingering"): void {
+    const woken = which === "idle" ? idle : lingering;
+    if (which === "idle") idle = [];
+    else lingering = [];
     for (const w of woken) w();
+  }
+
+  function signal(): void {
+    wakeAll("idle");
+    if (stopping || buffered >= size) wakeAll("lingering");
   }
 
   // Messages with nothing to handle, acknowledged together: with lingerMs, when the next batch is acknowledged
@@ -211,21 +221,25 @@ export function createBatchProcessor<M>(options: BatchProcessorOptions<M>) {
     return buffer.splice(0, n);
   }
 
-  /** Resolves at the next arrival (or stop), or after `ms` when given. */
-  function nextArrival(ms?: number): Promise<void> {
+  /** Resolves at the next arrival, or at stop. */
+  function nextArrival(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      idle.push(resolve);
+    });
+  }
+
+  /** Resolves once the queue holds a full batch, at stop, or after `ms`. */
+  function fullBatchOr(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const woken = () => {
         clearTimeout(timer);
         resolve();
       };
-      const timer =
-        ms === undefined
-          ? undefined
-          : setTimeout(() => {
-              waiting = waiting.filter((w) => w !== woken);
-              resolve();
-            }, ms);
-      waiting.push(woken);
+      const timer = setTimeout(() => {
+        lingering = lingering.filter((w) => w !== woken);
+        resolve();
+      }, ms);
+      lingering.push(woken);
     });
   }
 
@@ -245,7 +259,7 @@ export function createBatchProcessor<M>(options: BatchProcessorOptions<M>) {
       }
       const linger = lingerLeft();
       if (linger > 0) {
-        await nextArrival(linger);
+        await fullBatchOr(linger);
         continue;
       }
       await process(take()).catch((err: unknown) => log.error({ err }, "batch not settled"));
