@@ -8,7 +8,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const group of ["libs", "services", "clients", "tools"]) {
+for (const group of ["libs", "services", "clients", "tools", "deploy"]) {
   for (const name of readdirSync(join(root, group))) {
     const file = join(root, group, name, ".test-report.json");
     if (!existsSync(file)) continue;
