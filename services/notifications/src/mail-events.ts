@@ -1,9 +1,8 @@
-import type { DescMessage, Message, MessageShape } from "@bufbuild/protobuf";
-import { fromBinary } from "@bufbuild/protobuf";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import type { BatchHandler, ConsumedEvent, EventConsumer } from "@fintech/events";
-import { createConsumer, eventHandler, handlersInBatches } from "@fintech/events";
+import type { BatchHandler, ConsumedEvent, EventConsumer, TypedEvent } from "@fintech/events";
+import { createConsumer, decodeByType, eventHandler, handlersInBatches } from "@fintech/events";
 import { parseAmount } from "@fintech/money";
 import type { Clock } from "@fintech/platform";
 import { ReviewDecidedSchema, TransactionScoredSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
@@ -68,12 +67,6 @@ function planner<Desc extends DescMessage>(
   return { schema, plan };
 }
 
-/** An event decoded by the planner of its type, waiting for its batch. */
-interface PlannedEvent {
-  planner: MailPlanner;
-  message: Message;
-}
-
 /**
  * A batch consumer's handler over per-type planners. Each message is decoded with its type's schema on arrival
  * (a type without a planner is acknowledged unread, a payload that does not decode is terminated); a batch's
@@ -82,20 +75,17 @@ interface PlannedEvent {
  * out a mail whose kind its user switched off (they are read again at sending, for a switch made while it
  * waits).
  */
-function mailBatches(planners: Record<string, MailPlanner>, clock: Clock): BatchHandler<PlannedEvent> {
+function mailBatches(
+  planners: Record<string, MailPlanner>,
+  clock: Clock,
+): BatchHandler<TypedEvent<MailPlanner>> {
   return {
-    decode(event) {
-      const p = planners[event.type];
-      if (p === undefined) return { ignore: true };
-      return {
-        events: [{ id: event.id, message: { planner: p, message: fromBinary(p.schema, event.message) } }],
-      };
-    },
+    decode: decodeByType(planners),
     async handle(events, tx) {
       const mails: NewMail[] = [];
       const payments: Array<TransactionFacts & { transactionId: string }> = [];
       for (const e of events) {
-        const work = e.message.planner.plan({ ...e, message: e.message.message });
+        const work = e.message.handler.plan({ ...e, message: e.message.message });
         if (work === undefined) continue;
         if ("payment" in work) {
           payments.push(work.payment);
