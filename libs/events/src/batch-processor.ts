@@ -69,21 +69,18 @@ export function createBatchProcessor<M>(options: BatchProcessorOptions<M>) {
   // Workers with nothing queued wait for the next arrival; a worker holding a batch open (lingerMs) waits only
   // for it to fill, for its time to run out or for a stop: woken at every arrival, it would set a new timer per
   // message.
-  let idle: Array<() => void> = [];
-  let lingering: Array<() => void> = [];
+  const idle: Array<() => void> = [];
+  const lingering: Array<() => void> = [];
   let workers: Promise<void> | undefined;
   let stopping = false;
 
-  function wakeAll(which: "idle" | "lingering"): void {
-    const woken = which === "idle" ? idle : lingering;
-    if (which === "idle") idle = [];
-    else lingering = [];
-    for (const w of woken) w();
+  function wakeAll(waiters: Array<() => void>): void {
+    for (const w of waiters.splice(0)) w();
   }
 
   function signal(): void {
-    wakeAll("idle");
-    if (stopping || buffered >= size) wakeAll("lingering");
+    wakeAll(idle);
+    if (stopping || buffered >= size) wakeAll(lingering);
   }
 
   // Messages with nothing to handle, acknowledged together: with lingerMs, when the next batch is acknowledged
@@ -236,7 +233,8 @@ export function createBatchProcessor<M>(options: BatchProcessorOptions<M>) {
         resolve();
       };
       const timer = setTimeout(() => {
-        lingering = lingering.filter((w) => w !== woken);
+        const at = lingering.indexOf(woken);
+        if (at >= 0) lingering.splice(at, 1);
         resolve();
       }, ms);
       lingering.push(woken);

@@ -106,9 +106,9 @@ export interface EventConsumer {
  * order, each as a span in the trace of the work that published it.
  *
  * With `batch`, messages are decoded as they arrive and handed to the handler in batches of up to `size` events
- * (whatever has arrived, or what arrives within its `lingerMs`), in one transaction per batch that inserts an inbox row per
- * event and passes on only the new ones; the batch's messages are acknowledged together after the commit (and
- * the handler's after-commit work). A failed batch is handled again message by message at once, so one bad
+ * (whatever has arrived, or what arrives within its `lingerMs`), in one transaction per batch that inserts an
+ * inbox row per event and passes on only the new ones; the batch's messages are acknowledged together after the
+ * commit (and the handler's after-commit work). A failed batch is handled again message by message at once, so one bad
  * event holds back no other, and only the messages that fail alone are retried after `backoffMs` or terminated.
  * See {@link BatchHandler} for the spans.
  */

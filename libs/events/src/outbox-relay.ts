@@ -237,11 +237,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       let n: number;
       do {
         n = await runOnce();
-        // A relay that never catches up still reports how far behind it is.
+        // At most once a second, a relay that never catches up included: a relay woken at every commit would
+        // otherwise add a statement to each.
         if (Date.now() - lastBacklog >= BACKLOG_EVERY_MS) await updateBacklog();
       } while (n === batchSize && !stopped);
-      // At most once a second: a relay woken at every commit would otherwise add a statement to each.
-      if (Date.now() - lastBacklog >= BACKLOG_EVERY_MS) await updateBacklog();
       await cleanup();
       if (failing) log.info("outbox relay recovered");
       failing = false;
