@@ -5,7 +5,7 @@ import type { BatchState, Outcome } from "./apply-batch.js";
 import { applyBatch } from "./apply-batch.js";
 import type {
   Balances,
-  LockedAccount,
+  BatchAccount,
   MoveRequest,
   Resolution,
   ResolveRequest,
@@ -21,15 +21,16 @@ const NOW = new Date("2026-03-01T08:00:00Z");
 
 function account(
   id: string,
-  flags: Partial<LockedAccount["flags"]> = {},
+  flags: Partial<BatchAccount["flags"]> = {},
   balances: Balances = ZERO_BALANCES,
-): LockedAccount {
+): BatchAccount {
   return {
     id,
     currency: "MYR",
     flags: { debitsMustNotExceedCredits: false, creditsMustNotExceedDebits: false, closed: false, ...flags },
     balances,
     updatedAtMs: NOW.getTime(),
+    version: "1",
   };
 }
 
@@ -71,11 +72,11 @@ function rs(id: string, kind: "post" | "void", pendingId: string, amount?: bigin
 
 /** A ledger held in memory between batches, as the database would hold it. */
 class Book {
-  accounts = new Map<string, LockedAccount>();
+  accounts = new Map<string, BatchAccount>();
   transfers = new Map<string, Transfer>();
   resolutions = new Map<string, Resolution>();
 
-  constructor(accounts: LockedAccount[]) {
+  constructor(accounts: BatchAccount[]) {
     for (const a of accounts) this.accounts.set(a.id, a);
   }
 

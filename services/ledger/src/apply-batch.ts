@@ -2,7 +2,7 @@ import { formatAmount } from "@fintech/money";
 import type { Refusal, RefusalReason } from "./errors.js";
 import type {
   Balances,
-  LockedAccount,
+  BatchAccount,
   MoveRequest,
   Resolution,
   ResolveRequest,
@@ -12,10 +12,10 @@ import type {
 } from "./model.js";
 import { available, isMove, MAX_AMOUNT, resolvedStatus, viewOf } from "./model.js";
 
-/** What the database holds for a batch, read under the accounts' row locks. */
+/** What the database holds for a batch, as one write will find it (see ledger-service's runBatch). */
 export interface BatchState {
-  /** The accounts the batch touches, locked, with their current balances. */
-  accounts: ReadonlyMap<string, LockedAccount>;
+  /** The accounts the batch touches, with their current balances. */
+  accounts: ReadonlyMap<string, BatchAccount>;
   /** Stored transfers whose id is one of the batch's ids or pending ids. */
   stored: ReadonlyMap<string, Transfer>;
   /** What resolved the stored pending transfers in `stored` (absent: unresolved). */
@@ -42,7 +42,8 @@ type Step = { ok: true; transfer: Transfer; replayed: boolean } | { ok: false; r
 /**
  * Applies a batch of calls in arrival order, in memory: idempotency (same id and fields returns the transfer
  * created first), account and pending-transfer checks, flag limits, and linked chains that succeed or fail as a
- * whole. Pure: the caller reads `state` under row locks and writes the result in the same transaction.
+ * whole. Pure: the caller reads `state` and writes the result only where it still holds (under row locks, or
+ * checking the accounts' versions).
  */
 export function applyBatch(calls: readonly (readonly TransferRequest[])[], state: BatchState): BatchResult {
   const balances = new Map<string, Balances>();
@@ -50,7 +51,7 @@ export function applyBatch(calls: readonly (readonly TransferRequest[])[], state
   const resolvedHere = new Map<string, Resolution>();
   const { now } = state;
 
-  const balanceOf = (a: LockedAccount): Balances => balances.get(a.id) ?? a.balances;
+  const balanceOf = (a: BatchAccount): Balances => balances.get(a.id) ?? a.balances;
   const resolutionOf = (id: string): Resolution | undefined =>
     resolvedHere.get(id) ?? state.resolutions.get(id);
 
@@ -212,8 +213,8 @@ export function applyBatch(calls: readonly (readonly TransferRequest[])[], state
       });
     }
     if (t.kind === "void" && requested !== p.amount) return mismatch("amount");
-    const dr = lockedAccount(p.debitAccountId);
-    const cr = lockedAccount(p.creditAccountId);
+    const dr = batchAccount(p.debitAccountId);
+    const cr = batchAccount(p.creditAccountId);
     // Releasing reserved funds is always allowed; posting them to or from a closed account is not.
     if (t.kind === "post") {
       if (dr.flags.closed) return closed(dr);
@@ -258,10 +259,10 @@ export function applyBatch(calls: readonly (readonly TransferRequest[])[], state
     });
   }
 
-  function lockedAccount(id: string): LockedAccount {
+  function batchAccount(id: string): BatchAccount {
     const a = state.accounts.get(id);
-    // The caller locks the accounts of every pending transfer the batch resolves; missing one is a bug.
-    if (a === undefined) throw new Error(`account ${id} of a pending transfer was not locked`);
+    // The caller reads the accounts of every pending transfer the batch resolves; missing one is a bug.
+    if (a === undefined) throw new Error(`account ${id} of a pending transfer was not read`);
     return a;
   }
 
@@ -330,11 +331,11 @@ function notFound(id: string, field: string): Step {
   return refuse("ACCOUNT_NOT_FOUND", `account ${id} not found`, { account_id: id, field });
 }
 
-function closed(a: LockedAccount): Step {
+function closed(a: BatchAccount): Step {
   return refuse("ACCOUNT_CLOSED", `account ${a.id} is closed`, { account_id: a.id });
 }
 
-function overflowing(...sides: Array<[LockedAccount, Balances]>): Step | undefined {
+function overflowing(...sides: Array<[BatchAccount, Balances]>): Step | undefined {
   for (const [a, b] of sides) {
     if (b.debitsPosted + b.debitsPending > MAX_AMOUNT || b.creditsPosted + b.creditsPending > MAX_AMOUNT) {
       return refuse("BALANCE_OVERFLOW", `account ${a.id} would exceed the largest balance`, {

@@ -2,9 +2,11 @@ import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { parseAmount } from "@fintech/money";
 import { errorInfoOf } from "@fintech/platform";
+import type pg from "pg";
+import { register } from "prom-client";
 import { describe, expect } from "vitest";
 import type { LedgerClient } from "./test/harness.js";
-import { fund, ledgerTest, move, openAccount, startReplica } from "./test/harness.js";
+import { expectRefusal, fund, ledgerTest, move, openAccount, startReplica } from "./test/harness.js";
 
 const test = ledgerTest();
 
@@ -88,6 +90,49 @@ describe("under contention", () => {
       0n,
     );
     expect(sum).toBe(30_000n);
+    expect((await ledger.client.checkIntegrity({})).ok).toBe(true);
+  });
+
+  test("an account that changes between a batch's read and its write: the batch runs again under locks, no overdraft", async ({
+    ledger,
+  }) => {
+    const hot = await openAccount(ledger.client);
+    const sink = await openAccount(ledger.client);
+    await fund(ledger.client, hot, "5.00");
+    const conflicts = () => register.getSingleMetric("ledger_batch_conflicts_total")?.get();
+    const before = (await conflicts())?.values[0]?.value ?? 0;
+    // The replica's first read of the accounts (no lock taken) is answered only after the other ledger has taken
+    // 3.00 from the hot account: the replica decides on 5.00 that are no longer there.
+    let interfered = false;
+    const replica = await startReplica(ledger, {}, (pool) => {
+      const query = pool.query.bind(pool) as (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
+      return new Proxy(pool, {
+        get(target, prop, receiver) {
+          if (prop !== "query") return Reflect.get(target, prop, receiver);
+          return async (text: string, values?: unknown[]) => {
+            const result = await query(text, values);
+            if (!interfered && text.includes("AS version") && !text.includes("FOR UPDATE")) {
+              interfered = true;
+              await ledger.client.createTransfer({ transfer: move(hot, sink, "3.00") });
+            }
+            return result;
+          };
+        },
+      });
+    });
+    try {
+      await expectRefusal(
+        replica.client.createTransfer({ transfer: move(hot, sink, "4.00") }),
+        Code.FailedPrecondition,
+        "INSUFFICIENT_FUNDS",
+      );
+    } finally {
+      await replica.stop();
+    }
+    expect(interfered).toBe(true);
+    expect((await conflicts())?.values[0]?.value).toBe(before + 1);
+    const a = (await ledger.client.getAccount({ accountId: hot.id })).account;
+    expect(a?.balance).toMatchObject({ debitsPosted: "3.00", available: "2.00" });
     expect((await ledger.client.checkIntegrity({})).ok).toBe(true);
   });
 

@@ -9,6 +9,8 @@ export interface LedgerMetrics {
   batchSize: Histogram;
   /** Seconds one batch's transaction took, locks and commit included. */
   batchSeconds: Histogram;
+  /** Batches whose unlocked read went stale before their write, and ran again under row locks. */
+  batchConflicts: Counter;
   /** Pending transfers voided because their timeout passed. */
   expired: Counter;
   /** Integrity checks run, by `result`: "ok", "violated" or "failed" (the check itself could not run). */
@@ -41,6 +43,11 @@ export function ledgerMetrics(registry: Registry = register): LedgerMetrics {
       name: "ledger_batch_duration_seconds",
       help: "Duration of one batch transaction, locks and commit included.",
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    batchConflicts: new Counter({
+      name: "ledger_batch_conflicts_total",
+      help: "Batches whose accounts changed between their unlocked read and their write, run again under row locks.",
       registers,
     }),
     expired: new Counter({

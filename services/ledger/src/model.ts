@@ -56,10 +56,12 @@ export interface Account {
   updatedAt: Date;
 }
 
-/** What a batch needs of an account it has locked. */
-export type LockedAccount = Pick<Account, "id" | "currency" | "flags" | "balances"> & {
-  /** Account.updatedAt in epoch milliseconds (no Date parsed per locked row). */
+/** What a batch needs of an account it touches, as read for it (under a row lock or not). */
+export type BatchAccount = Pick<Account, "id" | "currency" | "flags" | "balances"> & {
+  /** Account.updatedAt in epoch milliseconds (no Date parsed per row). */
   updatedAtMs: number;
+  /** The row version read (Postgres's xmin): a batch that read without a lock writes only if it is unchanged. */
+  version: string;
 };
 
 /**

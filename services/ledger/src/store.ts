@@ -3,7 +3,7 @@ import type {
   Account,
   AccountKind,
   Balances,
-  LockedAccount,
+  BatchAccount,
   Resolution,
   Transfer,
   TransferKind,
@@ -26,7 +26,7 @@ interface AccountRecord {
   updated_at: Date;
 }
 
-type LockedRecord = Pick<
+type BatchRecord = Pick<
   AccountRecord,
   | "id"
   | "currency"
@@ -37,7 +37,7 @@ type LockedRecord = Pick<
   | "debits_posted"
   | "credits_pending"
   | "credits_posted"
-> & { updated_ms: number };
+> & { updated_ms: number; version: string };
 
 interface TransferRecord {
   id: string;
@@ -151,6 +151,11 @@ export interface BatchWrite {
   timeouts: ReadonlyArray<{ pendingId: string; expiresAt: Date }>;
   /** Pending transfers the batch resolved. */
   resolved: readonly string[];
+  /**
+   * Each account's version as the batch read it, when it read without locks: the write goes ahead only if none
+   * changed since. Undefined under row locks.
+   */
+  versions: ReadonlyMap<string, string> | undefined;
 }
 
 /** Filters of {@link store.accountTransfers}. */
@@ -244,19 +249,26 @@ export const store = {
     return rows[0] && toAccount(rows[0]);
   },
 
-  /** Locks the accounts in id order (so concurrent batches never deadlock) and returns those that exist. */
-  async lockAccounts(db: Queryable, ids: readonly string[]): Promise<Map<string, LockedAccount>> {
+  /**
+   * The accounts with these ids that exist, each with its row version. With `lock`, in a transaction, they are
+   * locked in id order (so concurrent batches never deadlock).
+   */
+  async batchAccounts(
+    db: Queryable,
+    ids: readonly string[],
+    opts: { lock: boolean },
+  ): Promise<Map<string, BatchAccount>> {
     // Only what a batch needs: this runs for every batch, and every column costs parsing.
-    const { rows } = await db.query<LockedRecord>(
+    const { rows } = await db.query<BatchRecord>(
       `SELECT id, currency, debits_must_not_exceed_credits, credits_must_not_exceed_debits, closed,
          debits_pending, debits_posted, credits_pending, credits_posted,
-         (extract(epoch FROM updated_at) * 1000)::float8 AS updated_ms
-       FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+         (extract(epoch FROM updated_at) * 1000)::float8 AS updated_ms, xmin::text AS version
+       FROM accounts WHERE id = ANY($1::uuid[])${opts.lock ? " ORDER BY id FOR UPDATE" : ""}`,
       [uuidArray(ids)],
     );
-    const locked = new Map<string, LockedAccount>();
+    const accounts = new Map<string, BatchAccount>();
     for (const r of rows) {
-      locked.set(r.id, {
+      accounts.set(r.id, {
         id: r.id,
         currency: r.currency,
         flags: {
@@ -271,9 +283,10 @@ export const store = {
           creditsPosted: r.credits_posted,
         },
         updatedAtMs: r.updated_ms,
+        version: r.version,
       });
     }
-    return locked;
+    return accounts;
   },
 
   async transfers(db: Queryable, ids: readonly string[]): Promise<Map<string, SequencedTransfer>> {
@@ -300,18 +313,30 @@ export const store = {
   },
 
   /**
-   * Writes a batch in one statement: the transfers (in apply order, which their seq follows), the accounts'
-   * new balances, the outbox events and the pending timeouts added and removed. Returns how many transfers were
-   * inserted: fewer than given when some id already existed (the caller must then roll back: every other part
-   * of the statement was applied as if all were new).
+   * Writes a batch in one statement: the transfers (in apply order, which their seq follows), the accounts' new
+   * balances, the outbox events and the pending timeouts added and removed. The statement undoes itself (an
+   * error, from ledger_batch_conflict) when some transfer id exists already (SQLSTATE 23505), or when an account
+   * changed since the batch read it at `w.versions` (40001). Outside a transaction it commits on its own: the
+   * accounts' row locks are taken in id order and held only for the statement.
    */
-  async writeBatch(db: Queryable, w: BatchWrite): Promise<number> {
+  async writeBatch(db: Queryable, w: BatchWrite): Promise<void> {
     const t = w.transfers;
     const col = <T>(f: (x: Transfer) => T): T[] => t.map(f);
     const accountIds = [...w.balances.keys()];
     const bal = (f: (b: Balances) => bigint) => accountIds.map((id) => f(w.balances.get(id) ?? zero));
-    const { rows } = await db.query<{ inserted: number }>(
-      `WITH t AS (
+    const versions = w.versions;
+    await db.query(
+      `WITH locked AS (
+         SELECT id, xmin FROM accounts WHERE id = ANY($26::uuid[]) ORDER BY id FOR UPDATE
+       ), a AS (
+         UPDATE accounts SET debits_pending = v.dpe, debits_posted = v.dpo, credits_pending = v.cpe,
+           credits_posted = v.cpo, updated_at = $17
+         FROM unnest($26::uuid[], $27::int8[], $28::int8[], $29::int8[], $30::int8[], $37::xid[])
+           AS v(id, dpe, dpo, cpe, cpo, version)
+         JOIN locked ON locked.id = v.id
+         WHERE accounts.id = v.id AND (v.version IS NULL OR locked.xmin = v.version)
+         RETURNING 1
+       ), t AS (
          INSERT INTO transfers (id, kind, linked, expired, debit_account_id, credit_account_id, amount,
            pending_amount, currency, code, pending_id, timeout_seconds, expires_at, reference, description,
            user_data, created_at, debit_debits_pending, debit_debits_posted, debit_credits_pending,
@@ -329,11 +354,6 @@ export const store = {
              ccpe, ccpo)
          ON CONFLICT (id) DO NOTHING
          RETURNING 1
-       ), a AS (
-         UPDATE accounts SET debits_pending = v.dpe, debits_posted = v.dpo, credits_pending = v.cpe,
-           credits_posted = v.cpo, updated_at = $17
-         FROM unnest($26::uuid[], $27::int8[], $28::int8[], $29::int8[], $30::int8[]) AS v(id, dpe, dpo, cpe, cpo)
-         WHERE accounts.id = v.id
        ), o AS (
          INSERT INTO outbox (id, subject, type, payload)
          SELECT id, type, type, payload FROM unnest($31::uuid[], $32::text[], $33::bytea[]) AS e(id, type, payload)
@@ -343,7 +363,12 @@ export const store = {
        ), removed AS (
          DELETE FROM pending_timeouts WHERE pending_id = ANY($36::uuid[])
        )
-       SELECT count(*)::int4 AS inserted FROM t`,
+       SELECT CASE
+         WHEN (SELECT count(*) FROM a) <> cardinality($26::uuid[])
+           THEN ledger_batch_conflict('40001', 'an account changed after the batch read it')
+         WHEN (SELECT count(*) FROM t) <> cardinality($1::uuid[])
+           THEN ledger_batch_conflict('23505', 'a transfer id of the batch is stored already')
+       END`,
       [
         uuidArray(col((x) => x.id)),
         textArray(col((x) => x.kind)),
@@ -381,9 +406,10 @@ export const store = {
         uuidArray(w.timeouts.map((x) => x.pendingId)),
         timestampArray(w.timeouts.map((x) => x.expiresAt)),
         uuidArray(w.resolved),
+        // Versions are digits, unquoted like UUIDs.
+        uuidArray(accountIds.map((id) => versions?.get(id) ?? null)),
       ],
     );
-    return rows[0]?.inserted ?? 0;
   },
 
   async transfer(db: Queryable, id: string): Promise<SequencedTransfer | undefined> {

@@ -139,17 +139,18 @@ export async function fund(client: LedgerClient, account: Account, amount: strin
 
 /**
  * A second ledger replica over the same schema and stream, with its own pool (and `config` changes): what
- * another pod would be. Stop it before the file ends.
+ * another pod would be; `wrapPool` may stand between it and its pool. Stop it before the file ends.
  */
 export async function startReplica(
   h: LedgerHarness,
   config: Partial<LedgerConfig> = {},
+  wrapPool: (pool: pg.Pool) => pg.Pool = (pool) => pool,
 ): Promise<{ url: string; client: LedgerClient; app: ReturnType<typeof build>; stop(): Promise<void> }> {
   const pool = createPool({ url: h.databaseUrl, schema: h.schema, max: 5 });
   const app = build(
     { ...h.config, ...config },
     {
-      pool,
+      pool: wrapPool(pool),
       nc: h.nc,
       logger: pino({ level: "silent" }),
       clock: h.clock,
