@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import { isSerializationFailure } from "./pg-errors.js";
+import { withClient } from "./with-client.js";
 
 /** Transaction isolation levels accepted by {@link withTransaction}. */
 export type IsolationLevel = "read committed" | "repeatable read" | "serializable";
@@ -83,29 +84,27 @@ async function attemptOnce<T>(
   fn: (client: pg.PoolClient) => Promise<T>,
   begin: string,
 ): Promise<T> {
-  const client = await pool.connect();
-  // A checked-out client has no pool error listener: an 'error' event between queries would crash the process.
-  let broken: Error | undefined;
-  const onClientError = (error: Error) => {
-    broken ??= error;
-  };
-  client.on("error", onClientError);
-  try {
-    await client.query(begin);
-    const result = await fn(client);
-    await client.query("COMMIT");
-    return result;
-  } catch (error) {
+  return withClient(pool, async (client, broke) => {
     try {
-      await client.query("ROLLBACK");
-    } catch (rollbackError) {
-      // The caller gets the original error; the rollback failure only tells us the connection is unusable.
-      broken ??= rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      await client.query(begin);
+      const result = await fn(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await rollback(client, broke);
+      throw error;
     }
-    throw error;
-  } finally {
-    client.removeListener("error", onClientError);
-    // release(error) makes the pool destroy the connection instead of reusing it.
-    client.release(broken);
+  });
+}
+
+/**
+ * Rolls back the transaction open on `client`; a failure only tells that the connection is unusable, and is
+ * reported to `broke` (the caller's original error is what it throws).
+ */
+export async function rollback(client: pg.PoolClient, broke: (error: Error) => void): Promise<void> {
+  try {
+    await client.query("ROLLBACK");
+  } catch (rollbackError) {
+    broke(rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError)));
   }
 }

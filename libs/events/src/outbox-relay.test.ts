@@ -200,6 +200,15 @@ describe("outbox relay", () => {
     expect(dup.duplicate).toBe(true);
   });
 
+  test("refuses a batch size that is not a positive integer (it is written into the claim's SQL)", async ({
+    events,
+  }) => {
+    const { relay } = kit(events);
+    for (const batchSize of [0, 2.5, Number.NaN, -1]) {
+      expect(() => relay("relaybad", { batchSize })).toThrow(RangeError);
+    }
+  });
+
   test("relays running side by side claim disjoint rows", async ({ events }) => {
     const { h, freshContext, relay, enqueueCommitted } = kit(events);
     const { ctx, stream } = await freshContext();

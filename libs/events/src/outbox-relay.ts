@@ -1,4 +1,4 @@
-import { tryAdvisoryXactLock, withTransaction } from "@fintech/db";
+import { rollback, tryAdvisoryXactLock, withClient, withTransaction } from "@fintech/db";
 import type { Span } from "@fintech/platform";
 import {
   endSpan,
@@ -11,7 +11,7 @@ import {
 } from "@fintech/platform";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { headers } from "@nats-io/transport-node";
-import type { Pool, PoolClient } from "pg";
+import type { Pool, PoolClient, QueryResult } from "pg";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { CloudEventHeaders, PROTOBUF_CONTENT_TYPE } from "./cloud-events.js";
@@ -89,6 +89,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     pollIntervalMs = 1000,
     retainPublishedMs = 86_400_000,
   } = options;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(`outbox relay batchSize must be a positive integer, not ${batchSize}`);
+  }
   const publisher = createStreamPublisher(nc);
   const metrics = eventsMetrics(options.registry);
   const log = logger.child({ component: "outbox-relay", source });
@@ -146,23 +149,33 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     });
   }
 
+  // A pass is two round trips to Postgres, not four: BEGIN goes in one message with the claim, COMMIT with the
+  // marking (several statements in one simple query; their only values are the batch size, checked to be an
+  // integer, and ids the claim read from a uuid column).
+  const claim = `BEGIN; SELECT id, subject, type, payload, headers, created_at FROM outbox
+    WHERE published_at IS NULL ORDER BY seq LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`;
+
   async function runOnce(): Promise<number> {
-    const { published, failures } = await withTransaction(pool, async (tx) => {
-      const { rows } = await tx.query<OutboxRow>(
-        `SELECT id, subject, type, payload, headers, created_at FROM outbox
-          WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [batchSize],
-      );
-      // Published concurrently so one pass costs one round trip to the stream, not one per row.
-      const results = await Promise.allSettled(rows.map(publish));
-      const ids = rows.filter((_, i) => results[i]?.status === "fulfilled").map((row) => row.id);
-      if (ids.length > 0) {
-        await tx.query("UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])", [ids]);
+    const { published, failures } = await withClient(pool, async (client, broke) => {
+      try {
+        const [, claimed] = (await client.query(claim)) as unknown as [QueryResult, QueryResult<OutboxRow>];
+        const rows = claimed.rows;
+        // Published concurrently so one pass costs one round trip to the stream, not one per row.
+        const results = await Promise.allSettled(rows.map(publish));
+        const ids = rows.filter((_, i) => results[i]?.status === "fulfilled").map((row) => row.id);
+        await client.query(
+          ids.length === 0
+            ? "COMMIT"
+            : `UPDATE outbox SET published_at = now() WHERE id = ANY(${client.escapeLiteral(`{${ids.join(",")}}`)}::uuid[]); COMMIT`,
+        );
+        return {
+          published: ids.length,
+          failures: results.flatMap((r) => (r.status === "rejected" ? [r.reason] : [])),
+        };
+      } catch (err) {
+        await rollback(client, broke);
+        throw err;
       }
-      return {
-        published: ids.length,
-        failures: results.flatMap((r) => (r.status === "rejected" ? [r.reason] : [])),
-      };
     });
     metrics.outboxPublished.inc({ source }, published);
     if (failures.length > 0) {
