@@ -5,7 +5,7 @@ import type { JsMsg } from "@nats-io/jetstream";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import type { BatchHandler, ConsumedEvent, Decoded, TraceContext } from "./consumer-model.js";
-import { recordInInbox } from "./inbox.js";
+import { inboxOpening, recordedInInbox } from "./inbox.js";
 import type { Envelope, MessageSettler } from "./message-settler.js";
 
 /** A message waiting to be handled, with its decoded events. */
@@ -140,20 +140,17 @@ export function createBatchProcessor<M>(options: BatchProcessorOptions<M>) {
    * events handled (the others were in the inbox already).
    */
   async function handleEvents(events: ConsumedEvent<M>[]): Promise<Set<ConsumedEvent<M>>> {
+    const ids = events.map((e) => e.id);
     const { todo, after } = await withTransaction(
       pool,
-      async (tx) => {
-        const inserted = await recordInInbox(
-          tx,
-          durable,
-          events.map((e) => e.id),
-        );
+      async (tx, opened) => {
+        const inserted = await recordedInInbox(tx, durable, ids, opened);
         // The same event twice in one batch is handled once, the first time.
         const left = new Set(inserted);
         const todo = events.filter((e) => left.delete(e.id));
         return { todo, after: todo.length === 0 ? undefined : await handler.handle(todo, tx) };
       },
-      { isolation },
+      { isolation, opening: inboxOpening(durable, ids) },
     );
     await after?.();
     return new Set(todo);

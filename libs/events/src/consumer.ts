@@ -11,7 +11,7 @@ import type { Registry } from "prom-client";
 import { createBatchProcessor } from "./batch-processor.js";
 import { watchConsumerLag } from "./consumer-lag.js";
 import type { BatchHandler, ConsumedEvent } from "./consumer-model.js";
-import { recordInInbox } from "./inbox.js";
+import { inboxOpening, recordedInInbox } from "./inbox.js";
 import type { Envelope } from "./message-settler.js";
 import { createMessageSettler } from "./message-settler.js";
 import { eventsMetrics } from "./metrics.js";
@@ -206,12 +206,12 @@ export function createConsumer<M>(options: ConsumerOptions | BatchConsumerOption
     try {
       fresh = await withTransaction(
         pool,
-        async (tx) => {
-          if ((await recordInInbox(tx, durable, [id])).size === 0) return false;
+        async (tx, opened) => {
+          if ((await recordedInInbox(tx, durable, [id], opened)).size === 0) return false;
           await handler.handle(event, tx);
           return true;
         },
-        { isolation },
+        { isolation, opening: inboxOpening(durable, [id]) },
       );
     } catch (err) {
       markSpanFailed(err);
