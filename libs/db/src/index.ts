@@ -11,10 +11,9 @@ export { inTimestampRange, MAX_BIGINT } from "./pg-range.js";
 export { instrumentPool } from "./pool-metrics.js";
 export type { Queryable } from "./queryable.js";
 export { assertSchemaName, InvalidSchemaNameError } from "./schema-name.js";
-export { withClient } from "./with-client.js";
 export {
   type IsolationLevel,
-  rollback,
+  type TransactionClosing,
   type TransactionOptions,
   type TransactionWrapper,
   traceTransactions,

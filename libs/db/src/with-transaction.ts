@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import { isSerializationFailure } from "./pg-errors.js";
-import { withClient } from "./with-client.js";
 
 /** Transaction isolation levels accepted by {@link withTransaction}. */
 export type IsolationLevel = "read committed" | "repeatable read" | "serializable";
@@ -20,6 +19,15 @@ export interface TransactionOptions {
    * parameters (every value in it must be safe to write into SQL). Its result is `fn`'s second argument.
    */
   opening?: string | undefined;
+}
+
+/** The option of {@link withTransaction} that depends on what its function returns. */
+export interface TransactionClosing<T> {
+  /**
+   * A last statement, made from the function's result, to send in one message with COMMIT (undefined: COMMIT
+   * alone); a simple query too, so no parameters.
+   */
+  closing?: ((result: T) => string | undefined) | undefined;
 }
 
 const BEGIN: Record<IsolationLevel, string> = {
@@ -59,7 +67,7 @@ export function traceTransactions(wrap: TransactionWrapper | undefined): void {
 export function withTransaction<T>(
   pool: pg.Pool,
   fn: (client: pg.PoolClient, opened?: pg.QueryResult) => Promise<T>,
-  opts: TransactionOptions = {},
+  opts: TransactionOptions & TransactionClosing<T> = {},
 ): Promise<T> {
   return wrapper === undefined
     ? runTransaction(pool, fn, opts)
@@ -69,14 +77,12 @@ export function withTransaction<T>(
 async function runTransaction<T>(
   pool: pg.Pool,
   fn: (client: pg.PoolClient, opened?: pg.QueryResult) => Promise<T>,
-  opts: TransactionOptions,
+  opts: TransactionOptions & TransactionClosing<T>,
 ): Promise<T> {
   const maxRetries = opts.maxRetries ?? 5;
-  const begin = opts.isolation === undefined ? "BEGIN" : BEGIN[opts.isolation];
-  const opening = opts.opening === undefined ? begin : `${begin}; ${opts.opening}`;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await attemptOnce(pool, fn, opening, opts.opening !== undefined);
+      return await attemptOnce(pool, fn, opts);
     } catch (error) {
       if (attempt >= maxRetries || !isSerializationFailure(error)) throw error;
     }
@@ -88,33 +94,40 @@ async function runTransaction<T>(
 async function attemptOnce<T>(
   pool: pg.Pool,
   fn: (client: pg.PoolClient, opened?: pg.QueryResult) => Promise<T>,
-  begin: string,
-  withOpening: boolean,
+  opts: TransactionOptions & TransactionClosing<T>,
 ): Promise<T> {
-  return withClient(pool, async (client, broke) => {
-    try {
-      const started = await client.query(begin);
-      // BEGIN and the opening statement answer as an array of two results.
-      const result = withOpening
-        ? await fn(client, (started as unknown as pg.QueryResult[])[1])
-        : await fn(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      await rollback(client, broke);
-      throw error;
-    }
-  });
-}
-
-/**
- * Rolls back the transaction open on `client`; a failure only tells that the connection is unusable, and is
- * reported to `broke` (the caller's original error is what it throws).
- */
-export async function rollback(client: pg.PoolClient, broke: (error: Error) => void): Promise<void> {
+  const begin = opts.isolation === undefined ? "BEGIN" : BEGIN[opts.isolation];
+  const client = await pool.connect();
+  // A checked-out client has no pool error listener: an 'error' event between queries would crash the process.
+  let broken: Error | undefined;
+  const onClientError = (error: Error) => {
+    broken ??= error;
+  };
+  client.on("error", onClientError);
   try {
-    await client.query("ROLLBACK");
-  } catch (rollbackError) {
-    broke(rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError)));
+    let result: T;
+    if (opts.opening === undefined) {
+      await client.query(begin);
+      result = await fn(client);
+    } else {
+      // BEGIN and the opening statement answer as an array of two results.
+      const started = (await client.query(`${begin}; ${opts.opening}`)) as unknown as pg.QueryResult[];
+      result = await fn(client, started[1]);
+    }
+    const last = opts.closing?.(result);
+    await client.query(last === undefined ? "COMMIT" : `${last}; COMMIT`);
+    return result;
+  } catch (error) {
+    try {
+      await client.query("ROLLBACK");
+    } catch (rollbackError) {
+      // The caller gets the original error; the rollback failure only tells us the connection is unusable.
+      broken ??= rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+    }
+    throw error;
+  } finally {
+    client.removeListener("error", onClientError);
+    // release(error) makes the pool destroy the connection instead of reusing it.
+    client.release(broken);
   }
 }

@@ -1,4 +1,4 @@
-import { rollback, tryAdvisoryXactLock, withClient, withTransaction } from "@fintech/db";
+import { tryAdvisoryXactLock, withTransaction } from "@fintech/db";
 import type { Span } from "@fintech/platform";
 import {
   endSpan,
@@ -11,7 +11,8 @@ import {
 } from "@fintech/platform";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { headers } from "@nats-io/transport-node";
-import type { Pool, PoolClient, QueryResult } from "pg";
+import type { Pool, PoolClient } from "pg";
+import pg from "pg";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { CloudEventHeaders, PROTOBUF_CONTENT_TYPE } from "./cloud-events.js";
@@ -150,33 +151,32 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   // A pass is two round trips to Postgres, not four: BEGIN goes in one message with the claim, COMMIT with the
-  // marking (several statements in one simple query; their only values are the batch size, checked to be an
+  // marking (withTransaction's opening and closing; their only values are the batch size, checked to be an
   // integer, and ids the claim read from a uuid column).
-  const claim = `BEGIN; SELECT id, subject, type, payload, headers, created_at FROM outbox
+  const claim = `SELECT id, subject, type, payload, headers, created_at FROM outbox
     WHERE published_at IS NULL ORDER BY seq LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`;
 
   async function runOnce(): Promise<number> {
-    const { published, failures } = await withClient(pool, async (client, broke) => {
-      try {
-        const [, claimed] = (await client.query(claim)) as unknown as [QueryResult, QueryResult<OutboxRow>];
-        const rows = claimed.rows;
+    const { ids, failures } = await withTransaction(
+      pool,
+      async (_tx, claimed) => {
+        const rows = (claimed?.rows ?? []) as OutboxRow[];
         // Published concurrently so one pass costs one round trip to the stream, not one per row.
         const results = await Promise.allSettled(rows.map(publish));
-        const ids = rows.filter((_, i) => results[i]?.status === "fulfilled").map((row) => row.id);
-        await client.query(
-          ids.length === 0
-            ? "COMMIT"
-            : `UPDATE outbox SET published_at = now() WHERE id = ANY(${client.escapeLiteral(`{${ids.join(",")}}`)}::uuid[]); COMMIT`,
-        );
         return {
-          published: ids.length,
+          ids: rows.filter((_, i) => results[i]?.status === "fulfilled").map((row) => row.id),
           failures: results.flatMap((r) => (r.status === "rejected" ? [r.reason] : [])),
         };
-      } catch (err) {
-        await rollback(client, broke);
-        throw err;
-      }
-    });
+      },
+      {
+        opening: claim,
+        closing: ({ ids }) =>
+          ids.length === 0
+            ? undefined
+            : `UPDATE outbox SET published_at = now() WHERE id = ANY(${pg.escapeLiteral(`{${ids.join(",")}}`)}::uuid[])`,
+      },
+    );
+    const published = ids.length;
     metrics.outboxPublished.inc({ source }, published);
     if (failures.length > 0) {
       throw new OutboxPublishError(`${failures.length} outbox event(s) not published, will retry`, {
