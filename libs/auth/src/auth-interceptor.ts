@@ -1,6 +1,12 @@
 import type { Interceptor } from "@connectrpc/connect";
 import type { Authenticator } from "./authenticator.js";
-import { clientIpKey, FORWARDED_BY_HEADER, FORWARDED_FOR_HEADER, singleAddress } from "./client-ip.js";
+import {
+  clientIpKey,
+  DEFAULT_FORWARDERS,
+  FORWARDED_FOR_HEADER,
+  forwardedByOneOf,
+  singleAddress,
+} from "./client-ip.js";
 import { unauthenticated } from "./errors.js";
 import { principalKey } from "./principal.js";
 
@@ -32,16 +38,12 @@ export interface AuthInterceptorOptions {
  */
 export function createAuthInterceptor(opts: AuthInterceptorOptions): Interceptor {
   const publicMethods = new Set(opts.publicMethods ?? []);
-  const forwarders = new Set(opts.forwarders ?? ["gateway"]);
+  const forwarders = new Set(opts.forwarders ?? DEFAULT_FORWARDERS);
 
   async function forwardedAddress(headers: Headers): Promise<string> {
-    const proof = headers.get(FORWARDED_BY_HEADER);
     const address = singleAddress(headers.get(FORWARDED_FOR_HEADER));
-    if (proof === null || address === "") return "";
-    const forwarder = await opts.authenticator
-      .authenticate(new Headers({ authorization: proof }))
-      .catch(() => undefined);
-    return forwarder?.kind === "service" && forwarders.has(forwarder.service) ? address : "";
+    if (address === "") return "";
+    return (await forwardedByOneOf(opts.authenticator, headers, forwarders)) ? address : "";
   }
 
   return (next) => async (req) => {

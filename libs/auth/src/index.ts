@@ -54,4 +54,10 @@ export { rememberBearer } from "./remember-bearer.js";
 export type { ServiceCredentials, ServiceCredentialsOptions } from "./service-credentials.js";
 export { createServiceCredentials } from "./service-credentials.js";
 export type { UserAccess, UserAccessCache, UserAccessCacheOptions } from "./user-access.js";
-export { checkUserAccess, createUserAccessCache } from "./user-access.js";
+export {
+  checkUserAccess,
+  createUserAccessCache,
+  parseUserAccessHeader,
+  USER_ACCESS_HEADER,
+  userAccessHeader,
+} from "./user-access.js";

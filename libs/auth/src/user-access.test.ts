@@ -6,7 +6,13 @@ import { createJwtVerifier } from "./jwt-verifier.js";
 import type { Principal } from "./principal.js";
 import { jwksSource, testClock, testKey } from "./test/keys.js";
 import type { UserAccess } from "./user-access.js";
-import { checkUserAccess, createUserAccessCache } from "./user-access.js";
+import {
+  checkUserAccess,
+  createUserAccessCache,
+  parseUserAccessHeader,
+  USER_ACCESS_HEADER,
+  userAccessHeader,
+} from "./user-access.js";
 
 async function setup() {
   const key = await testKey("k1");
@@ -166,5 +172,102 @@ describe("checkUserAccess", () => {
     await expect(access.get("u-1")).rejects.toThrow("identity is away");
     fail = false;
     expect(await access.get("u-1")).toEqual({ active: true, roles: ["user"] });
+  });
+});
+
+describe("a forwarder's answer about the caller (x-user-access)", () => {
+  // What the gateway sends: the user's credential, its own service token as proof, and what identity told it.
+  async function forwarded(t: Awaited<ReturnType<typeof setup>>, vouch: string, proofOf = "gateway") {
+    const headers = await t.headersFor(admin);
+    const proof = await t.headersFor({ kind: "service", service: proofOf });
+    headers.set("x-forwarded-by", proof.get("authorization") ?? "");
+    headers.set(USER_ACCESS_HEADER, vouch);
+    return headers;
+  }
+  const vouch = (ageMs: number, roles = "user,admin") => `user=u-1&roles=${roles}&age=${ageMs}`;
+
+  it("is taken instead of asking identity again, narrowing roles as identity's own answer would", async () => {
+    const t = await setup();
+    t.state.set("u-1", { active: true, roles: ["user", "admin"] });
+    expect(await t.auth.authenticate(await forwarded(t, vouch(40, "user")))).toMatchObject({
+      roles: ["user"],
+    });
+    expect(t.lookups()).toBe(0);
+    // It stands for the TTL from when the forwarder looked it up, not from when it arrived.
+    t.clock.advance(4960);
+    await t.auth.authenticate(await t.headersFor(admin));
+    expect(t.lookups()).toBe(1);
+  });
+
+  it("is ignored without the gateway's proof, for another user, when malformed or older than the TTL", async () => {
+    const t = await setup();
+    t.state.set("u-1", { active: false, roles: [] });
+    const refusedAfterLookup = async (headers: Headers) => {
+      const before = t.lookups();
+      expect(await refusal(t.auth.authenticate(headers))).toBe(Code.Unauthenticated);
+      expect(t.lookups()).toBe(before + 1);
+      t.access.forgetAll();
+      t.clock.advance(1);
+    };
+    const noProof = await forwarded(t, vouch(0));
+    noProof.delete("x-forwarded-by");
+    await refusedAfterLookup(noProof);
+    await refusedAfterLookup(await forwarded(t, vouch(0), "wallet"));
+    const userAsProof = await forwarded(t, vouch(0));
+    userAsProof.set("x-forwarded-by", userAsProof.get("authorization") ?? "");
+    await refusedAfterLookup(userAsProof);
+    await refusedAfterLookup(await forwarded(t, "user=u-2&roles=user&age=0"));
+    await refusedAfterLookup(await forwarded(t, vouch(5000)));
+    for (const bad of [
+      "user=u-1&roles=root&age=0",
+      "user=u-1&roles=user&age=-1",
+      "user=u-1&roles=user",
+      "garbage",
+    ]) {
+      await refusedAfterLookup(await forwarded(t, bad));
+    }
+  });
+
+  it("does not bring back what was true before a change this service heard of", async () => {
+    const t = await setup();
+    t.state.set("u-1", { active: false, roles: [] });
+    t.clock.advance(1000);
+    t.access.changed("u-1");
+    t.clock.advance(100);
+    // Looked up 300 ms ago by the gateway, before the suspension's event reached this service: not taken.
+    expect(await refusal(t.auth.authenticate(await forwarded(t, vouch(300))))).toBe(Code.Unauthenticated);
+    t.access.forgetAll();
+    t.clock.advance(100);
+    expect(await refusal(t.auth.authenticate(await forwarded(t, vouch(150))))).toBe(Code.Unauthenticated);
+    expect(t.lookups()).toBe(2);
+    // One looked up after the change is.
+    t.state.set("u-1", { active: true, roles: ["user"] });
+    t.access.forgetAll();
+    t.clock.advance(100);
+    expect(await t.auth.authenticate(await forwarded(t, vouch(50, "user")))).toMatchObject({
+      roles: ["user"],
+    });
+    expect(t.lookups()).toBe(2);
+  });
+
+  it("is not kept over a fresher answer already held", async () => {
+    const t = await setup();
+    t.state.set("u-1", { active: true, roles: ["user"] });
+    await t.access.get("u-1");
+    t.clock.advance(1000);
+    t.access.heard("u-1", { active: true, roles: ["user", "admin"] }, 2000);
+    expect(t.access.held("u-1")).toEqual({ access: { active: true, roles: ["user"] }, ageMs: 1000 });
+    t.access.heard("u-1", { active: true, roles: ["user", "admin"] }, 10);
+    expect(t.access.held("u-1")).toEqual({ access: { active: true, roles: ["user", "admin"] }, ageMs: 10 });
+  });
+
+  it("is written only for an active user, and read back as written", () => {
+    const held = {
+      access: { active: true, roles: ["user" as const], tokensRevokedAtMs: 1_700_000_000_000 },
+      ageMs: 12,
+    };
+    const header = userAccessHeader("u-1", held);
+    expect(parseUserAccessHeader(header ?? null)).toEqual({ userId: "u-1", ...held });
+    expect(userAccessHeader("u-1", { access: { active: false, roles: [] }, ageMs: 0 })).toBeUndefined();
   });
 });

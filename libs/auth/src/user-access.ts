@@ -1,7 +1,16 @@
 import { decodeJwt } from "jose";
 import type { Authenticator } from "./authenticator.js";
+import { DEFAULT_FORWARDERS, forwardedByOneOf } from "./client-ip.js";
 import { unauthenticated } from "./errors.js";
 import type { Role } from "./principal.js";
+import { isRole } from "./principal.js";
+
+/**
+ * A forwarder's answer about the user whose credential it forwards (`user=<id>&roles=user,admin&age=<ms>`, and
+ * `&revoked=<ms>` when their tokens were revoked), sent beside its proof (x-forwarded-by) so that the service
+ * it calls need not ask identity again what it asked a moment ago. Only an active user's answer is sent.
+ */
+export const USER_ACCESS_HEADER = "x-user-access";
 
 /** What a verifier must know of a user to honour a change before their access tokens expire. */
 export interface UserAccess {
@@ -36,6 +45,13 @@ export interface UserAccessCache {
   changed(userId: string): void;
   /** Changes may have been missed (the event feed was down): every user is looked up again. */
   forgetAll(): void;
+  /** The answer `get` would give now without a lookup, with its age in ms; undefined while none is at hand. */
+  held(userId: string): { access: UserAccess; ageMs: number } | undefined;
+  /**
+   * Another verifier's answer, looked up `ageMs` ago (a forwarder's, see {@link USER_ACCESS_HEADER}): kept when it
+   * is fresher than the one held and younger than the TTL, and not from before a change this cache heard of.
+   */
+  heard(userId: string, access: UserAccess, ageMs: number): void;
 }
 
 /**
@@ -51,19 +67,30 @@ export function createUserAccessCache(opts: UserAccessCacheOptions): UserAccessC
   const clock = opts.clock ?? (() => new Date());
   interface Entry {
     access: Promise<UserAccess>;
+    /** `access` once it is in. */
+    settled?: UserAccess;
     /** When the lookup that gave `access` started: its answer is at least that fresh. */
     since: number;
     refreshing: boolean;
   }
   // Insertion-ordered, so the first entry is the oldest.
   const entries = new Map<string, Entry>();
+  // When a change was last heard of, per user, for a TTL (insertion-ordered too), and for every user: an answer
+  // heard from elsewhere that was looked up before it is not kept.
+  const changes = new Map<string, number>();
+  let everyoneChanged = Number.NEGATIVE_INFINITY;
 
   function remember(userId: string, entry: Entry): void {
     entries.delete(userId);
     entries.set(userId, entry);
-    entry.access.catch(() => {
-      if (entries.get(userId) === entry) entries.delete(userId);
-    });
+    entry.access.then(
+      (access) => {
+        entry.settled = access;
+      },
+      () => {
+        if (entries.get(userId) === entry) entries.delete(userId);
+      },
+    );
     if (entries.size > maxEntries) {
       const oldest = entries.keys().next();
       if (!oldest.done) entries.delete(oldest.value);
@@ -77,7 +104,12 @@ export function createUserAccessCache(opts: UserAccessCacheOptions): UserAccessC
       (access) => {
         // changed() or forgetAll() meanwhile: this lookup may have read the old state.
         if (entries.get(userId) === entry) {
-          remember(userId, { access: Promise.resolve(access), since: now, refreshing: false });
+          remember(userId, {
+            access: Promise.resolve(access),
+            settled: access,
+            since: now,
+            refreshing: false,
+          });
         }
       },
       () => {
@@ -102,9 +134,37 @@ export function createUserAccessCache(opts: UserAccessCacheOptions): UserAccessC
     changed(userId) {
       // A lookup still in flight may have read the old state: dropping its entry keeps its answer from being reused.
       entries.delete(userId);
+      const now = clock().getTime();
+      changes.delete(userId);
+      changes.set(userId, now);
+      for (const [id, at] of changes) {
+        if (at > now - ttlMs) break;
+        changes.delete(id);
+      }
     },
     forgetAll() {
       entries.clear();
+      changes.clear();
+      everyoneChanged = clock().getTime();
+    },
+    held(userId) {
+      const hit = entries.get(userId);
+      if (hit?.settled === undefined) return undefined;
+      const ageMs = clock().getTime() - hit.since;
+      return ageMs < ttlMs ? { access: hit.settled, ageMs } : undefined;
+    },
+    heard(userId, access, ageMs) {
+      const since = clock().getTime() - ageMs;
+      if (
+        !(ageMs >= 0 && ageMs < ttlMs) ||
+        since <= everyoneChanged ||
+        since <= (changes.get(userId) ?? since - 1)
+      ) {
+        return;
+      }
+      const hit = entries.get(userId);
+      if (hit !== undefined && hit.since >= since) return;
+      remember(userId, { access: Promise.resolve(access), settled: access, since, refreshing: false });
     },
   };
 }
@@ -114,13 +174,27 @@ export function createUserAccessCache(opts: UserAccessCacheOptions): UserAccessC
  * the user's last revocation (both Unauthenticated), and narrowing a caller's roles to the user's current
  * ones (a demoted admin's token keeps working as a user's: admin methods answer PermissionDenied). Services'
  * principals pass untouched. Wrap the outermost authenticator (after rememberBearer), so that no memory of an
- * accepted token outlives a change.
+ * accepted token outlives a change. A forwarder's answer about the same user ({@link USER_ACCESS_HEADER}, with
+ * a valid service token of one of `forwarders`, default the gateway, in x-forwarded-by) goes into `access`
+ * first (UserAccessCache.heard), so a call the gateway forwards does not wait for identity a second time.
  */
-export function checkUserAccess(authenticator: Authenticator, access: UserAccessCache): Authenticator {
+export function checkUserAccess(
+  authenticator: Authenticator,
+  access: UserAccessCache,
+  opts: { forwarders?: readonly string[] } = {},
+): Authenticator {
+  const forwarders = new Set(opts.forwarders ?? DEFAULT_FORWARDERS);
   return {
     async authenticate(headers) {
       const principal = await authenticator.authenticate(headers);
       if (principal?.kind !== "user") return principal;
+      const vouched = parseUserAccessHeader(headers.get(USER_ACCESS_HEADER));
+      if (
+        vouched?.userId === principal.userId &&
+        (await forwardedByOneOf(authenticator, headers, forwarders))
+      ) {
+        access.heard(vouched.userId, vouched.access, vouched.ageMs);
+      }
       const current = await access.get(principal.userId);
       if (!current.active) throw unauthenticated("the user is not active");
       if (principal.credential === "jwt" && current.tokensRevokedAtMs !== undefined) {
@@ -132,6 +206,44 @@ export function checkUserAccess(authenticator: Authenticator, access: UserAccess
       const roles = principal.roles.filter((r) => current.roles.includes(r));
       return roles.length === principal.roles.length ? principal : { ...principal, roles };
     },
+  };
+}
+
+/** The {@link USER_ACCESS_HEADER} value for an active user's answer held `ageMs`; undefined for an inactive one. */
+export function userAccessHeader(
+  userId: string,
+  held: { access: UserAccess; ageMs: number },
+): string | undefined {
+  const { access, ageMs } = held;
+  if (!access.active) return undefined;
+  const fields = new URLSearchParams({
+    user: userId,
+    roles: access.roles.join(","),
+    age: String(Math.round(ageMs)),
+  });
+  if (access.tokensRevokedAtMs !== undefined) fields.set("revoked", String(access.tokensRevokedAtMs));
+  return fields.toString();
+}
+
+const WHOLE = /^\d{1,15}$/;
+
+/** A {@link USER_ACCESS_HEADER} value read back; undefined for one that is missing or not well formed. */
+export function parseUserAccessHeader(
+  value: string | null,
+): { userId: string; access: UserAccess; ageMs: number } | undefined {
+  if (value === null) return undefined;
+  const fields = new URLSearchParams(value);
+  const userId = fields.get("user");
+  const age = fields.get("age") ?? "";
+  const revoked = fields.get("revoked");
+  const roles = (fields.get("roles") ?? "").split(",").filter((r) => r !== "");
+  if (!userId || !WHOLE.test(age) || (revoked !== null && !WHOLE.test(revoked)) || !roles.every(isRole)) {
+    return undefined;
+  }
+  return {
+    userId,
+    access: { active: true, roles, ...(revoked === null ? {} : { tokensRevokedAtMs: Number(revoked) }) },
+    ageMs: Number(age),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Authenticator, ServiceCredentials } from "@fintech/auth";
+import type { Authenticator, ServiceCredentials, UserAccessCache } from "@fintech/auth";
 import { connectIdentity } from "@fintech/auth";
 import type { InProcessTransport } from "@fintech/platform";
 import type { Logger } from "pino";
@@ -10,13 +10,18 @@ import { createBackendTransport } from "./transports.js";
  * The gateway's link to identity (see connectIdentity), over the same protocol as every other backend call, or
  * through `identity` when identity runs in this process: the credential check, and the gateway's own service
  * credentials, whose token goes to backends beside each request's client address (x-forwarded-by) so that they
- * believe it. Without SERVICE_CLIENT_SECRET, API keys are refused and there are no credentials.
+ * believe it, with what identity last said of the caller (`userAccess`, sent as x-user-access). Without
+ * SERVICE_CLIENT_SECRET, API keys are refused and there are neither.
  */
 export function connectGatewayIdentity(
   config: GatewayConfig,
   opts: { logger: Logger; protocol?: BackendProtocol; clock?: () => Date; identity?: InProcessTransport },
-): { authenticator: Authenticator; credentials: ServiceCredentials | undefined } {
-  const { authenticator, credentials } = connectIdentity(config, {
+): {
+  authenticator: Authenticator;
+  credentials: ServiceCredentials | undefined;
+  userAccess: UserAccessCache | undefined;
+} {
+  return connectIdentity(config, {
     logger: opts.logger,
     transport: (url, interceptors) =>
       createBackendTransport(url, opts.protocol, interceptors, {
@@ -26,7 +31,6 @@ export function connectGatewayIdentity(
     ...(opts.clock === undefined ? {} : { clock: opts.clock }),
     ...(opts.identity === undefined ? {} : { identity: opts.identity }),
   });
-  return { authenticator, credentials };
 }
 
 /** The credential check of {@link connectGatewayIdentity} alone. */

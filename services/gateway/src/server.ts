@@ -6,8 +6,14 @@ import type { AddressInfo } from "node:net";
 import { ScalarType } from "@bufbuild/protobuf";
 import type { Transport } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Authenticator, Principal, ServiceCredentials } from "@fintech/auth";
-import { FORWARDED_BY_HEADER, FORWARDED_FOR_HEADER, forwardCredentials } from "@fintech/auth";
+import type { Authenticator, Principal, ServiceCredentials, UserAccessCache } from "@fintech/auth";
+import {
+  FORWARDED_BY_HEADER,
+  FORWARDED_FOR_HEADER,
+  forwardCredentials,
+  USER_ACCESS_HEADER,
+  userAccessHeader,
+} from "@fintech/auth";
 import type { Clock, Span } from "@fintech/platform";
 import {
   childSpan,
@@ -60,6 +66,11 @@ export interface GatewayDeps {
    * it). Without them backends record no client address.
    */
   forwarder?: ServiceCredentials | undefined;
+  /**
+   * What identity last said of each user (connectGatewayIdentity), sent with the proof in x-user-access so that
+   * a backend does not ask identity again about the caller the gateway just checked.
+   */
+  userAccess?: UserAccessCache | undefined;
 }
 
 /** Where the gateway listens. */
@@ -346,7 +357,13 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     headers["x-request-id"] = x.requestId;
     headers[FORWARDED_FOR_HEADER] = clientIp(x.req, config.TRUST_PROXY_HOPS);
     const proof = await forwardedBy();
-    if (proof !== undefined) headers[FORWARDED_BY_HEADER] = proof;
+    if (proof !== undefined) {
+      headers[FORWARDED_BY_HEADER] = proof;
+      const user = x.principal?.kind === "user" ? x.principal.userId : undefined;
+      const held = user === undefined ? undefined : deps.userAccess?.held(user);
+      const vouched = user === undefined || held === undefined ? undefined : userAccessHeader(user, held);
+      if (vouched !== undefined) headers[USER_ACCESS_HEADER] = vouched;
+    }
     const abort = new AbortController();
     x.res.once("close", () => {
       if (!x.res.writableFinished) abort.abort();

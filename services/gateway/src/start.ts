@@ -35,7 +35,7 @@ export async function startGateway(
     .catch((err: unknown) => logger.warn({ err }, "redis unavailable at start-up; rate limits fail open"));
   const inProcess = opts.transports ?? {};
   const identity = inProcess.identity;
-  const { authenticator, credentials } = connectGatewayIdentity(config, {
+  const { authenticator, credentials, userAccess } = connectGatewayIdentity(config, {
     logger,
     protocol: config.BACKEND_PROTOCOL,
     ...(identity === undefined ? {} : { identity }),
@@ -45,7 +45,14 @@ export async function startGateway(
     // Traced and counted as a backend reached at its URL is (createBackendTransport).
     if (transport !== undefined) transports[name] = transport({ interceptors: [observeClientCalls] });
   }
-  const gateway = build(config, { redis, logger, authenticator, transports, forwarder: credentials });
+  const gateway = build(config, {
+    redis,
+    logger,
+    authenticator,
+    transports,
+    forwarder: credentials,
+    userAccess,
+  });
   const listening = await gateway.start();
   logger.info(
     {

@@ -136,6 +136,37 @@ describe("revocation", () => {
     expect((await p.api("GET", "/api/v1/wallets", { token })).status).toBe(200);
   });
 
+  test("a call the gateway forwards does not make the wallet ask identity about the caller again; one on its own port does", async ({
+    platform: p,
+  }) => {
+    const dee = await p.signup();
+    const before = p.walletUserLookups;
+    // The gateway asked identity about Dee and sends its answer along with its proof: the wallet takes it.
+    expect((await p.api("GET", "/api/v1/wallets", { token: dee.token })).status).toBe(200);
+    expect((await p.api("GET", "/api/v1/transactions", { token: dee.token })).status).toBe(200);
+    expect(p.walletUserLookups).toBe(before);
+    // Straight to the wallet's port, with the same token and no gateway: the wallet asks identity itself.
+    const other = await p.signup();
+    expect(await walletPortStatus(p, { authorization: `Bearer ${other.token}` })).toBe(status.OK);
+    expect(p.walletUserLookups).toBe(before + 1);
+    // An x-user-access header sent by anyone else is not believed: a suspended user stays refused.
+    const admin = await p.admin();
+    const suspended = await p.api("PATCH", `/api/v1/users/${other.id}/status`, {
+      token: admin.token,
+      json: { status: "suspended" },
+    });
+    expect(suspended.status).toBe(200);
+    await waitFor(
+      async () =>
+        (await walletPortStatus(p, {
+          authorization: `Bearer ${other.token}`,
+          "x-user-access": `user=${other.id}&roles=user&age=0`,
+          "x-forwarded-by": `Bearer ${other.token}`,
+        })) === status.UNAUTHENTICATED,
+      { timeoutMs: WITHIN_MS },
+    );
+  });
+
   test("another user's quote is 404, the creator's is theirs", async ({ platform: p }) => {
     const ana = await p.signup();
     const bo = await p.signup();

@@ -14,7 +14,7 @@ import {
   parseIdentityConfig,
 } from "@fintech/identity";
 import { build as buildLedger, migrationsDir as ledgerMigrations, parseLedgerConfig } from "@fintech/ledger";
-import { systemClock } from "@fintech/platform";
+import { createServiceTransport, observeClientCalls, systemClock } from "@fintech/platform";
 import type { UpdateRulesRequestSchema } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { FraudService } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { LedgerService } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
@@ -97,6 +97,8 @@ export interface Platform {
   walletPort: number;
   /** The wallet's pool (its schema). */
   pool: pg.Pool;
+  /** How many times the wallet has asked identity about a user (GetUserAccess) since the file started. */
+  walletUserLookups: number;
   /** While true, every Score call fails as if fraud were down. */
   fraudDown: boolean;
   /** While true, every call of the wallet to the ledger fails as if the ledger were down. */
@@ -244,13 +246,24 @@ export function platformTest(
       WALLET_CURRENCY_CACHE_TTL_MS: "0",
       ...opts.walletEnv,
     });
-    // As main.ts does: identity's events apply a suspension or role change at once.
+    // As main.ts does: identity's events apply a suspension or role change at once. Its questions about users
+    // are counted.
+    const countUserLookups: Interceptor = (next) => async (req) => {
+      if (req.method.name === "GetUserAccess") platform.walletUserLookups++;
+      return next(req);
+    };
     const { authenticator, credentials } = connectIdentity(walletConfig, {
       logger: silent,
       events: { nc: nats.nc, namespace },
+      transport: (url, interceptors) =>
+        createServiceTransport(url, {
+          name: "identity",
+          interceptors: [observeClientCalls, countUserLookups, ...interceptors],
+        }),
     });
     const asWallet: Interceptor[] = credentials === undefined ? [] : [credentials.interceptor];
     const platform = {
+      walletUserLookups: 0,
       fraudDown: false,
       ledgerDown: false,
       dbFault: undefined,
@@ -333,6 +346,7 @@ export function platformTest(
         logger: silent,
         authenticator: gatewayIdentity.authenticator,
         forwarder: gatewayIdentity.credentials,
+        userAccess: gatewayIdentity.userAccess,
       }),
     );
 
@@ -435,7 +449,7 @@ export function platformTest(
           });
         }
       },
-    } satisfies Omit<Platform, "fraudDown" | "ledgerDown" | "dbFault" | "dbDelay">);
+    } satisfies Omit<Platform, "walletUserLookups" | "fraudDown" | "ledgerDown" | "dbFault" | "dbDelay">);
     if (opts.fraudRules !== undefined) await platform.rules(opts.fraudRules);
     return platform;
   });
