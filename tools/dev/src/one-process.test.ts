@@ -4,7 +4,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createLogger } from "@fintech/platform";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import { LedgerService } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
-import { freePorts, test, waitFor } from "@fintech/testing";
+import { freePorts, startOtlpReceiver, test, waitFor } from "@fintech/testing";
 import { describe, expect } from "vitest";
 import type { OneProcessPlatform, PlatformService } from "./one-process.js";
 import { ONE_PROCESS_ORDER, startOneProcess } from "./one-process.js";
@@ -77,9 +77,12 @@ describe("the platform in one process", () => {
         destination: { write: (line: string) => lines.push(line) },
       });
 
+    // Traces go where the process's OTEL_* variables say, as each service's own process would send them.
+    const collector = await startOtlpReceiver();
+    const telemetryEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: "100" };
     let platform: OneProcessPlatform | undefined;
     try {
-      platform = await startOneProcess(envs, { logger });
+      platform = await startOneProcess(envs, { logger, env: telemetryEnv });
       const G = platform.listening.gateway.url;
       const json = { "content-type": "application/json" };
 
@@ -174,8 +177,28 @@ describe("the platform in one process", () => {
       ).checkIntegrity({});
       expect(integrity.ok).toBe(true);
       expect(integrity.transfersChecked).toBeGreaterThanOrEqual(2n);
+
+      // The purchase is one trace: the gateway's request, and under it each service's RPC, in-process as they are.
+      const paid = await waitFor(() => {
+        const traces = collector.spans
+          .filter((x) => x.name === "POST /api/v1/transactions")
+          .map((root) => collector.spans.filter((x) => x.traceId === root.traceId));
+        return traces.find((spans) =>
+          spans.some((x) => x.name === "fintech.ledger.v1.LedgerService/CreateTransfers"),
+        );
+      });
+      const served = paid.filter((x) => x.kind === "server").map((x) => `${x.service} ${x.name}`);
+      expect(served).toEqual(
+        expect.arrayContaining([
+          "one-process POST /api/v1/transactions",
+          "one-process fintech.wallet.v1.WalletService/CreateTransaction",
+          "one-process fintech.fraud.v1.FraudService/Score",
+          "one-process fintech.ledger.v1.LedgerService/CreateTransfers",
+        ]),
+      );
     } finally {
       await platform?.stop();
+      await collector.close();
       for (const schema of schemas) await db.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     }
     expect(lines.filter((l) => l.includes('"level":"error"'))).toEqual([]);

@@ -11,7 +11,7 @@ import { parseIdentityConfig, startIdentity } from "@fintech/identity";
 import { parseLedgerConfig, startLedger } from "@fintech/ledger";
 import { parseNotificationsConfig, startNotifications } from "@fintech/notifications";
 import type { InProcessTransport, ListenResult, ServiceName, StartedService } from "@fintech/platform";
-import { createLogger } from "@fintech/platform";
+import { createLogger, startTelemetry } from "@fintech/platform";
 import { parseWalletConfig, startWallet } from "@fintech/wallet";
 import type { Logger } from "pino";
 import { pino } from "pino";
@@ -113,11 +113,12 @@ export interface OneProcessPlatform {
  * stream so that they never interleave mid-line). A service calls the ones
  * started before it through their in-process transports, with its own service token, checked by the callee's
  * own interceptors as over the network. Should one fail to start, the ones already started are stopped and the
- * error is thrown.
+ * error is thrown. Traces are exported as each service's main.ts would (startTelemetry), once for the process,
+ * from the OTEL_* variables of `opts.env` (default: this process's), under the service name "one-process".
  */
 export async function startOneProcess(
   envs: Readonly<Record<PlatformService, NodeJS.ProcessEnv>>,
-  opts: { logger?: (name: PlatformService, env: NodeJS.ProcessEnv) => Logger } = {},
+  opts: { logger?: (name: PlatformService, env: NodeJS.ProcessEnv) => Logger; env?: NodeJS.ProcessEnv } = {},
 ): Promise<OneProcessPlatform> {
   // A service in the registry without a starter here, or a starter without its environment, is a mistake.
   const known: readonly string[] = ONE_PROCESS_ORDER;
@@ -134,6 +135,11 @@ export async function startOneProcess(
     const logger = loggerFor(name, envs[name]);
     return { name, logger, starter: starters[name](envs[name], logger, transports) };
   });
+  const telemetry = startTelemetry({
+    serviceName: "one-process",
+    logger: createLogger({ name: "one-process", level: envs.gateway.LOG_LEVEL, destination: stdout }),
+    env: opts.env ?? process.env,
+  });
   const started: Array<{ name: PlatformService; stop(): Promise<void> }> = [];
   const listening: Partial<Record<PlatformService, ListenResult>> = {};
 
@@ -148,6 +154,8 @@ export async function startOneProcess(
           failures.push(err);
         }
       }
+      // After the servers: the last requests' spans go out too.
+      await telemetry.shutdown().catch((err: unknown) => failures.push(err));
       stdout.flushSync();
       if (failures.length > 0) throw new AggregateError(failures, "some services did not stop cleanly");
     })();
