@@ -88,7 +88,14 @@ export function build(config: FraudConfig, deps: FraudDeps) {
     // Redis is not required: scoring answers from Postgres without it.
     readiness: createReadiness({ db: pool, nats: nc }),
   });
-  const relay = createOutboxRelay({ pool, nc, source: "fraud", namespace: config.EVENTS_NAMESPACE, logger });
+  const relay = createOutboxRelay({
+    pool,
+    nc,
+    source: "fraud",
+    namespace: config.EVENTS_NAMESPACE,
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    logger,
+  });
   const consumer = createFeatureConsumer({
     pool,
     nc,

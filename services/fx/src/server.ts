@@ -56,7 +56,14 @@ export function build(config: FxConfig, deps: FxDeps) {
     maxConnectionAgeMs: config.MAX_CONNECTION_AGE_MS,
     readiness: createReadiness({ db: pool, nats: nc }),
   });
-  const relay = createOutboxRelay({ pool, nc, source: "fx", namespace: config.EVENTS_NAMESPACE, logger });
+  const relay = createOutboxRelay({
+    pool,
+    nc,
+    source: "fx",
+    namespace: config.EVENTS_NAMESPACE,
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    logger,
+  });
 
   return {
     service,

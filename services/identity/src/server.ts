@@ -131,6 +131,7 @@ export function build(config: IdentityConfig, deps: IdentityDeps) {
     nc,
     source: "identity",
     namespace: config.EVENTS_NAMESPACE,
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     logger,
   });
 

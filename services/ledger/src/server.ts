@@ -84,6 +84,7 @@ export function build(config: LedgerConfig, deps: LedgerDeps) {
     nc,
     source: "ledger",
     namespace: config.EVENTS_NAMESPACE,
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     logger,
     batchSize: 500,
   });

@@ -204,6 +204,7 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
     nc,
     source: "notifications",
     namespace: config.EVENTS_NAMESPACE,
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     logger,
   });
 

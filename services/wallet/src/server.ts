@@ -84,7 +84,14 @@ export function build(config: WalletConfig, deps: WalletDeps) {
     maxConnectionAgeMs: config.MAX_CONNECTION_AGE_MS,
     readiness: createReadiness({ db: pool, nats: nc }),
   });
-  const relay = createOutboxRelay({ pool, nc, source: "wallet", namespace: config.EVENTS_NAMESPACE, logger });
+  const relay = createOutboxRelay({
+    pool,
+    nc,
+    source: "wallet",
+    namespace: config.EVENTS_NAMESPACE,
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    logger,
+  });
   const consumers: EventConsumer[] = [
     wallets.users.consumer({ nc, namespace: config.EVENTS_NAMESPACE, logger }),
     createConsumer({
