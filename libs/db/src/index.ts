@@ -12,6 +12,7 @@ export { instrumentPool } from "./pool-metrics.js";
 export type { Queryable } from "./queryable.js";
 export { assertSchemaName, InvalidSchemaNameError } from "./schema-name.js";
 export {
+  afterCommit,
   type IsolationLevel,
   type TransactionClosing,
   type TransactionOptions,

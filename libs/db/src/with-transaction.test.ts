@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createPool } from "./create-pool.js";
 import { isSerializationFailure, isUniqueViolation, sqlState } from "./pg-errors.js";
 import { adminQuery, databaseUrl, dropSchemas, scratchSchemaName } from "./test/scratch.js";
-import { withTransaction } from "./with-transaction.js";
+import { afterCommit, withTransaction } from "./with-transaction.js";
 
 const schema = scratchSchemaName();
 const pool = createPool({ url: databaseUrl, schema, max: 4 });
@@ -149,5 +149,50 @@ describe("withTransaction", () => {
     } finally {
       await single.end();
     }
+  });
+});
+
+describe("afterCommit", () => {
+  test("runs once the transaction has committed, once per function, and never for an attempt rolled back", async () => {
+    const seen: Array<{ pool: unknown; visible: string[] }> = [];
+    const note = (p: unknown) => {
+      // Reads on another connection: what the function sees was committed.
+      void itemNames().then((visible) => seen.push({ pool: p, visible }));
+    };
+    let attempts = 0;
+    await withTransaction(pool, async (client) => {
+      attempts += 1;
+      await client.query("DELETE FROM items");
+      await client.query("INSERT INTO items VALUES (10, 'after commit')");
+      afterCommit(client, note);
+      afterCommit(client, note);
+      // The first attempt loses a serialization conflict and rolls back: its registration goes with it.
+      if (attempts === 1) await client.query(raise("40001"));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(attempts).toBe(2);
+    expect(seen).toEqual([{ pool, visible: ["after commit"] }]);
+
+    const failed = await withTransaction(pool, async (client) => {
+      afterCommit(client, note);
+      throw new Error("nothing commits");
+    }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(Error);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen).toHaveLength(1);
+  });
+
+  test("runs at once for a pool, whose statements commit on their own, and never for a client it did not open", async () => {
+    const seen: unknown[] = [];
+    afterCommit(pool, (p) => seen.push(p));
+    expect(seen).toEqual([pool]);
+    const client = await pool.connect();
+    try {
+      afterCommit(client, (p) => seen.push(p));
+    } finally {
+      client.release();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toEqual([pool]);
   });
 });

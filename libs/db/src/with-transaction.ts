@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import { isSerializationFailure } from "./pg-errors.js";
+import type { Queryable } from "./queryable.js";
 
 /** Transaction isolation levels accepted by {@link withTransaction}. */
 export type IsolationLevel = "read committed" | "repeatable read" | "serializable";
@@ -51,6 +52,22 @@ let wrapper: TransactionWrapper | undefined;
  */
 export function traceTransactions(wrap: TransactionWrapper | undefined): void {
   wrapper = wrap;
+}
+
+/** What to run after the COMMIT of the transaction a client is in ({@link afterCommit}), by client. */
+const committing = new WeakMap<Queryable, { pool: pg.Pool; then: Set<(pool: pg.Pool) => void> }>();
+
+/**
+ * Runs `then(pool)` once what was just written through `db` has committed: after the COMMIT when `db` is the
+ * client of a {@link withTransaction} (never, if that attempt rolls back), at once when `db` is a pool (its
+ * statement committed on its own). On a client checked out by other means nothing runs, since its commit is not
+ * seen here. The same function registered twice in one transaction runs once; it runs in a microtask, so what
+ * it throws is not the transaction's failure.
+ */
+export function afterCommit(db: Queryable, then: (pool: pg.Pool) => void): void {
+  const open = committing.get(db);
+  if (open !== undefined) open.then.add(then);
+  else if (!("release" in db) && "connect" in db) then(db as pg.Pool);
 }
 
 /**
@@ -104,6 +121,8 @@ async function attemptOnce<T>(
     broken ??= error;
   };
   client.on("error", onClientError);
+  const then = new Set<(pool: pg.Pool) => void>();
+  committing.set(client, { pool, then });
   try {
     let result: T;
     if (opts.opening === undefined) {
@@ -116,6 +135,8 @@ async function attemptOnce<T>(
     }
     const last = opts.closing?.(result);
     await client.query(last === undefined ? "COMMIT" : `${last}; COMMIT`);
+    committing.delete(client);
+    for (const fn of then) queueMicrotask(() => fn(pool));
     return result;
   } catch (error) {
     try {
@@ -126,6 +147,7 @@ async function attemptOnce<T>(
     }
     throw error;
   } finally {
+    committing.delete(client);
     client.removeListener("error", onClientError);
     // release(error) makes the pool destroy the connection instead of reusing it.
     client.release(broken);

@@ -4,6 +4,7 @@ import type { Queryable } from "@fintech/db";
 import { currentSpan, formatTraceparent, TRACEPARENT_HEADER } from "@fintech/platform";
 import { InvalidEventError } from "./errors.js";
 import { newEventId } from "./event-id.js";
+import { outboxWritten } from "./outbox-wake.js";
 
 /** An event to publish, as domain code sees it: un-namespaced type and a protobuf message. */
 export interface OutboxEvent<Desc extends DescMessage = DescMessage> {
@@ -56,7 +57,7 @@ export function outboxRow<Desc extends DescMessage>(event: OutboxEvent<Desc>): O
 
 /**
  * Writes the event into the outbox in the caller's transaction (`client`), so it is published
- * if and only if the state change commits. The relay publishes it after the commit.
+ * if and only if the state change commits. The relay publishes it after the commit (outboxWritten).
  * @returns the event id.
  */
 export async function enqueue<Desc extends DescMessage>(
@@ -71,5 +72,6 @@ export async function enqueue<Desc extends DescMessage>(
     row.payload,
     row.headers,
   ]);
+  outboxWritten(client);
   return row.id;
 }

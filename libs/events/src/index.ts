@@ -15,3 +15,4 @@ export * from "./namespace.js";
 export * from "./nats-connection.js";
 export { openServiceInfra, type ServiceInfraConfig } from "./open-service.js";
 export * from "./outbox-relay.js";
+export { outboxWritten } from "./outbox-wake.js";

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
-import { withTransaction } from "@fintech/db";
+import { createPool, withTransaction } from "@fintech/db";
 import { waitFor } from "@fintech/testing";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { Registry } from "prom-client";
@@ -275,7 +275,7 @@ describe("outbox relay", () => {
     const { relay: r, registry } = relay(ctx, { pollIntervalMs: 60_000 });
     r.start();
     try {
-      // The backlog gauge is set at the end of the first pass, which starts by establishing the LISTEN.
+      // The backlog gauge is set at the end of the first pass, the one start() runs.
       const backlog = registry.getSingleMetric("events_outbox_backlog");
       await waitFor(async () => ((await backlog?.get())?.values.length ?? 0) > 0);
       const id = await enqueueCommitted(ctx, "wake");
@@ -286,26 +286,42 @@ describe("outbox relay", () => {
     }
   });
 
-  test("a commit wakes the relays of its own schema only", async ({ events }) => {
-    const { h, freshContext, enqueueCommitted } = kit(events);
+  test("a commit wakes the relays of its own pool and sends no NOTIFY, whose lock would queue every commit", async ({
+    events,
+  }) => {
+    const { h, freshContext, relay, enqueueCommitted, publishedAt } = kit(events);
     const { ctx } = await freshContext();
+    // Another process's relay, on the same outbox through a pool of its own.
+    const elsewhere = createPool({ url: events.pg.url, schema: events.pg.schema, max: 2 });
+    const own = relay(ctx, { pollIntervalMs: 60_000 });
+    const other = relay(ctx, { pollIntervalMs: 60_000, pool: elsewhere });
     const listener = await h.pool.connect();
     const heard: string[] = [];
     listener.on("notification", (n) => heard.push(n.channel));
     try {
       const { rows } = await listener.query<{ schema: string }>("SELECT current_schema() AS schema");
-      const own = `outbox.${rows[0]?.schema}`.slice(0, 63);
-      // Where every service's relays listened before, and another service's channel.
-      for (const channel of [own, "outbox", "outbox.some_other_service"]) {
+      // The channels relays of earlier versions listened on.
+      for (const channel of [`outbox.${rows[0]?.schema}`.slice(0, 63), "outbox"]) {
         await listener.query(`LISTEN ${listener.escapeIdentifier(channel)}`);
       }
-      await enqueueCommitted(ctx, "one");
-      await waitFor(async () => heard.length > 0);
+      const passes = async (registry: Registry) =>
+        (await registry.getSingleMetric("events_outbox_backlog")?.get())?.values.length ?? 0;
+      own.relay.start();
+      other.relay.start();
+      await waitFor(async () => (await passes(own.registry)) > 0 && (await passes(other.registry)) > 0);
+      const id = await enqueueCommitted(ctx, "mine");
+      await waitFor(async () => (await publishedAt(id)) !== null, { timeoutMs: 3000 });
+      const published = async (registry: Registry) =>
+        (await registry.getSingleMetric("events_outbox_published_total")?.get())?.values[0]?.value ?? 0;
+      expect(await published(own.registry)).toBe(1);
+      expect(await published(other.registry)).toBe(0);
       await sleep(200);
-      expect(heard).toEqual([own]);
+      expect(heard).toEqual([]);
     } finally {
+      await Promise.all([own.relay.stop(), other.relay.stop()]);
       await listener.query("UNLISTEN *");
       listener.release();
+      await elsewhere.end();
     }
   });
 

@@ -11,7 +11,7 @@ import {
 } from "@fintech/platform";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { headers } from "@nats-io/transport-node";
-import type { Pool, PoolClient } from "pg";
+import type { Pool } from "pg";
 import pg from "pg";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -19,6 +19,7 @@ import { CloudEventHeaders, PROTOBUF_CONTENT_TYPE } from "./cloud-events.js";
 import { OutboxPublishError } from "./errors.js";
 import { eventsMetrics } from "./metrics.js";
 import { namespacedSubject } from "./namespace.js";
+import { wakeOnOutboxWrites } from "./outbox-wake.js";
 import { createStreamPublisher } from "./stream-publisher.js";
 
 export interface OutboxRelayOptions {
@@ -32,7 +33,10 @@ export interface OutboxRelayOptions {
   logger: Logger;
   /** Rows claimed and published per transaction; default 500. */
   batchSize?: number;
-  /** Milliseconds between passes when no NOTIFY arrives (and between retries after an error); default 1000. */
+  /**
+   * Milliseconds between passes when no write in this process wakes it (outboxWritten), and between retries
+   * after an error; default 1000.
+   */
   pollIntervalMs?: number;
   /**
    * Milliseconds a published row is kept before the relay deletes it; default 86 400 000 (1 day). Must exceed the
@@ -44,9 +48,12 @@ export interface OutboxRelayOptions {
 }
 
 export interface OutboxRelay {
-  /** Starts relaying in the background: at once, on every outbox commit (LISTEN), and every poll interval. */
+  /**
+   * Starts relaying in the background: at once, after every commit in this process that wrote outbox rows
+   * through `pool` (outboxWritten), and every poll interval.
+   */
   start(): void;
-  /** Stops the background relay after the pass in progress, and closes the LISTEN connection. */
+  /** Stops the background relay after the pass in progress. */
   stop(): Promise<void>;
   /**
    * Claims up to `batchSize` unpublished rows in outbox order, publishes them and marks them published, in one
@@ -78,6 +85,9 @@ const BACKLOG_EVERY_MS = 1000;
  * rows are claimed with SKIP LOCKED in the transaction that publishes and marks them, so each is published by one
  * relay, and a relay that stops or dies leaves its unmarked rows to the others. Publish order follows `seq` within
  * one pass; with several replicas, or after a failed publish, events can reach the stream out of `seq` order.
+ * A commit that wrote rows wakes the relay of the process that wrote them (outboxWritten); a relay hears of no
+ * other process's rows until its poll, since the NOTIFY that used to wake every relay made each committing
+ * writer of the database wait for the others' commits (NOTIFY takes one lock, held through the commit).
  */
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const {
@@ -104,8 +114,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let failing = false;
   let lastCleanup = 0;
   let lastBacklog = 0;
-  let listener: { client: PoolClient; drop(err?: Error): void } | undefined;
-  let channel: string | undefined;
+  let unwake: (() => void) | undefined;
 
   function publish(row: OutboxRow): Promise<void> {
     const h = headers();
@@ -186,39 +195,6 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return published;
   }
 
-  async function ensureListener(): Promise<void> {
-    if (listener) return;
-    const client = await pool.connect();
-    let released = false;
-    const drop = (err?: Error): void => {
-      if (listener?.client === client) listener = undefined;
-      if (released) return;
-      released = true;
-      client.release(err ?? true);
-    };
-    // A checked-out client with no "error" listener would crash the process when the connection breaks.
-    client.on("error", (err) => {
-      log.warn({ err }, "outbox LISTEN connection lost; polling until it is re-established");
-      drop(err);
-    });
-    client.on("notification", (n) => {
-      if (n.channel === channel) wake();
-    });
-    try {
-      // The schema's own channel, named as the outbox's trigger names it (the events migrations).
-      const { rows } = await client.query<{ channel: string }>(
-        "SELECT left('outbox.' || current_schema(), 63) AS channel",
-      );
-      channel = rows[0]?.channel ?? "outbox";
-      await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
-    } catch (err) {
-      drop(err instanceof Error ? err : undefined);
-      throw err;
-    }
-    if (stopped) drop();
-    else listener = { client, drop };
-  }
-
   async function updateBacklog(): Promise<void> {
     lastBacklog = Date.now();
     const { rows } = await pool.query<{ n: number; age: number }>(
@@ -246,7 +222,6 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   async function pass(): Promise<void> {
     try {
-      await ensureListener();
       let n: number;
       do {
         n = await runOnce();
@@ -292,13 +267,14 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     start() {
       if (!stopped) return;
       stopped = false;
+      unwake = wakeOnOutboxWrites(pool, wake);
       wake();
     },
     async stop() {
       stopped = true;
+      unwake?.();
       clearTimeout(timer);
       await inFlight;
-      listener?.drop();
       publisher.close();
     },
     runOnce,

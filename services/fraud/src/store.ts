@@ -1,5 +1,6 @@
 import type { Queryable } from "@fintech/db";
 import type { OutboxRow } from "@fintech/events";
+import { outboxWritten } from "@fintech/events";
 import type { RuleChange, RuleConfig } from "./rules.js";
 import type { Decision, Flag } from "./scoring.js";
 
@@ -247,6 +248,7 @@ export const store = {
         col((i) => JSON.stringify(i.event.headers)),
       ],
     );
+    if (rows.length > 0) outboxWritten(db);
     return new Set(rows.map((r) => r.transaction_id));
   },
 

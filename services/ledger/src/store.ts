@@ -1,4 +1,5 @@
 import type { Queryable } from "@fintech/db";
+import { outboxWritten } from "@fintech/events";
 import type {
   Account,
   AccountKind,
@@ -410,6 +411,7 @@ export const store = {
         uuidArray(accountIds.map((id) => versions?.get(id) ?? null)),
       ],
     );
+    if (w.events.length > 0) outboxWritten(db);
   },
 
   async transfer(db: Queryable, id: string): Promise<SequencedTransfer | undefined> {

@@ -1,5 +1,6 @@
 import type { Queryable } from "@fintech/db";
 import type { OutboxRow } from "@fintech/events";
+import { outboxWritten } from "@fintech/events";
 import { currency as currencyInfo } from "@fintech/money";
 import type {
   FraudDecision,
@@ -501,6 +502,7 @@ export const store = {
     );
     const live = new Set(result[0]?.live ?? []);
     const ok = new Set(result[0]?.ok ?? []);
+    if (ok.size > 0) outboxWritten(db);
     return Promise.all(
       calls.map(async (c, i): Promise<Recorded> => {
         if (ok.has(i)) return { kind: "recorded" };
@@ -564,6 +566,7 @@ export const store = {
        SELECT * FROM t`,
       [JSON.stringify(changes), JSON.stringify(events)],
     );
+    if (rows.length > 0 && events.length > 0) outboxWritten(db);
     const after = new Map(rows.map((r) => [r.id, toTransaction(r)]));
     return items.map((item) => after.get(item.id));
   },

@@ -110,6 +110,8 @@ export interface Platform {
   dbFault: ((sql: string) => boolean) | undefined;
   /** While set, a query of the wallet's pool for which it returns a promise waits for it first (a slow statement). */
   dbDelay: ((sql: string) => Promise<void> | undefined) | undefined;
+  /** Events written into the wallet's, the ledger's and fraud's outboxes and not published yet. */
+  unpublishedEvents(): Promise<number>;
   /** Asserts that per currency the ledger balances: wallets plus system accounts sum to zero. */
   expectBooksBalance(): Promise<void>;
 }
@@ -117,12 +119,13 @@ export interface Platform {
 const silent = pino({ level: process.env.WALLET_TEST_LOG ?? "silent" });
 
 /**
- * The platform for this file. `walletEnv`, `fraudEnv` and `fxEnv` add service variables (e.g.
+ * The platform for this file. `walletEnv`, `ledgerEnv`, `fraudEnv` and `fxEnv` add service variables (e.g.
  * WALLET_DAILY_LIMIT, FX_SPREAD_BPS); `fraudRules` are set (as the admin) before the file's first test.
  */
 export function platformTest(
   opts: {
     walletEnv?: Record<string, string>;
+    ledgerEnv?: Record<string, string>;
     fraudEnv?: Record<string, string>;
     fxEnv?: Record<string, string>;
     gatewayEnv?: Record<string, string>;
@@ -178,6 +181,7 @@ export function platformTest(
     const ledgerConfig = kit.config(parseLedgerConfig, {
       DB_SCHEMA: ledgerDb.schema,
       LEDGER_INTEGRITY_INTERVAL_SECONDS: "0",
+      ...opts.ledgerEnv,
     });
     await kit.prepare({ schema: ledgerDb.schema, migrations: [ledgerMigrations], streams: [] });
     const ledgerAt = await kit.start(
@@ -436,6 +440,16 @@ export function platformTest(
         });
         expect(reg.status).toBe(201);
         return { id: reg.body.id, email, token: await login(email, PASSWORD) };
+      },
+      async unpublishedEvents() {
+        let n = 0;
+        for (const pool of [walletPool, ledgerDb.pool, fraudDb.pool]) {
+          const { rows } = await pool.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL",
+          );
+          n += rows[0]?.n ?? 0;
+        }
+        return n;
       },
       async expectBooksBalance() {
         const report = await platform.ledger.checkIntegrity({});
