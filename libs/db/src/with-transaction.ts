@@ -135,8 +135,7 @@ async function attemptOnce<T>(
     }
     const last = opts.closing?.(result);
     await client.query(last === undefined ? "COMMIT" : `${last}; COMMIT`);
-    committing.delete(client);
-    for (const fn of then) queueMicrotask(() => fn(pool));
+    for (const committed of then) queueMicrotask(() => committed(pool));
     return result;
   } catch (error) {
     try {

@@ -359,10 +359,11 @@ export function build(config: GatewayConfig, deps: GatewayDeps) {
     const proof = await forwardedBy();
     if (proof !== undefined) {
       headers[FORWARDED_BY_HEADER] = proof;
-      const user = x.principal?.kind === "user" ? x.principal.userId : undefined;
-      const held = user === undefined ? undefined : deps.userAccess?.held(user);
-      const vouched = user === undefined || held === undefined ? undefined : userAccessHeader(user, held);
-      if (vouched !== undefined) headers[USER_ACCESS_HEADER] = vouched;
+      if (x.principal?.kind === "user") {
+        const held = deps.userAccess?.held(x.principal.userId);
+        const vouched = held && userAccessHeader(x.principal.userId, held);
+        if (vouched !== undefined) headers[USER_ACCESS_HEADER] = vouched;
+      }
     }
     const abort = new AbortController();
     x.res.once("close", () => {
