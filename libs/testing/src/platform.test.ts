@@ -4,8 +4,10 @@ import { connect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
+import { startOtlpReceiver } from "./otlp-receiver.js";
 import { startPlatform } from "./platform.js";
 import { testEnv } from "./test-env.js";
+import { waitFor } from "./wait-for.js";
 
 // Seven processes compiling their TypeScript on a shared machine: minutes, not seconds.
 const TIMEOUT_MS = 600_000;
@@ -160,12 +162,14 @@ describe("the platform booter", () => {
     "starts every service in one process in one-process mode, where a kill takes them all down and a restart brings them all back",
     async () => {
       const env = testEnv();
+      const collector = await startOtlpReceiver();
       const platform = await startPlatform({
         databaseUrl: env.databaseUrl,
         natsUrl: env.natsUrl,
         redisUrl: env.redisUrl,
         isolate: true,
         mode: "one-process",
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: "100" },
       });
       const database = new URL(platform.databaseUrl).pathname.slice(1);
       let stopped = false;
@@ -187,6 +191,10 @@ describe("the platform booter", () => {
         // Each service's lines are told apart although one process wrote them.
         expect(platform.logs()).toContain("[wallet] ");
         expect(platform.logs()).toContain("[gateway] ");
+        // The variables given to every service are the process's own too: its spans go where they say.
+        await waitFor(() =>
+          collector.spans.find((s) => s.service === "one-process" && s.name === "POST /api/v1/auth/login"),
+        );
 
         await platform.kill("wallet");
         expect(platform.pid("gateway")).toBeUndefined();
@@ -202,6 +210,7 @@ describe("the platform booter", () => {
         expect(await databaseExists(env.databaseUrl, database)).toBe(false);
       } finally {
         if (!stopped) await platform.stop();
+        await collector.close();
       }
     },
     TIMEOUT_MS,

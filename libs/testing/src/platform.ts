@@ -386,7 +386,12 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
         "tsx",
         join(ROOT, ONE_PROCESS_ENTRY),
       ],
-      { cwd: ROOT, env: process.env, stdio: ["pipe", output === "discard" ? "ignore" : "pipe", "pipe"] },
+      // The process's own variables (its trace export, its log level) are the services' shared ones.
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...opts.env },
+        stdio: ["pipe", output === "discard" ? "ignore" : "pipe", "pipe"],
+      },
     );
     child.stdin?.end(JSON.stringify(Object.fromEntries([...running].map(([name, r]) => [name, r.env]))));
     for (const stream of [child.stdout, child.stderr]) {
