@@ -107,10 +107,18 @@ describe("telemetry", () => {
   it("exports a call through two services as one trace: server, client and server span, parent to child", async () => {
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     const callerSpan = "00f067aa0ba902b7";
+    const before = Date.now();
     const res = await callFront("hello", `00-${traceId}-${callerSpan}-01`);
+    const after = Date.now();
     expect(res.payload).toBe("back:hello");
 
     const spans = await trace(traceId, 3);
+    // Each span's start and end as the collector got them: within the call, the end after the start.
+    for (const s of spans) {
+      expect(s.startMs).toBeGreaterThanOrEqual(before - 1);
+      expect(s.endMs).toBeGreaterThan(s.startMs);
+      expect(s.endMs).toBeLessThanOrEqual(after + 1);
+    }
     const frontServer = spans.find((s) => s.kind === "server" && s.parentSpanId === callerSpan);
     const client = spans.find((s) => s.kind === "client");
     const backServer = spans.find((s) => s.kind === "server" && s.parentSpanId === client?.spanId);
@@ -207,7 +215,9 @@ describe("startTelemetry", () => {
     });
     try {
       const { url } = await server.listen({ port: 0, host: "127.0.0.1" });
+      const before = Date.now();
       await createClient(PingService, createGrpcTransport({ baseUrl: url })).ping({ payload: "j" });
+      const after = Date.now();
       await server.close({ graceMs: 0 });
       await telemetry.shutdown();
       expect(receiver.contentTypes).toEqual(["application/json"]);
@@ -218,6 +228,10 @@ describe("startTelemetry", () => {
           name: "fintech.platform.v1.PingService/Ping",
         }),
       ]);
+      const [span] = receiver.spans;
+      expect(span?.startMs).toBeGreaterThanOrEqual(before - 1);
+      expect(span?.endMs).toBeGreaterThan(span?.startMs ?? Number.POSITIVE_INFINITY);
+      expect(span?.endMs).toBeLessThanOrEqual(after + 1);
       expect(tracing()).toBe(false);
     } finally {
       await server.close({ graceMs: 0 });

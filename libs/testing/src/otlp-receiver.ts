@@ -19,6 +19,9 @@ export interface ReceivedSpan {
   attributes: Record<string, string | number | boolean>;
   /** "unset", "ok" or "error". */
   status: "unset" | "ok" | "error";
+  /** When it started and ended, in ms since the Unix epoch (fractions kept). */
+  startMs: number;
+  endMs: number;
 }
 
 /** An OTLP/HTTP trace receiver on a free loopback port: what a collector would be for an exporting service. */
@@ -101,6 +104,9 @@ function fields(bytes: Uint8Array, onField: (no: number, reader: BinaryReader) =
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
 
+/** A fixed64 of Unix nanoseconds, as protobuf-es reads it (bigint or decimal string), in ms. */
+const nanosToMs = (nanos: bigint | string): number => Number(BigInt(nanos) / 1000n) / 1000;
+
 function fromProtobuf(request: Uint8Array): ReceivedSpan[] {
   const out: ReceivedSpan[] = [];
   fields(request, (no, r) => {
@@ -147,6 +153,8 @@ function span(bytes: Uint8Array, service: string): ReceivedSpan {
     kind: "unspecified",
     attributes: {},
     status: "unset",
+    startMs: 0,
+    endMs: 0,
   };
   fields(bytes, (no, r) => {
     switch (no) {
@@ -164,6 +172,12 @@ function span(bytes: Uint8Array, service: string): ReceivedSpan {
         return true;
       case 6:
         s.kind = KINDS[r.int32()] ?? "unspecified";
+        return true;
+      case 7:
+        s.startMs = nanosToMs(r.fixed64());
+        return true;
+      case 8:
+        s.endMs = nanosToMs(r.fixed64());
         return true;
       case 9: {
         const [key, value] = keyValue(r.bytes());
@@ -230,6 +244,8 @@ interface JsonRequest {
         parentSpanId?: string;
         name: string;
         kind?: number;
+        startTimeUnixNano?: string;
+        endTimeUnixNano?: string;
         attributes?: JsonKeyValue[];
         status?: { code?: number };
       }[];
@@ -258,6 +274,8 @@ function fromJson(request: JsonRequest): ReceivedSpan[] {
           kind: KINDS[s.kind ?? 0] ?? "unspecified",
           attributes: Object.fromEntries((s.attributes ?? []).map((a) => [a.key, jsonValue(a.value)])),
           status: STATUSES[s.status?.code ?? 0] ?? "unset",
+          startMs: nanosToMs(s.startTimeUnixNano ?? "0"),
+          endMs: nanosToMs(s.endTimeUnixNano ?? "0"),
         }),
       ),
     );
