@@ -11,26 +11,36 @@
 // bootstrap is a Ping on its port (the gateway has no do-nothing REST route). Printed per shape: purchases/s
 // with p50 and p99 at each level, what the answers were, Ping calls/s and the ratio purchases/s / Ping calls/s
 // at BENCH_IN_FLIGHT, the CPU each process (Postgres, NATS, Redis and this client included) used per purchase
-// during the saturated run, Postgres commits per purchase (the platform's database only), and the outbox
-// rows still unpublished when the run ends; then `pgbench -N` tps on the same Postgres. The receipts the
+// during the saturated run, Postgres commits per purchase (the platform's database only), the events published
+// and the messages handed to consumers per purchase (JetStream's own counts), and the outbox rows still
+// unpublished when the run ends; then `pgbench -N` tps on the same Postgres. The receipts the
 // notifications service sends go to an SMTP server in this process (libs/testing's inbox), whose CPU counts as
 // the bench client's.
 //
 //   ./dev npm run bench:wallet -w @fintech/bench
 //   BENCH_USERS (64) signs up that many users; BENCH_MODES (processes,one-process) picks the shapes;
-//   BENCH_CPU_PROF=<dir> writes each process's CPU profile there, BENCH_LOG_DIR=<dir> the services' logs.
+//   BENCH_CPU_PROF=<dir> writes each process's CPU profile there, BENCH_LOG_DIR=<dir> the services' logs;
+//   BENCH_TRACE=1 has every service export its spans to this process and prints, for the purchases at 1 in
+//   flight, each span of the request path (when it starts, how long it takes, and for a call between services
+//   what the hop adds to the server's own time); exporting spans costs, so every figure of such a run is higher.
 //   About 4 minutes in all.
 import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { platformServices } from "@fintech/platform";
 import { PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
+import type { OtlpReceiver } from "@fintech/testing/otlp-receiver";
+import { startOtlpReceiver } from "@fintech/testing/otlp-receiver";
 import { freePort } from "@fintech/testing/own-servers";
 import type { RunningPlatform } from "@fintech/testing/platform";
 import { ONE_PROCESS, startPlatform } from "@fintech/testing/platform";
 import { startSmtpInbox } from "@fintech/testing/smtp-inbox";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect as connectNats } from "@nats-io/transport-node";
 import pg from "pg";
 import { signUpUsers } from "./bench-users.js";
+import type { HopRow } from "./hops.js";
+import { hopBreakdown } from "./hops.js";
 import { httpCaller } from "./http-load.js";
 import type { LoadResult } from "./load.js";
 import { drive } from "./load.js";
@@ -50,6 +60,8 @@ const modes = (process.env.BENCH_MODES ?? "processes,one-process")
 const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const natsUrl = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+/** BENCH_TRACE=1: every service exports its spans to this process, which prints where a purchase's time goes. */
+const traced = process.env.BENCH_TRACE === "1";
 const pingPreload = fileURLToPath(new URL("./ping-preload.ts", import.meta.url));
 /** The services that own a schema (and an outbox), each in the schema named after it. */
 // Every backend owns a schema named after it, with an outbox.
@@ -65,7 +77,11 @@ interface ModeResult {
   cpu: Array<{ name: string; used: number }>;
   machineBusy: number;
   commitsPerPurchase: number;
+  /** Events the services published, and messages their consumers were handed, per purchase (saturated run). */
+  eventsPerPurchase: { published: number; delivered: number };
   outboxBacklog: number;
+  /** With BENCH_TRACE=1: the request path of the purchases at 1 in flight, span by span. */
+  hops?: { purchases: number; rows: HopRow[] };
 }
 
 async function runMode(mode: Mode): Promise<ModeResult> {
@@ -76,6 +92,16 @@ async function runMode(mode: Mode): Promise<ModeResult> {
   const started = performance.now();
   // Receipts go to a mail server that takes them (this process), as in an installation whose mail works.
   const mailSink = await startSmtpInbox();
+  // Spans in batches every 200 ms, none dropped: a purchase's spans arrive together, soon after it.
+  const receiver = traced ? await startOtlpReceiver() : undefined;
+  const tracing =
+    receiver === undefined
+      ? {}
+      : {
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_BSP_SCHEDULE_DELAY: "200",
+          OTEL_BSP_MAX_QUEUE_SIZE: "100000",
+        };
   const platform = await startPlatform({
     databaseUrl,
     natsUrl,
@@ -88,6 +114,7 @@ async function runMode(mode: Mode): Promise<ModeResult> {
       // Checked on every request, never refusing: the limiter's cost is measured, not its refusals.
       RATE_LIMIT_RPS: "1000000",
       RATE_LIMIT_BURST: "1000000",
+      ...tracing,
     },
     output: logDir === undefined ? "discard" : { dir: logDir },
     nodeArgs: (name) => [
@@ -101,15 +128,41 @@ async function runMode(mode: Mode): Promise<ModeResult> {
   const db = new pg.Client({ connectionString: platform.databaseUrl });
   await db.connect();
   try {
-    return await measure(mode, platform, db);
+    return await measure(mode, platform, db, receiver);
   } finally {
     await db.end();
     await platform.stop();
     await mailSink.close();
+    await receiver?.close();
   }
 }
 
-async function measure(mode: Mode, platform: RunningPlatform, db: pg.Client): Promise<ModeResult> {
+/** Messages in the platform's streams so far, and messages handed to their consumers (redeliveries included). */
+async function eventCounts(platform: RunningPlatform): Promise<{ published: number; delivered: number }> {
+  const nc = await connectNats({ servers: natsUrl, name: "bench event counts" });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const prefix = `${platform.namespace?.toUpperCase() ?? ""}_`;
+    let published = 0;
+    let delivered = 0;
+    for await (const stream of jsm.streams.list()) {
+      if (!stream.config.name.startsWith(prefix)) continue;
+      published += stream.state.last_seq;
+      for await (const consumer of jsm.consumers.list(stream.config.name))
+        delivered += consumer.delivered.consumer_seq;
+    }
+    return { published, delivered };
+  } finally {
+    await nc.close();
+  }
+}
+
+async function measure(
+  mode: Mode,
+  platform: RunningPlatform,
+  db: pg.Client,
+  receiver: OtlpReceiver | undefined,
+): Promise<ModeResult> {
   const http = httpCaller(platform.gatewayUrl, inFlight + 8);
   const json = { "content-type": "application/json" };
   const setupStarted = performance.now();
@@ -167,7 +220,9 @@ async function measure(mode: Mode, platform: RunningPlatform, db: pg.Client): Pr
   };
   // Below saturation first, on a quiet platform: the latency of one purchase through every service.
   const levels: LoadResult[] = [];
+  let hops: ModeResult["hops"];
   for (const level of [1, 4]) {
+    const spansBefore = receiver?.spans.length ?? 0;
     levels.push(
       await drive(`purchases, ${level} in flight`, (i) => purchase(i + level * 1_000_000, false), {
         inFlight: level,
@@ -175,16 +230,25 @@ async function measure(mode: Mode, platform: RunningPlatform, db: pg.Client): Pr
         warmupMs: 1000,
       }),
     );
+    if (receiver !== undefined && level === 1) {
+      // The last purchases' spans are exported within the 200 ms batch delay.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      hops = hopBreakdown(receiver.spans.slice(spansBefore), "POST /api/v1/transactions");
+    }
   }
   let cpuBefore = new Map<string, number>();
   let machineBefore = machineCpu();
   let commitsBefore = 0;
+  let eventsBefore = { published: 0, delivered: 0 };
   setTimeout(() => {
     measuring = true;
     cpuBefore = sample();
     machineBefore = machineCpu();
     void commits().then((n) => {
       commitsBefore = n;
+    });
+    void eventCounts(platform).then((n) => {
+      eventsBefore = n;
     });
   }, 3000);
   const saturated = await drive(`purchases, ${inFlight} in flight`, (i) => purchase(i, true), {
@@ -195,6 +259,7 @@ async function measure(mode: Mode, platform: RunningPlatform, db: pg.Client): Pr
   const cpuAfter = sample();
   const machineAfter = machineCpu();
   const commitsDuring = (await commits()) - commitsBefore;
+  const eventsAfter = await eventCounts(platform);
   let outboxBacklog = 0;
   for (const schema of SCHEMAS) {
     const { rows } = await db.query<{ n: string }>(
@@ -230,7 +295,12 @@ async function measure(mode: Mode, platform: RunningPlatform, db: pg.Client): Pr
       .sort((a, b) => b.used - a.used),
     machineBusy: (machineAfter.busy - machineBefore.busy) / elapsed,
     commitsPerPurchase: commitsDuring / Math.max(1, saturated.requests),
+    eventsPerPurchase: {
+      published: (eventsAfter.published - eventsBefore.published) / Math.max(1, saturated.requests),
+      delivered: (eventsAfter.delivered - eventsBefore.delivered) / Math.max(1, saturated.requests),
+    },
     outboxBacklog,
+    ...(hops !== undefined && { hops }),
   };
 }
 
@@ -241,6 +311,7 @@ const tps = await runPgbench(databaseUrl, inFlight, seconds);
 const ms = (v: number) => v.toFixed(1);
 const report: string[] = [
   "\nwallet benchmark: every service on this machine, logs at info, fraud rules at their defaults",
+  ...(traced ? ["traced (BENCH_TRACE=1): every figure includes the cost of exporting every span"] : []),
 ];
 for (const r of results) {
   const shape =
@@ -266,11 +337,24 @@ for (const r of results) {
   report.push(
     `  machine CPU busy ${(r.machineBusy * 100).toFixed(0)}% of all cores; Postgres commits ${r.commitsPerPurchase.toFixed(1)} per purchase; outbox backlog at the end ${r.outboxBacklog} rows`,
   );
+  report.push(
+    `  events per purchase: ${r.eventsPerPurchase.published.toFixed(1)} published, ${r.eventsPerPurchase.delivered.toFixed(1)} handed to consumers`,
+  );
   report.push(`  where the time goes at ${inFlight} in flight (CPU per purchase, and share of one core):`);
   for (const { name, used } of r.cpu) {
     report.push(
       `    ${name.padEnd(28)} ${((used * 1000) / Math.max(1, r.saturated.requests)).toFixed(2).padStart(7)} ms/purchase  ${((used / seconds) * 100).toFixed(0).padStart(4)}% of a core`,
     );
+  }
+  if (r.hops !== undefined) {
+    report.push(
+      `  a purchase's request path at 1 in flight, span by span (medians of ${r.hops.purchases} traced purchases; ms after the gateway took the request, ms taken, and for a call the hop: its time less the server's):`,
+    );
+    for (const h of r.hops.rows) {
+      report.push(
+        `    ${h.span.padEnd(72)} at ${ms(h.atMs).padStart(5)}  took ${ms(h.tookMs).padStart(5)}${h.hopMs === undefined ? "          " : `  hop ${ms(h.hopMs).padStart(4)}`}  in ${h.seen}`,
+      );
+    }
   }
 }
 report.push(
