@@ -325,6 +325,36 @@ describe("outbox relay", () => {
     }
   });
 
+  test("with lingerMs, the commits that woke a relay meanwhile are published by one pass, after the linger", async ({
+    events,
+  }) => {
+    const { freshContext, relay, enqueueCommitted, publishedAt } = kit(events);
+    const { ctx, stream } = await freshContext();
+    const { relay: r, registry } = relay(ctx, { pollIntervalMs: 60_000, lingerMs: 400 });
+    r.start();
+    try {
+      // Its first pass, at start, found nothing.
+      const backlog = registry.getSingleMetric("events_outbox_backlog");
+      await waitFor(async () => ((await backlog?.get())?.values.length ?? 0) > 0);
+      const ids = [
+        await enqueueCommitted(ctx, "a"),
+        await enqueueCommitted(ctx, "b"),
+        await enqueueCommitted(ctx, "c"),
+      ];
+      await sleep(150);
+      expect(await Promise.all(ids.map(publishedAt))).toEqual([null, null, null]);
+      await waitFor(async () => (await Promise.all(ids.map(publishedAt))).every((at) => at !== null), {
+        timeoutMs: 3000,
+      });
+      // Marked by one statement: one transaction's now().
+      const marks = new Set((await Promise.all(ids.map(publishedAt))).map((at) => at?.getTime()));
+      expect(marks.size).toBe(1);
+      expect(await streamMessages(events.nats.nc, stream)).toBe(3);
+    } finally {
+      await r.stop();
+    }
+  });
+
   test("logs a failing pass once, keeps retrying, and publishes once the stream exists", async ({
     events,
   }) => {

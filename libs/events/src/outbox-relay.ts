@@ -39,6 +39,13 @@ export interface OutboxRelayOptions {
    */
   pollIntervalMs?: number;
   /**
+   * Milliseconds a relay woken by a commit (outboxWritten) waits for more commits before its pass; default 0, at
+   * once. The pass then publishes what all of them wrote: one claim, one marking and one round of publishes
+   * instead of one each, for events published up to this much later (or right after the pass under way, when
+   * that one ends later).
+   */
+  lingerMs?: number;
+  /**
    * Milliseconds a published row is kept before the relay deletes it; default 86 400 000 (1 day). Must exceed the
    * stream's duplicate window, which it does by far.
    */
@@ -50,7 +57,7 @@ export interface OutboxRelayOptions {
 export interface OutboxRelay {
   /**
    * Starts relaying in the background: at once, after every commit in this process that wrote outbox rows
-   * through `pool` (outboxWritten), and every poll interval.
+   * through `pool` (outboxWritten; `lingerMs` after it), and every poll interval.
    */
   start(): void;
   /** Stops the background relay after the pass in progress. */
@@ -98,6 +105,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     logger,
     batchSize = 500,
     pollIntervalMs = 1000,
+    lingerMs = 0,
     retainPublishedMs = 86_400_000,
   } = options;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
@@ -109,6 +117,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   let stopped = true;
   let timer: NodeJS.Timeout | undefined;
+  let lingering: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> | undefined;
   let wakeAgain = false;
   let failing = false;
@@ -263,17 +272,31 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     });
   }
 
+  /** A commit wrote rows: a pass now, or once `lingerMs` has passed, with whatever was committed meanwhile. */
+  function committed(): void {
+    if (lingerMs <= 0) {
+      wake();
+      return;
+    }
+    lingering ??= setTimeout(() => {
+      lingering = undefined;
+      wake();
+    }, lingerMs);
+  }
+
   return {
     start() {
       if (!stopped) return;
       stopped = false;
-      unwake = wakeOnOutboxWrites(pool, wake);
+      unwake = wakeOnOutboxWrites(pool, committed);
       wake();
     },
     async stop() {
       stopped = true;
       unwake?.();
       clearTimeout(timer);
+      clearTimeout(lingering);
+      lingering = undefined;
       await inFlight;
       publisher.close();
     },

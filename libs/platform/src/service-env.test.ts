@@ -33,6 +33,7 @@ describe("serviceEnv", () => {
       NATS_STREAM_REPLICAS: 1,
       EVENTS_NAMESPACE: "",
       OUTBOX_POLL_INTERVAL_MS: 1000,
+      OUTBOX_LINGER_MS: 50,
       MAX_CONNECTION_AGE_MS: 300_000,
       REDIS_URL: "redis://127.0.0.1:6379",
       REDIS_PREFIX: "demo:",

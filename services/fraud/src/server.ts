@@ -94,6 +94,7 @@ export function build(config: FraudConfig, deps: FraudDeps) {
     source: "fraud",
     namespace: config.EVENTS_NAMESPACE,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    lingerMs: config.OUTBOX_LINGER_MS,
     logger,
   });
   const consumer = createFeatureConsumer({

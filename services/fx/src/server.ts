@@ -62,6 +62,7 @@ export function build(config: FxConfig, deps: FxDeps) {
     source: "fx",
     namespace: config.EVENTS_NAMESPACE,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    lingerMs: config.OUTBOX_LINGER_MS,
     logger,
   });
 

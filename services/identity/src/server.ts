@@ -132,6 +132,7 @@ export function build(config: IdentityConfig, deps: IdentityDeps) {
     source: "identity",
     namespace: config.EVENTS_NAMESPACE,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    lingerMs: config.OUTBOX_LINGER_MS,
     logger,
   });
 

@@ -85,6 +85,7 @@ export function build(config: LedgerConfig, deps: LedgerDeps) {
     source: "ledger",
     namespace: config.EVENTS_NAMESPACE,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    lingerMs: config.OUTBOX_LINGER_MS,
     logger,
     batchSize: 500,
   });

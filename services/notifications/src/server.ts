@@ -205,6 +205,7 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
     source: "notifications",
     namespace: config.EVENTS_NAMESPACE,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    lingerMs: config.OUTBOX_LINGER_MS,
     logger,
   });
 

@@ -90,6 +90,7 @@ export function build(config: WalletConfig, deps: WalletDeps) {
     source: "wallet",
     namespace: config.EVENTS_NAMESPACE,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    lingerMs: config.OUTBOX_LINGER_MS,
     logger,
   });
   const consumers: EventConsumer[] = [
