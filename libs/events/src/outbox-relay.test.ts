@@ -350,6 +350,12 @@ describe("outbox relay", () => {
       const marks = new Set((await Promise.all(ids.map(publishedAt))).map((at) => at?.getTime()));
       expect(marks.size).toBe(1);
       expect(await streamMessages(events.nats.nc, stream)).toBe(3);
+
+      // Stopped while it lingers (a service shutting down), it publishes what it was waiting for first.
+      const last = await enqueueCommitted(ctx, "d");
+      await r.stop();
+      expect(await publishedAt(last)).not.toBeNull();
+      expect(await streamMessages(events.nats.nc, stream)).toBe(4);
     } finally {
       await r.stop();
     }

@@ -60,7 +60,7 @@ export interface OutboxRelay {
    * through `pool` (outboxWritten; `lingerMs` after it), and every poll interval.
    */
   start(): void;
-  /** Stops the background relay after the pass in progress. */
+  /** Stops the background relay after the pass in progress, and the pass it was lingering for, if any. */
   stop(): Promise<void>;
   /**
    * Claims up to `batchSize` unpublished rows in outbox order, publishes them and marks them published, in one
@@ -295,9 +295,12 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       stopped = true;
       unwake?.();
       clearTimeout(timer);
+      const waited = lingering !== undefined;
       clearTimeout(lingering);
       lingering = undefined;
       await inFlight;
+      // What commits woke it for while it lingered goes now, not at the next start or another replica's poll.
+      if (waited) await pass();
       publisher.close();
     },
     runOnce,
