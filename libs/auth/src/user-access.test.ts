@@ -199,6 +199,23 @@ describe("a forwarder's answer about the caller (x-user-access)", () => {
     expect(t.lookups()).toBe(1);
   });
 
+  it("is not looked up again behind the caller in the last fifth of its TTL: the forwarder sends a fresher one", async () => {
+    const t = await setup();
+    t.state.set("u-1", { active: true, roles: ["user", "admin"] });
+    // The gateway's own answer is 4.2 s old: it looks it up again itself, and forwards that with the next request.
+    expect(await t.auth.authenticate(await forwarded(t, vouch(4200)))).toMatchObject({ userId: "u-1" });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(t.lookups()).toBe(0);
+    t.clock.advance(300);
+    expect(await t.auth.authenticate(await forwarded(t, vouch(20)))).toMatchObject({ userId: "u-1" });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(t.lookups()).toBe(0);
+    // A call that is not forwarded, once the answer is past its TTL, waits for identity as before.
+    t.clock.advance(5000);
+    await t.auth.authenticate(await t.headersFor(admin));
+    expect(t.lookups()).toBe(1);
+  });
+
   it("is ignored without the gateway's proof, for another user, when malformed or older than the TTL", async () => {
     const t = await setup();
     t.state.set("u-1", { active: false, roles: [] });

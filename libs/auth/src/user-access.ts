@@ -59,7 +59,8 @@ export interface UserAccessCache {
  * while a change still applies within `ttlMs`, or at once when its event arrives (see followUserChanges). An
  * answer in the last fifth of its `ttlMs` is still given and looked up again in the background, so that a user
  * who keeps making requests does not wait for identity every `ttlMs` (about one purchase in five of a
- * benchmark's users did, 1 to 2 ms each); no answer older than `ttlMs` is ever given.
+ * benchmark's users did, 1 to 2 ms each); no answer older than `ttlMs` is ever given. An answer heard from a
+ * forwarder is not looked up again that way: the forwarder refreshes its own and sends it with the next call.
  */
 export function createUserAccessCache(opts: UserAccessCacheOptions): UserAccessCache {
   const ttlMs = opts.ttlMs ?? 5000;
@@ -72,6 +73,11 @@ export function createUserAccessCache(opts: UserAccessCacheOptions): UserAccessC
     /** When the lookup that gave `access` started: its answer is at least that fresh. */
     since: number;
     refreshing: boolean;
+    /**
+     * A forwarder's answer (heard): it is not looked up again in the last fifth of its TTL, since the forwarder
+     * refreshes its own and sends the fresher one with the caller's next request.
+     */
+    heard?: boolean;
   }
   // Insertion-ordered, so the first entry is the oldest.
   const entries = new Map<string, Entry>();
@@ -124,7 +130,7 @@ export function createUserAccessCache(opts: UserAccessCacheOptions): UserAccessC
       const hit = entries.get(userId);
       if (hit !== undefined && now < hit.since + ttlMs) {
         // Not sooner: every refresh is a call to identity, and one at half the TTL doubled them.
-        if (!hit.refreshing && now >= hit.since + ttlMs * 0.8) refresh(userId, hit, now);
+        if (!hit.refreshing && !hit.heard && now >= hit.since + ttlMs * 0.8) refresh(userId, hit, now);
         return hit.access;
       }
       const entry: Entry = { access: opts.lookup(userId), since: now, refreshing: false };
@@ -164,7 +170,13 @@ export function createUserAccessCache(opts: UserAccessCacheOptions): UserAccessC
       }
       const hit = entries.get(userId);
       if (hit !== undefined && hit.since >= since) return;
-      remember(userId, { access: Promise.resolve(access), settled: access, since, refreshing: false });
+      remember(userId, {
+        access: Promise.resolve(access),
+        settled: access,
+        since,
+        refreshing: false,
+        heard: true,
+      });
     },
   };
 }
