@@ -26,12 +26,12 @@ export function serverEnv(ports: { port: number; metricsPort: number }) {
  * The variables every backend service reads, to spread first into its config's z.object: {@link serverEnv}'s,
  * GRPC_REFLECTION (default false), DATABASE_URL, DB_SCHEMA (default the service's name), DB_POOL_MAX (default
  * 10, from `minDbPool`, default 1, to 200), NATS_URL, NATS_STREAM_REPLICAS (1-5, default 1), EVENTS_NAMESPACE
- * (default ""), OUTBOX_POLL_INTERVAL_MS (default 1000), OUTBOX_LINGER_MS (default 50) and MAX_CONNECTION_AGE_MS
- * (default 300000, 0: never). A bad value is reported by parseConfig naming the variable.
+ * (default ""), OUTBOX_POLL_INTERVAL_MS (default 1000), OUTBOX_LINGER_MS (default `outboxLingerMs`, 50) and
+ * MAX_CONNECTION_AGE_MS (default 300000, 0: never). A bad value is reported by parseConfig naming the variable.
  */
 export function serviceEnv(
   service: { name: string; port: number; metricsPort: number },
-  options: { minDbPool?: number } = {},
+  options: { minDbPool?: number; outboxLingerMs?: number } = {},
 ) {
   const { HOST, PORT, METRICS_PORT, LOG_LEVEL } = serverEnv(service);
   return {
@@ -63,7 +63,7 @@ export function serviceEnv(
      * once): a few milliseconds of an event's delay buy one pass for the events of many commits instead of one
      * pass each.
      */
-    OUTBOX_LINGER_MS: envInt(50, { min: 0, max: 10_000 }),
+    OUTBOX_LINGER_MS: envInt(options.outboxLingerMs ?? 50, { min: 0, max: 10_000 }),
     /**
      * How long a caller's HTTP/2 connection is kept before the caller is asked to open a new one, in ms (+-10%; 0:
      * never), so balanced callers reach replicas started since.

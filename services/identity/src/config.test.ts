@@ -14,6 +14,8 @@ describe("identity configuration", () => {
       REFRESH_TOKEN_TTL_DAYS: 30,
       DB_SCHEMA: "identity",
       SERVICE_CREDENTIALS: [],
+      // Its events revoke access elsewhere: the relay publishes them at once, not after the usual linger.
+      OUTBOX_LINGER_MS: 0,
     });
     expect(c.ADMIN_EMAIL).toBeUndefined();
   });

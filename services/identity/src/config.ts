@@ -49,7 +49,8 @@ const optionalText = z
 
 export const identityEnv = z
   .object({
-    ...serviceEnv(serviceRegistry.identity),
+    // Its events end sessions in every other service (a suspension, a role taken away): published at once.
+    ...serviceEnv(serviceRegistry.identity, { outboxLingerMs: 0 }),
     JWT_ISSUER: z.string().min(1).default("fintech-identity"),
     JWT_AUDIENCE: z.string().min(1).default("fintech"),
     ACCESS_TOKEN_TTL_SECONDS: envInt(900, { min: 30, max: 86_400 }),
