@@ -84,6 +84,11 @@ export function createIdentityService(deps: {
   hasher: PasswordHasher;
   keys: SigningKeyRing;
   settings: IdentitySettings;
+  /**
+   * Called once a change to what a user's credentials may do (status, roles, deletion) has committed, so that
+   * this process applies it at once rather than when its own event comes back through the stream.
+   */
+  userChanged?: (userId: string) => void;
 }) {
   const { pool, clock, hasher, keys, settings } = deps;
 
@@ -371,7 +376,7 @@ export function createIdentityService(deps: {
      * of `origin` (no change, no entry).
      */
     async setStatus(id: string, status: UserStatus, origin: AuditOrigin): Promise<UserRow> {
-      return withTransaction(pool, async (tx) => {
+      const updated = await withTransaction(pool, async (tx) => {
         const user = await existingUser(tx, id, true);
         changeable(user);
         if (user.status === status) return user;
@@ -404,6 +409,8 @@ export function createIdentityService(deps: {
         );
         return updated;
       });
+      deps.userChanged?.(id);
+      return updated;
     },
 
     /** Admin: soft delete (idempotent). Publishes identity.user.deleted and the audit entry of `origin` once. */
@@ -431,6 +438,7 @@ export function createIdentityService(deps: {
           }),
         );
       });
+      deps.userChanged?.(id);
     },
 
     /**
@@ -438,7 +446,7 @@ export function createIdentityService(deps: {
      * the roles of the user's access tokens already issued to the new ones.
      */
     async setRoles(id: string, roles: readonly Role[], origin: AuditOrigin): Promise<UserRow> {
-      return withTransaction(pool, async (tx) => {
+      const updated = await withTransaction(pool, async (tx) => {
         const user = await existingUser(tx, id, true);
         changeable(user);
         const wanted = (["user", "admin"] as const).filter((r) => roles.includes(r));
@@ -466,6 +474,8 @@ export function createIdentityService(deps: {
         );
         return updated;
       });
+      deps.userChanged?.(id);
+      return updated;
     },
 
     /** A new API key acting as the user; the key itself is returned here only. */

@@ -58,6 +58,8 @@ export function build(config: IdentityConfig, deps: IdentityDeps) {
     clock,
     hasher,
     keys,
+    // Its own changes apply to its own callers at once; the event tells every other process (and replica).
+    userChanged: (id) => userAccess.changed(id),
     settings: {
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
