@@ -376,7 +376,7 @@ export function createIdentityService(deps: {
      * of `origin` (no change, no entry).
      */
     async setStatus(id: string, status: UserStatus, origin: AuditOrigin): Promise<UserRow> {
-      const updated = await withTransaction(pool, async (tx) => {
+      const after = await withTransaction(pool, async (tx) => {
         const user = await existingUser(tx, id, true);
         changeable(user);
         if (user.status === status) return user;
@@ -410,7 +410,7 @@ export function createIdentityService(deps: {
         return updated;
       });
       deps.userChanged?.(id);
-      return updated;
+      return after;
     },
 
     /** Admin: soft delete (idempotent). Publishes identity.user.deleted and the audit entry of `origin` once. */
@@ -446,7 +446,7 @@ export function createIdentityService(deps: {
      * the roles of the user's access tokens already issued to the new ones.
      */
     async setRoles(id: string, roles: readonly Role[], origin: AuditOrigin): Promise<UserRow> {
-      const updated = await withTransaction(pool, async (tx) => {
+      const after = await withTransaction(pool, async (tx) => {
         const user = await existingUser(tx, id, true);
         changeable(user);
         const wanted = (["user", "admin"] as const).filter((r) => roles.includes(r));
@@ -475,7 +475,7 @@ export function createIdentityService(deps: {
         return updated;
       });
       deps.userChanged?.(id);
-      return updated;
+      return after;
     },
 
     /** A new API key acting as the user; the key itself is returned here only. */
