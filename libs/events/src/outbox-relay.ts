@@ -54,6 +54,19 @@ export interface OutboxRelayOptions {
   registry?: Registry;
 }
 
+/** What a service's serviceEnv variables set of its relay: EVENTS_NAMESPACE, OUTBOX_POLL_INTERVAL_MS, OUTBOX_LINGER_MS. */
+export function relaySettings(config: {
+  EVENTS_NAMESPACE: string;
+  OUTBOX_POLL_INTERVAL_MS: number;
+  OUTBOX_LINGER_MS: number;
+}): Pick<OutboxRelayOptions, "namespace" | "pollIntervalMs" | "lingerMs"> {
+  return {
+    namespace: config.EVENTS_NAMESPACE,
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    lingerMs: config.OUTBOX_LINGER_MS,
+  };
+}
+
 export interface OutboxRelay {
   /**
    * Starts relaying in the background: at once, after every commit in this process that wrote outbox rows

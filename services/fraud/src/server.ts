@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { Authenticator } from "@fintech/auth";
 import { createAuthInterceptor } from "@fintech/auth";
 import { createExclusiveJob } from "@fintech/db";
-import { createOutboxRelay } from "@fintech/events";
+import { createOutboxRelay, relaySettings } from "@fintech/events";
 import type { Clock, ListenOptions, ListenResult } from "@fintech/platform";
 import { createReadiness, createServer } from "@fintech/platform";
 import { file_fintech_fraud_v1_events } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
@@ -92,10 +92,8 @@ export function build(config: FraudConfig, deps: FraudDeps) {
     pool,
     nc,
     source: "fraud",
-    namespace: config.EVENTS_NAMESPACE,
-    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-    lingerMs: config.OUTBOX_LINGER_MS,
     logger,
+    ...relaySettings(config),
   });
   const consumer = createFeatureConsumer({
     pool,

@@ -2,7 +2,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Authenticator } from "@fintech/auth";
 import { createAuthInterceptor, defineAccess } from "@fintech/auth";
-import { createOutboxRelay } from "@fintech/events";
+import { createOutboxRelay, relaySettings } from "@fintech/events";
 import type { Clock, ListenOptions, ListenResult } from "@fintech/platform";
 import { createReadiness, createServer } from "@fintech/platform";
 import { file_fintech_fx_v1_events } from "@fintech/proto/fintech/fx/v1/events_pb.js";
@@ -60,10 +60,8 @@ export function build(config: FxConfig, deps: FxDeps) {
     pool,
     nc,
     source: "fx",
-    namespace: config.EVENTS_NAMESPACE,
-    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-    lingerMs: config.OUTBOX_LINGER_MS,
     logger,
+    ...relaySettings(config),
   });
 
   return {

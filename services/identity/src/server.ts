@@ -8,7 +8,7 @@ import {
   createUserAccessCache,
   followUserChanges,
 } from "@fintech/auth";
-import { createOutboxRelay } from "@fintech/events";
+import { createOutboxRelay, relaySettings } from "@fintech/events";
 import type { Clock, ListenOptions, ListenResult } from "@fintech/platform";
 import { createReadiness, createServer } from "@fintech/platform";
 import { file_fintech_identity_v1_events } from "@fintech/proto/fintech/identity/v1/events_pb.js";
@@ -132,10 +132,8 @@ export function build(config: IdentityConfig, deps: IdentityDeps) {
     pool,
     nc,
     source: "identity",
-    namespace: config.EVENTS_NAMESPACE,
-    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-    lingerMs: config.OUTBOX_LINGER_MS,
     logger,
+    ...relaySettings(config),
   });
 
   return {

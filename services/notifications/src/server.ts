@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { Authenticator } from "@fintech/auth";
 import { createAuthInterceptor, defineAccess } from "@fintech/auth";
 import { createExclusiveJob } from "@fintech/db";
-import { createOutboxRelay } from "@fintech/events";
+import { createOutboxRelay, relaySettings } from "@fintech/events";
 import type { Clock, ListenOptions, ListenResult } from "@fintech/platform";
 import { createReadiness, createServer } from "@fintech/platform";
 import { file_fintech_audit_v1_audit } from "@fintech/proto/fintech/audit/v1/audit_pb.js";
@@ -203,10 +203,8 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
     pool,
     nc,
     source: "notifications",
-    namespace: config.EVENTS_NAMESPACE,
-    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-    lingerMs: config.OUTBOX_LINGER_MS,
     logger,
+    ...relaySettings(config),
   });
 
   return {

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { Authenticator } from "@fintech/auth";
 import { createAuthInterceptor, defineAccess } from "@fintech/auth";
 import type { EventConsumer } from "@fintech/events";
-import { createConsumer, createOutboxRelay, eventHandler } from "@fintech/events";
+import { createConsumer, createOutboxRelay, eventHandler, relaySettings } from "@fintech/events";
 import { parseAmount } from "@fintech/money";
 import type { Clock, ListenOptions, ListenResult } from "@fintech/platform";
 import { createReadiness, createServer } from "@fintech/platform";
@@ -88,10 +88,8 @@ export function build(config: WalletConfig, deps: WalletDeps) {
     pool,
     nc,
     source: "wallet",
-    namespace: config.EVENTS_NAMESPACE,
-    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-    lingerMs: config.OUTBOX_LINGER_MS,
     logger,
+    ...relaySettings(config),
   });
   const consumers: EventConsumer[] = [
     wallets.users.consumer({ nc, namespace: config.EVENTS_NAMESPACE, logger }),
