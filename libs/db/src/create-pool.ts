@@ -2,6 +2,7 @@ import "./type-parsers.js";
 import pg from "pg";
 import type { Registry } from "prom-client";
 import { instrumentPool } from "./pool-metrics.js";
+import { PreparingClient } from "./prepared-statements.js";
 import { assertSchemaName } from "./schema-name.js";
 
 /** Options for {@link createPool}. */
@@ -32,6 +33,12 @@ export interface CreatePoolOptions {
    * of the message.
    */
   onError?: (error: Error) => void;
+  /**
+   * Run every statement with parameters as a named prepared statement, parsed and planned once per connection
+   * (PreparingClient). Default true; false for a connection pooler that cannot keep them (PgBouncer in
+   * transaction mode before 1.21, or without max_prepared_statements).
+   */
+  preparedStatements?: boolean | undefined;
   /** Registry of the pool's metrics (see instrumentPool), labelled `pool=<applicationName or schema>`. Default: prom-client's global one. */
   registry?: Registry;
 }
@@ -42,7 +49,8 @@ export interface CreatePoolOptions {
  *
  * Its size, idle connections, waiting queries and checkout waits are Prometheus metrics (instrumentPool).
  *
- * Defaults: `max` 10, connect timeout 10 s, no statement timeout, server search_path when `schema` is omitted.
+ * Defaults: `max` 10, connect timeout 10 s, no statement timeout, server search_path when `schema` is omitted,
+ * statements with parameters prepared.
  * @throws InvalidSchemaNameError when `schema` is not a plain lower-case identifier.
  */
 export function createPool(opts: CreatePoolOptions): pg.Pool {
@@ -65,6 +73,7 @@ export function createPool(opts: CreatePoolOptions): pg.Pool {
     }
   }
   const pool = new pg.Pool({
+    ...(opts.preparedStatements !== false && { Client: PreparingClient }),
     connectionString,
     max: opts.max ?? 10,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,

@@ -32,6 +32,27 @@ export function isSerializationFailure(error: unknown): boolean {
 }
 
 /**
+ * True when Postgres refused a prepared statement because a migration changed the columns it returns
+ * (SQLSTATE 0A000, "cached plan must not change result type"), directly or through `cause`. PreparingClient
+ * then prepares the text afresh, so the same request succeeds when sent again.
+ */
+export function isStalePreparedStatement(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && typeof current === "object" && current !== null; depth++) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (
+      code === "0A000" &&
+      typeof message === "string" &&
+      message.startsWith("cached plan must not change")
+    ) {
+      return true;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
  * SQLSTATEs after which the same request can succeed a moment later: the server is shutting down or starting
  * (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 57P05 idle_session_timeout), it has no
  * connection slot free (53300 too_many_connections), or the connection broke (class 08). 40001 and 40P01 reach a
@@ -65,10 +86,12 @@ const TRANSIENT_MESSAGES = [
  * True when `error` (directly, through `cause`, or inside an AggregateError such as Node's happy-eyeballs
  * connect failure) says the database was unreachable or went away rather than that the request was wrong:
  * connection refused or reset, a connection terminated unexpectedly, the pool's connect timeout, SQLSTATE class 08,
- * 57P01/57P02/57P03/57P05, 53300, and serialization failures or deadlocks left after retries. Callers answer these
- * as "unavailable, try again", not as an internal error.
+ * 57P01/57P02/57P03/57P05, 53300, serialization failures or deadlocks left after retries, and a prepared statement
+ * a migration made stale (isStalePreparedStatement). Callers answer these as "unavailable, try again", not as an
+ * internal error.
  */
 export function isTransientDbError(error: unknown): boolean {
+  if (isStalePreparedStatement(error)) return true;
   const pending: unknown[] = [error];
   for (let seen = 0; seen < MAX_CAUSE_DEPTH * 2 && pending.length > 0; seen++) {
     const current = pending.shift();

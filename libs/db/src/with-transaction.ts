@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
-import { isSerializationFailure } from "./pg-errors.js";
+import { isSerializationFailure, isStalePreparedStatement } from "./pg-errors.js";
 import type { Queryable } from "./queryable.js";
 
 /** Transaction isolation levels accepted by {@link withTransaction}. */
@@ -11,8 +11,8 @@ export interface TransactionOptions {
   /** Isolation level for `BEGIN`. Default: the server default (read committed). */
   isolation?: IsolationLevel | undefined;
   /**
-   * How many times the whole function is re-run after a serialization failure (40001) or deadlock (40P01).
-   * Default 5, so at most 6 attempts.
+   * How many times the whole function is re-run after a serialization failure (40001), a deadlock (40P01) or a
+   * prepared statement a migration made stale (isStalePreparedStatement). Default 5, so at most 6 attempts.
    */
   maxRetries?: number;
   /**
@@ -101,7 +101,8 @@ async function runTransaction<T>(
     try {
       return await attemptOnce(pool, fn, opts);
     } catch (error) {
-      if (attempt >= maxRetries || !isSerializationFailure(error)) throw error;
+      const retryable = isSerializationFailure(error) || isStalePreparedStatement(error);
+      if (attempt >= maxRetries || !retryable) throw error;
     }
     const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
     await sleep(Math.random() * ceiling);

@@ -11,6 +11,7 @@ export interface ServiceInfraConfig {
   DATABASE_URL: string;
   DB_SCHEMA: string;
   DB_POOL_MAX: number;
+  DB_PREPARED_STATEMENTS?: boolean;
   NATS_URL: string;
   EVENTS_NAMESPACE: string;
   NATS_STREAM_REPLICAS: number;
@@ -47,6 +48,7 @@ export async function openServiceInfra(opts: {
     url: config.DATABASE_URL,
     schema: config.DB_SCHEMA,
     max: config.DB_POOL_MAX,
+    preparedStatements: config.DB_PREPARED_STATEMENTS,
     applicationName: name,
     onError: (err) => logger.warn({ err }, "idle database connection failed"),
   });

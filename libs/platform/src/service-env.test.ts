@@ -29,6 +29,7 @@ describe("serviceEnv", () => {
       DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres",
       DB_SCHEMA: "demo",
       DB_POOL_MAX: 10,
+      DB_PREPARED_STATEMENTS: true,
       NATS_URL: "nats://127.0.0.1:4222",
       NATS_STREAM_REPLICAS: 1,
       EVENTS_NAMESPACE: "",

@@ -25,7 +25,7 @@ export function serverEnv(ports: { port: number; metricsPort: number }) {
 /**
  * The variables every backend service reads, to spread first into its config's z.object: {@link serverEnv}'s,
  * GRPC_REFLECTION (default false), DATABASE_URL, DB_SCHEMA (default the service's name), DB_POOL_MAX (default
- * 10, from `minDbPool`, default 1, to 200), NATS_URL, NATS_STREAM_REPLICAS (1-5, default 1), EVENTS_NAMESPACE
+ * 10, from `minDbPool`, default 1, to 200), DB_PREPARED_STATEMENTS (default true), NATS_URL, NATS_STREAM_REPLICAS (1-5, default 1), EVENTS_NAMESPACE
  * (default ""), OUTBOX_POLL_INTERVAL_MS (default 1000), OUTBOX_LINGER_MS (default `outboxLingerMs`, 50) and
  * MAX_CONNECTION_AGE_MS (default 300000, 0: never). A bad value is reported by parseConfig naming the variable.
  */
@@ -47,6 +47,11 @@ export function serviceEnv(
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, "expected a lower-case Postgres schema name")
       .default(service.name),
     DB_POOL_MAX: envInt(10, { min: options.minDbPool ?? 1, max: 200 }),
+    /**
+     * Prepare every statement with parameters once per connection (libs/db's createPool); false behind a
+     * connection pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+     */
+    DB_PREPARED_STATEMENTS: envBool(true),
     NATS_URL: envUrl(DEFAULT_NATS_URL),
     NATS_STREAM_REPLICAS: envInt(1, { min: 1, max: 5 }),
     EVENTS_NAMESPACE: z
