@@ -103,6 +103,17 @@ describe("a pool's statements with parameters", () => {
     ]);
   });
 
+  test("are left unprepared by a pool created with preparedStatements: false", async () => {
+    const plain = createPool({ url: databaseUrl, schema, max: 1, preparedStatements: false });
+    try {
+      const text = "SELECT name FROM items WHERE id = $1 AND $2::int > 0";
+      expect((await plain.query(text, [3, 1])).rows).toEqual([{ name: "three" }]);
+      expect(await preparedAs(plain, text)).toEqual([]);
+    } finally {
+      await plain.end();
+    }
+  });
+
   test(`past ${MAX_PREPARED_STATEMENTS} texts in a process, new ones run unprepared`, async () => {
     const texts = Array.from(
       { length: MAX_PREPARED_STATEMENTS + 20 },
