@@ -16,8 +16,9 @@ export interface TransactionOptions {
    */
   maxRetries?: number;
   /**
-   * A first statement to send in one message with BEGIN, saving a round trip: a simple query, so no
-   * parameters (every value in it must be safe to write into SQL). Its result is `fn`'s second argument.
+   * A first statement (or several, `;`-separated) to send in one message with BEGIN, saving a round trip: a
+   * simple query, so no parameters (every value in it must be safe to write into SQL). Its (last statement's)
+   * result is `fn`'s second argument.
    */
   opening?: string | undefined;
 }
@@ -130,9 +131,9 @@ async function attemptOnce<T>(
       await client.query(begin);
       result = await fn(client);
     } else {
-      // BEGIN and the opening statement answer as an array of two results.
+      // BEGIN and the opening's statements answer as an array of results; the opening's is its last one's.
       const started = (await client.query(`${begin}; ${opts.opening}`)) as unknown as pg.QueryResult[];
-      result = await fn(client, started[1]);
+      result = await fn(client, started.at(-1));
     }
     const last = opts.closing?.(result);
     await client.query(last === undefined ? "COMMIT" : `${last}; COMMIT`);

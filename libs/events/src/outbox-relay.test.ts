@@ -14,7 +14,7 @@ import { ensureStream } from "./ensure-stream.js";
 import { InvalidEventError } from "./errors.js";
 import { streamName } from "./namespace.js";
 import type { OutboxRelayOptions } from "./outbox-relay.js";
-import { createOutboxRelay } from "./outbox-relay.js";
+import { claimOpening, createOutboxRelay } from "./outbox-relay.js";
 import type { EventsFixture } from "./test/harness.js";
 import { captureLogs, streamMessages, test } from "./test/harness.js";
 
@@ -386,6 +386,54 @@ describe("outbox relay", () => {
       await waitFor(() => lines.some((l) => l.msg === "outbox relay recovered"));
     } finally {
       await r.stop();
+    }
+  });
+
+  test("a pass skips the rows published since the last vacuum without reading them again", async ({
+    events,
+  }) => {
+    const { h, enqueueCommitted } = kit(events);
+    // 10,000 rows published: gone from the unpublished rows' index only once a vacuum runs.
+    await h.pool.query(
+      `WITH made AS (
+         INSERT INTO outbox (id, subject, type, payload)
+         SELECT gen_random_uuid(), 'old.thing.happened', 'old.thing.happened', decode('00', 'hex')
+           FROM generate_series(1, 10000)
+         RETURNING id)
+       SELECT count(*) FROM made`,
+    );
+    await h.pool.query("UPDATE outbox SET published_at = now() WHERE subject = 'old.thing.happened'");
+    const wanted = await enqueueCommitted("unread", "wanted");
+    /** One pass's claim: the rows it got, and how many of the outbox's pages it read to get them. */
+    const pass = () =>
+      withTransaction(
+        h.pool,
+        async (tx, claimed) => {
+          const { rows } = await tx.query<{ n: number }>(
+            "SELECT pg_stat_get_xact_blocks_fetched('outbox'::regclass)::int AS n",
+          );
+          return { ids: (claimed?.rows ?? []).map((r: { id: string }) => r.id), pages: rows[0]?.n ?? -1 };
+        },
+        { opening: claimOpening(500) },
+      );
+    try {
+      const first = await pass();
+      expect(first.ids).toEqual([wanted]);
+      // The first pass marked the dead rows in the index (once no transaction could still see them); the
+      // next ones read the page of the row they claim and not the 10,000 others'.
+      let last = first;
+      await waitFor(
+        async () => {
+          last = await pass();
+          return last.pages < 10;
+        },
+        { timeoutMs: 20_000 },
+      ).catch(() => undefined);
+      expect(last).toEqual({ ids: [wanted], pages: expect.any(Number) });
+      expect(last.pages).toBeLessThan(10);
+    } finally {
+      // The other tests' relays share this outbox: leave them neither the row nor the 10,000.
+      await h.pool.query("DELETE FROM outbox WHERE subject = 'old.thing.happened' OR id = $1", [wanted]);
     }
   });
 
