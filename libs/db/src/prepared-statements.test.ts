@@ -114,6 +114,25 @@ describe("a pool's statements with parameters", () => {
     }
   });
 
+  test("are planned afresh on the new connection that replaces one past its lifetime", async () => {
+    const short = createPool({ url: databaseUrl, schema, max: 1, connectionLifetimeMs: 1000 });
+    try {
+      const text = "SELECT name FROM items WHERE id = $1 AND $2::text <> ''";
+      const pid = async () =>
+        (await short.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid;
+      await short.query(text, [1, "x"]);
+      await short.query(text, [2, "x"]);
+      const first = await pid();
+      expect(await preparedAs(short, text)).toEqual([{ name: expect.any(String), runs: 2 }]);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect((await short.query(text, [3, "x"])).rows).toEqual([{ name: "three" }]);
+      expect(await pid()).not.toBe(first);
+      expect(await preparedAs(short, text)).toEqual([{ name: expect.any(String), runs: 1 }]);
+    } finally {
+      await short.end();
+    }
+  });
+
   test(`past ${MAX_PREPARED_STATEMENTS} texts in a process, new ones run unprepared`, async () => {
     const texts = Array.from(
       { length: MAX_PREPARED_STATEMENTS + 20 },
