@@ -544,7 +544,9 @@ export const store = {
       })),
     );
     const columns = Object.values(CHANGE_COLUMNS);
-    // jsonb_populate_record over the row as it is replaces only the columns a change names.
+    // jsonb_populate_record over the row as it is replaces only the columns a change names. The ids, also given
+    // as an array, let Postgres find the rows by the primary key: it takes jsonb_to_recordset for a hundred rows
+    // whatever it holds, and until the table is large it scans all of it rather than look a hundred up.
     const { rows } = await db.query<TransactionRecord>(
       `WITH c AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb)
@@ -554,7 +556,7 @@ export const store = {
              SELECT ${columns.map((col) => `n.${col}`).join(", ")}, c.at
                FROM jsonb_populate_record(t, c.change) n)
            FROM c
-          WHERE t.id = c.tx_id AND t.status = ANY(c.from_statuses)
+          WHERE t.id = c.tx_id AND t.status = ANY(c.from_statuses) AND t.id = ANY($3::uuid[])
          RETURNING ${TX_COLUMNS}),
        ob AS (
          INSERT INTO outbox (id, subject, type, payload, headers)
@@ -564,7 +566,7 @@ export const store = {
           WHERE o.transaction_id IN (SELECT id FROM t)
          RETURNING 1)
        SELECT * FROM t`,
-      [JSON.stringify(changes), JSON.stringify(events)],
+      [JSON.stringify(changes), JSON.stringify(events), items.map((item) => item.id)],
     );
     if (rows.length > 0 && events.length > 0) outboxWritten(db);
     const after = new Map(rows.map((r) => [r.id, toTransaction(r)]));
