@@ -6,12 +6,19 @@ const MAX_CAUSE_DEPTH = 8;
  * a pg error is still recognised. Returns undefined when there is none.
  */
 export function sqlState(error: unknown): string | undefined {
+  return postgresError(error)?.code;
+}
+
+/** The first Postgres error in `error` or its `cause` links: its SQLSTATE and message. */
+function postgresError(error: unknown): { code: string; message: string } | undefined {
   let current = error;
   for (let depth = 0; depth < MAX_CAUSE_DEPTH && typeof current === "object" && current !== null; depth++) {
     // pg's DatabaseError carries the SQLSTATE in `code` next to `severity`; Node's system errors (EPIPE...) have
     // a `code` too but no `severity`.
-    const { code, severity } = current as { code?: unknown; severity?: unknown };
-    if (typeof code === "string" && typeof severity === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+    const { code, severity, message } = current as { code?: unknown; severity?: unknown; message?: unknown };
+    if (typeof code === "string" && typeof severity === "string" && /^[0-9A-Z]{5}$/.test(code)) {
+      return { code, message: typeof message === "string" ? message : "" };
+    }
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
@@ -37,19 +44,8 @@ export function isSerializationFailure(error: unknown): boolean {
  * then prepares the text afresh, so the same request succeeds when sent again.
  */
 export function isStalePreparedStatement(error: unknown): boolean {
-  let current = error;
-  for (let depth = 0; depth < MAX_CAUSE_DEPTH && typeof current === "object" && current !== null; depth++) {
-    const { code, message } = current as { code?: unknown; message?: unknown };
-    if (
-      code === "0A000" &&
-      typeof message === "string" &&
-      message.startsWith("cached plan must not change")
-    ) {
-      return true;
-    }
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
+  const found = postgresError(error);
+  return found?.code === "0A000" && found.message.startsWith("cached plan must not change");
 }
 
 /**

@@ -39,14 +39,14 @@ const prepared: Query = function (config, values, callback) {
   }
   const name = Array.isArray(params) && params.length > 0 ? statementName(text) : undefined;
   if (name === undefined) return query.call(this, config, values, callback);
-  const named = { ...(typeof config === "string" ? {} : config), text, name, values: params };
+  const request = { ...(typeof config === "string" ? {} : config), text, name, values: params };
   if (typeof done === "function") {
-    return query.call(this, named, (err: Error | null, result?: unknown) => {
+    return query.call(this, request, (err: Error | null, result?: unknown) => {
       if (err !== null && isStalePreparedStatement(err)) rename(text, name);
       (done as Callback)(err, result);
     });
   }
-  return (query.call(this, named) as Promise<unknown>).catch((err: unknown) => {
+  return (query.call(this, request) as Promise<unknown>).catch((err: unknown) => {
     if (isStalePreparedStatement(err)) rename(text, name);
     throw err;
   });
@@ -61,20 +61,22 @@ function isPlainConfig(config: unknown): config is { text: string; values?: unkn
 }
 
 const names = new Map<string, string>();
-let named = 0;
+let issued = 0;
 
 function statementName(text: string): string | undefined {
   const known = names.get(text);
   if (known !== undefined || names.size >= MAX_PREPARED_STATEMENTS) return known;
-  named += 1;
-  const name = `fintech_${named}`;
-  names.set(text, name);
-  return name;
+  return newName(text);
 }
 
 /** Gives `text` a new name, unless another failure already has. */
 function rename(text: string, stale: string): void {
-  if (names.get(text) !== stale) return;
-  named += 1;
-  names.set(text, `fintech_${named}`);
+  if (names.get(text) === stale) newName(text);
+}
+
+function newName(text: string): string {
+  issued += 1;
+  const name = `fintech_${issued}`;
+  names.set(text, name);
+  return name;
 }

@@ -25,9 +25,10 @@ export function serverEnv(ports: { port: number; metricsPort: number }) {
 /**
  * The variables every backend service reads, to spread first into its config's z.object: {@link serverEnv}'s,
  * GRPC_REFLECTION (default false), DATABASE_URL, DB_SCHEMA (default the service's name), DB_POOL_MAX (default
- * 10, from `minDbPool`, default 1, to 200), DB_PREPARED_STATEMENTS (default true), NATS_URL, NATS_STREAM_REPLICAS (1-5, default 1), EVENTS_NAMESPACE
- * (default ""), OUTBOX_POLL_INTERVAL_MS (default 1000), OUTBOX_LINGER_MS (default `outboxLingerMs`, 50) and
- * MAX_CONNECTION_AGE_MS (default 300000, 0: never). A bad value is reported by parseConfig naming the variable.
+ * 10, from `minDbPool`, default 1, to 200), DB_PREPARED_STATEMENTS (default true), NATS_URL, NATS_STREAM_REPLICAS
+ * (1-5, default 1), EVENTS_NAMESPACE (default ""), OUTBOX_POLL_INTERVAL_MS (default 1000), OUTBOX_LINGER_MS
+ * (default `outboxLingerMs`, 50) and MAX_CONNECTION_AGE_MS (default 300000, 0: never). A bad value is reported by
+ * parseConfig naming the variable.
  */
 export function serviceEnv(
   service: { name: string; port: number; metricsPort: number },
