@@ -12,10 +12,11 @@
 // with p50 and p99 at each level, what the answers were, Ping calls/s and the ratio purchases/s / Ping calls/s
 // at BENCH_IN_FLIGHT, the CPU each process (Postgres, NATS, Redis and this client included) used per purchase
 // during the saturated run, Postgres commits per purchase (the platform's database only), the events published
-// and the messages handed to consumers per purchase (JetStream's own counts), and the outbox rows still
-// unpublished when the run ends; then `pgbench -N` tps on the same Postgres. The receipts the
-// notifications service sends go to an SMTP server in this process (libs/testing's inbox), whose CPU counts as
-// the bench client's.
+// and the messages handed to consumers per purchase (JetStream's own counts), the receipts the mail server got
+// per purchase and the mails still queued (a sender that falls behind works after the window, uncounted), and
+// the outbox rows still unpublished when the run ends; then `pgbench -N` tps on the same Postgres. The receipts
+// the notifications service sends go to an SMTP server in this process (libs/testing's inbox), whose CPU counts
+// as the bench client's.
 //
 //   ./dev npm run bench:wallet -w @fintech/bench
 //   BENCH_USERS (64) signs up that many users; BENCH_MODES (processes,one-process) picks the shapes;
@@ -34,6 +35,7 @@ import { startOtlpReceiver } from "@fintech/testing/otlp-receiver";
 import { freePort } from "@fintech/testing/own-servers";
 import type { RunningPlatform } from "@fintech/testing/platform";
 import { ONE_PROCESS, startPlatform } from "@fintech/testing/platform";
+import type { SmtpInbox } from "@fintech/testing/smtp-inbox";
 import { startSmtpInbox } from "@fintech/testing/smtp-inbox";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect as connectNats } from "@nats-io/transport-node";
@@ -77,6 +79,8 @@ interface ModeResult {
   cpu: Array<{ name: string; used: number }>;
   machineBusy: number;
   commitsPerPurchase: number;
+  /** Receipts the mail server received per purchase (saturated run), and mails still queued when it ends. */
+  mail: { perPurchase: number; queued: number };
   /** Events the services published, and messages their consumers were handed, per purchase (saturated run). */
   eventsPerPurchase: { published: number; delivered: number };
   outboxBacklog: number;
@@ -128,7 +132,7 @@ async function runMode(mode: Mode): Promise<ModeResult> {
   const db = new pg.Client({ connectionString: platform.databaseUrl });
   await db.connect();
   try {
-    return await measure(mode, platform, db, receiver);
+    return await measure(mode, platform, db, mailSink, receiver);
   } finally {
     await db.end();
     await platform.stop();
@@ -161,6 +165,7 @@ async function measure(
   mode: Mode,
   platform: RunningPlatform,
   db: pg.Client,
+  mailSink: SmtpInbox,
   receiver: OtlpReceiver | undefined,
 ): Promise<ModeResult> {
   const http = httpCaller(platform.gatewayUrl, inFlight + 8);
@@ -240,8 +245,10 @@ async function measure(
   let machineBefore = machineCpu();
   let commitsBefore = 0;
   let eventsBefore = { published: 0, delivered: 0 };
+  let mailsBefore = 0;
   setTimeout(() => {
     measuring = true;
+    mailsBefore = mailSink.mails.length;
     cpuBefore = sample();
     machineBefore = machineCpu();
     void commits().then((n) => {
@@ -260,6 +267,10 @@ async function measure(
   const machineAfter = machineCpu();
   const commitsDuring = (await commits()) - commitsBefore;
   const eventsAfter = await eventCounts(platform);
+  const mailsDuring = mailSink.mails.length - mailsBefore;
+  const { rows: mailQueue } = await db.query<{ n: string }>(
+    "SELECT count(*)::text AS n FROM notifications.mail_queue WHERE status = 'pending'",
+  );
   let outboxBacklog = 0;
   for (const schema of SCHEMAS) {
     const { rows } = await db.query<{ n: string }>(
@@ -300,6 +311,10 @@ async function measure(
       delivered: (eventsAfter.delivered - eventsBefore.delivered) / Math.max(1, saturated.requests),
     },
     outboxBacklog,
+    mail: {
+      perPurchase: mailsDuring / Math.max(1, saturated.requests),
+      queued: Number(mailQueue[0]?.n ?? 0),
+    },
     ...(hops !== undefined && { hops }),
   };
 }
@@ -338,7 +353,7 @@ for (const r of results) {
     `  machine CPU busy ${(r.machineBusy * 100).toFixed(0)}% of all cores; Postgres commits ${r.commitsPerPurchase.toFixed(1)} per purchase; outbox backlog at the end ${r.outboxBacklog} rows`,
   );
   report.push(
-    `  events per purchase: ${r.eventsPerPurchase.published.toFixed(1)} published, ${r.eventsPerPurchase.delivered.toFixed(1)} handed to consumers`,
+    `  events per purchase: ${r.eventsPerPurchase.published.toFixed(1)} published, ${r.eventsPerPurchase.delivered.toFixed(1)} handed to consumers; receipts mailed ${r.mail.perPurchase.toFixed(2)} per purchase, ${r.mail.queued} mails still queued at the end`,
   );
   report.push(`  where the time goes at ${inFlight} in flight (CPU per purchase, and share of one core):`);
   for (const { name, used } of r.cpu) {
