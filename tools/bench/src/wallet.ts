@@ -25,6 +25,7 @@
 //   flight, each span of the request path (when it starts, how long it takes, and for a call between services
 //   what the hop adds to the server's own time); exporting spans costs, so every figure of such a run is higher.
 //   About 4 minutes in all.
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -55,6 +56,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 64);
 const userCount = Number(process.env.BENCH_USERS ?? 64);
 const lowSeconds = Number(process.env.BENCH_LOW_SECONDS ?? 5);
+const drainSeconds = Number(process.env.BENCH_DRAIN_SECONDS ?? 120);
 const modes = (process.env.BENCH_MODES ?? "processes,one-process")
   .split(",")
   .map((m) => m.trim())
@@ -81,6 +83,11 @@ interface ModeResult {
   commitsPerPurchase: number;
   /** Receipts the mail server received per purchase (saturated run), and mails still queued when it ends. */
   mail: { perPurchase: number; queued: number };
+  /**
+   * CPU seconds per process from the saturated run's start until the mails it left queued were sent (or
+   * BENCH_DRAIN_SECONDS passed), how long that took after the run, and the mails still queued then.
+   */
+  drained: { cpu: Map<string, number>; seconds: number; queued: number };
   /** Events the services published, and messages their consumers were handed, per purchase (saturated run). */
   eventsPerPurchase: { published: number; delivered: number };
   outboxBacklog: number;
@@ -194,6 +201,12 @@ async function measure(
     for (const comm of ["postgres", "nats-server", "redis-server"]) out.set(comm, cpuSecondsOf(comm));
     return out;
   };
+  const mailQueue = async () => {
+    const { rows } = await db.query<{ n: string }>(
+      "SELECT count(*)::text AS n FROM notifications.mail_queue WHERE status = 'pending'",
+    );
+    return Number(rows[0]?.n ?? 0);
+  };
   const commits = async () => {
     const { rows } = await db.query<{ n: string }>(
       "SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()",
@@ -268,9 +281,7 @@ async function measure(
   const commitsDuring = (await commits()) - commitsBefore;
   const eventsAfter = await eventCounts(platform);
   const mailsDuring = mailSink.mails.length - mailsBefore;
-  const { rows: mailQueue } = await db.query<{ n: string }>(
-    "SELECT count(*)::text AS n FROM notifications.mail_queue WHERE status = 'pending'",
-  );
+  const mailsQueued = await mailQueue();
   let outboxBacklog = 0;
   for (const schema of SCHEMAS) {
     const { rows } = await db.query<{ n: string }>(
@@ -280,6 +291,16 @@ async function measure(
   }
   http.agent.destroy();
   levels.push(saturated);
+  // The receipts still queued are the load's work too (a sender that falls behind sends them after the window):
+  // wait for them, before the Ping run, and count every process's CPU until then as well.
+  const drainStarted = performance.now();
+  let queuedAfterDrain = mailsQueued;
+  while (queuedAfterDrain > 0 && performance.now() - drainStarted < drainSeconds * 1000) {
+    await sleep(250);
+    queuedAfterDrain = await mailQueue();
+  }
+  const cpuDrained = sample();
+  const drainedSeconds = (performance.now() - drainStarted) / 1000;
 
   const pingPort = Number(process.env.BENCH_PING_PORT);
   const transport = createConnectTransport({
@@ -313,7 +334,12 @@ async function measure(
     outboxBacklog,
     mail: {
       perPurchase: mailsDuring / Math.max(1, saturated.requests),
-      queued: Number(mailQueue[0]?.n ?? 0),
+      queued: mailsQueued,
+    },
+    drained: {
+      cpu: new Map([...cpuDrained].map(([name, v]) => [name, v - (cpuBefore.get(name) ?? 0)])),
+      seconds: drainedSeconds,
+      queued: queuedAfterDrain,
     },
     ...(hops !== undefined && { hops }),
   };
@@ -361,6 +387,12 @@ for (const r of results) {
       `    ${name.padEnd(28)} ${((used * 1000) / Math.max(1, r.saturated.requests)).toFixed(2).padStart(7)} ms/purchase  ${((used / seconds) * 100).toFixed(0).padStart(4)}% of a core`,
     );
   }
+  const platformCpu = (cpu: Iterable<[string, number]>) =>
+    [...cpu].reduce((sum, [name, used]) => (name === "bench client" ? sum : sum + used), 0);
+  const perPurchase = (used: number) => ((used * 1000) / Math.max(1, r.saturated.requests)).toFixed(2);
+  report.push(
+    `  CPU per purchase, every process but the bench client: ${perPurchase(platformCpu(r.cpu.map((c) => [c.name, c.used])))} ms during the run, ${perPurchase(platformCpu(r.drained.cpu))} ms until the mails it left queued were sent (${r.drained.seconds.toFixed(1)} s later${r.drained.queued > 0 ? `; ${r.drained.queued} still queued` : ""})`,
+  );
   if (r.hops !== undefined) {
     report.push(
       `  a purchase's request path at 1 in flight, span by span (medians of ${r.hops.purchases} traced purchases; ms after the gateway took the request, ms taken, and for a call the hop: its time less the server's):`,
