@@ -13,10 +13,11 @@
 // at BENCH_IN_FLIGHT, the CPU each process (Postgres, NATS, Redis and this client included) used per purchase
 // during the saturated run, Postgres commits per purchase (the platform's database only), the events published
 // and the messages handed to consumers per purchase (JetStream's own counts), the receipts the mail server got
-// per purchase and the mails still queued (a sender that falls behind works after the window, uncounted), and
-// the outbox rows still unpublished when the run ends; then `pgbench -N` tps on the same Postgres. The receipts
-// the notifications service sends go to an SMTP server in this process (libs/testing's inbox), whose CPU counts
-// as the bench client's.
+// per purchase and the mails still queued, and the outbox rows still unpublished when the run ends; then, after
+// waiting for those mails (up to BENCH_DRAIN_SECONDS, 120: a sender that falls behind sends them after the run),
+// the CPU per purchase of every process but this client both during the run and until then; then `pgbench -N`
+// tps on the same Postgres. The receipts the notifications service sends go to an SMTP server in this process
+// (libs/testing's inbox), whose CPU counts as the bench client's.
 //
 //   ./dev npm run bench:wallet -w @fintech/bench
 //   BENCH_USERS (64) signs up that many users; BENCH_MODES (processes,one-process) picks the shapes;
