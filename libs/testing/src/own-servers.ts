@@ -20,22 +20,33 @@ const START_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 5_000;
 
 /**
- * `count` different loopback ports nothing listens on right now, picked at random below the kernel's ephemeral
- * range and each checked by binding it. Also the way to get a port where a connection is refused.
+ * Ports this process handed out already. Whoever took one may not listen on it yet (a service still starting),
+ * so binding it here would succeed and hand it out twice, and the later taker would fail with EADDRINUSE.
+ * Forgotten in bulk once half the range has been handed out, long after use.
+ */
+const handedOut = new Set<number>();
+const PORT_RANGE = { from: 20_000, size: 12_000 };
+
+/**
+ * `count` different loopback ports nothing listens on right now and none this process handed out before, picked
+ * at random below the kernel's ephemeral range and each checked by binding it. Also the way to get a port where
+ * a connection is refused.
  */
 export async function freePorts(count: number): Promise<number[]> {
+  if (handedOut.size + count > PORT_RANGE.size / 2) handedOut.clear();
   const ports: number[] = [];
   while (ports.length < count) {
     // Below the kernel's ephemeral range (32768 and up here), where every listen(0) and every outgoing
     // connection takes its port: a port picked there can be handed to another process before our server binds it.
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (ports.includes(port)) continue;
+    const port = PORT_RANGE.from + Math.floor(Math.random() * PORT_RANGE.size);
+    if (ports.includes(port) || handedOut.has(port)) continue;
     const server = createServer();
     const bound = await new Promise<boolean>((resolve) => {
       server.once("error", () => resolve(false));
       server.listen(port, "127.0.0.1", () => resolve(true));
     });
     if (bound) {
+      handedOut.add(port);
       ports.push(portOf(server));
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
