@@ -39,7 +39,8 @@ export async function freePorts(count: number): Promise<number[]> {
     // Below the kernel's ephemeral range (32768 and up here), where every listen(0) and every outgoing
     // connection takes its port: a port picked there can be handed to another process before our server binds it.
     const port = PORT_RANGE.from + Math.floor(Math.random() * PORT_RANGE.size);
-    if (ports.includes(port) || handedOut.has(port)) continue;
+    // Every port of this call is in handedOut too, as soon as it is picked.
+    if (handedOut.has(port)) continue;
     const server = createServer();
     const bound = await new Promise<boolean>((resolve) => {
       server.once("error", () => resolve(false));

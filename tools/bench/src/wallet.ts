@@ -88,7 +88,7 @@ interface ModeResult {
    * CPU seconds per process from the saturated run's start until the mails it left queued were sent (or
    * BENCH_DRAIN_SECONDS passed), how long that took after the run, and the mails still queued then.
    */
-  drained: { cpu: Map<string, number>; seconds: number; queued: number };
+  drained: { cpu: Array<{ name: string; used: number }>; seconds: number; queued: number };
   /** Events the services published, and messages their consumers were handed, per purchase (saturated run). */
   eventsPerPurchase: { published: number; delivered: number };
   outboxBacklog: number;
@@ -317,15 +317,15 @@ async function measure(
   );
 
   const elapsed = machineAfter.total - machineBefore.total;
+  const usedSince = (after: Map<string, number>) =>
+    [...after].map(([name, v]) => ({ name, used: v - (cpuBefore.get(name) ?? 0) }));
   return {
     mode,
     levels,
     saturated,
     ping,
     outcomes,
-    cpu: [...cpuAfter]
-      .map(([name, v]) => ({ name, used: v - (cpuBefore.get(name) ?? 0) }))
-      .sort((a, b) => b.used - a.used),
+    cpu: usedSince(cpuAfter).sort((a, b) => b.used - a.used),
     machineBusy: (machineAfter.busy - machineBefore.busy) / elapsed,
     commitsPerPurchase: commitsDuring / Math.max(1, saturated.requests),
     eventsPerPurchase: {
@@ -338,7 +338,7 @@ async function measure(
       queued: mailsQueued,
     },
     drained: {
-      cpu: new Map([...cpuDrained].map(([name, v]) => [name, v - (cpuBefore.get(name) ?? 0)])),
+      cpu: usedSince(cpuDrained),
       seconds: drainedSeconds,
       queued: queuedAfterDrain,
     },
@@ -383,16 +383,16 @@ for (const r of results) {
     `  events per purchase: ${r.eventsPerPurchase.published.toFixed(1)} published, ${r.eventsPerPurchase.delivered.toFixed(1)} handed to consumers; receipts mailed ${r.mail.perPurchase.toFixed(2)} per purchase, ${r.mail.queued} mails still queued at the end`,
   );
   report.push(`  where the time goes at ${inFlight} in flight (CPU per purchase, and share of one core):`);
+  const perPurchase = (used: number) => ((used * 1000) / Math.max(1, r.saturated.requests)).toFixed(2);
   for (const { name, used } of r.cpu) {
     report.push(
-      `    ${name.padEnd(28)} ${((used * 1000) / Math.max(1, r.saturated.requests)).toFixed(2).padStart(7)} ms/purchase  ${((used / seconds) * 100).toFixed(0).padStart(4)}% of a core`,
+      `    ${name.padEnd(28)} ${perPurchase(used).padStart(7)} ms/purchase  ${((used / seconds) * 100).toFixed(0).padStart(4)}% of a core`,
     );
   }
-  const platformCpu = (cpu: Iterable<[string, number]>) =>
-    [...cpu].reduce((sum, [name, used]) => (name === "bench client" ? sum : sum + used), 0);
-  const perPurchase = (used: number) => ((used * 1000) / Math.max(1, r.saturated.requests)).toFixed(2);
+  const platformCpu = (cpu: Array<{ name: string; used: number }>) =>
+    cpu.reduce((sum, { name, used }) => (name === "bench client" ? sum : sum + used), 0);
   report.push(
-    `  CPU per purchase, every process but the bench client: ${perPurchase(platformCpu(r.cpu.map((c) => [c.name, c.used])))} ms during the run, ${perPurchase(platformCpu(r.drained.cpu))} ms until the mails it left queued were sent (${r.drained.seconds.toFixed(1)} s later${r.drained.queued > 0 ? `; ${r.drained.queued} still queued` : ""})`,
+    `  CPU per purchase, every process but the bench client: ${perPurchase(platformCpu(r.cpu))} ms during the run, ${perPurchase(platformCpu(r.drained.cpu))} ms until the mails it left queued were sent (${r.drained.seconds.toFixed(1)} s later${r.drained.queued > 0 ? `; ${r.drained.queued} still queued` : ""})`,
   );
   if (r.hops !== undefined) {
     report.push(
