@@ -14,7 +14,12 @@ import type { UserAccessCache } from "./user-access.js";
 export interface UserChangeConnection {
   subscribe(
     subject: string,
-    opts: { callback: (err: Error | null, msg: { subject: string; data: Uint8Array }) => void },
+    opts: {
+      callback: (
+        err: Error | null,
+        msg: { subject: string; data: Uint8Array; headers?: { get(name: string): string } | undefined },
+      ) => void;
+    },
   ): { unsubscribe(): void };
   status(): AsyncIterable<{ type: string }>;
 }
@@ -34,16 +39,23 @@ function changedUser(type: string, data: Uint8Array): string | null {
   }
 }
 
+/** What a follower of identity.user.* events does with them; see {@link followIdentityUsers}. */
+export interface IdentityUserListener {
+  /** One event, as published: its type (the subject without the namespace) and its payload. */
+  heard(type: string, data: Uint8Array, headers: { get(name: string): string } | undefined): void;
+  /** Events may have been missed (the subscription failed, the connection was lost): anything kept may be stale. */
+  missed(): void;
+}
+
 /**
- * Applies identity's identity.user.* events to `access` as they are published, so a suspension, deletion or role
- * change takes effect at once instead of within the cache's lifetime. A plain (core NATS) subscription: every
- * process hears every event, none is stored for it, and one missed while disconnected is made up for by
- * forgetting every user on reconnection (the cache's short lifetime bounds the gap). Returns a stop function.
+ * Hears identity's identity.user.* events as they are published. A plain (core NATS) subscription: every
+ * process hears every event, none is stored for it, and one missed while disconnected, or dropped because the
+ * process fell behind, is reported as `missed`. Returns a stop function.
  * @param namespace the events namespace ("" in production), as given to the outbox relay.
  */
-export function followUserChanges(
+export function followIdentityUsers(
   nc: UserChangeConnection,
-  access: UserAccessCache,
+  listener: IdentityUserListener,
   opts: { namespace?: string; logger: Logger },
 ): () => void {
   const prefix = opts.namespace ? `${opts.namespace}.` : "";
@@ -51,21 +63,10 @@ export function followUserChanges(
     callback: (err, msg) => {
       if (err !== null) {
         opts.logger.warn({ err }, "identity.user.* subscription failed; users are looked up again");
-        access.forgetAll();
+        listener.missed();
         return;
       }
-      const type = msg.subject.slice(prefix.length);
-      try {
-        const userId = changedUser(type, msg.data);
-        if (userId === null) return;
-        if (userId !== "") {
-          access.changed(userId);
-          return;
-        }
-      } catch (err) {
-        opts.logger.warn({ err, type }, "undecodable identity event; users are looked up again");
-      }
-      access.forgetAll();
+      listener.heard(msg.subject.slice(prefix.length), msg.data, msg.headers);
     },
   });
   let stopped = false;
@@ -73,7 +74,7 @@ export function followUserChanges(
     for await (const s of nc.status()) {
       if (stopped) return;
       // Events published while the connection was down were not heard.
-      if (s.type === "reconnect") access.forgetAll();
+      if (s.type === "reconnect") listener.missed();
     }
   })().catch((err: unknown) => {
     opts.logger.warn({ err }, "NATS status stream ended");
@@ -82,4 +83,38 @@ export function followUserChanges(
     stopped = true;
     sub.unsubscribe();
   };
+}
+
+/**
+ * Applies identity's identity.user.* events to `access` as they are published (followIdentityUsers), so a
+ * suspension, deletion or role change takes effect at once instead of within the cache's lifetime; every user
+ * is forgotten when events may have been missed (the cache's short lifetime bounds the gap). Returns a stop
+ * function.
+ * @param namespace the events namespace ("" in production), as given to the outbox relay.
+ */
+export function followUserChanges(
+  nc: UserChangeConnection,
+  access: UserAccessCache,
+  opts: { namespace?: string; logger: Logger },
+): () => void {
+  return followIdentityUsers(
+    nc,
+    {
+      heard(type, data) {
+        try {
+          const userId = changedUser(type, data);
+          if (userId === null) return;
+          if (userId !== "") {
+            access.changed(userId);
+            return;
+          }
+        } catch (err) {
+          opts.logger.warn({ err, type }, "undecodable identity event; users are looked up again");
+        }
+        access.forgetAll();
+      },
+      missed: () => access.forgetAll(),
+    },
+    opts,
+  );
 }

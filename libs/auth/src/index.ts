@@ -23,8 +23,8 @@ export {
   singleAddress,
 } from "./client-ip.js";
 export { FORBIDDEN, forbidden, UNAUTHENTICATED, unauthenticated } from "./errors.js";
-export type { UserChangeConnection } from "./follow-user-changes.js";
-export { followUserChanges } from "./follow-user-changes.js";
+export type { IdentityUserListener, UserChangeConnection } from "./follow-user-changes.js";
+export { followIdentityUsers, followUserChanges } from "./follow-user-changes.js";
 export { FORWARDED_HEADERS, forwardCredentials } from "./forward-credentials.js";
 export type { AuthConfig, TransportFactory } from "./identity-auth.js";
 export { authEnv, connectIdentity } from "./identity-auth.js";

@@ -52,9 +52,10 @@ export const walletEnv = z
     WALLET_CURRENCY_CACHE_TTL_MS: envInt(60_000, { min: 0, max: 3_600_000 }),
     /**
      * How long a user's status, time zone and default currency are reused in memory, in milliseconds (0: read
-     * on every request). A replica applies identity's events at once; others see a change within this time.
+     * on every request). Every replica hears identity's events as they are published and looks the user up
+     * again; this bounds a change whose event a replica missed (as the credentials' USER_ACCESS_CACHE_MS does).
      */
-    WALLET_USER_CACHE_TTL_MS: envInt(1_000, { min: 0, max: 60_000 }),
+    WALLET_USER_CACHE_TTL_MS: envInt(5_000, { min: 0, max: 60_000 }),
   })
   .superRefine((c, ctx) => {
     for (const key of ["WALLET_MAX_TRANSACTION", "WALLET_DAILY_LIMIT"] as const) {

@@ -119,6 +119,7 @@ export function build(config: WalletConfig, deps: WalletDeps) {
   ];
   let recovery: NodeJS.Timeout | undefined;
   let passing: Promise<unknown> | undefined;
+  let unfollow: (() => void) | undefined;
 
   /** One recovery pass (unfinished transactions) and a purge of expired idempotency keys. */
   async function maintain(): Promise<void> {
@@ -134,6 +135,7 @@ export function build(config: WalletConfig, deps: WalletDeps) {
     consumers,
     maintain,
     async start(listen: ListenOptions = { port: config.PORT, host: config.HOST }): Promise<ListenResult> {
+      unfollow ??= wallets.users.follow({ nc, namespace: config.EVENTS_NAMESPACE, logger });
       for (const c of consumers) await c.start();
       relay.start();
       if (config.WALLET_RECOVERY_INTERVAL_MS > 0) {
@@ -154,6 +156,8 @@ export function build(config: WalletConfig, deps: WalletDeps) {
       await passing;
       for (const c of consumers) await c.stop();
       await relay.stop();
+      unfollow?.();
+      unfollow = undefined;
     },
   };
 }

@@ -323,12 +323,13 @@ export interface TransactionQuery {
 }
 
 export const store = {
-  async getUser(db: Queryable, id: string): Promise<User | undefined> {
-    const { rows } = await db.query<UserRecord>(
-      "SELECT id, status, timezone, default_currency FROM users WHERE id = $1",
+  /** The user and the time of the change the projection applied last (`version`). */
+  async getUser(db: Queryable, id: string): Promise<{ user: User; version: Date } | undefined> {
+    const { rows } = await db.query<UserRecord & { version: Date }>(
+      "SELECT id, status, timezone, default_currency, version FROM users WHERE id = $1",
       [id],
     );
-    return rows[0] && toUser(rows[0]);
+    return rows[0] && { user: toUser(rows[0]), version: rows[0].version };
   },
 
   /** Applies a user's state as of `version`; a state older than the stored one changes nothing. */

@@ -1,9 +1,11 @@
+import { fromBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { followIdentityUsers } from "@fintech/auth";
 import { withTransaction } from "@fintech/db";
 import type { EventConsumer } from "@fintech/events";
-import { createConsumer, eventHandler } from "@fintech/events";
+import { CloudEventHeaders, createConsumer, eventHandler } from "@fintech/events";
 import type { Clock } from "@fintech/platform";
 import {
   UserDeletedSchema,
@@ -55,6 +57,43 @@ const userOf = (f: UserFacts, deleted = false): User => ({
   defaultCurrency: f.defaultCurrency || "MYR",
 });
 
+/** Most users whose heard change the projection has yet to apply, remembered at once; the oldest go first. */
+const MAX_CHANGES_AWAITED = 100_000;
+
+interface HeardChange {
+  userId: string;
+  /**
+   * When it happened (ms since the epoch), as the projection's version will say once it is applied; undefined
+   * for an event that says neither.
+   */
+  at: number | undefined;
+}
+
+/**
+ * The user and time of an identity.user.* event the projection applies, undefined for others (roles are not
+ * in it). The time is the event's occurred_at, or its ce-time when that is missing, as the consumer takes it.
+ */
+function heardChange(type: string, data: Uint8Array, ceTime: string | undefined): HeardChange | undefined {
+  const schema = PROJECTED[type];
+  if (schema === undefined) return undefined;
+  const m = fromBinary(schema, data);
+  const at = m.occurredAt ? timestampDate(m.occurredAt).getTime() : Date.parse(ceTime ?? "");
+  return { userId: m.userId, at: Number.isNaN(at) ? undefined : at };
+}
+
+const PROJECTED: Record<
+  string,
+  | typeof UserRegisteredSchema
+  | typeof UserStatusChangedSchema
+  | typeof UserProfileChangedSchema
+  | typeof UserDeletedSchema
+> = {
+  "identity.user.registered": UserRegisteredSchema,
+  "identity.user.status_changed": UserStatusChangedSchema,
+  "identity.user.profile_changed": UserProfileChangedSchema,
+  "identity.user.deleted": UserDeletedSchema,
+};
+
 export function createUsers(deps: {
   pool: pg.Pool;
   identity: Client<typeof IdentityService>;
@@ -101,6 +140,20 @@ export function createUsers(deps: {
     return { wallet: existing, opened: false };
   }
 
+  // Users this process heard a change of (follow) that the projection may not have applied yet: the time the
+  // change happened, which the projection's version must reach before a user read from it is reused.
+  const changedSince = new Map<string, number>();
+
+  /** Keeps a user read from the projection for the TTL, unless it is older than a change heard of. */
+  function remember(user: User, version: Date): void {
+    const awaited = changedSince.get(user.id);
+    if (awaited !== undefined) {
+      if (version.getTime() < awaited) return;
+      changedSince.delete(user.id);
+    }
+    cache.set(user.id, user);
+  }
+
   /** Applies one state of a user from identity; false when a newer state was kept already. */
   async function apply(db: pg.PoolClient, user: User, version: Date): Promise<boolean> {
     const applied = await store.upsertUser(db, user, version);
@@ -131,8 +184,8 @@ export function createUsers(deps: {
       if (cached !== undefined) return cached;
       const known = await store.getUser(pool, userId);
       if (known !== undefined) {
-        cache.set(userId, known);
-        return known;
+        remember(known.user, known.version);
+        return known.user;
       }
       let found: IdentityUser | undefined;
       try {
@@ -156,7 +209,50 @@ export function createUsers(deps: {
       const version = found.updatedAt ? timestampDate(found.updatedAt) : new Date(0);
       await withTransaction(pool, (tx) => apply(tx, user, version));
       if (user.status === "active") await openWallet(pool, user.id, user.defaultCurrency, true);
-      return (await store.getUser(pool, userId)) ?? user;
+      return (await store.getUser(pool, userId))?.user ?? user;
+    },
+
+    /**
+     * Follows identity's user events in this process (every replica hears each one, followIdentityUsers), so
+     * that a change reaches this replica's memory when it is published, not within the TTL: the user is
+     * looked up again, and until the projection (one replica's consumer) has applied the change, what it
+     * holds is used but not reused. When events may have been missed, every user and wallet is looked up
+     * again. Returns a stop function.
+     */
+    follow(opts: { nc: NatsConnection; namespace: string; logger: Logger }): () => void {
+      const forgetAll = () => {
+        cache.deleteWhere(() => true);
+        wallets.deleteWhere(() => true);
+      };
+      return followIdentityUsers(
+        opts.nc,
+        {
+          heard(type, data, headers) {
+            let change: HeardChange | undefined;
+            try {
+              change = heardChange(type, data, headers?.get(CloudEventHeaders.time));
+            } catch (err) {
+              opts.logger.warn({ err, type }, "undecodable identity event; users are looked up again");
+              forgetAll();
+              return;
+            }
+            if (change === undefined) return;
+            const { userId, at } = change;
+            cache.delete(userId);
+            if (type !== "identity.user.registered") wallets.deleteWhere((w) => w.userId === userId);
+            if (at !== undefined && (changedSince.get(userId) ?? Number.NEGATIVE_INFINITY) < at) {
+              changedSince.delete(userId);
+              changedSince.set(userId, at);
+              if (changedSince.size > MAX_CHANGES_AWAITED) {
+                const oldest = changedSince.keys().next();
+                if (!oldest.done) changedSince.delete(oldest.value);
+              }
+            }
+          },
+          missed: forgetAll,
+        },
+        opts,
+      );
     },
 
     /** The consumer of identity.user.* keeping the projection and opening default wallets. */
