@@ -1,5 +1,10 @@
 import { lookup } from "node:dns/promises";
-import type { ClientHttp2Stream, ClientSessionRequestOptions, OutgoingHttpHeaders } from "node:http2";
+import type {
+  ClientHttp2Stream,
+  ClientSessionRequestOptions,
+  Http2Session,
+  OutgoingHttpHeaders,
+} from "node:http2";
 import { connect, isIP } from "node:net";
 import type { Client } from "@connectrpc/connect";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
@@ -20,6 +25,18 @@ const DEFAULT_HEALTH_INTERVAL_MS = 5_000;
 const DEFAULT_HEALTH_TIMEOUT_MS = 1_000;
 // A connection failure asks for a new look-up, at most this often.
 const MIN_RESOLVE_GAP_MS = 1_000;
+
+// connect-node's session manager destroys an idle connection that gets a GOAWAY with an error it emits a moment
+// later, and a request made in between replaces the connection and stops listening to the old one: unheard, that
+// error is an uncaught exception, which ends the process. Every connection a request went out on keeps a listener
+// of its own for the whole of its life; its requests still get its failures from their streams.
+const heard = new WeakSet<Http2Session>();
+const ignore = () => undefined;
+function hearErrors(session: Http2Session | undefined): void {
+  if (session === undefined || heard.has(session)) return;
+  heard.add(session);
+  session.on("error", ignore);
+}
 
 /** What connect-node's HTTP/2 transports need from their session manager (its `sessionManager` option). */
 export interface SessionManager {
@@ -316,6 +333,7 @@ export function createBalancedSessionManager(
           failure = err;
           continue;
         }
+        hearErrors(stream.session);
         // It answers: back in rotation if it was out (only picked out of rotation when every address was).
         endpoint.up = true;
         byStream.set(stream, endpoint);

@@ -1,4 +1,5 @@
-import { connect as connectH2, constants } from "node:http2";
+import type { ClientHttp2Stream, ServerHttp2Session } from "node:http2";
+import { connect as connectH2, constants, createServer as createH2Server } from "node:http2";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
@@ -237,5 +238,53 @@ describe("a server's maximum connection age", () => {
       failures.push(...(await load(() => client.ping({ payload: "hi" }), 200)));
     }
     expect(failures).toEqual([]);
+  });
+
+  it("does not end the process when a GOAWAY reaches an idle connection and a request comes at once", async () => {
+    // A bare HTTP/2 server that answers every request "ok" and closes connections when told.
+    const sessions: ServerHttp2Session[] = [];
+    const server = createH2Server();
+    server.on("session", (s) => sessions.push(s));
+    server.on("stream", (stream) => {
+      stream.respond({ ":status": 200 });
+      stream.end("ok");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+    const manager = createBalancedSessionManager(`http://127.0.0.1:${port}`);
+    const body = (stream: ClientHttp2Stream) =>
+      new Promise<string>((resolve, reject) => {
+        let text = "";
+        stream.setEncoding("utf8");
+        stream.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        stream.on("end", () => resolve(text));
+        stream.on("error", reject);
+        stream.end();
+      });
+    try {
+      const first = await manager.request("GET", "/", {}, {});
+      const session = first.session;
+      expect(await body(first)).toBe("ok");
+      await waitFor(() => (first.closed ? true : undefined));
+      // The client's session manager destroys an idle connection that gets a GOAWAY, with an error it emits a
+      // moment later; a request made in between (here, as the GOAWAY arrives) replaces the connection and stops
+      // listening to the old one. Unheard, that error would be an uncaught exception, which ends a process.
+      const next = new Promise<ClientHttp2Stream>((resolve, reject) => {
+        session?.once("goaway", () => {
+          manager.request("GET", "/", {}, {}).then(resolve, reject);
+        });
+      });
+      sessions[0]?.goaway(constants.NGHTTP2_NO_ERROR);
+      expect(await body(await next)).toBe("ok");
+      // The error comes on the next turn of the event loop.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      manager.close();
+      for (const s of sessions) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
