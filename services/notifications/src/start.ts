@@ -1,10 +1,9 @@
 import type { Transport } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { connectIdentity } from "@fintech/auth";
 import { openServiceInfra } from "@fintech/events";
 import type { Clock, InProcessTransport, StartedService } from "@fintech/platform";
-import { observeClientCalls, systemClock } from "@fintech/platform";
+import { createServiceTransport, observeClientCalls, systemClock } from "@fintech/platform";
 import { IdentityService } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import type { Logger } from "pino";
 import type { NotificationsConfig } from "./config.js";
@@ -39,7 +38,7 @@ export async function startNotifications(
     credentials === undefined ? [observeClientCalls] : [observeClientCalls, credentials.interceptor];
   const identityTransport: Transport =
     identity === undefined
-      ? createGrpcTransport({ baseUrl: config.IDENTITY_URL, interceptors })
+      ? createServiceTransport(config.IDENTITY_URL, { protocol: "grpc", interceptors })
       : identity({ interceptors });
   const notifications = build(config, {
     pool,
