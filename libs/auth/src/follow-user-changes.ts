@@ -14,12 +14,7 @@ import type { UserAccessCache } from "./user-access.js";
 export interface UserChangeConnection {
   subscribe(
     subject: string,
-    opts: {
-      callback: (
-        err: Error | null,
-        msg: { subject: string; data: Uint8Array; headers?: { get(name: string): string } | undefined },
-      ) => void;
-    },
+    opts: { callback: (err: Error | null, msg: IdentityUserMessage & { subject: string }) => void },
   ): { unsubscribe(): void };
   status(): AsyncIterable<{ type: string }>;
 }
@@ -39,10 +34,16 @@ function changedUser(type: string, data: Uint8Array): string | null {
   }
 }
 
+/** An identity.user.* message as heard: its payload, and its headers (decoded when read). */
+export interface IdentityUserMessage {
+  data: Uint8Array;
+  headers?: { get(name: string): string } | undefined;
+}
+
 /** What a follower of identity.user.* events does with them; see {@link followIdentityUsers}. */
 export interface IdentityUserListener {
-  /** One event, as published: its type (the subject without the namespace) and its payload. */
-  heard(type: string, data: Uint8Array, headers: { get(name: string): string } | undefined): void;
+  /** One event, as published: its type (the subject without the namespace) and the message (read lazily). */
+  heard(type: string, msg: IdentityUserMessage): void;
   /** Events may have been missed (the subscription failed, the connection was lost): anything kept may be stale. */
   missed(): void;
 }
@@ -66,7 +67,7 @@ export function followIdentityUsers(
         listener.missed();
         return;
       }
-      listener.heard(msg.subject.slice(prefix.length), msg.data, msg.headers);
+      listener.heard(msg.subject.slice(prefix.length), msg);
     },
   });
   let stopped = false;
@@ -100,9 +101,9 @@ export function followUserChanges(
   return followIdentityUsers(
     nc,
     {
-      heard(type, data) {
+      heard(type, msg) {
         try {
-          const userId = changedUser(type, data);
+          const userId = changedUser(type, msg.data);
           if (userId === null) return;
           if (userId !== "") {
             access.changed(userId);

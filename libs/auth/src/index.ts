@@ -23,7 +23,11 @@ export {
   singleAddress,
 } from "./client-ip.js";
 export { FORBIDDEN, forbidden, UNAUTHENTICATED, unauthenticated } from "./errors.js";
-export type { IdentityUserListener, UserChangeConnection } from "./follow-user-changes.js";
+export type {
+  IdentityUserListener,
+  IdentityUserMessage,
+  UserChangeConnection,
+} from "./follow-user-changes.js";
 export { followIdentityUsers, followUserChanges } from "./follow-user-changes.js";
 export { FORWARDED_HEADERS, forwardCredentials } from "./forward-credentials.js";
 export type { AuthConfig, TransportFactory } from "./identity-auth.js";

@@ -2,6 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { IdentityUserMessage } from "@fintech/auth";
 import { followIdentityUsers } from "@fintech/auth";
 import { withTransaction } from "@fintech/db";
 import type { EventConsumer } from "@fintech/events";
@@ -73,11 +74,13 @@ interface HeardChange {
  * The user and time of an identity.user.* event the projection applies, undefined for others (roles are not
  * in it). The time is the event's occurred_at, or its ce-time when that is missing, as the consumer takes it.
  */
-function heardChange(type: string, data: Uint8Array, ceTime: string | undefined): HeardChange | undefined {
+function heardChange(type: string, msg: IdentityUserMessage): HeardChange | undefined {
   const schema = PROJECTED[type];
   if (schema === undefined) return undefined;
-  const m = fromBinary(schema, data);
-  const at = m.occurredAt ? timestampDate(m.occurredAt).getTime() : Date.parse(ceTime ?? "");
+  const m = fromBinary(schema, msg.data);
+  const at = m.occurredAt
+    ? timestampDate(m.occurredAt).getTime()
+    : Date.parse(msg.headers?.get(CloudEventHeaders.time) ?? "");
   return { userId: m.userId, at: Number.isNaN(at) ? undefined : at };
 }
 
@@ -227,10 +230,10 @@ export function createUsers(deps: {
       return followIdentityUsers(
         opts.nc,
         {
-          heard(type, data, headers) {
+          heard(type, msg) {
             let change: HeardChange | undefined;
             try {
-              change = heardChange(type, data, headers?.get(CloudEventHeaders.time));
+              change = heardChange(type, msg);
             } catch (err) {
               opts.logger.warn({ err, type }, "undecodable identity event; users are looked up again");
               forgetAll();
