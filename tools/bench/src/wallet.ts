@@ -11,7 +11,8 @@
 // bootstrap is a Ping on its port (the gateway has no do-nothing REST route). Printed per shape: purchases/s
 // with p50 and p99 at each level, what the answers were, Ping calls/s and the ratio purchases/s / Ping calls/s
 // at BENCH_IN_FLIGHT, the CPU each process (Postgres, NATS, Redis and this client included) used per purchase
-// during the saturated run, Postgres commits per purchase (the platform's database only), the events published
+// during the saturated run, Postgres commits per purchase (the platform's database only) and the WAL records and
+// bytes the whole Postgres server wrote per purchase (Postgres counts WAL per server only), the events published
 // and the messages handed to consumers per purchase (JetStream's own counts), the receipts the mail server got
 // per purchase and the mails still queued, and the outbox rows still unpublished when the run ends; then, after
 // waiting for those mails (up to BENCH_DRAIN_SECONDS, 120: a sender that falls behind sends them after the run),
@@ -82,6 +83,8 @@ interface ModeResult {
   cpu: Array<{ name: string; used: number }>;
   machineBusy: number;
   commitsPerPurchase: number;
+  /** The WAL the whole Postgres server wrote during the saturated run, per purchase. */
+  walPerPurchase: { records: number; bytes: number };
   /** Receipts the mail server received per purchase (saturated run), and mails still queued when it ends. */
   mail: { perPurchase: number; queued: number };
   /**
@@ -214,6 +217,13 @@ async function measure(
     );
     return Number(rows[0]?.n ?? 0);
   };
+  // The whole server's: Postgres counts WAL per cluster only.
+  const wal = async () => {
+    const { rows } = await db.query<{ records: string; bytes: string }>(
+      "SELECT wal_records::text AS records, wal_bytes::text AS bytes FROM pg_stat_wal",
+    );
+    return { records: Number(rows[0]?.records ?? 0), bytes: Number(rows[0]?.bytes ?? 0) };
+  };
   const purchase = async (i: number, record: boolean) => {
     const u = users[i % users.length];
     if (u === undefined) return false;
@@ -258,6 +268,7 @@ async function measure(
   let cpuBefore = new Map<string, number>();
   let machineBefore = machineCpu();
   let commitsBefore = 0;
+  let walBefore = { records: 0, bytes: 0 };
   let eventsBefore = { published: 0, delivered: 0 };
   let mailsBefore = 0;
   setTimeout(() => {
@@ -267,6 +278,9 @@ async function measure(
     machineBefore = machineCpu();
     void commits().then((n) => {
       commitsBefore = n;
+    });
+    void wal().then((w) => {
+      walBefore = w;
     });
     void eventCounts(platform).then((n) => {
       eventsBefore = n;
@@ -280,6 +294,7 @@ async function measure(
   const cpuAfter = sample();
   const machineAfter = machineCpu();
   const commitsDuring = (await commits()) - commitsBefore;
+  const walAfter = await wal();
   const eventsAfter = await eventCounts(platform);
   const mailsDuring = mailSink.mails.length - mailsBefore;
   const mailsQueued = await mailQueue();
@@ -328,6 +343,10 @@ async function measure(
     cpu: usedSince(cpuAfter).sort((a, b) => b.used - a.used),
     machineBusy: (machineAfter.busy - machineBefore.busy) / elapsed,
     commitsPerPurchase: commitsDuring / Math.max(1, saturated.requests),
+    walPerPurchase: {
+      records: (walAfter.records - walBefore.records) / Math.max(1, saturated.requests),
+      bytes: (walAfter.bytes - walBefore.bytes) / Math.max(1, saturated.requests),
+    },
     eventsPerPurchase: {
       published: (eventsAfter.published - eventsBefore.published) / Math.max(1, saturated.requests),
       delivered: (eventsAfter.delivered - eventsBefore.delivered) / Math.max(1, saturated.requests),
@@ -378,6 +397,9 @@ for (const r of results) {
   );
   report.push(
     `  machine CPU busy ${(r.machineBusy * 100).toFixed(0)}% of all cores; Postgres commits ${r.commitsPerPurchase.toFixed(1)} per purchase; outbox backlog at the end ${r.outboxBacklog} rows`,
+  );
+  report.push(
+    `  WAL per purchase (the whole Postgres server): ${r.walPerPurchase.records.toFixed(0)} records, ${(r.walPerPurchase.bytes / 1024).toFixed(1)} KB`,
   );
   report.push(
     `  events per purchase: ${r.eventsPerPurchase.published.toFixed(1)} published, ${r.eventsPerPurchase.delivered.toFixed(1)} handed to consumers; receipts mailed ${r.mail.perPurchase.toFixed(2)} per purchase, ${r.mail.queued} mails still queued at the end`,
