@@ -144,8 +144,9 @@ export function createUsers(deps: {
   }
 
   // Users this process heard a change of (follow) that the projection may not have applied yet: the time the
-  // change happened, which the projection's version must reach before a user read from it is reused.
-  const changedSince = new Map<string, number>();
+  // change happened, which the projection's version must reach before a user read from it is reused. Kept until
+  // then (no TTL), the oldest going first past MAX_CHANGES_AWAITED.
+  const changedSince = new TtlCache<number>(Number.POSITIVE_INFINITY, MAX_CHANGES_AWAITED);
 
   /** Keeps a user read from the projection for the TTL, unless it is older than a change heard of. */
   function remember(user: User, version: Date): void {
@@ -244,12 +245,7 @@ export function createUsers(deps: {
             cache.delete(userId);
             if (type !== "identity.user.registered") wallets.deleteWhere((w) => w.userId === userId);
             if (at !== undefined && (changedSince.get(userId) ?? Number.NEGATIVE_INFINITY) < at) {
-              changedSince.delete(userId);
               changedSince.set(userId, at);
-              if (changedSince.size > MAX_CHANGES_AWAITED) {
-                const oldest = changedSince.keys().next();
-                if (!oldest.done) changedSince.delete(oldest.value);
-              }
             }
           },
           missed: forgetAll,

@@ -211,18 +211,18 @@ async function measure(
     );
     return Number(rows[0]?.n ?? 0);
   };
-  const commits = async () => {
-    const { rows } = await db.query<{ n: string }>(
-      "SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()",
+  // Commits of the platform's database; WAL of the whole server (Postgres counts it per server only).
+  const postgresCounters = async () => {
+    const { rows } = await db.query<{ commits: string; records: string; bytes: string }>(
+      `SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database())::text AS commits,
+              wal_records::text AS records, wal_bytes::text AS bytes FROM pg_stat_wal`,
     );
-    return Number(rows[0]?.n ?? 0);
-  };
-  // The whole server's: Postgres counts WAL per cluster only.
-  const wal = async () => {
-    const { rows } = await db.query<{ records: string; bytes: string }>(
-      "SELECT wal_records::text AS records, wal_bytes::text AS bytes FROM pg_stat_wal",
-    );
-    return { records: Number(rows[0]?.records ?? 0), bytes: Number(rows[0]?.bytes ?? 0) };
+    const r = rows[0];
+    return {
+      commits: Number(r?.commits ?? 0),
+      records: Number(r?.records ?? 0),
+      bytes: Number(r?.bytes ?? 0),
+    };
   };
   const purchase = async (i: number, record: boolean) => {
     const u = users[i % users.length];
@@ -267,8 +267,7 @@ async function measure(
   }
   let cpuBefore = new Map<string, number>();
   let machineBefore = machineCpu();
-  let commitsBefore = 0;
-  let walBefore = { records: 0, bytes: 0 };
+  let postgresBefore = { commits: 0, records: 0, bytes: 0 };
   let eventsBefore = { published: 0, delivered: 0 };
   let mailsBefore = 0;
   setTimeout(() => {
@@ -276,11 +275,8 @@ async function measure(
     mailsBefore = mailSink.mails.length;
     cpuBefore = sample();
     machineBefore = machineCpu();
-    void commits().then((n) => {
-      commitsBefore = n;
-    });
-    void wal().then((w) => {
-      walBefore = w;
+    void postgresCounters().then((c) => {
+      postgresBefore = c;
     });
     void eventCounts(platform).then((n) => {
       eventsBefore = n;
@@ -293,8 +289,7 @@ async function measure(
   });
   const cpuAfter = sample();
   const machineAfter = machineCpu();
-  const commitsDuring = (await commits()) - commitsBefore;
-  const walAfter = await wal();
+  const postgresAfter = await postgresCounters();
   const eventsAfter = await eventCounts(platform);
   const mailsDuring = mailSink.mails.length - mailsBefore;
   const mailsQueued = await mailQueue();
@@ -334,6 +329,7 @@ async function measure(
   const elapsed = machineAfter.total - machineBefore.total;
   const usedSince = (after: Map<string, number>) =>
     [...after].map(([name, v]) => ({ name, used: v - (cpuBefore.get(name) ?? 0) }));
+  const perPurchase = (n: number) => n / Math.max(1, saturated.requests);
   return {
     mode,
     levels,
@@ -342,18 +338,18 @@ async function measure(
     outcomes,
     cpu: usedSince(cpuAfter).sort((a, b) => b.used - a.used),
     machineBusy: (machineAfter.busy - machineBefore.busy) / elapsed,
-    commitsPerPurchase: commitsDuring / Math.max(1, saturated.requests),
+    commitsPerPurchase: perPurchase(postgresAfter.commits - postgresBefore.commits),
     walPerPurchase: {
-      records: (walAfter.records - walBefore.records) / Math.max(1, saturated.requests),
-      bytes: (walAfter.bytes - walBefore.bytes) / Math.max(1, saturated.requests),
+      records: perPurchase(postgresAfter.records - postgresBefore.records),
+      bytes: perPurchase(postgresAfter.bytes - postgresBefore.bytes),
     },
     eventsPerPurchase: {
-      published: (eventsAfter.published - eventsBefore.published) / Math.max(1, saturated.requests),
-      delivered: (eventsAfter.delivered - eventsBefore.delivered) / Math.max(1, saturated.requests),
+      published: perPurchase(eventsAfter.published - eventsBefore.published),
+      delivered: perPurchase(eventsAfter.delivered - eventsBefore.delivered),
     },
     outboxBacklog,
     mail: {
-      perPurchase: mailsDuring / Math.max(1, saturated.requests),
+      perPurchase: perPurchase(mailsDuring),
       queued: mailsQueued,
     },
     drained: {
