@@ -27,10 +27,12 @@ const median = (values: number[]): number => {
  * gateway's `rootName` request and that starts before the root ends (the request path, not the events it set
  * off), as medians per span, ordered by when they start. A span repeated within a purchase is counted once, its
  * first. Span start times come from the exporter's wall clock (ms resolution), durations from a monotonic one.
+ * `slowest` (a share, 0.02 for 2%) keeps only the purchases whose request took longest: where the tail goes.
  */
 export function hopBreakdown(
   spans: readonly ReceivedSpan[],
   rootName: string,
+  slowest = 1,
 ): { purchases: number; rows: HopRow[] } {
   const byTrace = new Map<string, ReceivedSpan[]>();
   for (const s of spans) {
@@ -38,12 +40,16 @@ export function hopBreakdown(
     if (list === undefined) byTrace.set(s.traceId, [s]);
     else list.push(s);
   }
-  const acc = new Map<string, { at: number[]; took: number[]; hop: number[] }>();
-  let purchases = 0;
+  const rooted: Array<{ root: ReceivedSpan; trace: ReceivedSpan[] }> = [];
   for (const trace of byTrace.values()) {
     const root = trace.find((s) => s.parentSpanId === "" && s.name === rootName);
-    if (root === undefined) continue;
-    purchases++;
+    if (root !== undefined) rooted.push({ root, trace });
+  }
+  const took = (s: ReceivedSpan) => s.endMs - s.startMs;
+  rooted.sort((a, b) => took(b.root) - took(a.root));
+  const kept = rooted.slice(0, Math.max(1, Math.ceil(rooted.length * slowest)));
+  const acc = new Map<string, { at: number[]; took: number[]; hop: number[] }>();
+  for (const { root, trace } of kept) {
     const children = new Map<string, ReceivedSpan>();
     for (const s of trace) if (s.kind === "server") children.set(s.parentSpanId, s);
     const seen = new Set<string>();
@@ -58,9 +64,9 @@ export function hopBreakdown(
         acc.set(key, entry);
       }
       entry.at.push(s.startMs - root.startMs);
-      entry.took.push(s.endMs - s.startMs);
+      entry.took.push(took(s));
       const server = s.kind === "client" ? children.get(s.spanId) : undefined;
-      if (server !== undefined) entry.hop.push(s.endMs - s.startMs - (server.endMs - server.startMs));
+      if (server !== undefined) entry.hop.push(took(s) - took(server));
     }
   }
   const rows = [...acc].map(
@@ -73,5 +79,5 @@ export function hopBreakdown(
     }),
   );
   rows.sort((a, b) => a.atMs - b.atMs || b.tookMs - a.tookMs);
-  return { purchases, rows };
+  return { purchases: kept.length, rows };
 }

@@ -25,7 +25,8 @@
 //   BENCH_CPU_PROF=<dir> writes each process's CPU profile there, BENCH_LOG_DIR=<dir> the services' logs;
 //   BENCH_TRACE=1 has every service export its spans to this process and prints, for the purchases at 1 in
 //   flight, each span of the request path (when it starts, how long it takes, and for a call between services
-//   what the hop adds to the server's own time); exporting spans costs, so every figure of such a run is higher.
+//   what the hop adds to the server's own time), for all of them and for their slowest 2% (the tail); exporting
+//   spans costs, so every figure of such a run is higher.
 //   About 4 minutes in all.
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -68,6 +69,8 @@ const natsUrl = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 /** BENCH_TRACE=1: every service exports its spans to this process, which prints where a purchase's time goes. */
 const traced = process.env.BENCH_TRACE === "1";
+/** The share of the traced purchases whose request path is also shown alone: the tail (p99 and above). */
+const SLOWEST = 0.02;
 const pingPreload = fileURLToPath(new URL("./ping-preload.ts", import.meta.url));
 /** The services that own a schema (and an outbox), each in the schema named after it. */
 // Every backend owns a schema named after it, with an outbox.
@@ -95,8 +98,8 @@ interface ModeResult {
   /** Events the services published, and messages their consumers were handed, per purchase (saturated run). */
   eventsPerPurchase: { published: number; delivered: number };
   outboxBacklog: number;
-  /** With BENCH_TRACE=1: the request path of the purchases at 1 in flight, span by span. */
-  hops?: { purchases: number; rows: HopRow[] };
+  /** With BENCH_TRACE=1: the request path of the purchases at 1 in flight, span by span, and of their slowest. */
+  hops?: Array<{ purchases: number; rows: HopRow[] }>;
 }
 
 async function runMode(mode: Mode): Promise<ModeResult> {
@@ -262,7 +265,8 @@ async function measure(
     if (receiver !== undefined && level === 1) {
       // The last purchases' spans are exported within the 200 ms batch delay.
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      hops = hopBreakdown(receiver.spans.slice(spansBefore), "POST /api/v1/transactions");
+      const spans = receiver.spans.slice(spansBefore);
+      hops = [1, SLOWEST].map((share) => hopBreakdown(spans, "POST /api/v1/transactions", share));
     }
   }
   let cpuBefore = new Map<string, number>();
@@ -412,13 +416,14 @@ for (const r of results) {
   report.push(
     `  CPU per purchase, every process but the bench client: ${perPurchase(platformCpu(r.cpu))} ms during the run, ${perPurchase(platformCpu(r.drained.cpu))} ms until the mails it left queued were sent (${r.drained.seconds.toFixed(1)} s later${r.drained.queued > 0 ? `; ${r.drained.queued} still queued` : ""})`,
   );
-  if (r.hops !== undefined) {
+  for (const [i, h] of (r.hops ?? []).entries()) {
+    const which = i === 0 ? "medians of" : `the slowest ${SLOWEST * 100}%, medians of their`;
     report.push(
-      `  a purchase's request path at 1 in flight, span by span (medians of ${r.hops.purchases} traced purchases; ms after the gateway took the request, ms taken, and for a call the hop: its time less the server's):`,
+      `  a purchase's request path at 1 in flight, span by span (${which} ${h.purchases} traced purchases; ms after the gateway took the request, ms taken, and for a call the hop: its time less the server's):`,
     );
-    for (const h of r.hops.rows) {
+    for (const row of h.rows) {
       report.push(
-        `    ${h.span.padEnd(72)} at ${ms(h.atMs).padStart(5)}  took ${ms(h.tookMs).padStart(5)}${h.hopMs === undefined ? "          " : `  hop ${ms(h.hopMs).padStart(4)}`}  in ${h.seen}`,
+        `    ${row.span.padEnd(72)} at ${ms(row.atMs).padStart(5)}  took ${ms(row.tookMs).padStart(5)}${row.hopMs === undefined ? "          " : `  hop ${ms(row.hopMs).padStart(4)}`}  in ${row.seen}`,
       );
     }
   }
