@@ -47,7 +47,7 @@ export function hopBreakdown(
   }
   const took = (s: ReceivedSpan) => s.endMs - s.startMs;
   rooted.sort((a, b) => took(b.root) - took(a.root));
-  const kept = rooted.slice(0, Math.max(1, Math.ceil(rooted.length * slowest)));
+  const kept = rooted.slice(0, Math.ceil(rooted.length * slowest));
   const acc = new Map<string, { at: number[]; took: number[]; hop: number[] }>();
   for (const { root, trace } of kept) {
     const children = new Map<string, ReceivedSpan>();

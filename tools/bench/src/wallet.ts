@@ -73,7 +73,6 @@ const traced = process.env.BENCH_TRACE === "1";
 const SLOWEST = 0.02;
 const pingPreload = fileURLToPath(new URL("./ping-preload.ts", import.meta.url));
 /** The services that own a schema (and an outbox), each in the schema named after it. */
-// Every backend owns a schema named after it, with an outbox.
 const SCHEMAS = platformServices.filter((s) => s.kind === "grpc").map((s) => s.name);
 
 interface ModeResult {
@@ -405,16 +404,16 @@ for (const r of results) {
     `  events per purchase: ${r.eventsPerPurchase.published.toFixed(1)} published, ${r.eventsPerPurchase.delivered.toFixed(1)} handed to consumers; receipts mailed ${r.mail.perPurchase.toFixed(2)} per purchase, ${r.mail.queued} mails still queued at the end`,
   );
   report.push(`  where the time goes at ${inFlight} in flight (CPU per purchase, and share of one core):`);
-  const perPurchase = (used: number) => ((used * 1000) / Math.max(1, r.saturated.requests)).toFixed(2);
+  const msPerPurchase = (used: number) => ((used * 1000) / Math.max(1, r.saturated.requests)).toFixed(2);
   for (const { name, used } of r.cpu) {
     report.push(
-      `    ${name.padEnd(28)} ${perPurchase(used).padStart(7)} ms/purchase  ${((used / seconds) * 100).toFixed(0).padStart(4)}% of a core`,
+      `    ${name.padEnd(28)} ${msPerPurchase(used).padStart(7)} ms/purchase  ${((used / seconds) * 100).toFixed(0).padStart(4)}% of a core`,
     );
   }
   const platformCpu = (cpu: Array<{ name: string; used: number }>) =>
     cpu.reduce((sum, { name, used }) => (name === "bench client" ? sum : sum + used), 0);
   report.push(
-    `  CPU per purchase, every process but the bench client: ${perPurchase(platformCpu(r.cpu))} ms during the run, ${perPurchase(platformCpu(r.drained.cpu))} ms until the mails it left queued were sent (${r.drained.seconds.toFixed(1)} s later${r.drained.queued > 0 ? `; ${r.drained.queued} still queued` : ""})`,
+    `  CPU per purchase, every process but the bench client: ${msPerPurchase(platformCpu(r.cpu))} ms during the run, ${msPerPurchase(platformCpu(r.drained.cpu))} ms until the mails it left queued were sent (${r.drained.seconds.toFixed(1)} s later${r.drained.queued > 0 ? `; ${r.drained.queued} still queued` : ""})`,
   );
   for (const [i, h] of (r.hops ?? []).entries()) {
     const which = i === 0 ? "medians of" : `the slowest ${SLOWEST * 100}%, medians of their`;
