@@ -25,6 +25,11 @@ export interface PathTemplate {
   readonly verb: string | undefined;
   /** Orders routes: a literal segment beats a variable, a variable beats `**` ("/users/me" before "/users/{id}"). */
   readonly rank: readonly number[];
+  /**
+   * How many "/"-separated segments a matching path has: exactly `count`, or with a trailing `**` (`open`) at least
+   * `count - 1`. Lets a router skip templates by a path's length before matching.
+   */
+  readonly segments: { count: number; open: boolean };
   /** The variables of a matching path (percent-decoded), or undefined when it does not match. */
   match(path: string): Map<string, string> | undefined;
   /** The template in OpenAPI form: "/api/v1/fx/rates/{base}/{quote}". */
@@ -87,6 +92,7 @@ export function parsePathTemplate(source: string): PathTemplate {
     fields,
     verb,
     rank,
+    segments: { count: flat.length, open: restAt >= 0 },
     openApiPath,
     match(path) {
       let rest = path;

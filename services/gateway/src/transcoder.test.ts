@@ -74,6 +74,29 @@ describe("path templates", () => {
     });
     expect(router.match("GET", "/api/v1/users/42/nothing")).toEqual({ kind: "not_found" });
   });
+
+  it("finds every route by a path of its own, and a trailing ** at any length", () => {
+    for (const r of router.routes) {
+      const path = r.template.openApiPath.replace(/\{[^}]+\}/g, "x");
+      expect(route(r.verb, path).route.key, r.key).toBe(r.key);
+    }
+    const [some] = router.routes;
+    if (some === undefined) throw new Error("no routes");
+    const files = {
+      ...some,
+      verb: "GET",
+      template: parsePathTemplate("/api/v1/files/{path=**}"),
+      key: "files",
+    };
+    const withFiles = createRouter([...router.routes, files]);
+    const deep = `/api/v1/files/${Array.from({ length: 12 }, (_, i) => `d${i}`).join("/")}`;
+    const found = withFiles.match("GET", deep);
+    expect(found.kind === "route" && found.route.key).toBe("files");
+    expect(found.kind === "route" && found.pathValues.get("path")).toBe(deep.slice("/api/v1/files/".length));
+    const bare = withFiles.match("GET", "/api/v1/files");
+    expect(bare.kind === "route" && bare.pathValues.get("path")).toBe("");
+    expect(withFiles.match("PUT", deep)).toEqual({ kind: "method_not_allowed", allow: ["GET"] });
+  });
 });
 
 describe("request binding", () => {
