@@ -9,7 +9,8 @@
 // HTTP/2 (Connect protocol, binary, as the gateway calls a backend) with BENCH_IN_FLIGHT in flight: the
 // purchase enters the platform over HTTP and the closest call that does nothing at all behind the same
 // bootstrap is a Ping on its port (the gateway has no do-nothing REST route). Printed per shape: purchases/s
-// with p50 and p99 at each level, what the answers were, Ping calls/s and the ratio purchases/s / Ping calls/s
+// with p50 and p99 at each level and the CPU of every process but this client per purchase there (after the
+// warm-up), what the answers were, Ping calls/s and the ratio purchases/s / Ping calls/s
 // at BENCH_IN_FLIGHT, the CPU each process (Postgres, NATS, Redis and this client included) used per purchase
 // during the saturated run, Postgres commits per purchase (the platform's database only) and the WAL records and
 // bytes the whole Postgres server wrote per purchase (Postgres counts WAL per server only), the events published
@@ -17,8 +18,9 @@
 // per purchase and the mails still queued, and the outbox rows still unpublished when the run ends; then, after
 // waiting for those mails (up to BENCH_DRAIN_SECONDS, 120: a sender that falls behind sends them after the run),
 // the CPU per purchase of every process but this client both during the run and until then; then `pgbench -N`
-// tps on the same Postgres. The receipts the notifications service sends go to an SMTP server in this process
-// (libs/testing's inbox), whose CPU counts as the bench client's.
+// tps on the same Postgres, and what this machine charges a process woken for a request (wake-cost.ts). The
+// receipts the notifications service sends go to an SMTP server in this process (libs/testing's inbox), whose
+// CPU counts as the bench client's.
 //
 //   ./dev npm run bench:wallet -w @fintech/bench
 //   BENCH_USERS (64) signs up that many users; BENCH_MODES (processes,one-process) picks the shapes;
@@ -52,6 +54,7 @@ import type { LoadResult } from "./load.js";
 import { drive } from "./load.js";
 import { runPgbench } from "./pgbench.js";
 import { cpuSeconds, cpuSecondsOf, machineCpu } from "./proc-cpu.js";
+import { measureWakeCost } from "./wake-cost.js";
 
 type Mode = "processes" | "one-process";
 
@@ -77,7 +80,8 @@ const SCHEMAS = platformServices.filter((s) => s.kind === "grpc").map((s) => s.n
 
 interface ModeResult {
   mode: Mode;
-  levels: LoadResult[];
+  /** Each level's run, with the CPU of every process but this client per purchase after its warm-up (ms). */
+  levels: Array<LoadResult & { cpuMsPerPurchase: number }>;
   saturated: LoadResult;
   ping: LoadResult;
   outcomes: Map<string, number>;
@@ -152,6 +156,11 @@ async function runMode(mode: Mode): Promise<ModeResult> {
     await mailSink.close();
     await receiver?.close();
   }
+}
+
+/** CPU seconds of every process but this client: the platform's, Postgres', NATS' and Redis'. */
+function platformCpu(cpu: Array<{ name: string; used: number }>): number {
+  return cpu.reduce((sum, { name, used }) => (name === "bench client" ? sum : sum + used), 0);
 }
 
 /** Messages in the platform's streams so far, and messages handed to their consumers (redeliveries included). */
@@ -249,18 +258,25 @@ async function measure(
     }
     return res.status === 201;
   };
-  // Below saturation first, on a quiet platform: the latency of one purchase through every service.
-  const levels: LoadResult[] = [];
+  const platformCpuNow = () => platformCpu([...sample()].map(([name, used]) => ({ name, used })));
+  // Below saturation first, on a quiet platform: the latency of one purchase through every service, and what
+  // a purchase costs when the processes wait between purchases instead of always having the next at hand.
+  const levels: ModeResult["levels"] = [];
   let hops: ModeResult["hops"];
   for (const level of [1, 4]) {
     const spansBefore = receiver?.spans.length ?? 0;
-    levels.push(
-      await drive(`purchases, ${level} in flight`, (i) => purchase(i + level * 1_000_000, false), {
-        inFlight: level,
-        durationMs: lowSeconds * 1000,
-        warmupMs: 1000,
-      }),
-    );
+    let cpuAtStart = 0;
+    const warmedUp = setTimeout(() => {
+      cpuAtStart = platformCpuNow();
+    }, 1000);
+    const run = await drive(`purchases, ${level} in flight`, (i) => purchase(i + level * 1_000_000, false), {
+      inFlight: level,
+      durationMs: lowSeconds * 1000,
+      warmupMs: 1000,
+    });
+    clearTimeout(warmedUp);
+    const used = platformCpuNow() - cpuAtStart;
+    levels.push({ ...run, cpuMsPerPurchase: (used * 1000) / Math.max(1, run.requests) });
     if (receiver !== undefined && level === 1) {
       // The last purchases' spans are exported within the 200 ms batch delay.
       await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -304,7 +320,6 @@ async function measure(
     outboxBacklog += Number(rows[0]?.n ?? 0);
   }
   http.agent.destroy();
-  levels.push(saturated);
   // The receipts still queued are the load's work too (a sender that falls behind sends them after the window):
   // wait for them, before the Ping run, and count every process's CPU until then as well.
   const drainStarted = performance.now();
@@ -335,7 +350,10 @@ async function measure(
   const perPurchase = (n: number) => n / Math.max(1, saturated.requests);
   return {
     mode,
-    levels,
+    levels: [
+      ...levels,
+      { ...saturated, cpuMsPerPurchase: perPurchase(platformCpu(usedSince(cpuAfter)) * 1000) },
+    ],
     saturated,
     ping,
     outcomes,
@@ -367,6 +385,7 @@ async function measure(
 const results: ModeResult[] = [];
 for (const mode of modes) results.push(await runMode(mode));
 const tps = await runPgbench(databaseUrl, inFlight, seconds);
+const wake = await measureWakeCost();
 
 const ms = (v: number) => v.toFixed(1);
 const report: string[] = [
@@ -381,7 +400,7 @@ for (const r of results) {
   report.push(`\n== ${r.mode}: ${shape}, ${userCount} users`);
   for (const l of r.levels) {
     report.push(
-      `  ${l.name.padEnd(24)} purchases/s ${l.rps.toFixed(0).padStart(5)}   p50 ${ms(l.p50Ms).padStart(6)} ms   p99 ${ms(l.p99Ms).padStart(6)} ms   errors ${l.errors}` +
+      `  ${l.name.padEnd(24)} purchases/s ${l.rps.toFixed(0).padStart(5)}   p50 ${ms(l.p50Ms).padStart(6)} ms   p99 ${ms(l.p99Ms).padStart(6)} ms   CPU ${ms(l.cpuMsPerPurchase).padStart(5)} ms/purchase   errors ${l.errors}` +
         (l.firstError === undefined ? "" : ` (first: ${l.firstError})`),
     );
   }
@@ -410,8 +429,6 @@ for (const r of results) {
       `    ${name.padEnd(28)} ${msPerPurchase(used).padStart(7)} ms/purchase  ${((used / seconds) * 100).toFixed(0).padStart(4)}% of a core`,
     );
   }
-  const platformCpu = (cpu: Array<{ name: string; used: number }>) =>
-    cpu.reduce((sum, { name, used }) => (name === "bench client" ? sum : sum + used), 0);
   report.push(
     `  CPU per purchase, every process but the bench client: ${msPerPurchase(platformCpu(r.cpu))} ms during the run, ${msPerPurchase(platformCpu(r.drained.cpu))} ms until the mails it left queued were sent (${r.drained.seconds.toFixed(1)} s later${r.drained.queued > 0 ? `; ${r.drained.queued} still queued` : ""})`,
   );
@@ -429,5 +446,6 @@ for (const r of results) {
 }
 report.push(
   `\npgbench -N (same Postgres, ${inFlight} clients, ${seconds}s): ${tps === undefined ? "n/a" : `${tps.toFixed(0)} tps`}`,
+  `a do-nothing HTTP request costs a server process on this machine ${wake.busyUs.toFixed(0)} us of CPU back to back, ${wake.wokenUs.toFixed(0)} us when it is woken for it (${wake.gapMs} ms apart)`,
 );
 console.log(report.join("\n"));
