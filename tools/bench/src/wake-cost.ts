@@ -1,9 +1,9 @@
 // What this machine charges a process for being woken: the CPU a do-nothing HTTP/1.1 server (in a child process)
 // spends per request when the requests come back to back, and when they come GAP_MS apart so that the server
-// sleeps between them. Where a process woken from idle pays far more per request than a busy one (cold caches,
-// and on some virtual machines every wake-up and context switch going through the hypervisor), every service
-// that waits between purchases pays it at each message, query answer and call it is woken for: which is what a
-// purchase costs at 1 in flight beyond its cost under load.
+// sleeps between them. Where a process woken from sleep pays far more per request than a busy one (caches gone
+// cold; on a virtual machine, the hypervisor's part in each wake-up), every service that waits between purchases
+// pays it for each message, query answer and call it is woken for: much of what a purchase costs at 1 in flight
+// beyond its cost under load.
 import { fork } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -38,7 +38,12 @@ if (process.argv[2] === "serve") {
 export async function measureWakeCost(): Promise<WakeCost> {
   const child = fork(fileURLToPath(import.meta.url), ["serve"], { execArgv: [] });
   try {
-    const port = await new Promise<number>((resolve) => child.once("message", (m) => resolve(Number(m))));
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once("message", (m) => resolve(Number(m)));
+      child.once("exit", (code) =>
+        reject(new Error(`the wake-cost server exited (${code}) before listening`)),
+      );
+    });
     const serverCpu = () =>
       new Promise<number>((resolve) => {
         child.once("message", (m) => resolve(Number(m)));
