@@ -1,0 +1,79 @@
+// The relay's poll on an outbox of its own file's schema: what an idle relay sends Postgres, and what a poll
+// that finds rows waiting does.
+import { create } from "@bufbuild/protobuf";
+import { StringValueSchema } from "@bufbuild/protobuf/wkt";
+import { createPool, withTransaction } from "@fintech/db";
+import { waitFor } from "@fintech/testing";
+import type pg from "pg";
+import { expect } from "vitest";
+import { enqueue } from "./enqueue.js";
+import { ensureStream } from "./ensure-stream.js";
+import { createOutboxRelay } from "./outbox-relay.js";
+import { captureLogs, test } from "./test/harness.js";
+
+/** A pool whose every statement's text is recorded, as the relay sends it. */
+function recordingPool(url: string, schema: string): { pool: pg.Pool; sent: string[] } {
+  const pool = createPool({ url, schema, max: 2 });
+  const sent: string[] = [];
+  pool.on("connect", (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    Object.assign(client, {
+      query: (...args: unknown[]) => {
+        const [config] = args;
+        sent.push(typeof config === "string" ? config : String((config as { text?: unknown }).text));
+        return query(...args);
+      },
+    });
+  });
+  return { pool, sent };
+}
+
+test("an idle relay's poll sends one statement, and claims once rows wait", async ({ events }) => {
+  const { pg: db, nats } = events;
+  const ctx = "polled";
+  await ensureStream(nats.nc, { context: ctx, namespace: nats.namespace });
+  const { pool, sent } = recordingPool(db.url, db.schema);
+  const { logger, registry } = captureLogs();
+  const relay = createOutboxRelay({
+    pool,
+    nc: nats.nc,
+    source: ctx,
+    namespace: nats.namespace,
+    logger,
+    registry,
+    pollIntervalMs: 100,
+  });
+  relay.start();
+  try {
+    const backlog = registry.getSingleMetric("events_outbox_backlog");
+    await waitFor(async () => ((await backlog?.get())?.values.length ?? 0) > 0);
+    sent.length = 0;
+    await waitFor(async () => sent.length >= 5, { timeoutMs: 3000 });
+    // Five polls of an empty outbox: each only counted what waits, none opened a transaction to claim.
+    expect(sent.filter((text) => /FOR UPDATE SKIP LOCKED|^\s*BEGIN/i.test(text))).toEqual([]);
+    expect(sent.every((text) => /SELECT count\(\*\)/.test(text))).toBe(true);
+
+    // A row committed through another pool wakes no relay here: the next poll finds it waiting and publishes it.
+    const id = await withTransaction(db.pool, (tx) =>
+      enqueue(tx, {
+        type: `${ctx}.thing.happened`,
+        schema: StringValueSchema,
+        message: create(StringValueSchema, { value: "found by the poll" }),
+      }),
+    );
+    await waitFor(
+      async () => {
+        const { rows } = await db.pool.query<{ published: boolean }>(
+          "SELECT published_at IS NOT NULL AS published FROM outbox WHERE id = $1",
+          [id],
+        );
+        return rows[0]?.published === true;
+      },
+      { timeoutMs: 3000 },
+    );
+    expect(sent.some((text) => /FOR UPDATE SKIP LOCKED/.test(text))).toBe(true);
+  } finally {
+    await relay.stop();
+    await pool.end();
+  }
+});
