@@ -265,14 +265,15 @@ async function measure(
   let hops: ModeResult["hops"];
   for (const level of [1, 4]) {
     const spansBefore = receiver?.spans.length ?? 0;
+    const warmupMs = 1000;
     let cpuAtStart = 0;
     const warmedUp = setTimeout(() => {
       cpuAtStart = platformCpuNow();
-    }, 1000);
+    }, warmupMs);
     const run = await drive(`purchases, ${level} in flight`, (i) => purchase(i + level * 1_000_000, false), {
       inFlight: level,
       durationMs: lowSeconds * 1000,
-      warmupMs: 1000,
+      warmupMs,
     });
     clearTimeout(warmedUp);
     const used = platformCpuNow() - cpuAtStart;
@@ -348,16 +349,14 @@ async function measure(
   const usedSince = (after: Map<string, number>) =>
     [...after].map(([name, v]) => ({ name, used: v - (cpuBefore.get(name) ?? 0) }));
   const perPurchase = (n: number) => n / Math.max(1, saturated.requests);
+  const cpu = usedSince(cpuAfter).sort((a, b) => b.used - a.used);
   return {
     mode,
-    levels: [
-      ...levels,
-      { ...saturated, cpuMsPerPurchase: perPurchase(platformCpu(usedSince(cpuAfter)) * 1000) },
-    ],
+    levels: [...levels, { ...saturated, cpuMsPerPurchase: perPurchase(platformCpu(cpu) * 1000) }],
     saturated,
     ping,
     outcomes,
-    cpu: usedSince(cpuAfter).sort((a, b) => b.used - a.used),
+    cpu,
     machineBusy: (machineAfter.busy - machineBefore.busy) / elapsed,
     commitsPerPurchase: perPurchase(postgresAfter.commits - postgresBefore.commits),
     walPerPurchase: {
