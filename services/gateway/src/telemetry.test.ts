@@ -116,9 +116,13 @@ describe("traces across services", () => {
       // identity exports what is left when it stops, as it would when its pod is replaced.
       expect(await identity.stop()).toBe(0);
       await telemetry.flush();
+      // Each process exports in its own batches: wait for identity's last span and the gateway's request.
       const spans = await waitFor(() => {
         const inTrace = receiver.spans.filter((s) => s.traceId === traceId);
-        return inTrace.some((s) => s.kind === "producer") ? inTrace : undefined;
+        const arrived =
+          inTrace.some((s) => s.kind === "producer") &&
+          inTrace.some((s) => s.service === "gateway" && s.kind === "server");
+        return arrived ? inTrace : undefined;
       });
       const one = (what: string, match: (s: ReceivedSpan) => boolean): ReceivedSpan => {
         const found = spans.filter(match);
