@@ -9,7 +9,7 @@
 // A profile's samples weigh wall time: a thread that waits for a core after its write woke another process (a
 // query to Postgres, a message to NATS) counts that wait in the write. The CPU per process that bench:wallet
 // prints, from /proc, is the figure for what a process costs; a profile says where its time went.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { CpuProfile, Share } from "./cpu-profile.js";
@@ -19,29 +19,34 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { from: { type: "string" }, to: { type: "string" }, top: { type: "string", default: "15" } },
 });
+const fail = (message: string): never => {
+  console.error(`bench:profile: ${message}`);
+  process.exit(2);
+};
 const seconds = (flag: string, value: string | undefined): number | undefined => {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0)
-    throw new Error(`--${flag} takes seconds from the profile's start, got ${value}`);
-  return n;
+  return Number.isFinite(n) && n >= 0
+    ? n
+    : fail(`--${flag} takes seconds from the profile's start, got "${value}"`);
 };
 const window = { from: seconds("from", values.from), to: seconds("to", values.to) };
 const top = Number(values.top);
 if (positionals.length === 0) {
-  console.error("usage: bench:profile <file.cpuprofile or directory>... [--from S] [--to S] [--top N]");
-  process.exit(2);
+  fail("usage: bench:profile -- <file.cpuprofile or directory>... [--from S] [--to S] [--top N]");
 }
 
 // npm runs this in tools/bench; a path is the caller's, from where ./dev or npm was started.
 const base = process.env.INIT_CWD ?? process.cwd();
 const files = positionals.flatMap((arg) => {
   const path = resolve(base, arg);
+  if (!existsSync(path)) return fail(`${path}: no such file or directory`);
   if (!statSync(path).isDirectory()) return [path];
-  return readdirSync(path)
+  const found = readdirSync(path)
     .filter((f) => f.endsWith(".cpuprofile"))
     .sort()
     .map((f) => join(path, f));
+  return found.length > 0 ? found : fail(`${path}: no .cpuprofile in it`);
 });
 
 const pct = (share: number) => `${(share * 100).toFixed(1).padStart(5)}%`;
