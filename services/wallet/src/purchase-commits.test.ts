@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { RuleMode } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { describe, expect } from "vitest";
 import type { ErrorBody, Platform, TestUser, Transaction } from "./test/harness.js";
@@ -49,12 +50,19 @@ async function fundedUsers(
 const recording = (sql: string) => /INSERT INTO transactions/.test(sql);
 const changing = (sql: string) => /^\s*(WITH [\s\S]*)?UPDATE transactions/.test(sql);
 
-/** The wallet's statements while `fn` runs. */
-async function statementsDuring(p: Platform, fn: () => Promise<void>): Promise<string[]> {
+/**
+ * The wallet's statements while `fn` runs. With `holdMs`, every recording statement waits until `holdMs` after
+ * the first one began: purchases that reach the wallet meanwhile queue behind the statements held, as they do
+ * behind statements that take that long, instead of depending on how closely a loaded machine delivers them.
+ */
+async function statementsDuring(p: Platform, fn: () => Promise<void>, holdMs?: number): Promise<string[]> {
   const seen: string[] = [];
+  let held: Promise<void> | undefined;
   p.dbDelay = (sql) => {
     seen.push(sql);
-    return undefined;
+    if (holdMs === undefined || !recording(sql)) return undefined;
+    held ??= sleep(holdMs);
+    return held;
   };
   try {
     await fn();
@@ -118,11 +126,15 @@ describe("what a purchase commits", () => {
   }) => {
     const users = await fundedUsers(p, 16, "100.00");
     let answers: Array<Awaited<ReturnType<typeof buy>>> = [];
-    const statements = await statementsDuring(p, async () => {
-      answers = await Promise.all(
-        users.map((u, i) => buy(p, u, "10.00", i % 2 === 0 ? `burst-${i}` : undefined)),
-      );
-    });
+    const statements = await statementsDuring(
+      p,
+      async () => {
+        answers = await Promise.all(
+          users.map((u, i) => buy(p, u, "10.00", i % 2 === 0 ? `burst-${i}` : undefined)),
+        );
+      },
+      500,
+    );
     expect(answers.map((a) => a.status)).toEqual(users.map(() => 201));
     expect(answers.map((a) => a.body.status)).toEqual(users.map(() => "completed"));
     expect(new Set(answers.map((a) => a.body.transaction_id)).size).toBe(users.length);
