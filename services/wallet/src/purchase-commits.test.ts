@@ -156,9 +156,13 @@ describe("what a purchase commits", () => {
     expect((await buy(p, spent, "50000.00")).status).toBe(201);
     expect((await buy(p, reuser, "5.00", "mine")).status).toBe(201);
     let answers: Array<Awaited<ReturnType<typeof buy>>> = [];
-    const statements = await statementsDuring(p, async () => {
-      answers = await Promise.all(users.map((u) => buy(p, u, "10.00", u === reuser ? "mine" : undefined)));
-    });
+    const statements = await statementsDuring(
+      p,
+      async () => {
+        answers = await Promise.all(users.map((u) => buy(p, u, "10.00", u === reuser ? "mine" : undefined)));
+      },
+      500,
+    );
     expect(answers.map((a) => a.body.error ?? a.status)).toEqual([
       "LIMIT_EXCEEDED",
       "IDEMPOTENCY_KEY_REUSED",
