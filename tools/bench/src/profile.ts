@@ -2,7 +2,8 @@
 // in separate processes, one for the whole platform in one process) and prints, for each: how busy its main
 // thread was second by second (the benchmark's levels show as steps: pick the saturated run's seconds), then
 // where its busy time went over --from..--to: by the service whose code ran (a query wallet sends through
-// libs/db counts as wallet's), by package, and the functions that took the most.
+// libs/db counts as wallet's while wallet's own frame is on the stack), by package, and the functions that took
+// the most (--top of each, 15).
 //
 //   ./dev npm run bench:profile -w @fintech/bench -- <file or dir>... [--from S] [--to S] [--top N]
 //
@@ -32,6 +33,7 @@ const seconds = (flag: string, value: string | undefined): number | undefined =>
 };
 const window = { from: seconds("from", values.from), to: seconds("to", values.to) };
 const top = Number(values.top);
+if (!Number.isInteger(top) || top < 1) fail(`--top takes a number of rows, got "${values.top}"`);
 if (positionals.length === 0) {
   fail("usage: bench:profile -- <file.cpuprofile or directory>... [--from S] [--to S] [--top N]");
 }
