@@ -5,14 +5,21 @@ import type { JsMsg } from "@nats-io/jetstream";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import type { BatchHandler, ConsumedEvent, Decoded, TraceContext } from "./consumer-model.js";
-import { inboxOpening, recordedInInbox } from "./inbox.js";
+import type { InboxEntry } from "./inbox.js";
+import { inboxKey, inboxOpening, recordedInInbox } from "./inbox.js";
 import type { Envelope, MessageSettler } from "./message-settler.js";
+
+/** A decoded event and its inbox row. */
+interface Pending<M> {
+  event: ConsumedEvent<M>;
+  entry: InboxEntry;
+}
 
 /** A message waiting to be handled, with its decoded events. */
 interface Queued<M> {
   msg: JsMsg;
   envelope: Envelope;
-  events: ConsumedEvent<M>[];
+  events: Pending<M>[];
   /** performance.now() when it was queued. */
   queuedAt: number;
 }
@@ -128,7 +135,10 @@ export function createBatchProcessor<M>(options: BatchProcessorOptions<M>) {
       log.debug({ eventId: id, type }, "nothing to handle in event; acknowledged");
       ackUnread(msg, type);
     } else {
-      const events = decoded.events.map((e) => ({ ...envelope, id: e.id, message: e.message }));
+      const events = decoded.events.map((e) => ({
+        event: { ...envelope, id: e.id, message: e.message },
+        entry: { consumer: e.inbox ?? durable, eventId: e.id },
+      }));
       buffer.push({ msg, envelope, events, queuedAt: performance.now() });
       buffered += events.length;
       signal();
@@ -139,24 +149,24 @@ export function createBatchProcessor<M>(options: BatchProcessorOptions<M>) {
    * Handles events in one transaction with their inbox rows, then the handler's after-commit work; returns the
    * events handled (the others were in the inbox already).
    */
-  async function handleEvents(events: ConsumedEvent<M>[]): Promise<Set<ConsumedEvent<M>>> {
-    const ids = events.map((e) => e.id);
+  async function handleEvents(events: Pending<M>[]): Promise<Set<Pending<M>>> {
+    const entries = events.map((e) => e.entry);
     const { todo, after } = await withTransaction(
       pool,
       async (tx, opened) => {
-        const inserted = await recordedInInbox(tx, durable, ids, opened);
         // The same event twice in one batch is handled once, the first time.
-        const left = new Set(inserted);
-        const todo = events.filter((e) => left.delete(e.id));
-        return { todo, after: todo.length === 0 ? undefined : await handler.handle(todo, tx) };
+        const left = await recordedInInbox(tx, entries, opened);
+        const todo = events.filter((e) => left.delete(inboxKey(e.entry)));
+        const handled = todo.map((e) => e.event);
+        return { todo, after: handled.length === 0 ? undefined : await handler.handle(handled, tx) };
       },
-      { isolation, opening: inboxOpening(durable, ids) },
+      { isolation, opening: inboxOpening(entries) },
     );
     await after?.();
     return new Set(todo);
   }
 
-  function ack(q: Queued<M>, fresh: Set<ConsumedEvent<M>>): void {
+  function ack(q: Queued<M>, fresh: Set<Pending<M>>): void {
     const handled = q.events.some((e) => fresh.has(e));
     settler.ack(q.msg, q.envelope.type, handled ? "handled" : "duplicate");
   }

@@ -31,10 +31,12 @@ export type AfterCommit = () => Promise<void>;
 /**
  * What a batch consumer makes of one message: the events it carries, each with its own inbox id (one event with
  * the message's `ce-id` as a rule; a message may carry several), or acknowledge it unread (`ignore`), or
- * terminate it (`poison`: a payload redelivery cannot fix, the reason is logged).
+ * terminate it (`poison`: a payload redelivery cannot fix, the reason is logged). An event's inbox row is
+ * (`inbox`, `id`), `inbox` the durable's name unless given: a consumer serving several purposes (see
+ * {@link combinedBatches}) keeps each purpose's own rows.
  */
 export type Decoded<M> =
-  | { events: Array<{ id: string; message: M }> }
+  | { events: Array<{ id: string; message: M; inbox?: string }> }
   | { ignore: true }
   | { poison: string };
 

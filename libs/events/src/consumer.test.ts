@@ -3,10 +3,11 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { currentSpan, formatTraceparent, runInSpan } from "@fintech/platform";
 import { waitFor } from "@fintech/testing";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { describe, expect } from "vitest";
 import { batchSpan } from "./batch-processor.js";
+import { combinedBatches, subjectMatches } from "./combined-batches.js";
 import type { CommonConsumerOptions, ConsumerOptions } from "./consumer.js";
 import { createConsumer, eventHandler } from "./consumer.js";
 import type { BatchHandler, ConsumedEvent, TraceContext } from "./consumer-model.js";
@@ -706,6 +707,155 @@ describe("consumer in batch mode", () => {
       await publishRaw(ctx, type, second, "after");
       await waitFor(async () => (await effectsOf(second)).length === 1, { timeoutMs: 20_000 });
       expect(await effectsOf(first)).toEqual(["before"]);
+    } finally {
+      await c.stop();
+    }
+  });
+});
+
+describe("a consumer serving several purposes", () => {
+  test("subject filters take event types as NATS takes subjects", () => {
+    expect(subjectMatches("wallet.>", "wallet.transaction.completed")).toBe(true);
+    expect(subjectMatches("wallet.>", "wallet")).toBe(false);
+    expect(subjectMatches("wallet.transaction.>", "wallet.audit.recorded")).toBe(false);
+    expect(subjectMatches("wallet.*.recorded", "wallet.audit.recorded")).toBe(true);
+    expect(subjectMatches("wallet.*", "wallet.audit.recorded")).toBe(false);
+    expect(subjectMatches("wallet.audit.recorded", "wallet.audit.recorded")).toBe(true);
+    expect(subjectMatches("wallet.audit.recorded", "wallet.audit")).toBe(false);
+  });
+
+  test("takes over from its purposes' own durables where they left off: each purpose's effect once", async ({
+    events,
+  }) => {
+    const { h, freshContext, publishRaw, settled, batchConsumer } = kit(events);
+    const ctx = await freshContext();
+    const money = `${ctx}.money.moved`;
+    const audit = `${ctx}.audit.recorded`;
+    // Each purpose records `<purpose>:<value>`; "bad" is a value mails cannot read, "worse" one nobody can.
+    const purpose = (name: string, unreadable: string[]): BatchHandler<string> => ({
+      decode: (event) => {
+        const value = fromBinary(StringValueSchema, event.message).value;
+        if (unreadable.includes(value)) return { poison: `${name} cannot read ${value}` };
+        return { events: [{ id: event.id, message: value }] };
+      },
+      handle: async (batch, tx) => {
+        for (const e of batch) {
+          await tx.query("INSERT INTO effects (event_id, value) VALUES ($1, $2)", [
+            e.id,
+            `${name}:${e.message}`,
+          ]);
+        }
+        return undefined;
+      },
+    });
+    const purposes = [
+      { inbox: "webhooks", subject: `${ctx}.>`, handler: purpose("webhooks", ["worse"]) },
+      { inbox: "mails", subject: `${ctx}.money.>`, handler: purpose("mails", ["bad", "worse"]) },
+      { inbox: "audit", subject: audit, handler: purpose("audit", []) },
+    ];
+    const own = purposes.map((p) => batchConsumer(ctx, p.inbox, p.handler, { filterSubject: p.subject }));
+    const [webhooks, mails, auditing] = own.map((o) => o.consumer);
+    if (webhooks === undefined || mails === undefined || auditing === undefined)
+      throw new Error("unreachable");
+    const ids: Record<string, string> = {};
+    const publish = async (type: string, value: string) => {
+      ids[value] = newEventId();
+      await publishRaw(ctx, type, ids[value], value);
+    };
+    const idsOf = (...values: string[]) => values.map((v) => ids[v]);
+
+    // The release before: a durable per purpose. Mails stop after e1, the others after a2; e3 comes between.
+    for (const c of [webhooks, mails, auditing]) await c.start();
+    await publish(money, "e1");
+    await publish(audit, "a1");
+    await waitFor(async () => (await Promise.all(purposes.map((p) => settled(ctx, p.inbox)))).every(Boolean));
+    await mails.stop();
+    await publish(money, "e2");
+    await publish(audit, "a2");
+    await waitFor(async () => (await settled(ctx, "webhooks")) && (await settled(ctx, "audit")));
+    await webhooks.stop();
+    await auditing.stop();
+    await publish(money, "e3");
+
+    const delivered: string[] = [];
+    const { logger, lines, registry } = captureLogs();
+    const combined = combinedBatches(purposes, { log: logger });
+    const start = () =>
+      createConsumer({
+        pool: h.pool,
+        nc: h.nc,
+        context: ctx,
+        durable: "everything",
+        filterSubject: `${ctx}.>`,
+        namespace: h.namespace,
+        logger,
+        registry,
+        ackWaitMs: 2000,
+        backoffMs: [20, 40],
+        replaces: ["webhooks", "mails", "audit", "never-there"],
+        batch: {
+          ...combined,
+          decode: (event) => {
+            delivered.push(fromBinary(StringValueSchema, event.message).value);
+            return combined.decode(event);
+          },
+        },
+      });
+    const jsm = await jetstreamManager(h.nc);
+    const stream = streamName(ctx, h.namespace);
+    const exists = (name: string) =>
+      jsm.consumers.info(stream, name).then(
+        () => true,
+        () => false,
+      );
+    let c = start();
+    await c.start();
+    try {
+      await publish(money, "bad");
+      await publish(money, "worse");
+      await waitFor(() => settled(ctx, "everything"));
+      // Started after e1, the last message every replaced durable had acknowledged with all before it.
+      expect(delivered).toEqual(["a1", "e2", "a2", "e3", "bad", "worse"]);
+      const { rows } = await h.pool.query<{ value: string }>(
+        "SELECT value FROM effects WHERE event_id = ANY($1) ORDER BY value",
+        [idsOf("e1", "a1", "e2", "a2", "e3", "bad", "worse")],
+      );
+      expect(rows.map((r) => r.value)).toEqual([
+        "audit:a1",
+        "audit:a2",
+        "mails:e1",
+        "mails:e2",
+        "mails:e3",
+        "webhooks:a1",
+        "webhooks:a2",
+        "webhooks:bad",
+        "webhooks:e1",
+        "webhooks:e2",
+        "webhooks:e3",
+      ]);
+      const inbox = await h.pool.query<{ consumer: string }>(
+        "SELECT DISTINCT consumer FROM inbox WHERE event_id = ANY($1) ORDER BY consumer",
+        [idsOf("e3")],
+      );
+      expect(inbox.rows.map((r) => r.consumer)).toEqual(["mails", "webhooks"]);
+      const failed = lines.find(
+        (l) => l.msg === "event cannot be handled for every purpose; the others handle it",
+      );
+      expect(failed).toMatchObject({ eventId: ids.bad, reasons: ["mails: mails cannot read bad"] });
+      expect(
+        lines.some((l) => l.msg === "event cannot be handled; terminated" && l.eventId === ids.worse),
+      ).toBe(true);
+      expect(await Promise.all(["webhooks", "mails", "audit"].map(exists))).toEqual([false, false, false]);
+    } finally {
+      await c.stop();
+    }
+
+    // A replica of the release before, still running, opened its durable again: the next start deletes it.
+    await jsm.consumers.add(stream, { durable_name: "mails", ack_policy: AckPolicy.Explicit });
+    c = start();
+    await c.start();
+    try {
+      expect(await exists("mails")).toBe(false);
     } finally {
       await c.stop();
     }

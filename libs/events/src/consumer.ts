@@ -72,6 +72,14 @@ export interface CommonConsumerOptions {
   waitForStream?: boolean;
   /** Registry for the consumer's metrics; default prom-client's global registry. */
   registry?: Registry | undefined;
+  /**
+   * Durables on the same stream whose work this consumer took over (their purposes' inbox rows, see
+   * {@link combinedBatches}). Created, it starts after the last message every one of them still there had
+   * acknowledged with all before it (at the stream's start when none is there), so nothing they left undone is
+   * skipped and what they did beyond that finds its inbox rows; each start deletes those still there. Replicas
+   * of an earlier release still running open theirs again and find their inbox rows; the next start deletes them.
+   */
+  replaces?: readonly string[];
 }
 
 export interface ConsumerOptions extends CommonConsumerOptions {
@@ -140,6 +148,7 @@ export function createConsumer<M>(options: ConsumerOptions | BatchConsumerOption
     ackWaitMs,
     maxDeliver,
     waitForStream: options.waitForStream ?? false,
+    ...(options.replaces === undefined ? {} : { replaces: options.replaces }),
     log,
   };
 
@@ -202,16 +211,17 @@ export function createConsumer<M>(options: ConsumerOptions | BatchConsumerOption
     }
     const event: ConsumedEvent = { ...envelope, message };
 
+    const entry = [{ consumer: durable, eventId: id }];
     let fresh: boolean;
     try {
       fresh = await withTransaction(
         pool,
         async (tx, opened) => {
-          if ((await recordedInInbox(tx, durable, [id], opened)).size === 0) return false;
+          if ((await recordedInInbox(tx, entry, opened)).size === 0) return false;
           await handler.handle(event, tx);
           return true;
         },
-        { isolation, opening: inboxOpening(durable, [id]) },
+        { isolation, opening: inboxOpening(entry) },
       );
     } catch (err) {
       markSpanFailed(err);

@@ -1,21 +1,33 @@
 import { withTransaction } from "@fintech/db";
 import { describe, expect } from "vitest";
-import { inboxOpening, recordedInInbox } from "./inbox.js";
+import type { InboxEntry } from "./inbox.js";
+import { inboxOpening, recordedInInbox, recordInInbox } from "./inbox.js";
 import { test } from "./test/harness.js";
 
+type Pool = Parameters<typeof withTransaction>[0];
+
 /**
- * Records `ids` for `consumer` the way a consumer's transaction does; returns the ids new to the inbox, and
- * whether the insert went with BEGIN.
+ * Records `entries` the way a consumer's transaction does; returns the entries new to the inbox (as
+ * "consumer/id"), and whether the insert went with BEGIN.
  */
-async function record(pool: Parameters<typeof withTransaction>[0], consumer: string, ids: string[]) {
+async function recordEntries(pool: Pool, entries: InboxEntry[]) {
   return withTransaction(
     pool,
     async (tx, opened) => ({
-      fresh: [...(await recordedInInbox(tx, consumer, ids, opened))].sort(),
+      fresh: [...(await recordedInInbox(tx, entries, opened))].map((key) => key.replace("\n", "/")).sort(),
       withBegin: opened !== undefined,
     }),
-    { opening: inboxOpening(consumer, ids) },
+    { opening: inboxOpening(entries) },
   );
+}
+
+/** {@link recordEntries} for one consumer: the fresh entries as ids. */
+async function record(pool: Pool, consumer: string, ids: string[]) {
+  const { fresh, withBegin } = await recordEntries(
+    pool,
+    ids.map((eventId) => ({ consumer, eventId })),
+  );
+  return { fresh: fresh.map((key) => key.slice(consumer.length + 1)).sort(), withBegin };
 }
 
 describe("inbox", () => {
@@ -40,12 +52,32 @@ describe("inbox", () => {
     events,
   }) => {
     const odd = ["it's", 'quo"te', "back\\slash", "two words", "{braces}", "comma,"];
-    expect(inboxOpening("consumer-c", ["plain", ...odd.slice(0, 1)])).toBeUndefined();
-    expect(inboxOpening("it's", ["plain"])).toBeUndefined();
+    const entries = (consumer: string, ids: string[]) => ids.map((eventId) => ({ consumer, eventId }));
+    expect(inboxOpening(entries("consumer-c", ["plain", ...odd.slice(0, 1)]))).toBeUndefined();
+    expect(inboxOpening(entries("it's", ["plain"]))).toBeUndefined();
     expect(await record(events.pg.pool, "consumer-c", odd)).toEqual({
       fresh: [...odd].sort(),
       withBegin: false,
     });
     expect(await record(events.pg.pool, "consumer-c", odd)).toEqual({ fresh: [], withBegin: false });
+  });
+
+  test("one statement records the rows of several consumers, each consumer's rows its own", async ({
+    events,
+  }) => {
+    const pool = events.pg.pool;
+    expect((await record(pool, "mails", ["e1"])).fresh).toEqual(["e1"]);
+    // e1 was mailed before; now one delivery carries it for mails and webhooks, and e2 for both.
+    const both = ["e1", "e2"].flatMap((eventId) => [
+      { consumer: "mails", eventId },
+      { consumer: "webhooks", eventId },
+    ]);
+    expect(await recordEntries(pool, both)).toEqual({
+      fresh: ["mails/e2", "webhooks/e1", "webhooks/e2"],
+      withBegin: true,
+    });
+    expect((await recordEntries(pool, both)).fresh).toEqual([]);
+    // The single-consumer form, as analytics uses it, reads the same rows.
+    expect([...(await recordInInbox(pool, "webhooks", ["e2", "e3"]))]).toEqual(["e3"]);
   });
 });

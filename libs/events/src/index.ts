@@ -1,4 +1,5 @@
 export * from "./cloud-events.js";
+export * from "./combined-batches.js";
 export * from "./consumer.js";
 export { type LagTarget, watchConsumerLag } from "./consumer-lag.js";
 export * from "./consumer-model.js";

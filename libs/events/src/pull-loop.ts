@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import type { ConsumerInfo, ConsumerMessages, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { nanos } from "@nats-io/transport-node";
@@ -19,6 +19,8 @@ export interface PullLoopOptions {
   maxAckPending?: number;
   /** Messages pulled ahead of `onMessage`. */
   maxMessages: number;
+  /** Durables on the same stream whose work this one took over: see CommonConsumerOptions.replaces. */
+  replaces?: readonly string[];
   /**
    * When setting up the durable fails at start (typically: the stream's owner has not created it yet), start()
    * logs it and returns, and the loop keeps trying in the background; false: start() throws.
@@ -41,6 +43,7 @@ const RESTART_MAX_MS = 15_000;
 export function createPullLoop(options: PullLoopOptions) {
   const { nc, stream, durable, filterSubject, ackWaitMs, maxDeliver, maxAckPending, log, onMessage } =
     options;
+  const replaces = options.replaces ?? [];
 
   let messages: ConsumerMessages | undefined;
   let loop: Promise<void> | undefined;
@@ -55,19 +58,51 @@ export function createPullLoop(options: PullLoopOptions) {
       ...(maxAckPending === undefined ? {} : { max_ack_pending: maxAckPending }),
       filter_subject: filterSubject,
     };
-    try {
-      await jsm.consumers.info(stream, durable);
-    } catch (err) {
-      if (!(err instanceof Error && err.name === "ConsumerNotFoundError")) throw err;
+    if ((await infoOf(jsm, durable)) === undefined) {
+      const after = await replacedAckFloor(jsm);
       await jsm.consumers.add(stream, {
         ...config,
         durable_name: durable,
         ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
+        ...(after === undefined
+          ? { deliver_policy: DeliverPolicy.All }
+          : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }),
       });
-      return;
+      if (after !== undefined)
+        log.info({ replaces, startSeq: after + 1 }, "durable created after the ones it replaces");
+    } else {
+      await jsm.consumers.update(stream, durable, config);
     }
-    await jsm.consumers.update(stream, durable, config);
+    for (const name of replaces) {
+      if ((await infoOf(jsm, name)) === undefined) continue;
+      await jsm.consumers.delete(stream, name).catch((err: unknown) => {
+        if (!notFound(err)) throw err;
+      });
+      log.info({ replaced: name }, "replaced durable deleted");
+    }
+  }
+
+  async function infoOf(jsm: JetStreamManager, name: string): Promise<ConsumerInfo | undefined> {
+    try {
+      return await jsm.consumers.info(stream, name);
+    } catch (err) {
+      if (notFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * The last stream sequence every replaced durable still there has acknowledged with all before it, or
+   * undefined when none is there (a new installation): a new durable starts after it, and what some of them
+   * acknowledged beyond it finds their inbox rows.
+   */
+  async function replacedAckFloor(jsm: JetStreamManager): Promise<number | undefined> {
+    let floor: number | undefined;
+    for (const name of replaces) {
+      const info = await infoOf(jsm, name);
+      if (info !== undefined) floor = Math.min(floor ?? Number.POSITIVE_INFINITY, info.ack_floor.stream_seq);
+    }
+    return floor;
   }
 
   async function watchStatus(iter: ConsumerMessages): Promise<void> {
@@ -161,3 +196,5 @@ export function createPullLoop(options: PullLoopOptions) {
     },
   };
 }
+
+const notFound = (err: unknown) => err instanceof Error && err.name === "ConsumerNotFoundError";
