@@ -1,12 +1,10 @@
 import { fromBinary } from "@bufbuild/protobuf";
-import type { ConsumedEvent, Decoded, EventConsumer } from "@fintech/events";
-import { createConsumer } from "@fintech/events";
+import type { BatchHandler, ConsumedEvent, Decoded } from "@fintech/events";
 import { ReviewDecidedSchema, TransactionScoredSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
 import { UserStatusChangedSchema } from "@fintech/proto/fintech/identity/v1/events_pb.js";
 import { TransactionEventSchema, WalletCreatedSchema } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
-import type { NatsConnection } from "@nats-io/transport-node";
 import type pg from "pg";
-import type { Logger } from "pino";
+import type { StreamPurpose } from "./consumers.js";
 import type { WebhookEvent } from "./event-bodies.js";
 import {
   reviewDecidedEvent,
@@ -26,11 +24,11 @@ export type RecordEvents = (
   events: ReadonlyArray<{ id: string; event: WebhookEvent }>,
 ) => Promise<number>;
 
-/** The streams webhooks come from: one durable consumer each (also the inbox's consumer names). */
+/** The streams webhooks come from, with the inbox name of each (once the name of its own durable). */
 export const WEBHOOK_SOURCES = [
-  { context: "wallet", durable: "notifications-webhooks-wallet", filterSubject: "wallet.>" },
-  { context: "fraud", durable: "notifications-webhooks-fraud", filterSubject: "fraud.>" },
-  { context: "identity", durable: "notifications-webhooks-identity", filterSubject: "identity.user.>" },
+  { context: "wallet", inbox: "notifications-webhooks-wallet", subject: "wallet.>" },
+  { context: "fraud", inbox: "notifications-webhooks-fraud", subject: "fraud.>" },
+  { context: "identity", inbox: "notifications-webhooks-identity", subject: "identity.user.>" },
 ] as const;
 
 const TRANSACTION_TYPES: Record<string, WebhookEventType> = {
@@ -66,46 +64,28 @@ export function webhookEventOf(event: ConsumedEvent<Uint8Array>): WebhookEvent |
 }
 
 /**
- * The consumers that turn other services' events into webhook events: each event is kept once, under the id it
- * was published with (so a redelivered one is the same webhook), and queued for every endpoint that wants it,
- * in the transaction that records it in the inbox; a batch's events are kept and queued in one statement.
- * `queued` runs after a commit that queued deliveries, so the worker looks at once rather than at its next poll.
+ * The purposes that turn other services' events into webhook events, one per stream: each event is kept once,
+ * under the id it was published with (so a redelivered one is the same webhook), and queued for every endpoint
+ * that wants it, in the transaction that records it in the inbox; a batch's events are kept and queued in one
+ * statement. `queued` runs after a commit that queued deliveries, so the worker looks at once rather than at its
+ * next poll.
  */
-export function createWebhookConsumers(deps: {
-  pool: pg.Pool;
-  nc: NatsConnection;
-  namespace: string;
-  logger: Logger;
-  record: RecordEvents;
-  queued: () => void;
-  /** How long a batch waits for more events (libs/events' lingerMs). */
-  lingerMs: number;
-}): EventConsumer[] {
-  return WEBHOOK_SOURCES.map((source) =>
-    createConsumer<WebhookEvent>({
-      pool: deps.pool,
-      nc: deps.nc,
-      context: source.context,
-      durable: source.durable,
-      filterSubject: source.filterSubject,
-      namespace: deps.namespace,
-      logger: deps.logger,
-      waitForStream: true,
-      batch: {
-        decode(event): Decoded<WebhookEvent> {
-          const webhook = webhookEventOf(event);
-          return webhook === undefined ? { ignore: true } : { events: [{ id: event.id, message: webhook }] };
-        },
-        async handle(events, tx) {
-          const queued = await deps.record(
-            tx,
-            events.map((e) => ({ id: e.id, event: e.message })),
-          );
-          return queued === 0 ? undefined : async () => deps.queued();
-        },
-        size: 100,
-        lingerMs: deps.lingerMs,
+export function webhookPurposes(deps: { record: RecordEvents; queued: () => void }): StreamPurpose[] {
+  return WEBHOOK_SOURCES.map((source) => ({
+    ...source,
+    handler: {
+      decode(event): Decoded<WebhookEvent> {
+        const webhook = webhookEventOf(event);
+        return webhook === undefined ? { ignore: true } : { events: [{ id: event.id, message: webhook }] };
       },
-    }),
-  );
+      async handle(events, tx) {
+        const queued = await deps.record(
+          tx,
+          events.map((e) => ({ id: e.id, event: e.message })),
+        );
+        return queued === 0 ? undefined : async () => deps.queued();
+      },
+      size: 100,
+    } satisfies BatchHandler<WebhookEvent>,
+  }));
 }

@@ -1,8 +1,8 @@
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import type { BatchHandler, ConsumedEvent, EventConsumer, TypedEvent } from "@fintech/events";
-import { createConsumer, decodeByType, eventHandler, handlersInBatches } from "@fintech/events";
+import type { BatchHandler, ConsumedEvent, TypedEvent } from "@fintech/events";
+import { decodeByType, eventHandler, handlersInBatches } from "@fintech/events";
 import { parseAmount } from "@fintech/money";
 import type { Clock } from "@fintech/platform";
 import { ReviewDecidedSchema, TransactionScoredSchema } from "@fintech/proto/fintech/fraud/v1/events_pb.js";
@@ -17,15 +17,14 @@ import { UserStatus } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
 import { WebhookDisabledSchema } from "@fintech/proto/fintech/notifications/v1/events_pb.js";
 import type { TransactionEvent } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { TransactionEventSchema, TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
-import type { NatsConnection } from "@nats-io/transport-node";
-import type pg from "pg";
 import type { PoolClient } from "pg";
 import type { Logger } from "pino";
+import type { StreamPurpose } from "./consumers.js";
 import type { MailContent, TransactionFacts, TransactionKind } from "./mail-model.js";
 import type { NewMail } from "./mail-store.js";
 import { mailStore } from "./mail-store.js";
 
-/** The durable consumers (also inbox names) feeding e-mail: money movements, reviews, users' addresses. */
+/** The inbox names (once each its own durable's) of what feeds e-mail: money movements, reviews, addresses. */
 export const MAIL_CONSUMERS = {
   notifications: "notifications-mail-webhooks",
   wallet: "notifications-mail-wallet",
@@ -236,8 +235,8 @@ export function mailBatchHandlers(deps: { logger: Logger; clock: Clock }) {
 }
 
 /**
- * The consumers that turn events into queued mails, each through the inbox (a redelivered event is handled
- * once) and with the mail's own key (event id, template) besides, a batch of events at a time:
+ * The purposes that turn events into queued mails, one per stream, each through the inbox (a redelivered event
+ * is handled once) and with the mail's own key (event id, template) besides, a batch of events at a time:
  * - wallet.transaction.created: a payment's own amount and merchant, for its review notices;
  * - wallet.transaction.completed and .reversed: a receipt for every completed money movement (a refund is the
  *   refund transaction's own completion; wallet.transaction.refunded, the purchase's new refunded total, would be
@@ -247,18 +246,8 @@ export function mailBatchHandlers(deps: { logger: Logger; clock: Clock }) {
  *   none, and no mail);
  * - identity.user.*: each user's address, kept here so that sending does not depend on identity being up.
  */
-export function mailConsumers(deps: {
-  pool: pg.Pool;
-  nc: NatsConnection;
-  namespace: string;
-  logger: Logger;
-  clock: Clock;
-  /** How long a batch waits for more events (libs/events' lingerMs). */
-  lingerMs: number;
-}): EventConsumer[] {
-  const { pool, nc, namespace, logger, clock, lingerMs } = deps;
-  const common = { pool, nc, namespace, logger, waitForStream: true };
-  const batches = mailBatchHandlers({ logger, clock });
+export function mailPurposes(deps: { logger: Logger; clock: Clock }): StreamPurpose[] {
+  const batches = mailBatchHandlers(deps);
   const keep = async (
     tx: PoolClient,
     user: { userId: string; email: string; status: UserStatus; occurredAt?: Timestamp | undefined },
@@ -274,33 +263,24 @@ export function mailConsumers(deps: {
     );
   };
   return [
-    createConsumer({
-      ...common,
+    {
       context: "notifications",
-      durable: MAIL_CONSUMERS.notifications,
-      filterSubject: "notifications.webhook.disabled",
-      batch: { ...batches.notifications, lingerMs },
-    }),
-    createConsumer({
-      ...common,
+      inbox: MAIL_CONSUMERS.notifications,
+      subject: "notifications.webhook.disabled",
+      handler: batches.notifications,
+    },
+    {
       context: "wallet",
-      durable: MAIL_CONSUMERS.wallet,
-      filterSubject: "wallet.transaction.>",
-      batch: { ...batches.wallet, lingerMs },
-    }),
-    createConsumer({
-      ...common,
-      context: "fraud",
-      durable: MAIL_CONSUMERS.fraud,
-      filterSubject: "fraud.>",
-      batch: { ...batches.fraud, lingerMs },
-    }),
-    createConsumer({
-      ...common,
+      inbox: MAIL_CONSUMERS.wallet,
+      subject: "wallet.transaction.>",
+      handler: batches.wallet,
+    },
+    { context: "fraud", inbox: MAIL_CONSUMERS.fraud, subject: "fraud.>", handler: batches.fraud },
+    {
       context: "identity",
-      durable: MAIL_CONSUMERS.identity,
-      filterSubject: "identity.user.>",
-      batch: handlersInBatches(
+      inbox: MAIL_CONSUMERS.identity,
+      subject: "identity.user.>",
+      handler: handlersInBatches(
         {
           "identity.user.registered": eventHandler(UserRegisteredSchema, (e, tx) =>
             keep(tx, e.message, e.time, false),
@@ -315,8 +295,8 @@ export function mailConsumers(deps: {
             keep(tx, e.message, e.time, true),
           ),
         },
-        { size: 100, lingerMs },
+        { size: 100 },
       ),
-    }),
+    },
   ];
 }

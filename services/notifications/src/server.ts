@@ -13,16 +13,17 @@ import { WebhookService } from "@fintech/proto/fintech/notifications/v1/notifica
 import type { NatsConnection } from "@nats-io/transport-node";
 import type pg from "pg";
 import type { Logger } from "pino";
-import { createAuditConsumers } from "./audit-consumer.js";
+import { auditPurposes } from "./audit-consumer.js";
 import { auditRoutes } from "./audit-routes.js";
 import { createAuditSealer } from "./audit-sealer.js";
 import { createAuditService } from "./audit-service.js";
 import { createAuditSigner } from "./audit-signer.js";
 import type { NotificationsConfig } from "./config.js";
+import { createStreamConsumers } from "./consumers.js";
 import { createDeliveryWorker } from "./delivery-worker.js";
 import { toConnectError } from "./errors.js";
-import { createWebhookConsumers } from "./events.js";
-import { mailConsumers } from "./mail-events.js";
+import { webhookPurposes } from "./events.js";
+import { mailPurposes } from "./mail-events.js";
 import { mailMetrics } from "./mail-metrics.js";
 import type { RecipientLookup } from "./mail-outbox.js";
 import { createMailOutbox } from "./mail-outbox.js";
@@ -97,15 +98,6 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
     rotationOverlapMs: config.WEBHOOK_ROTATION_OVERLAP_HOURS * 3_600_000,
     queued: () => worker.wake(),
   });
-  const webhookConsumers = createWebhookConsumers({
-    pool,
-    nc,
-    namespace: config.EVENTS_NAMESPACE,
-    logger,
-    record: (tx, events) => webhooks.record(tx, events),
-    queued: () => worker.wake(),
-    lingerMs: config.EVENT_BATCH_LINGER_MS,
-  });
   if (config.AUDIT_SIGNING_KEY === undefined) {
     logger.warn(
       "AUDIT_SIGNING_KEY is not set: audit checkpoints are signed with a key made for this start, which a restart forgets",
@@ -122,14 +114,6 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
       intervalMs: config.AUDIT_SEAL_INTERVAL_MS,
       checkpointEvery: config.AUDIT_CHECKPOINT_EVERY,
       checkpointIntervalMs: config.AUDIT_CHECKPOINT_INTERVAL_MS,
-    }),
-    consumers: createAuditConsumers({
-      pool,
-      nc,
-      namespace: config.EVENTS_NAMESPACE,
-      clock,
-      logger,
-      lingerMs: config.EVENT_BATCH_LINGER_MS,
     }),
   };
   const mailSender =
@@ -151,14 +135,17 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
       maxBackoffMs: config.MAIL_RETRY_MAX_MS,
     },
   });
-  const consumers = mailConsumers({
-    pool,
-    nc,
-    namespace: config.EVENTS_NAMESPACE,
-    logger,
-    clock,
-    lingerMs: config.EVENT_BATCH_LINGER_MS,
-  });
+  const consumers = createStreamConsumers(
+    { pool, nc, namespace: config.EVENTS_NAMESPACE, logger, lingerMs: config.EVENT_BATCH_LINGER_MS },
+    [
+      ...webhookPurposes({
+        record: (tx, events) => webhooks.record(tx, events),
+        queued: () => worker.wake(),
+      }),
+      ...mailPurposes({ logger, clock }),
+      ...auditPurposes({ clock }),
+    ],
+  );
   // Every replica schedules it; the one holding its advisory lock deletes, in batches, the others skip.
   const mailPruner = createExclusiveJob({
     pool,
@@ -217,12 +204,10 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
     relay,
     async start(listen: ListenOptions = { port: config.PORT, host: config.HOST }): Promise<ListenResult> {
       relay.start();
-      for (const consumer of audit.consumers) await consumer.start();
-      audit.sealer.start();
       for (const consumer of consumers) await consumer.start();
+      audit.sealer.start();
       mail.start();
       mailPruner.start();
-      for (const consumer of webhookConsumers) await consumer.start();
       worker.start();
       return server.listen(listen);
     },
@@ -231,9 +216,7 @@ export function build(config: NotificationsConfig, deps: NotificationsDeps) {
       await audit.sealer.stop();
       await mail.stop();
       await mailPruner.stop();
-      for (const consumer of audit.consumers) await consumer.stop();
       await worker.stop();
-      for (const consumer of webhookConsumers) await consumer.stop();
       for (const consumer of consumers) await consumer.stop();
       await relay.stop();
       mailSender.close();
