@@ -43,12 +43,23 @@ export function combinedBatches(
   options: { log: Logger } & Pick<BatchHandler<PurposeEvent>, "size" | "lingerMs">,
 ): BatchHandler<PurposeEvent> {
   const { log, ...batching } = options;
+  // The purposes that take each type seen, by index: a stream carries a handful of types (a stream that
+  // carried many more would only be matched again, not remembered).
+  const takers = new Map<string, number[]>();
+  const takersOf = (type: string): number[] => {
+    let found = takers.get(type);
+    if (found === undefined) {
+      found = [...purposes.keys()].filter((i) => subjectMatches(purposes[i]?.subject ?? "", type));
+      if (takers.size < 256) takers.set(type, found);
+    }
+    return found;
+  };
   return {
     decode(event) {
       const events: Array<{ id: string; message: PurposeEvent; inbox: string }> = [];
       const poisoned: string[] = [];
-      for (const [purpose, { inbox, subject, handler }] of purposes.entries()) {
-        if (!subjectMatches(subject, event.type)) continue;
+      for (const purpose of takersOf(event.type)) {
+        const { inbox, handler } = purposes[purpose] as BatchPurpose;
         let decoded: Decoded<unknown>;
         try {
           decoded = handler.decode(event);
