@@ -74,11 +74,11 @@ export function createPullLoop(options: PullLoopOptions) {
       await jsm.consumers.update(stream, durable, config);
     }
     for (const name of replaces) {
-      if ((await infoOf(jsm, name)) === undefined) continue;
-      await jsm.consumers.delete(stream, name).catch((err: unknown) => {
-        if (!notFound(err)) throw err;
+      const deleted = await jsm.consumers.delete(stream, name).catch((err: unknown) => {
+        if (notFound(err)) return false;
+        throw err;
       });
-      log.info({ replaced: name }, "replaced durable deleted");
+      if (deleted) log.info({ replaced: name }, "replaced durable deleted");
     }
   }
 
