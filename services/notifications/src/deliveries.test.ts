@@ -1,36 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { TransactionStatus, TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { waitFor } from "@fintech/testing";
 import { describe, expect } from "vitest";
 import type { NotificationsHarness } from "./test/harness.js";
-import { notificationsTest } from "./test/harness.js";
+import { notificationsTest, publishPurchase } from "./test/harness.js";
 import type { Receiver } from "./test/receiver.js";
 import { startReceiver } from "./test/receiver.js";
 
 const test = notificationsTest({ WEBHOOK_ENDPOINT_CONCURRENCY: "2" });
-
-/** A completed purchase of `userId`'s, as the wallet publishes it. */
-async function purchase(n: NotificationsHarness, userId: string, change = "completed"): Promise<string> {
-  const id = randomUUID();
-  await n.publishTransaction(
-    `wallet.transaction.${change}`,
-    {
-      transactionId: randomUUID(),
-      userId,
-      walletId: randomUUID(),
-      type: TransactionType.PURCHASE,
-      status: TransactionStatus.COMPLETED,
-      amount: { amount: "45.50", currency: "MYR" },
-      baseAmount: { amount: "45.50", currency: "MYR" },
-      merchantName: "Kopi Corner",
-      merchantCategory: "food_beverage",
-      occurredAt: { seconds: BigInt(Math.floor(Date.now() / 1000)), nanos: 0 },
-    },
-    id,
-  );
-  return id;
-}
 
 async function endpoint(n: NotificationsHarness, userId: string, receiver: Receiver, events: string[]) {
   const { webhook } = await n.asUser(userId).createWebhook({ url: receiver.url, events });
@@ -48,7 +25,7 @@ describe("webhook deliveries", () => {
     try {
       const user = randomUUID();
       const hook = await endpoint(n, user, receiver, ["transaction.completed"]);
-      const eventId = await purchase(n, user);
+      const eventId = await publishPurchase(n, user);
 
       await received(receiver, 1);
       const first = receiver.received[0];
@@ -140,9 +117,9 @@ describe("webhook deliveries", () => {
         platformWide: true,
       });
 
-      const created = await purchase(n, ana, "created");
-      const completed = await purchase(n, ana, "completed");
-      const failed = await purchase(n, ana, "failed");
+      const created = await publishPurchase(n, ana, "created");
+      const completed = await publishPurchase(n, ana, "completed");
+      const failed = await publishPurchase(n, ana, "failed");
       await received(wide, 2);
       await received(mine, 1);
       expect(mine.received.map((r) => r.headers["webhook-id"])).toEqual([completed]);
@@ -182,9 +159,9 @@ describe("webhook deliveries", () => {
       const quickUser = randomUUID();
       await endpoint(n, slowUser, stuck, ["transaction.completed"]);
       await endpoint(n, quickUser, quick, ["transaction.completed"]);
-      for (let i = 0; i < 10; i++) await purchase(n, slowUser);
+      for (let i = 0; i < 10; i++) await publishPurchase(n, slowUser);
       const sent: string[] = [];
-      for (let i = 0; i < 10; i++) sent.push(await purchase(n, quickUser));
+      for (let i = 0; i < 10; i++) sent.push(await publishPurchase(n, quickUser));
       await received(quick, 10);
       expect(quick.received.map((r) => r.headers["webhook-id"]).sort()).toEqual(sent.sort());
       // The stuck endpoint holds its own slots only (WEBHOOK_ENDPOINT_CONCURRENCY 2), however many wait for it.
@@ -206,7 +183,7 @@ describe("webhook deliveries", () => {
       expect(fresh).toMatch(/^whsec_/);
       expect(fresh).not.toBe(hook.secret);
 
-      await purchase(n, user);
+      await publishPurchase(n, user);
       await received(receiver, 1);
       const during = receiver.received[0];
       if (during === undefined) throw new Error("no request");
@@ -215,7 +192,7 @@ describe("webhook deliveries", () => {
       expect(() => receiver.verify(during, fresh, n.clock.now())).not.toThrow();
 
       n.clock.advance(3_600_000 + 1_000);
-      await purchase(n, user);
+      await publishPurchase(n, user);
       await received(receiver, 2);
       const after = receiver.received[1];
       if (after === undefined) throw new Error("no request");

@@ -1,16 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { streamName } from "@fintech/events";
-import {
-  TransactionEventSchema,
-  TransactionStatus,
-  TransactionType,
-} from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { waitFor } from "@fintech/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { describe, expect } from "vitest";
 import { adminActs, record } from "./test/audit-kit.js";
-import { notificationsTest } from "./test/harness.js";
+import { notificationsTest, publishPurchase } from "./test/harness.js";
 import { startReceiver } from "./test/receiver.js";
 
 const test = notificationsTest();
@@ -25,22 +19,7 @@ describe("one durable consumer per stream", () => {
       const email = `u-${userId.slice(0, 8)}@example.com`;
       n.addresses.set(userId, email);
       await n.asUser(userId).createWebhook({ url: receiver.url, events: ["transaction.completed"] });
-      const purchase = randomUUID();
-      await n.publish(
-        "wallet.transaction.completed",
-        TransactionEventSchema,
-        {
-          transactionId: randomUUID(),
-          userId,
-          walletId: randomUUID(),
-          type: TransactionType.PURCHASE,
-          status: TransactionStatus.COMPLETED,
-          amount: { currency: "MYR", amount: "12.00" },
-          merchantName: "Kopi Corner",
-          occurredAt: timestampFromDate(new Date()),
-        },
-        purchase,
-      );
+      const purchase = await publishPurchase(n, userId);
       const [entry] = await record(n, "wallet", [adminActs(userId, { action: "wallet.freeze" })]);
       await waitFor(() => receiver.received.length === 1 && n.inbox.mailsTo(email).length === 1);
 

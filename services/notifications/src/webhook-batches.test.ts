@@ -1,34 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { withTransaction } from "@fintech/db";
-import {
-  TransactionEventSchema,
-  TransactionStatus,
-  TransactionType,
-} from "@fintech/proto/fintech/wallet/v1/events_pb.js";
+import { TransactionEventSchema } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import { waitFor } from "@fintech/testing";
 import { describe, expect } from "vitest";
 import type { WebhookEvent } from "./event-bodies.js";
 import { webhookEventOf } from "./events.js";
 import type { NotificationsHarness } from "./test/harness.js";
-import { notificationsTest } from "./test/harness.js";
+import { notificationsTest, purchaseOf } from "./test/harness.js";
 import type { Receiver } from "./test/receiver.js";
 import { startReceiver } from "./test/receiver.js";
 
 // One delivery in flight per endpoint: a receiver gets its deliveries in the order they are claimed.
 const test = notificationsTest({ WEBHOOK_ENDPOINT_CONCURRENCY: "1" });
-
-const transaction = (userId: string) => ({
-  transactionId: randomUUID(),
-  userId,
-  walletId: randomUUID(),
-  type: TransactionType.PURCHASE,
-  status: TransactionStatus.COMPLETED,
-  amount: { amount: "45.50", currency: "MYR" },
-  merchantName: "Kopi Corner",
-  occurredAt: timestampFromDate(new Date()),
-});
 
 /** A wallet event as the webhook consumers decode it: `wallet.transaction.<change>` of the user's. */
 function consumed(change: string, userId: string): { id: string; event: WebhookEvent } {
@@ -40,7 +24,7 @@ function consumed(change: string, userId: string): { id: string; event: WebhookE
     source: "wallet",
     time: new Date(),
     trace: undefined,
-    message: toBinary(TransactionEventSchema, create(TransactionEventSchema, transaction(userId))),
+    message: toBinary(TransactionEventSchema, create(TransactionEventSchema, purchaseOf(userId))),
   });
   if (event === undefined) throw new Error(`${type} carries no webhook`);
   return { id, event };
@@ -132,15 +116,15 @@ describe("webhook events recorded in batches", () => {
       const sent: string[] = [];
       for (let i = 0; i < 20; i++) {
         const id = randomUUID();
-        await n.publishTransaction("wallet.transaction.completed", transaction(user), id);
+        await n.publishTransaction("wallet.transaction.completed", purchaseOf(user), id);
         sent.push(id);
         // The relay publishes an event again when it died before marking it: the same id, one webhook.
-        if (i % 7 === 3) await n.publishTransaction("wallet.transaction.completed", transaction(user), id);
+        if (i % 7 === 3) await n.publishTransaction("wallet.transaction.completed", purchaseOf(user), id);
       }
       await waitFor(() => receiver.received.length >= sent.length);
       expect(ids(receiver)).toEqual(sent);
       const marker = randomUUID();
-      await n.publishTransaction("wallet.transaction.completed", transaction(user), marker);
+      await n.publishTransaction("wallet.transaction.completed", purchaseOf(user), marker);
       await waitFor(() => receiver.received.length > sent.length);
       expect(ids(receiver)).toEqual([...sent, marker]);
     } finally {

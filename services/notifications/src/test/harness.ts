@@ -9,7 +9,11 @@ import { AuditEntrySchema } from "@fintech/proto/fintech/audit/v1/audit_pb.js";
 import { AuditService } from "@fintech/proto/fintech/notifications/v1/audit_pb.js";
 import { WebhookService } from "@fintech/proto/fintech/notifications/v1/notifications_pb.js";
 import { PreferencesService } from "@fintech/proto/fintech/notifications/v1/preferences_pb.js";
-import { TransactionEventSchema } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
+import {
+  TransactionEventSchema,
+  TransactionStatus,
+  TransactionType,
+} from "@fintech/proto/fintech/wallet/v1/events_pb.js";
 import type { SmtpInbox, TestClock } from "@fintech/testing";
 import { serviceTest, startSmtpInbox, testAdmin, testUser } from "@fintech/testing";
 import { jetstream } from "@nats-io/jetstream";
@@ -178,4 +182,29 @@ export async function outboxEvents<D extends DescMessage>(
     [type],
   );
   return rows.map((r) => fromBinary(schema, r.payload));
+}
+
+/** A completed purchase of `userId`'s, as the wallet's transaction events carry it. */
+export const purchaseOf = (userId: string): MessageInitShape<typeof TransactionEventSchema> => ({
+  transactionId: randomUUID(),
+  userId,
+  walletId: randomUUID(),
+  type: TransactionType.PURCHASE,
+  status: TransactionStatus.COMPLETED,
+  amount: { amount: "45.50", currency: "MYR" },
+  baseAmount: { amount: "45.50", currency: "MYR" },
+  merchantName: "Kopi Corner",
+  merchantCategory: "food_beverage",
+  occurredAt: { seconds: BigInt(Math.floor(Date.now() / 1000)), nanos: 0 },
+});
+
+/** Publishes {@link purchaseOf} as `wallet.transaction.<change>`; returns the event id. */
+export async function publishPurchase(
+  n: Pick<NotificationsHarness, "publishTransaction">,
+  userId: string,
+  change = "completed",
+): Promise<string> {
+  const id = randomUUID();
+  await n.publishTransaction(`wallet.transaction.${change}`, purchaseOf(userId), id);
+  return id;
 }
