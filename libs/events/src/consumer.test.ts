@@ -860,4 +860,57 @@ describe("a consumer serving several purposes", () => {
       await c.stop();
     }
   });
+
+  test("taking over from a durable that had acknowledged everything, it delivers only what comes next", async ({
+    events,
+  }) => {
+    const { h, freshContext, publishRaw, effectsOf, settled, batchConsumer } = kit(events);
+    const ctx = await freshContext();
+    const type = `${ctx}.money.moved`;
+    const old = batchConsumer(ctx, "caught-up");
+    await old.consumer.start();
+    const before = newEventId();
+    await publishRaw(ctx, type, before, "before");
+    await waitFor(() => settled(ctx, "caught-up"));
+    await old.consumer.stop();
+
+    const delivered: string[] = [];
+    const { logger, registry } = captureLogs();
+    const handler: BatchHandler<string> = {
+      decode: (event) => {
+        const value = fromBinary(StringValueSchema, event.message).value;
+        delivered.push(value);
+        return { events: [{ id: event.id, message: value }] };
+      },
+      handle: async (batch, tx) => {
+        for (const e of batch) {
+          await tx.query("INSERT INTO effects (event_id, value) VALUES ($1, $2)", [e.id, e.message]);
+        }
+        return undefined;
+      },
+    };
+    const c = createConsumer({
+      pool: h.pool,
+      nc: h.nc,
+      context: ctx,
+      durable: "takes-over",
+      filterSubject: `${ctx}.>`,
+      namespace: h.namespace,
+      logger,
+      registry,
+      replaces: ["caught-up"],
+      batch: combinedBatches([{ inbox: "caught-up", subject: `${ctx}.>`, handler }], { log: logger }),
+    });
+    await c.start();
+    try {
+      const after = newEventId();
+      await publishRaw(ctx, type, after, "after");
+      await waitFor(async () => (await effectsOf(after)).length === 1);
+      await waitFor(() => settled(ctx, "takes-over"));
+      expect(delivered).toEqual(["after"]);
+      expect(await effectsOf(before)).toEqual(["before"]);
+    } finally {
+      await c.stop();
+    }
+  });
 });
