@@ -777,6 +777,15 @@ describe("a consumer serving several purposes", () => {
     await auditing.stop();
     await publish(money, "e3");
 
+    // A purpose whose filter took nothing since: its ack floor is the stream's start, yet it has nothing left.
+    const jsm = await jetstreamManager(h.nc);
+    const stream = streamName(ctx, h.namespace);
+    await jsm.consumers.add(stream, {
+      durable_name: "quiet",
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: `${h.namespace}.${ctx}.nothing.>`,
+    });
+
     const delivered: string[] = [];
     const { logger, lines, registry } = captureLogs();
     const combined = combinedBatches(purposes, { log: logger });
@@ -792,7 +801,7 @@ describe("a consumer serving several purposes", () => {
         registry,
         ackWaitMs: 2000,
         backoffMs: [20, 40],
-        replaces: ["webhooks", "mails", "audit", "never-there"],
+        replaces: ["webhooks", "mails", "audit", "quiet", "never-there"],
         batch: {
           ...combined,
           decode: (event) => {
@@ -801,8 +810,6 @@ describe("a consumer serving several purposes", () => {
           },
         },
       });
-    const jsm = await jetstreamManager(h.nc);
-    const stream = streamName(ctx, h.namespace);
     const exists = (name: string) =>
       jsm.consumers.info(stream, name).then(
         () => true,
@@ -845,7 +852,12 @@ describe("a consumer serving several purposes", () => {
       expect(
         lines.some((l) => l.msg === "event cannot be handled; terminated" && l.eventId === ids.worse),
       ).toBe(true);
-      expect(await Promise.all(["webhooks", "mails", "audit"].map(exists))).toEqual([false, false, false]);
+      expect(await Promise.all(["webhooks", "mails", "audit", "quiet"].map(exists))).toEqual([
+        false,
+        false,
+        false,
+        false,
+      ]);
     } finally {
       await c.stop();
     }

@@ -74,10 +74,10 @@ export interface CommonConsumerOptions {
   registry?: Registry | undefined;
   /**
    * Durables on the same stream whose work this consumer took over (their purposes' inbox rows, see
-   * {@link combinedBatches}). Created, it starts after the last message every one of them still there had
-   * acknowledged with all before it (at the stream's start when none is there), so nothing they left undone is
-   * skipped and what they did beyond that finds its inbox rows; each start deletes those still there. Replicas
-   * of an earlier release still running open theirs again and find their inbox rows; the next start deletes them.
+   * {@link combinedBatches}). Created, it starts after the last message every one of them still there had dealt
+   * with, with all before it (at the stream's start when none is there), so nothing they left undone is skipped
+   * and what they did beyond that finds its inbox rows; each start deletes those still there. Replicas of an
+   * earlier release still running open theirs again and find their inbox rows; the next start deletes them.
    */
   replaces?: readonly string[];
 }

@@ -92,15 +92,22 @@ export function createPullLoop(options: PullLoopOptions) {
   }
 
   /**
-   * The last stream sequence every replaced durable still there has acknowledged with all before it, or
-   * undefined when none is there (a new installation): a new durable starts after it, and what some of them
-   * acknowledged beyond it finds their inbox rows.
+   * The last stream sequence every replaced durable still there has dealt with, with all before it, or undefined
+   * when none is there (a new installation): a new durable starts after it, and what some of them acknowledged
+   * beyond it finds their inbox rows. A durable's ack floor is the last message it acknowledged with all before
+   * it, which for a filter that took nothing lately lies far back; one with nothing left to deliver or
+   * acknowledge has dealt with everything the stream held before its info was read.
    */
   async function replacedAckFloor(jsm: JetStreamManager): Promise<number | undefined> {
+    if (replaces.length === 0) return undefined;
+    const last = (await jsm.streams.info(stream)).state.last_seq;
     let floor: number | undefined;
     for (const name of replaces) {
       const info = await infoOf(jsm, name);
-      if (info !== undefined) floor = Math.min(floor ?? Number.POSITIVE_INFINITY, info.ack_floor.stream_seq);
+      if (info === undefined) continue;
+      const idle = info.num_pending === 0 && info.num_ack_pending === 0;
+      const done = idle ? Math.max(last, info.ack_floor.stream_seq) : info.ack_floor.stream_seq;
+      floor = Math.min(floor ?? Number.POSITIVE_INFINITY, done);
     }
     return floor;
   }
