@@ -876,7 +876,7 @@ describe("a consumer serving several purposes", () => {
   test("taking over from a durable that had acknowledged everything, it delivers only what comes next", async ({
     events,
   }) => {
-    const { h, freshContext, publishRaw, effectsOf, settled, batchConsumer } = kit(events);
+    const { freshContext, publishRaw, effectsOf, settled, batchConsumer } = kit(events);
     const ctx = await freshContext();
     const type = `${ctx}.money.moved`;
     const old = batchConsumer(ctx, "caught-up");
@@ -886,33 +886,20 @@ describe("a consumer serving several purposes", () => {
     await waitFor(() => settled(ctx, "caught-up"));
     await old.consumer.stop();
 
+    // The kit's batch consumer, noting what it is handed.
     const delivered: string[] = [];
-    const { logger, registry } = captureLogs();
-    const handler: BatchHandler<string> = {
-      decode: (event) => {
-        const value = fromBinary(StringValueSchema, event.message).value;
-        delivered.push(value);
-        return { events: [{ id: event.id, message: value }] };
+    const { consumer: c } = batchConsumer(
+      ctx,
+      "takes-over",
+      {
+        decode: (event) => {
+          const value = fromBinary(StringValueSchema, event.message).value;
+          delivered.push(value);
+          return { events: [{ id: event.id, message: value }] };
+        },
       },
-      handle: async (batch, tx) => {
-        for (const e of batch) {
-          await tx.query("INSERT INTO effects (event_id, value) VALUES ($1, $2)", [e.id, e.message]);
-        }
-        return undefined;
-      },
-    };
-    const c = createConsumer({
-      pool: h.pool,
-      nc: h.nc,
-      context: ctx,
-      durable: "takes-over",
-      filterSubject: `${ctx}.>`,
-      namespace: h.namespace,
-      logger,
-      registry,
-      replaces: ["caught-up"],
-      batch: combinedBatches([{ inbox: "caught-up", subject: `${ctx}.>`, handler }], { log: logger }),
-    });
+      { replaces: ["caught-up"] },
+    );
     await c.start();
     try {
       const after = newEventId();
