@@ -1,17 +1,20 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { createBatcher, itemFailed } from "@fintech/db";
 import { formatAmount, parseAmount } from "@fintech/money";
 import type {
   Balance as LedgerBalance,
   LedgerService,
   NewTransferSchema,
+  TransferResult,
 } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import { AccountKind, RefusalReason, TransferStatus } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import type { TransferPhase } from "./ids.js";
 import { transferId } from "./ids.js";
 import type { AccountRef, PlannedLeg, SystemKind } from "./legs.js";
 import type { Balance, Leg } from "./model.js";
+import { isTransient } from "./processor.js";
 
 // The wallet's view of the ledger: system accounts, wallet accounts, balances, and the transfers of a
 // transaction in each phase. Ledger amounts are decimal strings; here they are bigint minor units.
@@ -36,7 +39,54 @@ export interface Refusal {
 
 export type ApplyOutcome = { ok: true } | { ok: false; refusal: Refusal };
 
+type NewTransfer = MessageInitShape<typeof NewTransferSchema>;
+
+/** Most transfers in one CreateTransfers call of the wallet's (the ledger takes up to 8190). */
+const MAX_CALL_TRANSFERS = 200;
+/** Calls under way at once: one fills while the ledger commits another. */
+const CALLS_AT_ONCE = 2;
+
+/**
+ * Sends the transfers of concurrent transactions, each a linked chain (all or nothing), to the ledger in shared
+ * CreateTransfers calls (libs/db's batcher): chains submitted while `CALLS_AT_ONCE` calls are under way go together
+ * in the next, each still all or nothing on its own, each answered with its own results (the ledger answers a
+ * transfer of the same id and fields again, in the same call too, with the transfer it created). Alone, a chain
+ * is its own call at once. A shared call the ledger refuses as a whole for a reason one chain may have caused
+ * (an invalid transfer) is made again for each chain alone, so that the refusal is that chain's only; one that
+ * got no answer (the ledger away or slow) fails every chain in it, as their own calls would have.
+ */
+function chainSender(ledger: Client<typeof LedgerService>) {
+  async function send(transfers: NewTransfer[]): Promise<TransferResult[]> {
+    const { results } = await ledger.createTransfers({ transfers });
+    if (results.length !== transfers.length) {
+      throw new Error(`the ledger answered ${results.length} results for ${transfers.length} transfers`);
+    }
+    return results;
+  }
+  return createBatcher<NewTransfer[], TransferResult[]>({
+    maxBatch: MAX_CALL_TRANSFERS,
+    sizeOf: (chain) => chain.length,
+    concurrency: CALLS_AT_ONCE,
+    async flush(chains) {
+      if (chains.length === 1) return [await send(chains[0] ?? [])];
+      let results: TransferResult[];
+      try {
+        results = await send(chains.flat());
+      } catch (err) {
+        if (isTransient(err)) throw err;
+        return Promise.all(chains.map((c) => send(c).catch(itemFailed)));
+      }
+      let at = 0;
+      return chains.map((c) => {
+        at += c.length;
+        return results.slice(at - c.length, at);
+      });
+    },
+  });
+}
+
 export function createBook(ledger: Client<typeof LedgerService>) {
+  const chains = chainSender(ledger);
   // System accounts never change once opened: remember them for the life of the process.
   const systems = new Map<string, Promise<string>>();
 
@@ -97,7 +147,7 @@ export function createBook(ledger: Client<typeof LedgerService>) {
       code: number,
     ): Promise<ApplyOutcome> {
       if (legs.length === 0) return { ok: true };
-      const transfers = legs.map((l, i): MessageInitShape<typeof NewTransferSchema> => {
+      const transfers = legs.map((l, i): NewTransfer => {
         const linked = i < legs.length - 1;
         const base = { id: transferId(transactionId, i, phase), code, reference: transactionId };
         if (phase === "settle" || phase === "void") {
@@ -116,7 +166,9 @@ export function createBook(ledger: Client<typeof LedgerService>) {
           flags: { linked, pending: phase === "hold" },
         };
       });
-      const { results } = await ledger.createTransfers({ transfers });
+      // One transaction's transfers are a linked chain: the last has `linked` false, so chains sent together
+      // in one call stay apart.
+      const results = await chains.submit(transfers);
       // In a refused chain every other transfer says LINKED_EVENT_FAILED: report the one that caused it.
       const refusals = results.flatMap((r) => (r.outcome.case === "refusal" ? [r.outcome.value] : []));
       const cause =
