@@ -6,14 +6,15 @@ type Policy = { kind: "service"; allowed: readonly string[] } | { kind: "admin" 
 
 /**
  * Who may call what, in one table, checked after authentication and before validation (so a caller without the
- * right learns nothing about a request's shape): Score for the listed services (the wallet), everything else for
+ * right learns nothing about a request's shape): Score and ScoreBatch for the listed services (the wallet), everything else for
  * admins (fraud analysts). Refusals: UNAUTHENTICATED without a principal, FORBIDDEN for the wrong caller.
- * @param scoreCallers service names allowed to call Score.
+ * @param scoreCallers service names allowed to call Score and ScoreBatch.
  */
 export function fraudAccess(scoreCallers: readonly string[]): Interceptor {
   const admin: Policy = { kind: "admin" };
   const policies: Record<keyof typeof FraudService.method, Policy> = {
     score: { kind: "service", allowed: scoreCallers },
+    scoreBatch: { kind: "service", allowed: scoreCallers },
     listReviews: admin,
     decideReview: admin,
     getRules: admin,

@@ -1,3 +1,4 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
@@ -8,6 +9,8 @@ import { pageSize } from "@fintech/platform";
 import type {
   Review,
   RuleSet,
+  ScoreRequest,
+  ScoreResponseSchema,
   UpdateRulesRequest,
   VelocityRule,
 } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
@@ -58,33 +61,41 @@ const modeEnum: Record<RuleMode, RuleModeEnum> = {
 
 export function fraudRoutes(fraud: Fraud, opts: { baseCurrency: string; clock: Clock }) {
   const { baseCurrency, clock } = opts;
+
+  async function score(req: ScoreRequest): Promise<MessageInitShape<typeof ScoreResponseSchema>> {
+    const amount = req.amount ?? { currency: "", amount: "" };
+    const base = req.baseAmount ?? { currency: "", amount: "" };
+    const s = await fraud.score({
+      transactionId: req.transactionId,
+      userId: req.userId,
+      type: req.type,
+      amountMinor: parseAmount(amount.amount, amount.currency),
+      currency: amount.currency,
+      baseAmountMinor: parseAmount(base.amount, baseCurrency),
+      merchantName: req.merchantName,
+      merchantCategory: req.merchantCategory,
+      timezone: req.timezone,
+      occurredAt: req.occurredAt ? timestampDate(req.occurredAt) : undefined,
+    });
+    return {
+      transactionId: s.transactionId,
+      score: s.score,
+      flags: s.flags,
+      decision: decisionEnum[s.decision],
+      ruleDecision: decisionEnum[s.ruleDecision],
+      ruleVersion: s.ruleVersion,
+      shadow: s.shadow,
+      scoredAt: timestampFromDate(s.scoredAt),
+    };
+  }
+
   return (router: ConnectRouter) =>
     router.service(FraudService, {
-      async score(req) {
-        const amount = req.amount ?? { currency: "", amount: "" };
-        const base = req.baseAmount ?? { currency: "", amount: "" };
-        const s = await fraud.score({
-          transactionId: req.transactionId,
-          userId: req.userId,
-          type: req.type,
-          amountMinor: parseAmount(amount.amount, amount.currency),
-          currency: amount.currency,
-          baseAmountMinor: parseAmount(base.amount, baseCurrency),
-          merchantName: req.merchantName,
-          merchantCategory: req.merchantCategory,
-          timezone: req.timezone,
-          occurredAt: req.occurredAt ? timestampDate(req.occurredAt) : undefined,
-        });
-        return {
-          transactionId: s.transactionId,
-          score: s.score,
-          flags: s.flags,
-          decision: decisionEnum[s.decision],
-          ruleDecision: decisionEnum[s.ruleDecision],
-          ruleVersion: s.ruleVersion,
-          shadow: s.shadow,
-          scoredAt: timestampFromDate(s.scoredAt),
-        };
+      score,
+
+      async scoreBatch(req) {
+        // Each as Score: the service's own statements are shared by concurrent scores.
+        return { results: await Promise.all(req.requests.map(score)) };
       },
 
       async listReviews(req) {

@@ -1,6 +1,7 @@
 import { findCurrency, isMoneyError, parseAmount } from "@fintech/money";
 import type { ValidationIssue } from "@fintech/platform";
 import { defineValidation, isTimeZone, pageSizeIssues } from "@fintech/platform";
+import type { ScoreRequest } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import {
   FraudService,
   ReviewDecision,
@@ -64,21 +65,33 @@ function timeBound(field: string, value: string): ValidationIssue[] {
   return [{ field, message: "must be an RFC 3339 timestamp or a date YYYY-MM-DD" }];
 }
 
+/** Most transactions in one ScoreBatch call. */
+export const MAX_SCORE_BATCH = 500;
+
+/** What is wrong with a transaction to score, its fields named after `prefix`. */
+function scoreIssues(prefix: string, r: ScoreRequest, baseCurrency: string): ValidationIssue[] {
+  return [
+    ...id(`${prefix}transaction_id`, r.transactionId),
+    ...id(`${prefix}user_id`, r.userId),
+    ...known(`${prefix}type`, r.type, TransactionType),
+    ...money(`${prefix}amount`, r.amount),
+    ...money(`${prefix}base_amount`, r.baseAmount, baseCurrency),
+    ...maxLength(`${prefix}merchant_name`, r.merchantName, 200),
+    ...maxLength(`${prefix}merchant_category`, r.merchantCategory, 100),
+    ...(r.timezone === "" || isTimeZone(r.timezone)
+      ? []
+      : [{ field: `${prefix}timezone`, message: "must be an IANA time zone such as Asia/Kuala_Lumpur" }]),
+  ];
+}
+
 /** The request rules of every FraudService RPC; base amounts must be in `baseCurrency`. */
 export function fraudValidation(baseCurrency: string) {
   return defineValidation(FraudService, {
-    score: (r) => [
-      ...id("transaction_id", r.transactionId),
-      ...id("user_id", r.userId),
-      ...known("type", r.type, TransactionType),
-      ...money("amount", r.amount),
-      ...money("base_amount", r.baseAmount, baseCurrency),
-      ...maxLength("merchant_name", r.merchantName, 200),
-      ...maxLength("merchant_category", r.merchantCategory, 100),
-      ...(r.timezone === "" || isTimeZone(r.timezone)
-        ? []
-        : [{ field: "timezone", message: "must be an IANA time zone such as Asia/Kuala_Lumpur" }]),
-    ],
+    score: (r) => scoreIssues("", r, baseCurrency),
+    scoreBatch: (r) =>
+      r.requests.length === 0 || r.requests.length > MAX_SCORE_BATCH
+        ? [{ field: "requests", message: `must hold 1 to ${MAX_SCORE_BATCH} transactions` }]
+        : r.requests.flatMap((item, i) => scoreIssues(`requests[${i}].`, item, baseCurrency)),
     listReviews: (r) => [
       ...(r.status === 0 || r.status in ReviewStatus
         ? []

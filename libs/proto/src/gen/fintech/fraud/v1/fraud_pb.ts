@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fintech/fraud/v1/fraud.proto.
  */
 export const file_fintech_fraud_v1_fraud: GenFile = /*@__PURE__*/
-  fileDesc("ChxmaW50ZWNoL2ZyYXVkL3YxL2ZyYXVkLnByb3RvEhBmaW50ZWNoLmZyYXVkLnYxIocBCgRGbGFnEgwKBHJ1bGUYASABKAkSDgoGcG9pbnRzGAIgASgFEjIKBnZhbHVlcxgDIAMoCzIiLmZpbnRlY2guZnJhdWQudjEuRmxhZy5WYWx1ZXNFbnRyeRotCgtWYWx1ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIrUCCgxTY29yZVJlcXVlc3QSFgoOdHJhbnNhY3Rpb25faWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIwCgR0eXBlGAMgASgOMiIuZmludGVjaC53YWxsZXQudjEuVHJhbnNhY3Rpb25UeXBlEicKBmFtb3VudBgEIAEoCzIXLmZpbnRlY2gubW9uZXkudjEuTW9uZXkSLAoLYmFzZV9hbW91bnQYBSABKAsyFy5maW50ZWNoLm1vbmV5LnYxLk1vbmV5EhUKDW1lcmNoYW50X25hbWUYBiABKAkSGQoRbWVyY2hhbnRfY2F0ZWdvcnkYByABKAkSEAoIdGltZXpvbmUYCCABKAkSLwoLb2NjdXJyZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpMCCg1TY29yZVJlc3BvbnNlEhYKDnRyYW5zYWN0aW9uX2lkGAEgASgJEg0KBXNjb3JlGAIgASgFEiUKBWZsYWdzGAMgAygLMhYuZmludGVjaC5mcmF1ZC52MS5GbGFnEiwKCGRlY2lzaW9uGAQgASgOMhouZmludGVjaC5mcmF1ZC52MS5EZWNpc2lvbhIxCg1ydWxlX2RlY2lzaW9uGAUgASgOMhouZmludGVjaC5mcmF1ZC52MS5EZWNpc2lvbhIUCgxydWxlX3ZlcnNpb24YBiABKAUSDgoGc2hhZG93GAcgASgIEi0KCXNjb3JlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi/wQKBlJldmlldxIWCg50cmFuc2FjdGlvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEjYKBnN0YXR1cxgDIAEoDjIeLmZpbnRlY2guZnJhdWQudjEuUmV2aWV3U3RhdHVzQgay4RgCEAESDQoFc2NvcmUYBCABKAUSJQoFZmxhZ3MYBSADKAsyFi5maW50ZWNoLmZyYXVkLnYxLkZsYWcSOAoEdHlwZRgGIAEoDjIiLmZpbnRlY2gud2FsbGV0LnYxLlRyYW5zYWN0aW9uVHlwZUIGsuEYAhABEi8KBmFtb3VudBgHIAEoCzIXLmZpbnRlY2gubW9uZXkudjEuTW9uZXlCBrLhGAIQARI0CgtiYXNlX2Ftb3VudBgIIAEoCzIXLmZpbnRlY2gubW9uZXkudjEuTW9uZXlCBrLhGAIQARIVCg1tZXJjaGFudF9uYW1lGAkgASgJEhkKEW1lcmNoYW50X2NhdGVnb3J5GAogASgJEhQKDHJ1bGVfdmVyc2lvbhgLIAEoBRI3CgtvY2N1cnJlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBrLhGAIQARI2CgpjcmVhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIGsuEYAhABEjIKCGRlY2lzaW9uGA4gASgOMiAuZmludGVjaC5mcmF1ZC52MS5SZXZpZXdEZWNpc2lvbhISCgphbmFseXN0X2lkGA8gASgJEgwKBG5vdGUYECABKAkSLgoKZGVjaWRlZF9hdBgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimwEKEkxpc3RSZXZpZXdzUmVxdWVzdBIuCgZzdGF0dXMYASABKA4yHi5maW50ZWNoLmZyYXVkLnYxLlJldmlld1N0YXR1cxIPCgd1c2VyX2lkGAIgASgJEhsKCW1pbl9zY29yZRgDIAEoBUIIsuEYBCgAMGQSFwoFbGltaXQYBCABKAVCCLLhGAQoATBkEg4KBmN1cnNvchgFIAEoCSJkChNMaXN0UmV2aWV3c1Jlc3BvbnNlEiYKBGRhdGEYASADKAsyGC5maW50ZWNoLmZyYXVkLnYxLlJldmlldxIQCghoYXNfbW9yZRgCIAEoCBITCgtuZXh0X2N1cnNvchgDIAEoCSKaAQoTRGVjaWRlUmV2aWV3UmVxdWVzdBIWCg50cmFuc2FjdGlvbl9pZBgBIAEoCRI6CghkZWNpc2lvbhgCIAEoDjIgLmZpbnRlY2guZnJhdWQudjEuUmV2aWV3RGVjaXNpb25CBrLhGAIQARIvCgRub3RlGAMgASgJQiGy4RgdOhtjdXN0b21lciBjb25maXJtZWQgYnkgcGhvbmUiQAoURGVjaWRlUmV2aWV3UmVzcG9uc2USKAoGcmV2aWV3GAEgASgLMhguZmludGVjaC5mcmF1ZC52MS5SZXZpZXcipgEKDFZlbG9jaXR5UnVsZRIUCgdlbmFibGVkGAEgASgISACIAQESEwoGcG9pbnRzGAIgASgFSAGIAQESFgoJbWF4X2NvdW50GAMgASgFSAKIAQESGwoOd2luZG93X3NlY29uZHMYBCABKAVIA4gBAUIKCghfZW5hYmxlZEIJCgdfcG9pbnRzQgwKCl9tYXhfY291bnRCEQoPX3dpbmRvd19zZWNvbmRzIt8BChFVbnVzdWFsQW1vdW50UnVsZRIUCgdlbmFibGVkGAEgASgISACIAQESEwoGcG9pbnRzGAIgASgFSAGIAQESFwoKbXVsdGlwbGllchgDIAEoCUgCiAEBEhoKDWxvb2tiYWNrX2RheXMYBCABKAVIA4gBARIdChBtaW5fdHJhbnNhY3Rpb25zGAUgASgFSASIAQFCCgoIX2VuYWJsZWRCCQoHX3BvaW50c0INCgtfbXVsdGlwbGllckIQCg5fbG9va2JhY2tfZGF5c0ITChFfbWluX3RyYW5zYWN0aW9ucyJ3Cg1IaWdoVmFsdWVSdWxlEhQKB2VuYWJsZWQYASABKAhIAIgBARITCgZwb2ludHMYAiABKAVIAYgBARIWCgl0aHJlc2hvbGQYAyABKAlIAogBAUIKCghfZW5hYmxlZEIJCgdfcG9pbnRzQgwKCl90aHJlc2hvbGQiiAEKDE9mZkhvdXJzUnVsZRIUCgdlbmFibGVkGAEgASgISACIAQESEwoGcG9pbnRzGAIgASgFSAGIAQESEgoFc3RhcnQYAyABKAlIAogBARIQCgNlbmQYBCABKAlIA4gBAUIKCghfZW5hYmxlZEIJCgdfcG9pbnRzQggKBl9zdGFydEIGCgRfZW5kIoEBCg1EdXBsaWNhdGVSdWxlEhQKB2VuYWJsZWQYASABKAhIAIgBARITCgZwb2ludHMYAiABKAVIAYgBARIbCg53aW5kb3dfc2Vjb25kcxgDIAEoBUgCiAEBQgoKCF9lbmFibGVkQgkKB19wb2ludHNCEQoPX3dpbmRvd19zZWNvbmRzIpwFCgdSdWxlU2V0Eg8KB3ZlcnNpb24YASABKAUSLQoEbW9kZRgCIAEoDjIaLmZpbnRlY2guZnJhdWQudjEuUnVsZU1vZGVIAIgBARIdChByZXZpZXdfdGhyZXNob2xkGAMgASgFSAGIAQESIwoWYXV0b19kZWNsaW5lX3RocmVzaG9sZBgEIAEoBUgCiAEBEiEKFGF1dG9fZGVjbGluZV9lbmFibGVkGAUgASgISAOIAQESNQoNaGlnaF92ZWxvY2l0eRgGIAEoCzIeLmZpbnRlY2guZnJhdWQudjEuVmVsb2NpdHlSdWxlEjsKE3N1c3BpY2lvdXNfdmVsb2NpdHkYByABKAsyHi5maW50ZWNoLmZyYXVkLnYxLlZlbG9jaXR5UnVsZRI7Cg51bnVzdWFsX2Ftb3VudBgIIAEoCzIjLmZpbnRlY2guZnJhdWQudjEuVW51c3VhbEFtb3VudFJ1bGUSMwoKaGlnaF92YWx1ZRgJIAEoCzIfLmZpbnRlY2guZnJhdWQudjEuSGlnaFZhbHVlUnVsZRIxCglvZmZfaG91cnMYCiABKAsyHi5maW50ZWNoLmZyYXVkLnYxLk9mZkhvdXJzUnVsZRI7ChJwb3NzaWJsZV9kdXBsaWNhdGUYCyABKAsyHy5maW50ZWNoLmZyYXVkLnYxLkR1cGxpY2F0ZVJ1bGUSEgoKdXBkYXRlZF9ieRgMIAEoCRIuCgp1cGRhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIHCgVfbW9kZUITChFfcmV2aWV3X3RocmVzaG9sZEIZChdfYXV0b19kZWNsaW5lX3RocmVzaG9sZEIXChVfYXV0b19kZWNsaW5lX2VuYWJsZWQiEQoPR2V0UnVsZXNSZXF1ZXN0IjwKEEdldFJ1bGVzUmVzcG9uc2USKAoFcnVsZXMYASABKAsyGS5maW50ZWNoLmZyYXVkLnYxLlJ1bGVTZXQivQUKElVwZGF0ZVJ1bGVzUmVxdWVzdBItCgRtb2RlGAEgASgOMhouZmludGVjaC5mcmF1ZC52MS5SdWxlTW9kZUgAiAEBEh0KEHJldmlld190aHJlc2hvbGQYAiABKAVIAYgBARIjChZhdXRvX2RlY2xpbmVfdGhyZXNob2xkGAMgASgFSAKIAQESIQoUYXV0b19kZWNsaW5lX2VuYWJsZWQYBCABKAhIA4gBARI1Cg1oaWdoX3ZlbG9jaXR5GAUgASgLMh4uZmludGVjaC5mcmF1ZC52MS5WZWxvY2l0eVJ1bGUSOwoTc3VzcGljaW91c192ZWxvY2l0eRgGIAEoCzIeLmZpbnRlY2guZnJhdWQudjEuVmVsb2NpdHlSdWxlEjsKDnVudXN1YWxfYW1vdW50GAcgASgLMiMuZmludGVjaC5mcmF1ZC52MS5VbnVzdWFsQW1vdW50UnVsZRIzCgpoaWdoX3ZhbHVlGAggASgLMh8uZmludGVjaC5mcmF1ZC52MS5IaWdoVmFsdWVSdWxlEjEKCW9mZl9ob3VycxgJIAEoCzIeLmZpbnRlY2guZnJhdWQudjEuT2ZmSG91cnNSdWxlEjsKEnBvc3NpYmxlX2R1cGxpY2F0ZRgKIAEoCzIfLmZpbnRlY2guZnJhdWQudjEuRHVwbGljYXRlUnVsZRI1CgRub3RlGAsgASgJQiey4RgjOiF0aWdodGVyIHZlbG9jaXR5IGZvciB0aGUgaG9saWRheXMSHQoQZXhwZWN0ZWRfdmVyc2lvbhgMIAEoBUgEiAEBQgcKBV9tb2RlQhMKEV9yZXZpZXdfdGhyZXNob2xkQhkKF19hdXRvX2RlY2xpbmVfdGhyZXNob2xkQhcKFV9hdXRvX2RlY2xpbmVfZW5hYmxlZEITChFfZXhwZWN0ZWRfdmVyc2lvbiI/ChNVcGRhdGVSdWxlc1Jlc3BvbnNlEigKBXJ1bGVzGAEgASgLMhkuZmludGVjaC5mcmF1ZC52MS5SdWxlU2V0IkEKClJ1bGVDaGFuZ2USDQoFZmllbGQYASABKAkSEQoJb2xkX3ZhbHVlGAIgASgJEhEKCW5ld192YWx1ZRgDIAEoCSLZAQoLUnVsZVZlcnNpb24SDwoHdmVyc2lvbhgBIAEoBRIwCgVydWxlcxgCIAEoCzIZLmZpbnRlY2guZnJhdWQudjEuUnVsZVNldEIGsuEYAhABEhIKCmNoYW5nZWRfYnkYAyABKAkSDAoEbm90ZRgEIAEoCRItCgdjaGFuZ2VzGAUgAygLMhwuZmludGVjaC5mcmF1ZC52MS5SdWxlQ2hhbmdlEjYKCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgay4RgCEAEiQgoXTGlzdFJ1bGVWZXJzaW9uc1JlcXVlc3QSFwoFbGltaXQYASABKAVCCLLhGAQoATBkEg4KBmN1cnNvchgCIAEoCSJuChhMaXN0UnVsZVZlcnNpb25zUmVzcG9uc2USKwoEZGF0YRgBIAMoCzIdLmZpbnRlY2guZnJhdWQudjEuUnVsZVZlcnNpb24SEAoIaGFzX21vcmUYAiABKAgSEwoLbmV4dF9jdXJzb3IYAyABKAkiNwoPR2V0U3RhdHNSZXF1ZXN0EhIKCnN0YXJ0X3RpbWUYASABKAkSEAoIZW5kX3RpbWUYAiABKAkiNgoLU2NvcmVCdWNrZXQSDAoEZnJvbRgBIAEoBRIKCgJ0bxgCIAEoBRINCgVjb3VudBgDIAEoAyIoCglSdWxlQ291bnQSDAoEcnVsZRgBIAEoCRINCgVjb3VudBgCIAEoAyJMCg1EZWNpc2lvbkNvdW50EiwKCGRlY2lzaW9uGAEgASgOMhouZmludGVjaC5mcmF1ZC52MS5EZWNpc2lvbhINCgVjb3VudBgCIAEoAyJMCgtSZXZpZXdDb3VudBIuCgZzdGF0dXMYASABKA4yHi5maW50ZWNoLmZyYXVkLnYxLlJldmlld1N0YXR1cxINCgVjb3VudBgCIAEoAyLKAwoQR2V0U3RhdHNSZXNwb25zZRI2CgpzdGFydF90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIGsuEYAhABEjQKCGVuZF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIGsuEYAhABEg4KBnNjb3JlZBgDIAEoAxIVCg1hdmVyYWdlX3Njb3JlGAQgASgJEjkKEnNjb3JlX2Rpc3RyaWJ1dGlvbhgFIAMoCzIdLmZpbnRlY2guZnJhdWQudjEuU2NvcmVCdWNrZXQSMgoNZmxhZ3NfYnlfcnVsZRgGIAMoCzIbLmZpbnRlY2guZnJhdWQudjEuUnVsZUNvdW50EjIKCWRlY2lzaW9ucxgHIAMoCzIfLmZpbnRlY2guZnJhdWQudjEuRGVjaXNpb25Db3VudBI3Cg5ydWxlX2RlY2lzaW9ucxgIIAMoCzIfLmZpbnRlY2guZnJhdWQudjEuRGVjaXNpb25Db3VudBIVCg1zaGFkb3dfc2NvcmVkGAkgASgDEi4KB3Jldmlld3MYCiADKAsyHS5maW50ZWNoLmZyYXVkLnYxLlJldmlld0NvdW50KmUKCERlY2lzaW9uEhgKFERFQ0lTSU9OX1VOU1BFQ0lGSUVEEAASFAoQREVDSVNJT05fQVBQUk9WRRABEhMKD0RFQ0lTSU9OX1JFVklFVxACEhQKEERFQ0lTSU9OX0RFQ0xJTkUQAypSCghSdWxlTW9kZRIZChVSVUxFX01PREVfVU5TUEVDSUZJRUQQABIVChFSVUxFX01PREVfRU5GT1JDRRABEhQKEFJVTEVfTU9ERV9TSEFET1cQAip9CgxSZXZpZXdTdGF0dXMSHQoZUkVWSUVXX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKElJFVklFV19TVEFUVVNfT1BFThABEhoKFlJFVklFV19TVEFUVVNfQVBQUk9WRUQQAhIaChZSRVZJRVdfU1RBVFVTX1JFSkVDVEVEEAMqagoOUmV2aWV3RGVjaXNpb24SHwobUkVWSUVXX0RFQ0lTSU9OX1VOU1BFQ0lGSUVEEAASGwoXUkVWSUVXX0RFQ0lTSU9OX0FQUFJPVkUQARIaChZSRVZJRVdfREVDSVNJT05fUkVKRUNUEAIymwcKDEZyYXVkU2VydmljZRJICgVTY29yZRIeLmZpbnRlY2guZnJhdWQudjEuU2NvcmVSZXF1ZXN0Gh8uZmludGVjaC5mcmF1ZC52MS5TY29yZVJlc3BvbnNlEn8KC0xpc3RSZXZpZXdzEiQuZmludGVjaC5mcmF1ZC52MS5MaXN0UmV2aWV3c1JlcXVlc3QaJS5maW50ZWNoLmZyYXVkLnYxLkxpc3RSZXZpZXdzUmVzcG9uc2UiI7LhGAIIA4LT5JMCFxIVL2FwaS92MS9mcmF1ZC9yZXZpZXdzEqoBCgxEZWNpZGVSZXZpZXcSJS5maW50ZWNoLmZyYXVkLnYxLkRlY2lkZVJldmlld1JlcXVlc3QaJi5maW50ZWNoLmZyYXVkLnYxLkRlY2lkZVJldmlld1Jlc3BvbnNlIkuy4RgFCAMQyAGC0+STAjw6ASpiBnJldmlldyIvL2FwaS92MS9mcmF1ZC9yZXZpZXdzL3t0cmFuc2FjdGlvbl9pZH0vZGVjaXNpb24SewoIR2V0UnVsZXMSIS5maW50ZWNoLmZyYXVkLnYxLkdldFJ1bGVzUmVxdWVzdBoiLmZpbnRlY2guZnJhdWQudjEuR2V0UnVsZXNSZXNwb25zZSIosuEYAggDgtPkkwIcYgVydWxlcxITL2FwaS92MS9mcmF1ZC9ydWxlcxKHAQoLVXBkYXRlUnVsZXMSJC5maW50ZWNoLmZyYXVkLnYxLlVwZGF0ZVJ1bGVzUmVxdWVzdBolLmZpbnRlY2guZnJhdWQudjEuVXBkYXRlUnVsZXNSZXNwb25zZSIrsuEYAggDgtPkkwIfOgEqYgVydWxlcxoTL2FwaS92MS9mcmF1ZC9ydWxlcxKVAQoQTGlzdFJ1bGVWZXJzaW9ucxIpLmZpbnRlY2guZnJhdWQudjEuTGlzdFJ1bGVWZXJzaW9uc1JlcXVlc3QaKi5maW50ZWNoLmZyYXVkLnYxLkxpc3RSdWxlVmVyc2lvbnNSZXNwb25zZSIqsuEYAggDgtPkkwIeEhwvYXBpL3YxL2ZyYXVkL3J1bGVzL3ZlcnNpb25zEnQKCEdldFN0YXRzEiEuZmludGVjaC5mcmF1ZC52MS5HZXRTdGF0c1JlcXVlc3QaIi5maW50ZWNoLmZyYXVkLnYxLkdldFN0YXRzUmVzcG9uc2UiIbLhGAIIA4LT5JMCFRITL2FwaS92MS9mcmF1ZC9zdGF0c2IGcHJvdG8z", [file_fintech_api_v1_options, file_fintech_money_v1_money, file_fintech_wallet_v1_events, file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("ChxmaW50ZWNoL2ZyYXVkL3YxL2ZyYXVkLnByb3RvEhBmaW50ZWNoLmZyYXVkLnYxIocBCgRGbGFnEgwKBHJ1bGUYASABKAkSDgoGcG9pbnRzGAIgASgFEjIKBnZhbHVlcxgDIAMoCzIiLmZpbnRlY2guZnJhdWQudjEuRmxhZy5WYWx1ZXNFbnRyeRotCgtWYWx1ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIrUCCgxTY29yZVJlcXVlc3QSFgoOdHJhbnNhY3Rpb25faWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIwCgR0eXBlGAMgASgOMiIuZmludGVjaC53YWxsZXQudjEuVHJhbnNhY3Rpb25UeXBlEicKBmFtb3VudBgEIAEoCzIXLmZpbnRlY2gubW9uZXkudjEuTW9uZXkSLAoLYmFzZV9hbW91bnQYBSABKAsyFy5maW50ZWNoLm1vbmV5LnYxLk1vbmV5EhUKDW1lcmNoYW50X25hbWUYBiABKAkSGQoRbWVyY2hhbnRfY2F0ZWdvcnkYByABKAkSEAoIdGltZXpvbmUYCCABKAkSLwoLb2NjdXJyZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpMCCg1TY29yZVJlc3BvbnNlEhYKDnRyYW5zYWN0aW9uX2lkGAEgASgJEg0KBXNjb3JlGAIgASgFEiUKBWZsYWdzGAMgAygLMhYuZmludGVjaC5mcmF1ZC52MS5GbGFnEiwKCGRlY2lzaW9uGAQgASgOMhouZmludGVjaC5mcmF1ZC52MS5EZWNpc2lvbhIxCg1ydWxlX2RlY2lzaW9uGAUgASgOMhouZmludGVjaC5mcmF1ZC52MS5EZWNpc2lvbhIUCgxydWxlX3ZlcnNpb24YBiABKAUSDgoGc2hhZG93GAcgASgIEi0KCXNjb3JlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRQoRU2NvcmVCYXRjaFJlcXVlc3QSMAoIcmVxdWVzdHMYASADKAsyHi5maW50ZWNoLmZyYXVkLnYxLlNjb3JlUmVxdWVzdCJGChJTY29yZUJhdGNoUmVzcG9uc2USMAoHcmVzdWx0cxgBIAMoCzIfLmZpbnRlY2guZnJhdWQudjEuU2NvcmVSZXNwb25zZSL/BAoGUmV2aWV3EhYKDnRyYW5zYWN0aW9uX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSNgoGc3RhdHVzGAMgASgOMh4uZmludGVjaC5mcmF1ZC52MS5SZXZpZXdTdGF0dXNCBrLhGAIQARINCgVzY29yZRgEIAEoBRIlCgVmbGFncxgFIAMoCzIWLmZpbnRlY2guZnJhdWQudjEuRmxhZxI4CgR0eXBlGAYgASgOMiIuZmludGVjaC53YWxsZXQudjEuVHJhbnNhY3Rpb25UeXBlQgay4RgCEAESLwoGYW1vdW50GAcgASgLMhcuZmludGVjaC5tb25leS52MS5Nb25leUIGsuEYAhABEjQKC2Jhc2VfYW1vdW50GAggASgLMhcuZmludGVjaC5tb25leS52MS5Nb25leUIGsuEYAhABEhUKDW1lcmNoYW50X25hbWUYCSABKAkSGQoRbWVyY2hhbnRfY2F0ZWdvcnkYCiABKAkSFAoMcnVsZV92ZXJzaW9uGAsgASgFEjcKC29jY3VycmVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIGsuEYAhABEjYKCmNyZWF0ZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgay4RgCEAESMgoIZGVjaXNpb24YDiABKA4yIC5maW50ZWNoLmZyYXVkLnYxLlJldmlld0RlY2lzaW9uEhIKCmFuYWx5c3RfaWQYDyABKAkSDAoEbm90ZRgQIAEoCRIuCgpkZWNpZGVkX2F0GBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKbAQoSTGlzdFJldmlld3NSZXF1ZXN0Ei4KBnN0YXR1cxgBIAEoDjIeLmZpbnRlY2guZnJhdWQudjEuUmV2aWV3U3RhdHVzEg8KB3VzZXJfaWQYAiABKAkSGwoJbWluX3Njb3JlGAMgASgFQgiy4RgEKAAwZBIXCgVsaW1pdBgEIAEoBUIIsuEYBCgBMGQSDgoGY3Vyc29yGAUgASgJImQKE0xpc3RSZXZpZXdzUmVzcG9uc2USJgoEZGF0YRgBIAMoCzIYLmZpbnRlY2guZnJhdWQudjEuUmV2aWV3EhAKCGhhc19tb3JlGAIgASgIEhMKC25leHRfY3Vyc29yGAMgASgJIpoBChNEZWNpZGVSZXZpZXdSZXF1ZXN0EhYKDnRyYW5zYWN0aW9uX2lkGAEgASgJEjoKCGRlY2lzaW9uGAIgASgOMiAuZmludGVjaC5mcmF1ZC52MS5SZXZpZXdEZWNpc2lvbkIGsuEYAhABEi8KBG5vdGUYAyABKAlCIbLhGB06G2N1c3RvbWVyIGNvbmZpcm1lZCBieSBwaG9uZSJAChREZWNpZGVSZXZpZXdSZXNwb25zZRIoCgZyZXZpZXcYASABKAsyGC5maW50ZWNoLmZyYXVkLnYxLlJldmlldyKmAQoMVmVsb2NpdHlSdWxlEhQKB2VuYWJsZWQYASABKAhIAIgBARITCgZwb2ludHMYAiABKAVIAYgBARIWCgltYXhfY291bnQYAyABKAVIAogBARIbCg53aW5kb3dfc2Vjb25kcxgEIAEoBUgDiAEBQgoKCF9lbmFibGVkQgkKB19wb2ludHNCDAoKX21heF9jb3VudEIRCg9fd2luZG93X3NlY29uZHMi3wEKEVVudXN1YWxBbW91bnRSdWxlEhQKB2VuYWJsZWQYASABKAhIAIgBARITCgZwb2ludHMYAiABKAVIAYgBARIXCgptdWx0aXBsaWVyGAMgASgJSAKIAQESGgoNbG9va2JhY2tfZGF5cxgEIAEoBUgDiAEBEh0KEG1pbl90cmFuc2FjdGlvbnMYBSABKAVIBIgBAUIKCghfZW5hYmxlZEIJCgdfcG9pbnRzQg0KC19tdWx0aXBsaWVyQhAKDl9sb29rYmFja19kYXlzQhMKEV9taW5fdHJhbnNhY3Rpb25zIncKDUhpZ2hWYWx1ZVJ1bGUSFAoHZW5hYmxlZBgBIAEoCEgAiAEBEhMKBnBvaW50cxgCIAEoBUgBiAEBEhYKCXRocmVzaG9sZBgDIAEoCUgCiAEBQgoKCF9lbmFibGVkQgkKB19wb2ludHNCDAoKX3RocmVzaG9sZCKIAQoMT2ZmSG91cnNSdWxlEhQKB2VuYWJsZWQYASABKAhIAIgBARITCgZwb2ludHMYAiABKAVIAYgBARISCgVzdGFydBgDIAEoCUgCiAEBEhAKA2VuZBgEIAEoCUgDiAEBQgoKCF9lbmFibGVkQgkKB19wb2ludHNCCAoGX3N0YXJ0QgYKBF9lbmQigQEKDUR1cGxpY2F0ZVJ1bGUSFAoHZW5hYmxlZBgBIAEoCEgAiAEBEhMKBnBvaW50cxgCIAEoBUgBiAEBEhsKDndpbmRvd19zZWNvbmRzGAMgASgFSAKIAQFCCgoIX2VuYWJsZWRCCQoHX3BvaW50c0IRCg9fd2luZG93X3NlY29uZHMinAUKB1J1bGVTZXQSDwoHdmVyc2lvbhgBIAEoBRItCgRtb2RlGAIgASgOMhouZmludGVjaC5mcmF1ZC52MS5SdWxlTW9kZUgAiAEBEh0KEHJldmlld190aHJlc2hvbGQYAyABKAVIAYgBARIjChZhdXRvX2RlY2xpbmVfdGhyZXNob2xkGAQgASgFSAKIAQESIQoUYXV0b19kZWNsaW5lX2VuYWJsZWQYBSABKAhIA4gBARI1Cg1oaWdoX3ZlbG9jaXR5GAYgASgLMh4uZmludGVjaC5mcmF1ZC52MS5WZWxvY2l0eVJ1bGUSOwoTc3VzcGljaW91c192ZWxvY2l0eRgHIAEoCzIeLmZpbnRlY2guZnJhdWQudjEuVmVsb2NpdHlSdWxlEjsKDnVudXN1YWxfYW1vdW50GAggASgLMiMuZmludGVjaC5mcmF1ZC52MS5VbnVzdWFsQW1vdW50UnVsZRIzCgpoaWdoX3ZhbHVlGAkgASgLMh8uZmludGVjaC5mcmF1ZC52MS5IaWdoVmFsdWVSdWxlEjEKCW9mZl9ob3VycxgKIAEoCzIeLmZpbnRlY2guZnJhdWQudjEuT2ZmSG91cnNSdWxlEjsKEnBvc3NpYmxlX2R1cGxpY2F0ZRgLIAEoCzIfLmZpbnRlY2guZnJhdWQudjEuRHVwbGljYXRlUnVsZRISCgp1cGRhdGVkX2J5GAwgASgJEi4KCnVwZGF0ZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgcKBV9tb2RlQhMKEV9yZXZpZXdfdGhyZXNob2xkQhkKF19hdXRvX2RlY2xpbmVfdGhyZXNob2xkQhcKFV9hdXRvX2RlY2xpbmVfZW5hYmxlZCIRCg9HZXRSdWxlc1JlcXVlc3QiPAoQR2V0UnVsZXNSZXNwb25zZRIoCgVydWxlcxgBIAEoCzIZLmZpbnRlY2guZnJhdWQudjEuUnVsZVNldCK9BQoSVXBkYXRlUnVsZXNSZXF1ZXN0Ei0KBG1vZGUYASABKA4yGi5maW50ZWNoLmZyYXVkLnYxLlJ1bGVNb2RlSACIAQESHQoQcmV2aWV3X3RocmVzaG9sZBgCIAEoBUgBiAEBEiMKFmF1dG9fZGVjbGluZV90aHJlc2hvbGQYAyABKAVIAogBARIhChRhdXRvX2RlY2xpbmVfZW5hYmxlZBgEIAEoCEgDiAEBEjUKDWhpZ2hfdmVsb2NpdHkYBSABKAsyHi5maW50ZWNoLmZyYXVkLnYxLlZlbG9jaXR5UnVsZRI7ChNzdXNwaWNpb3VzX3ZlbG9jaXR5GAYgASgLMh4uZmludGVjaC5mcmF1ZC52MS5WZWxvY2l0eVJ1bGUSOwoOdW51c3VhbF9hbW91bnQYByABKAsyIy5maW50ZWNoLmZyYXVkLnYxLlVudXN1YWxBbW91bnRSdWxlEjMKCmhpZ2hfdmFsdWUYCCABKAsyHy5maW50ZWNoLmZyYXVkLnYxLkhpZ2hWYWx1ZVJ1bGUSMQoJb2ZmX2hvdXJzGAkgASgLMh4uZmludGVjaC5mcmF1ZC52MS5PZmZIb3Vyc1J1bGUSOwoScG9zc2libGVfZHVwbGljYXRlGAogASgLMh8uZmludGVjaC5mcmF1ZC52MS5EdXBsaWNhdGVSdWxlEjUKBG5vdGUYCyABKAlCJ7LhGCM6IXRpZ2h0ZXIgdmVsb2NpdHkgZm9yIHRoZSBob2xpZGF5cxIdChBleHBlY3RlZF92ZXJzaW9uGAwgASgFSASIAQFCBwoFX21vZGVCEwoRX3Jldmlld190aHJlc2hvbGRCGQoXX2F1dG9fZGVjbGluZV90aHJlc2hvbGRCFwoVX2F1dG9fZGVjbGluZV9lbmFibGVkQhMKEV9leHBlY3RlZF92ZXJzaW9uIj8KE1VwZGF0ZVJ1bGVzUmVzcG9uc2USKAoFcnVsZXMYASABKAsyGS5maW50ZWNoLmZyYXVkLnYxLlJ1bGVTZXQiQQoKUnVsZUNoYW5nZRINCgVmaWVsZBgBIAEoCRIRCglvbGRfdmFsdWUYAiABKAkSEQoJbmV3X3ZhbHVlGAMgASgJItkBCgtSdWxlVmVyc2lvbhIPCgd2ZXJzaW9uGAEgASgFEjAKBXJ1bGVzGAIgASgLMhkuZmludGVjaC5mcmF1ZC52MS5SdWxlU2V0Qgay4RgCEAESEgoKY2hhbmdlZF9ieRgDIAEoCRIMCgRub3RlGAQgASgJEi0KB2NoYW5nZXMYBSADKAsyHC5maW50ZWNoLmZyYXVkLnYxLlJ1bGVDaGFuZ2USNgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBrLhGAIQASJCChdMaXN0UnVsZVZlcnNpb25zUmVxdWVzdBIXCgVsaW1pdBgBIAEoBUIIsuEYBCgBMGQSDgoGY3Vyc29yGAIgASgJIm4KGExpc3RSdWxlVmVyc2lvbnNSZXNwb25zZRIrCgRkYXRhGAEgAygLMh0uZmludGVjaC5mcmF1ZC52MS5SdWxlVmVyc2lvbhIQCghoYXNfbW9yZRgCIAEoCBITCgtuZXh0X2N1cnNvchgDIAEoCSI3Cg9HZXRTdGF0c1JlcXVlc3QSEgoKc3RhcnRfdGltZRgBIAEoCRIQCghlbmRfdGltZRgCIAEoCSI2CgtTY29yZUJ1Y2tldBIMCgRmcm9tGAEgASgFEgoKAnRvGAIgASgFEg0KBWNvdW50GAMgASgDIigKCVJ1bGVDb3VudBIMCgRydWxlGAEgASgJEg0KBWNvdW50GAIgASgDIkwKDURlY2lzaW9uQ291bnQSLAoIZGVjaXNpb24YASABKA4yGi5maW50ZWNoLmZyYXVkLnYxLkRlY2lzaW9uEg0KBWNvdW50GAIgASgDIkwKC1Jldmlld0NvdW50Ei4KBnN0YXR1cxgBIAEoDjIeLmZpbnRlY2guZnJhdWQudjEuUmV2aWV3U3RhdHVzEg0KBWNvdW50GAIgASgDIsoDChBHZXRTdGF0c1Jlc3BvbnNlEjYKCnN0YXJ0X3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgay4RgCEAESNAoIZW5kX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgay4RgCEAESDgoGc2NvcmVkGAMgASgDEhUKDWF2ZXJhZ2Vfc2NvcmUYBCABKAkSOQoSc2NvcmVfZGlzdHJpYnV0aW9uGAUgAygLMh0uZmludGVjaC5mcmF1ZC52MS5TY29yZUJ1Y2tldBIyCg1mbGFnc19ieV9ydWxlGAYgAygLMhsuZmludGVjaC5mcmF1ZC52MS5SdWxlQ291bnQSMgoJZGVjaXNpb25zGAcgAygLMh8uZmludGVjaC5mcmF1ZC52MS5EZWNpc2lvbkNvdW50EjcKDnJ1bGVfZGVjaXNpb25zGAggAygLMh8uZmludGVjaC5mcmF1ZC52MS5EZWNpc2lvbkNvdW50EhUKDXNoYWRvd19zY29yZWQYCSABKAMSLgoHcmV2aWV3cxgKIAMoCzIdLmZpbnRlY2guZnJhdWQudjEuUmV2aWV3Q291bnQqZQoIRGVjaXNpb24SGAoUREVDSVNJT05fVU5TUEVDSUZJRUQQABIUChBERUNJU0lPTl9BUFBST1ZFEAESEwoPREVDSVNJT05fUkVWSUVXEAISFAoQREVDSVNJT05fREVDTElORRADKlIKCFJ1bGVNb2RlEhkKFVJVTEVfTU9ERV9VTlNQRUNJRklFRBAAEhUKEVJVTEVfTU9ERV9FTkZPUkNFEAESFAoQUlVMRV9NT0RFX1NIQURPVxACKn0KDFJldmlld1N0YXR1cxIdChlSRVZJRVdfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSUkVWSUVXX1NUQVRVU19PUEVOEAESGgoWUkVWSUVXX1NUQVRVU19BUFBST1ZFRBACEhoKFlJFVklFV19TVEFUVVNfUkVKRUNURUQQAypqCg5SZXZpZXdEZWNpc2lvbhIfChtSRVZJRVdfREVDSVNJT05fVU5TUEVDSUZJRUQQABIbChdSRVZJRVdfREVDSVNJT05fQVBQUk9WRRABEhoKFlJFVklFV19ERUNJU0lPTl9SRUpFQ1QQAjL0BwoMRnJhdWRTZXJ2aWNlEkgKBVNjb3JlEh4uZmludGVjaC5mcmF1ZC52MS5TY29yZVJlcXVlc3QaHy5maW50ZWNoLmZyYXVkLnYxLlNjb3JlUmVzcG9uc2USVwoKU2NvcmVCYXRjaBIjLmZpbnRlY2guZnJhdWQudjEuU2NvcmVCYXRjaFJlcXVlc3QaJC5maW50ZWNoLmZyYXVkLnYxLlNjb3JlQmF0Y2hSZXNwb25zZRJ/CgtMaXN0UmV2aWV3cxIkLmZpbnRlY2guZnJhdWQudjEuTGlzdFJldmlld3NSZXF1ZXN0GiUuZmludGVjaC5mcmF1ZC52MS5MaXN0UmV2aWV3c1Jlc3BvbnNlIiOy4RgCCAOC0+STAhcSFS9hcGkvdjEvZnJhdWQvcmV2aWV3cxKqAQoMRGVjaWRlUmV2aWV3EiUuZmludGVjaC5mcmF1ZC52MS5EZWNpZGVSZXZpZXdSZXF1ZXN0GiYuZmludGVjaC5mcmF1ZC52MS5EZWNpZGVSZXZpZXdSZXNwb25zZSJLsuEYBQgDEMgBgtPkkwI8OgEqYgZyZXZpZXciLy9hcGkvdjEvZnJhdWQvcmV2aWV3cy97dHJhbnNhY3Rpb25faWR9L2RlY2lzaW9uEnsKCEdldFJ1bGVzEiEuZmludGVjaC5mcmF1ZC52MS5HZXRSdWxlc1JlcXVlc3QaIi5maW50ZWNoLmZyYXVkLnYxLkdldFJ1bGVzUmVzcG9uc2UiKLLhGAIIA4LT5JMCHGIFcnVsZXMSEy9hcGkvdjEvZnJhdWQvcnVsZXMShwEKC1VwZGF0ZVJ1bGVzEiQuZmludGVjaC5mcmF1ZC52MS5VcGRhdGVSdWxlc1JlcXVlc3QaJS5maW50ZWNoLmZyYXVkLnYxLlVwZGF0ZVJ1bGVzUmVzcG9uc2UiK7LhGAIIA4LT5JMCHzoBKmIFcnVsZXMaEy9hcGkvdjEvZnJhdWQvcnVsZXMSlQEKEExpc3RSdWxlVmVyc2lvbnMSKS5maW50ZWNoLmZyYXVkLnYxLkxpc3RSdWxlVmVyc2lvbnNSZXF1ZXN0GiouZmludGVjaC5mcmF1ZC52MS5MaXN0UnVsZVZlcnNpb25zUmVzcG9uc2UiKrLhGAIIA4LT5JMCHhIcL2FwaS92MS9mcmF1ZC9ydWxlcy92ZXJzaW9ucxJ0CghHZXRTdGF0cxIhLmZpbnRlY2guZnJhdWQudjEuR2V0U3RhdHNSZXF1ZXN0GiIuZmludGVjaC5mcmF1ZC52MS5HZXRTdGF0c1Jlc3BvbnNlIiGy4RgCCAOC0+STAhUSEy9hcGkvdjEvZnJhdWQvc3RhdHNiBnByb3RvMw", [file_fintech_api_v1_options, file_fintech_money_v1_money, file_fintech_wallet_v1_events, file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * One rule that fired.
@@ -185,6 +185,44 @@ export const ScoreResponseSchema: GenMessage<ScoreResponse> = /*@__PURE__*/
   messageDesc(file_fintech_fraud_v1_fraud, 2);
 
 /**
+ * @generated from message fintech.fraud.v1.ScoreBatchRequest
+ */
+export type ScoreBatchRequest = Message<"fintech.fraud.v1.ScoreBatchRequest"> & {
+  /**
+   * 1 to 500 transactions.
+   *
+   * @generated from field: repeated fintech.fraud.v1.ScoreRequest requests = 1;
+   */
+  requests: ScoreRequest[];
+};
+
+/**
+ * Describes the message fintech.fraud.v1.ScoreBatchRequest.
+ * Use `create(ScoreBatchRequestSchema)` to create a new message.
+ */
+export const ScoreBatchRequestSchema: GenMessage<ScoreBatchRequest> = /*@__PURE__*/
+  messageDesc(file_fintech_fraud_v1_fraud, 3);
+
+/**
+ * @generated from message fintech.fraud.v1.ScoreBatchResponse
+ */
+export type ScoreBatchResponse = Message<"fintech.fraud.v1.ScoreBatchResponse"> & {
+  /**
+   * One per request, in request order.
+   *
+   * @generated from field: repeated fintech.fraud.v1.ScoreResponse results = 1;
+   */
+  results: ScoreResponse[];
+};
+
+/**
+ * Describes the message fintech.fraud.v1.ScoreBatchResponse.
+ * Use `create(ScoreBatchResponseSchema)` to create a new message.
+ */
+export const ScoreBatchResponseSchema: GenMessage<ScoreBatchResponse> = /*@__PURE__*/
+  messageDesc(file_fintech_fraud_v1_fraud, 4);
+
+/**
  * A transaction held for an analyst.
  *
  * @generated from message fintech.fraud.v1.Review
@@ -283,7 +321,7 @@ export type Review = Message<"fintech.fraud.v1.Review"> & {
  * Use `create(ReviewSchema)` to create a new message.
  */
 export const ReviewSchema: GenMessage<Review> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 3);
+  messageDesc(file_fintech_fraud_v1_fraud, 5);
 
 /**
  * @generated from message fintech.fraud.v1.ListReviewsRequest
@@ -330,7 +368,7 @@ export type ListReviewsRequest = Message<"fintech.fraud.v1.ListReviewsRequest"> 
  * Use `create(ListReviewsRequestSchema)` to create a new message.
  */
 export const ListReviewsRequestSchema: GenMessage<ListReviewsRequest> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 4);
+  messageDesc(file_fintech_fraud_v1_fraud, 6);
 
 /**
  * @generated from message fintech.fraud.v1.ListReviewsResponse
@@ -357,7 +395,7 @@ export type ListReviewsResponse = Message<"fintech.fraud.v1.ListReviewsResponse"
  * Use `create(ListReviewsResponseSchema)` to create a new message.
  */
 export const ListReviewsResponseSchema: GenMessage<ListReviewsResponse> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 5);
+  messageDesc(file_fintech_fraud_v1_fraud, 7);
 
 /**
  * @generated from message fintech.fraud.v1.DecideReviewRequest
@@ -386,7 +424,7 @@ export type DecideReviewRequest = Message<"fintech.fraud.v1.DecideReviewRequest"
  * Use `create(DecideReviewRequestSchema)` to create a new message.
  */
 export const DecideReviewRequestSchema: GenMessage<DecideReviewRequest> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 6);
+  messageDesc(file_fintech_fraud_v1_fraud, 8);
 
 /**
  * @generated from message fintech.fraud.v1.DecideReviewResponse
@@ -403,7 +441,7 @@ export type DecideReviewResponse = Message<"fintech.fraud.v1.DecideReviewRespons
  * Use `create(DecideReviewResponseSchema)` to create a new message.
  */
 export const DecideReviewResponseSchema: GenMessage<DecideReviewResponse> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 7);
+  messageDesc(file_fintech_fraud_v1_fraud, 9);
 
 /**
  * A velocity rule: fires when the user's transactions in the window, the scored one included, exceed
@@ -438,7 +476,7 @@ export type VelocityRule = Message<"fintech.fraud.v1.VelocityRule"> & {
  * Use `create(VelocityRuleSchema)` to create a new message.
  */
 export const VelocityRuleSchema: GenMessage<VelocityRule> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 8);
+  messageDesc(file_fintech_fraud_v1_fraud, 10);
 
 /**
  * Fires when the amount in the base currency exceeds multiplier times the user's average transaction over
@@ -481,7 +519,7 @@ export type UnusualAmountRule = Message<"fintech.fraud.v1.UnusualAmountRule"> & 
  * Use `create(UnusualAmountRuleSchema)` to create a new message.
  */
 export const UnusualAmountRuleSchema: GenMessage<UnusualAmountRule> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 9);
+  messageDesc(file_fintech_fraud_v1_fraud, 11);
 
 /**
  * Fires when the amount in the base currency exceeds threshold.
@@ -512,7 +550,7 @@ export type HighValueRule = Message<"fintech.fraud.v1.HighValueRule"> & {
  * Use `create(HighValueRuleSchema)` to create a new message.
  */
 export const HighValueRuleSchema: GenMessage<HighValueRule> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 10);
+  messageDesc(file_fintech_fraud_v1_fraud, 12);
 
 /**
  * Fires when the user's local time (their time zone) is in [start, end), wrapping past midnight when end
@@ -551,7 +589,7 @@ export type OffHoursRule = Message<"fintech.fraud.v1.OffHoursRule"> & {
  * Use `create(OffHoursRuleSchema)` to create a new message.
  */
 export const OffHoursRuleSchema: GenMessage<OffHoursRule> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 11);
+  messageDesc(file_fintech_fraud_v1_fraud, 13);
 
 /**
  * Fires when the same user made a transaction of the same type, amount, currency and merchant within the
@@ -581,7 +619,7 @@ export type DuplicateRule = Message<"fintech.fraud.v1.DuplicateRule"> & {
  * Use `create(DuplicateRuleSchema)` to create a new message.
  */
 export const DuplicateRuleSchema: GenMessage<DuplicateRule> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 12);
+  messageDesc(file_fintech_fraud_v1_fraud, 14);
 
 /**
  * The rule set; in responses every field is set (optional fields, so zero values and false show).
@@ -678,7 +716,7 @@ export type RuleSet = Message<"fintech.fraud.v1.RuleSet"> & {
  * Use `create(RuleSetSchema)` to create a new message.
  */
 export const RuleSetSchema: GenMessage<RuleSet> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 13);
+  messageDesc(file_fintech_fraud_v1_fraud, 15);
 
 /**
  * @generated from message fintech.fraud.v1.GetRulesRequest
@@ -691,7 +729,7 @@ export type GetRulesRequest = Message<"fintech.fraud.v1.GetRulesRequest"> & {
  * Use `create(GetRulesRequestSchema)` to create a new message.
  */
 export const GetRulesRequestSchema: GenMessage<GetRulesRequest> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 14);
+  messageDesc(file_fintech_fraud_v1_fraud, 16);
 
 /**
  * @generated from message fintech.fraud.v1.GetRulesResponse
@@ -708,7 +746,7 @@ export type GetRulesResponse = Message<"fintech.fraud.v1.GetRulesResponse"> & {
  * Use `create(GetRulesResponseSchema)` to create a new message.
  */
 export const GetRulesResponseSchema: GenMessage<GetRulesResponse> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 15);
+  messageDesc(file_fintech_fraud_v1_fraud, 17);
 
 /**
  * @generated from message fintech.fraud.v1.UpdateRulesRequest
@@ -784,7 +822,7 @@ export type UpdateRulesRequest = Message<"fintech.fraud.v1.UpdateRulesRequest"> 
  * Use `create(UpdateRulesRequestSchema)` to create a new message.
  */
 export const UpdateRulesRequestSchema: GenMessage<UpdateRulesRequest> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 16);
+  messageDesc(file_fintech_fraud_v1_fraud, 18);
 
 /**
  * @generated from message fintech.fraud.v1.UpdateRulesResponse
@@ -801,7 +839,7 @@ export type UpdateRulesResponse = Message<"fintech.fraud.v1.UpdateRulesResponse"
  * Use `create(UpdateRulesResponseSchema)` to create a new message.
  */
 export const UpdateRulesResponseSchema: GenMessage<UpdateRulesResponse> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 17);
+  messageDesc(file_fintech_fraud_v1_fraud, 19);
 
 /**
  * One field a version changed, e.g. {field: "high_velocity.max_count", old_value: "5", new_value: "4"}.
@@ -830,7 +868,7 @@ export type RuleChange = Message<"fintech.fraud.v1.RuleChange"> & {
  * Use `create(RuleChangeSchema)` to create a new message.
  */
 export const RuleChangeSchema: GenMessage<RuleChange> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 18);
+  messageDesc(file_fintech_fraud_v1_fraud, 20);
 
 /**
  * @generated from message fintech.fraud.v1.RuleVersion
@@ -874,7 +912,7 @@ export type RuleVersion = Message<"fintech.fraud.v1.RuleVersion"> & {
  * Use `create(RuleVersionSchema)` to create a new message.
  */
 export const RuleVersionSchema: GenMessage<RuleVersion> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 19);
+  messageDesc(file_fintech_fraud_v1_fraud, 21);
 
 /**
  * @generated from message fintech.fraud.v1.ListRuleVersionsRequest
@@ -900,7 +938,7 @@ export type ListRuleVersionsRequest = Message<"fintech.fraud.v1.ListRuleVersions
  * Use `create(ListRuleVersionsRequestSchema)` to create a new message.
  */
 export const ListRuleVersionsRequestSchema: GenMessage<ListRuleVersionsRequest> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 20);
+  messageDesc(file_fintech_fraud_v1_fraud, 22);
 
 /**
  * @generated from message fintech.fraud.v1.ListRuleVersionsResponse
@@ -927,7 +965,7 @@ export type ListRuleVersionsResponse = Message<"fintech.fraud.v1.ListRuleVersion
  * Use `create(ListRuleVersionsResponseSchema)` to create a new message.
  */
 export const ListRuleVersionsResponseSchema: GenMessage<ListRuleVersionsResponse> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 21);
+  messageDesc(file_fintech_fraud_v1_fraud, 23);
 
 /**
  * @generated from message fintech.fraud.v1.GetStatsRequest
@@ -953,7 +991,7 @@ export type GetStatsRequest = Message<"fintech.fraud.v1.GetStatsRequest"> & {
  * Use `create(GetStatsRequestSchema)` to create a new message.
  */
 export const GetStatsRequestSchema: GenMessage<GetStatsRequest> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 22);
+  messageDesc(file_fintech_fraud_v1_fraud, 24);
 
 /**
  * Scores from `from` (inclusive) to `to` (exclusive).
@@ -982,7 +1020,7 @@ export type ScoreBucket = Message<"fintech.fraud.v1.ScoreBucket"> & {
  * Use `create(ScoreBucketSchema)` to create a new message.
  */
 export const ScoreBucketSchema: GenMessage<ScoreBucket> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 23);
+  messageDesc(file_fintech_fraud_v1_fraud, 25);
 
 /**
  * @generated from message fintech.fraud.v1.RuleCount
@@ -1004,7 +1042,7 @@ export type RuleCount = Message<"fintech.fraud.v1.RuleCount"> & {
  * Use `create(RuleCountSchema)` to create a new message.
  */
 export const RuleCountSchema: GenMessage<RuleCount> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 24);
+  messageDesc(file_fintech_fraud_v1_fraud, 26);
 
 /**
  * @generated from message fintech.fraud.v1.DecisionCount
@@ -1026,7 +1064,7 @@ export type DecisionCount = Message<"fintech.fraud.v1.DecisionCount"> & {
  * Use `create(DecisionCountSchema)` to create a new message.
  */
 export const DecisionCountSchema: GenMessage<DecisionCount> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 25);
+  messageDesc(file_fintech_fraud_v1_fraud, 27);
 
 /**
  * @generated from message fintech.fraud.v1.ReviewCount
@@ -1048,7 +1086,7 @@ export type ReviewCount = Message<"fintech.fraud.v1.ReviewCount"> & {
  * Use `create(ReviewCountSchema)` to create a new message.
  */
 export const ReviewCountSchema: GenMessage<ReviewCount> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 26);
+  messageDesc(file_fintech_fraud_v1_fraud, 28);
 
 /**
  * @generated from message fintech.fraud.v1.GetStatsResponse
@@ -1126,7 +1164,7 @@ export type GetStatsResponse = Message<"fintech.fraud.v1.GetStatsResponse"> & {
  * Use `create(GetStatsResponseSchema)` to create a new message.
  */
 export const GetStatsResponseSchema: GenMessage<GetStatsResponse> = /*@__PURE__*/
-  messageDesc(file_fintech_fraud_v1_fraud, 27);
+  messageDesc(file_fintech_fraud_v1_fraud, 29);
 
 /**
  * What the fraud service answers for a transaction.
@@ -1266,8 +1304,8 @@ export const ReviewDecisionSchema: GenEnum<ReviewDecision> = /*@__PURE__*/
  * Real-time fraud scoring of user-initiated money movements, the review queue analysts work through, and
  * the versioned rule set both run on.
  *
- * Score is internal: only service callers (the wallet) may call it, and it has no REST route. Every other
- * RPC is for admins (fraud analysts): PermissionDenied, reason FORBIDDEN, for anyone else.
+ * Score and ScoreBatch are internal: only service callers (the wallet) may call them, and they have no REST
+ * route. Every other RPC is for admins (fraud analysts): PermissionDenied, reason FORBIDDEN, for anyone else.
  *
  * A score is 0-100 (capped), the sum of the points of the rules that fired, each fired rule explained by a
  * flag with the values it saw. Features come from wallet events (velocity windows in Redis, daily totals in
@@ -1292,6 +1330,20 @@ export const FraudService: GenService<{
     methodKind: "unary";
     input: typeof ScoreRequestSchema;
     output: typeof ScoreResponseSchema;
+  },
+  /**
+   * Internal (service callers): scores several transactions in one call, each exactly as Score would (the
+   * same answer, record, review case and event), for a caller with many payments under way at once. The
+   * results are in request order. A request with an invalid item is refused as a whole (VALIDATION_ERROR
+   * naming requests[i].<field>), as is one that fails for any other reason: a caller then scores the items
+   * again, together when the failure was transient, else each with Score.
+   *
+   * @generated from rpc fintech.fraud.v1.FraudService.ScoreBatch
+   */
+  scoreBatch: {
+    methodKind: "unary";
+    input: typeof ScoreBatchRequestSchema;
+    output: typeof ScoreBatchResponseSchema;
   },
   /**
    * Admin: review cases, oldest first, filtered by status (default open).
