@@ -10,11 +10,11 @@ import type {
   TransferResult,
 } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import { AccountKind, RefusalReason, TransferStatus } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
+import { isTransient } from "./errors.js";
 import type { TransferPhase } from "./ids.js";
 import { transferId } from "./ids.js";
 import type { AccountRef, PlannedLeg, SystemKind } from "./legs.js";
 import type { Balance, Leg } from "./model.js";
-import { isTransient } from "./processor.js";
 
 // The wallet's view of the ledger: system accounts, wallet accounts, balances, and the transfers of a
 // transaction in each phase. Ledger amounts are decimal strings; here they are bigint minor units.

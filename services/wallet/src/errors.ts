@@ -1,4 +1,4 @@
-import { Code } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { DomainError, DomainErrorReason } from "@fintech/platform";
 import { defineDomainErrors } from "@fintech/platform";
 
@@ -32,3 +32,11 @@ export const toConnectError = walletErrors.toConnectError;
 /** A refusal naming the request field at fault. */
 export const invalid = (field: string, message: string): WalletError =>
   new WalletError("VALIDATION_ERROR", `${field}: ${message}`, { field });
+
+/** True for errors worth retrying later (a backend down or slow), not a bug or a refusal. */
+export function isTransient(err: unknown): boolean {
+  return (
+    err instanceof ConnectError &&
+    (err.code === Code.Unavailable || err.code === Code.DeadlineExceeded || err.code === Code.Canceled)
+  );
+}

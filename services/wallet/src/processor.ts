@@ -1,6 +1,6 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { ConnectError } from "@connectrpc/connect";
 import type { Queryable } from "@fintech/db";
 import { withTransaction } from "@fintech/db";
 import { formatAmount } from "@fintech/money";
@@ -17,6 +17,7 @@ import { groupCommit } from "./group-commit.js";
 import { mirror } from "./legs.js";
 import type { WalletMetrics } from "./metrics.js";
 import type { FraudDecision, Transaction } from "./model.js";
+import { createScorer } from "./scores.js";
 import type { TransactionChange, Transition } from "./store.js";
 import { store } from "./store.js";
 
@@ -88,23 +89,23 @@ export function createProcessor(deps: {
     keysOf: (t) => [t.id],
   });
 
+  // Concurrent payments' scores share calls too.
+  const askFraud = createScorer(fraud, settings.fraudTimeoutMs);
+
   /** Fraud's verdict, or undefined when it did not answer in time (or failed). */
   async function score(t: Transaction): Promise<Scored | undefined> {
     try {
-      const res = await fraud.score(
-        {
-          transactionId: t.id,
-          userId: t.userId,
-          type: TYPE_TO_PROTO[t.type],
-          amount: { currency: t.currency, amount: formatAmount(t.amount, t.currency) },
-          baseAmount: { currency: t.baseCurrency, amount: formatAmount(t.baseAmount, t.baseCurrency) },
-          merchantName: t.merchantName,
-          merchantCategory: t.merchantCategory,
-          timezone: t.timezone,
-          occurredAt: timestampFromDate(t.createdAt),
-        },
-        { timeoutMs: settings.fraudTimeoutMs },
-      );
+      const res = await askFraud({
+        transactionId: t.id,
+        userId: t.userId,
+        type: TYPE_TO_PROTO[t.type],
+        amount: { currency: t.currency, amount: formatAmount(t.amount, t.currency) },
+        baseAmount: { currency: t.baseCurrency, amount: formatAmount(t.baseAmount, t.baseCurrency) },
+        merchantName: t.merchantName,
+        merchantCategory: t.merchantCategory,
+        timezone: t.timezone,
+        occurredAt: timestampFromDate(t.createdAt),
+      });
       const decision = DECISIONS[res.decision];
       if (decision === undefined) {
         logger.warn({ transaction_id: t.id, decision: res.decision }, "fraud answered without a decision");
@@ -356,12 +357,4 @@ export async function giveBack(db: Queryable, t: Transaction, at: Date): Promise
     const original = await store.addRefunded(db, t.originalTransactionId, -t.amount, at);
     if (original !== undefined) await publishTransactions(db, "refunded", [original], at);
   }
-}
-
-/** True for errors worth retrying later (a backend down or slow), not a bug or a refusal. */
-export function isTransient(err: unknown): boolean {
-  return (
-    err instanceof ConnectError &&
-    (err.code === Code.Unavailable || err.code === Code.DeadlineExceeded || err.code === Code.Canceled)
-  );
 }

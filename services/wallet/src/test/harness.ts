@@ -86,6 +86,8 @@ export interface Platform {
   rules(change: MessageInitShape<typeof UpdateRulesRequestSchema>): Promise<void>;
   /** The ledger as the wallet service. */
   ledger: Client<typeof LedgerService>;
+  /** Fraud as the wallet service. */
+  fraud: Client<typeof FraudService>;
   /** The wallet app (maintain() runs a recovery pass). */
   wallet: ReturnType<typeof build>;
   /**
@@ -418,6 +420,14 @@ export function platformTest(
         LedgerService,
         createConnectTransport({
           baseUrl: ledgerAt.url,
+          httpVersion: "2",
+          interceptors: asWallet,
+        }),
+      ),
+      fraud: createClient(
+        FraudService,
+        createConnectTransport({
+          baseUrl: fraudAt.url,
           httpVersion: "2",
           interceptors: asWallet,
         }),
