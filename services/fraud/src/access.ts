@@ -6,8 +6,9 @@ type Policy = { kind: "service"; allowed: readonly string[] } | { kind: "admin" 
 
 /**
  * Who may call what, in one table, checked after authentication and before validation (so a caller without the
- * right learns nothing about a request's shape): Score and ScoreBatch for the listed services (the wallet), everything else for
- * admins (fraud analysts). Refusals: UNAUTHENTICATED without a principal, FORBIDDEN for the wrong caller.
+ * right learns nothing about a request's shape): Score and ScoreBatch for the listed services (the wallet),
+ * everything else for admins (fraud analysts). Refusals: UNAUTHENTICATED without a principal, FORBIDDEN for the
+ * wrong caller.
  * @param scoreCallers service names allowed to call Score and ScoreBatch.
  */
 export function fraudAccess(scoreCallers: readonly string[]): Interceptor {

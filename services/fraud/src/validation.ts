@@ -66,7 +66,7 @@ function timeBound(field: string, value: string): ValidationIssue[] {
 }
 
 /** Most transactions in one ScoreBatch call. */
-export const MAX_SCORE_BATCH = 500;
+const MAX_SCORE_BATCH = 500;
 
 /** What is wrong with a transaction to score, its fields named after `prefix`. */
 function scoreIssues(prefix: string, r: ScoreRequest, baseCurrency: string): ValidationIssue[] {

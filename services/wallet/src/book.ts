@@ -48,12 +48,13 @@ const CALLS_AT_ONCE = 2;
 
 /**
  * Sends the transfers of concurrent transactions, each a linked chain (all or nothing), to the ledger in shared
- * CreateTransfers calls (libs/db's batcher): chains submitted while `CALLS_AT_ONCE` calls are under way go together
- * in the next, each still all or nothing on its own, each answered with its own results (the ledger answers a
- * transfer of the same id and fields again, in the same call too, with the transfer it created). Alone, a chain
- * is its own call at once. A shared call the ledger refuses as a whole for a reason one chain may have caused
- * (an invalid transfer) is made again for each chain alone, so that the refusal is that chain's only; one that
- * got no answer (the ledger away or slow) fails every chain in it, as their own calls would have.
+ * CreateTransfers calls (libs/db's batcher): chains submitted in the same turn of the event loop go together, as
+ * do those submitted while `CALLS_AT_ONCE` calls are under way, each still all or nothing on its own, each
+ * answered with its own results (the ledger answers a transfer of the same id and fields again, in the same call
+ * too, with the transfer it created). Alone, a chain is its own call. A shared call the ledger refuses as a whole
+ * for a reason one chain may have caused (an invalid transfer) is made again for each chain alone, so that the
+ * refusal is that chain's only; one that got no answer (the ledger away or slow) fails every chain in it, as
+ * their own calls would have.
  */
 function chainSender(ledger: Client<typeof LedgerService>) {
   async function send(transfers: NewTransfer[]): Promise<TransferResult[]> {

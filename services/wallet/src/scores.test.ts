@@ -91,7 +91,7 @@ describe("scores asked of fraud", () => {
     expect(calls).toEqual({ scoreBatch: 1, score: 3 });
   });
 
-  test("a request not answered within the timeout fails with DeadlineExceeded, its wait for a call included", async ({
+  test("a request not answered in time fails with DeadlineExceeded, its wait for a call included", async ({
     platform: p,
   }) => {
     const slow = async <T>(answer: () => Promise<T>) => {

@@ -23,11 +23,11 @@ const CALLS_AT_ONCE = 16;
 /**
  * Asks fraud to score transactions, those of concurrent payments in shared ScoreBatch calls (libs/db's
  * batcher): requests made in the same turn of the event loop go together, as do those made while
- * `CALLS_AT_ONCE` calls are under way, each answered with its own score; alone, a request is a Score call. A shared call that fails for a reason one request may
- * have caused (an invalid one), or that fraud does not know (a release before ScoreBatch), is made again as a
- * Score per request, so that the failure is that request's only; one that got no answer fails every request in
- * it, as their own calls would have. Each request gets its answer within `timeoutMs` of being asked, waiting
- * for a call included, or fails with DeadlineExceeded.
+ * `CALLS_AT_ONCE` calls are under way, each answered with its own score; alone, a request is a Score call. A
+ * shared call that fails for a reason one request may have caused (an invalid one), or that fraud does not know
+ * (a release before ScoreBatch), is made again as a Score per request, so that the failure is that request's
+ * only; one that got no answer fails every request in it, as their own calls would have. Each request gets its
+ * answer within `timeoutMs` of being asked, its wait for a call included, or fails with DeadlineExceeded.
  */
 export function createScorer(
   fraud: Client<typeof FraudService>,
