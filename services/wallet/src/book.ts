@@ -1,7 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { createBatcher, itemFailed } from "@fintech/db";
+import { createBatcher } from "@fintech/db";
 import { formatAmount, parseAmount } from "@fintech/money";
 import type {
   Balance as LedgerBalance,
@@ -11,6 +11,7 @@ import type {
 } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import { AccountKind, RefusalReason, TransferStatus } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import { isTransient } from "./errors.js";
+import { togetherOrAlone } from "./group-commit.js";
 import type { TransferPhase } from "./ids.js";
 import { transferId } from "./ids.js";
 import type { AccountRef, PlannedLeg, SystemKind } from "./legs.js";
@@ -68,21 +69,19 @@ function chainSender(ledger: Client<typeof LedgerService>) {
     maxBatch: MAX_CALL_TRANSFERS,
     sizeOf: (chain) => chain.length,
     concurrency: CALLS_AT_ONCE,
-    async flush(chains) {
-      if (chains.length === 1) return [await send(chains[0] ?? [])];
-      let results: TransferResult[];
-      try {
-        results = await send(chains.flat());
-      } catch (err) {
-        if (isTransient(err)) throw err;
-        return Promise.all(chains.map((c) => send(c).catch(itemFailed)));
-      }
-      let at = 0;
-      return chains.map((c) => {
-        at += c.length;
-        return results.slice(at - c.length, at);
-      });
-    },
+    flush: (chains) =>
+      togetherOrAlone(
+        chains,
+        async (some) => {
+          const results = await send(some.flat());
+          let at = 0;
+          return some.map((c) => {
+            at += c.length;
+            return results.slice(at - c.length, at);
+          });
+        },
+        isTransient,
+      ),
   });
 }
 

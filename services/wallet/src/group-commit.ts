@@ -1,41 +1,40 @@
-import type { Batcher } from "@fintech/db";
+import type { Batcher, ItemFailure } from "@fintech/db";
 import { createBatcher, isSerializationFailure, isTransientDbError, itemFailed } from "@fintech/db";
 
 // Group commit for the wallet's hot writes (the recording step, one-row transitions, kept answers): concurrent
 // requests share one statement, so one commit, instead of one each. A request is answered only after the
 // statement holding its rows has committed, and each still gets its own result or error.
 
-/** One item's result in a shared statement: its own value, or its own error. */
-type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
-
 /**
- * Runs `statement` for `items` together. When it fails for a reason one of them may have caused (a constraint,
- * a deadlock with another statement), each runs again alone, so that a failure belongs to its own item only;
- * when the database is away, every item gets that failure.
+ * Runs `work` for `items` together (one statement, one call to another service). When it fails for a reason one
+ * of them may have caused (a constraint, an invalid request, a deadlock with another statement), each runs again
+ * alone, so that a failure belongs to its own item only; a `transient` failure (the database or the service
+ * away) is every item's. Returns one outcome per item, in their order: its value, or its own failure.
  */
-async function shared<T, R>(
+export async function togetherOrAlone<T, R>(
   items: readonly T[],
-  statement: (items: readonly T[]) => Promise<R[]>,
-): Promise<Array<Settled<R>>> {
+  work: (items: readonly T[]) => Promise<R[]>,
+  transient: (error: unknown) => boolean,
+): Promise<Array<R | ItemFailure>> {
   try {
-    const values = await statement(items);
-    return values.map((value) => ({ ok: true, value }));
+    return await work(items);
   } catch (error) {
-    if (items.length === 1 || (isTransientDbError(error) && !isSerializationFailure(error))) {
-      return items.map(() => ({ ok: false, error }));
-    }
+    if (items.length === 1 || transient(error)) return items.map(() => itemFailed(error));
     return Promise.all(
-      items.map(async (item): Promise<Settled<R>> => {
+      items.map(async (item): Promise<R | ItemFailure> => {
         try {
-          const [value] = await statement([item]);
-          return { ok: true, value: value as R };
+          const [value] = await work([item]);
+          return value as R;
         } catch (err) {
-          return { ok: false, error: err };
+          return itemFailed(err);
         }
       }),
     );
   }
 }
+
+/** A database failure no single item caused: every item of the statement gets it. */
+const databaseAway = (error: unknown) => isTransientDbError(error) && !isSerializationFailure(error);
 
 /**
  * Splits `items` into rounds in which no two share a key of `keysOf`, in arrival order, and runs each round as
@@ -45,8 +44,11 @@ async function inRounds<T, R>(
   items: readonly T[],
   keysOf: (item: T) => string[],
   statement: (items: readonly T[]) => Promise<R[]>,
-): Promise<Array<Settled<R>>> {
-  const results: Array<Settled<R> | undefined> = items.map(() => undefined);
+): Promise<Array<R | ItemFailure>> {
+  // Every item is in some round; the failure is overwritten by its outcome.
+  const results: Array<R | ItemFailure> = items.map(() =>
+    itemFailed(new Error("an item was left out of its batch")),
+  );
   let left = items.map((item, index) => ({ item, index }));
   while (left.length > 0) {
     const taken = new Set<string>();
@@ -61,16 +63,17 @@ async function inRounds<T, R>(
         round.push(entry);
       }
     }
-    const settled = await shared(
+    const settled = await togetherOrAlone(
       round.map((e) => e.item),
       statement,
+      databaseAway,
     );
     round.forEach((e, i) => {
-      results[e.index] = settled[i];
+      results[e.index] = settled[i] as R | ItemFailure;
     });
     left = later;
   }
-  return results.map((r) => r ?? { ok: false, error: new Error("an item was left out of its batch") });
+  return results;
 }
 
 export interface GroupCommitOptions<T, R> {
@@ -96,7 +99,6 @@ export function groupCommit<T, R>(opts: GroupCommitOptions<T, R>): Batcher<T, R>
   return createBatcher<T, R>({
     maxBatch: maxItems,
     concurrency,
-    flush: async (items) =>
-      (await inRounds(items, keysOf, statement)).map((s) => (s.ok ? s.value : itemFailed(s.error))),
+    flush: (items) => inRounds(items, keysOf, statement),
   });
 }

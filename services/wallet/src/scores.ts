@@ -1,13 +1,14 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { createBatcher, itemFailed } from "@fintech/db";
+import { createBatcher } from "@fintech/db";
 import type {
   FraudService,
   ScoreRequestSchema,
   ScoreResponse,
 } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { isTransient } from "./errors.js";
+import { togetherOrAlone } from "./group-commit.js";
 
 export type ScoreRequestInit = MessageInitShape<typeof ScoreRequestSchema>;
 
@@ -33,23 +34,20 @@ export function createScorer(
   fraud: Client<typeof FraudService>,
   timeoutMs: number,
 ): (request: ScoreRequestInit) => Promise<ScoreResponse> {
+  /** A Score call for one request, a ScoreBatch call for more. */
+  async function ask(requests: readonly ScoreRequestInit[]): Promise<ScoreResponse[]> {
+    const [first] = requests;
+    if (requests.length === 1 && first !== undefined) return [await fraud.score(first, { timeoutMs })];
+    const { results } = await fraud.scoreBatch({ requests: [...requests] }, { timeoutMs });
+    if (results.length !== requests.length) {
+      throw new Error(`fraud answered ${results.length} scores for ${requests.length} transactions`);
+    }
+    return results;
+  }
   const calls = createBatcher<ScoreRequestInit, ScoreResponse>({
     maxBatch: MAX_CALL_SCORES,
     concurrency: CALLS_AT_ONCE,
-    async flush(requests) {
-      const first = requests[0];
-      if (requests.length === 1 && first !== undefined) return [await fraud.score(first, { timeoutMs })];
-      try {
-        const { results } = await fraud.scoreBatch({ requests: [...requests] }, { timeoutMs });
-        if (results.length !== requests.length) {
-          throw new Error(`fraud answered ${results.length} scores for ${requests.length} transactions`);
-        }
-        return results;
-      } catch (err) {
-        if (isTransient(err)) throw err;
-        return Promise.all(requests.map((r) => fraud.score(r, { timeoutMs }).catch(itemFailed)));
-      }
-    },
+    flush: (requests) => togetherOrAlone(requests, ask, isTransient),
   });
   return (request) => {
     let timer: NodeJS.Timeout | undefined;
