@@ -12,15 +12,15 @@
 // with p50 and p99 at each level and the CPU of every process but this client per purchase there (after the
 // warm-up), what the answers were, Ping calls/s and the ratio purchases/s / Ping calls/s
 // at BENCH_IN_FLIGHT, the CPU each process (Postgres, NATS, Redis and this client included) used per purchase
-// during the saturated run, Postgres commits per purchase (the platform's database only) and the WAL records and
-// bytes the whole Postgres server wrote per purchase (Postgres counts WAL per server only), the events published
-// and the messages handed to consumers per purchase (JetStream's own counts), the receipts the mail server got
-// per purchase and the mails still queued, and the outbox rows still unpublished when the run ends; then, after
-// waiting for those mails (up to BENCH_DRAIN_SECONDS, 120: a sender that falls behind sends them after the run),
-// the CPU per purchase of every process but this client both during the run and until then; then `pgbench -N`
-// tps on the same Postgres, and what this machine charges a process woken for a request (wake-cost.ts). The
-// receipts the notifications service sends go to an SMTP server in this process (libs/testing's inbox), whose
-// CPU counts as the bench client's.
+// at each level and its share of a core during the saturated run, Postgres commits per purchase (the platform's
+// database only) and the WAL records and bytes the whole Postgres server wrote per purchase (Postgres counts WAL
+// per server only), the events published and the messages handed to consumers per purchase (JetStream's own
+// counts), the receipts the mail server got per purchase and the mails still queued, and the outbox rows still
+// unpublished when the run ends; then, after waiting for those mails (up to BENCH_DRAIN_SECONDS, 120: a sender
+// that falls behind sends them after the run), the CPU per purchase of every process but this client both during
+// the run and until then; then `pgbench -N` tps on the same Postgres, and what this machine charges a process
+// woken for a request (wake-cost.ts). The receipts the notifications service sends go to an SMTP server in this
+// process (libs/testing's inbox), whose CPU counts as the bench client's.
 //
 //   ./dev npm run bench:wallet -w @fintech/bench
 //   BENCH_USERS (64) signs up that many users; BENCH_MODES (processes,one-process) picks the shapes;
@@ -80,8 +80,13 @@ const SCHEMAS = platformServices.filter((s) => s.kind === "grpc").map((s) => s.n
 
 interface ModeResult {
   mode: Mode;
-  /** Each level's run, with the CPU of every process but this client per purchase after its warm-up (ms). */
-  levels: Array<LoadResult & { cpuMsPerPurchase: number }>;
+  /**
+   * Each level's run, with the CPU of every process but this client per purchase after its warm-up (ms), and
+   * the CPU seconds each process (or server, this client included) used then.
+   */
+  levels: Array<
+    LoadResult & { inFlight: number; cpuMsPerPurchase: number; cpu: Array<{ name: string; used: number }> }
+  >;
   saturated: LoadResult;
   ping: LoadResult;
   outcomes: Map<string, number>;
@@ -258,7 +263,8 @@ async function measure(
     }
     return res.status === 201;
   };
-  const platformCpuNow = () => platformCpu([...sample()].map(([name, used]) => ({ name, used })));
+  const usedSince = (before: Map<string, number>, after: Map<string, number>) =>
+    [...after].map(([name, v]) => ({ name, used: v - (before.get(name) ?? 0) }));
   // Below saturation first, on a quiet platform: the latency of one purchase through every service, and what
   // a purchase costs when the processes wait between purchases instead of always having the next at hand.
   const levels: ModeResult["levels"] = [];
@@ -266,9 +272,9 @@ async function measure(
   for (const level of [1, 4]) {
     const spansBefore = receiver?.spans.length ?? 0;
     const warmupMs = 1000;
-    let cpuAtStart = 0;
+    let cpuAtStart = new Map<string, number>();
     const warmedUp = setTimeout(() => {
-      cpuAtStart = platformCpuNow();
+      cpuAtStart = sample();
     }, warmupMs);
     const run = await drive(`purchases, ${level} in flight`, (i) => purchase(i + level * 1_000_000, false), {
       inFlight: level,
@@ -276,8 +282,13 @@ async function measure(
       warmupMs,
     });
     clearTimeout(warmedUp);
-    const used = platformCpuNow() - cpuAtStart;
-    levels.push({ ...run, cpuMsPerPurchase: (used * 1000) / Math.max(1, run.requests) });
+    const cpu = usedSince(cpuAtStart, sample());
+    levels.push({
+      ...run,
+      inFlight: level,
+      cpuMsPerPurchase: (platformCpu(cpu) * 1000) / Math.max(1, run.requests),
+      cpu,
+    });
     if (receiver !== undefined && level === 1) {
       // The last purchases' spans are exported within the 200 ms batch delay.
       await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -346,13 +357,14 @@ async function measure(
   );
 
   const elapsed = machineAfter.total - machineBefore.total;
-  const usedSince = (after: Map<string, number>) =>
-    [...after].map(([name, v]) => ({ name, used: v - (cpuBefore.get(name) ?? 0) }));
   const perPurchase = (n: number) => n / Math.max(1, saturated.requests);
-  const cpu = usedSince(cpuAfter).sort((a, b) => b.used - a.used);
+  const cpu = usedSince(cpuBefore, cpuAfter).sort((a, b) => b.used - a.used);
   return {
     mode,
-    levels: [...levels, { ...saturated, cpuMsPerPurchase: perPurchase(platformCpu(cpu) * 1000) }],
+    levels: [
+      ...levels,
+      { ...saturated, inFlight, cpuMsPerPurchase: perPurchase(platformCpu(cpu) * 1000), cpu },
+    ],
     saturated,
     ping,
     outcomes,
@@ -373,7 +385,7 @@ async function measure(
       queued: mailsQueued,
     },
     drained: {
-      cpu: usedSince(cpuDrained),
+      cpu: usedSince(cpuBefore, cpuDrained),
       seconds: drainedSeconds,
       queued: queuedAfterDrain,
     },
@@ -421,11 +433,20 @@ for (const r of results) {
   report.push(
     `  events per purchase: ${r.eventsPerPurchase.published.toFixed(1)} published, ${r.eventsPerPurchase.delivered.toFixed(1)} handed to consumers; receipts mailed ${r.mail.perPurchase.toFixed(2)} per purchase, ${r.mail.queued} mails still queued at the end`,
   );
-  report.push(`  where the time goes at ${inFlight} in flight (CPU per purchase, and share of one core):`);
+  // A process woken for each step of a purchase pays more for it than one that always has the next at hand:
+  // its CPU per purchase at each level shows where.
+  report.push(
+    `  where the time goes (CPU per purchase in ms at each level, and share of one core at ${inFlight} in flight):`,
+    `    ${"".padEnd(28)} ${r.levels.map((l) => `at ${l.inFlight}`.padStart(7)).join(" ")}`,
+  );
   const msPerPurchase = (used: number) => ((used * 1000) / Math.max(1, r.saturated.requests)).toFixed(2);
   for (const { name, used } of r.cpu) {
+    const atLevels = r.levels.map((l) => {
+      const u = l.cpu.find((c) => c.name === name)?.used ?? 0;
+      return ((u * 1000) / Math.max(1, l.requests)).toFixed(2).padStart(7);
+    });
     report.push(
-      `    ${name.padEnd(28)} ${msPerPurchase(used).padStart(7)} ms/purchase  ${((used / seconds) * 100).toFixed(0).padStart(4)}% of a core`,
+      `    ${name.padEnd(28)} ${atLevels.join(" ")}  ${((used / seconds) * 100).toFixed(0).padStart(4)}% of a core`,
     );
   }
   report.push(
