@@ -1335,8 +1335,8 @@ export const FraudService: GenService<{
    * Internal (service callers): scores several transactions in one call, each exactly as Score would (the
    * same answer, record, review case and event), for a caller with many payments under way at once. The
    * results are in request order. A request with an invalid item is refused as a whole (VALIDATION_ERROR
-   * naming requests[i].<field>), as is one that fails for any other reason: a caller then scores the items
-   * again, together when the failure was transient, else each with Score.
+   * naming requests[i].<field>), as is one that fails for any other reason. The items may be sent again (a
+   * transaction scored again answers what was recorded), or each with Score to learn which one is at fault.
    *
    * @generated from rpc fintech.fraud.v1.FraudService.ScoreBatch
    */
