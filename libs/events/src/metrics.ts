@@ -55,7 +55,7 @@ export function eventsMetrics(registry: Registry = register): EventsMetrics {
     }),
     outboxPublished: new Counter({
       name: "events_outbox_published_total",
-      help: "Outbox rows published to JetStream and marked published.",
+      help: "Outbox rows published to JetStream (and deleted from the outbox).",
       labelNames: ["source"],
       registers: [registry],
     }),

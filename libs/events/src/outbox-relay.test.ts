@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { createPool, withTransaction } from "@fintech/db";
-import { waitFor } from "@fintech/testing";
+import { copyOutboxRows, putBackOutboxRows, waitFor } from "@fintech/testing";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { Registry } from "prom-client";
 import { describe, expect } from "vitest";
@@ -16,7 +16,7 @@ import { streamName } from "./namespace.js";
 import type { OutboxRelayOptions } from "./outbox-relay.js";
 import { claimOpening, createOutboxRelay } from "./outbox-relay.js";
 import type { EventsFixture } from "./test/harness.js";
-import { captureLogs, streamMessages, test } from "./test/harness.js";
+import { captureLogs, recordingPool, streamMessages, test } from "./test/harness.js";
 
 let contexts = 0;
 
@@ -45,8 +45,8 @@ function kit({ pg, nats }: EventsFixture) {
     return { relay: r, lines, registry };
   }
 
-  async function enqueueCommitted(ctx: string, value: string): Promise<string> {
-    return withTransaction(h.pool, (tx) =>
+  async function enqueueCommitted(ctx: string, value: string, pool = h.pool): Promise<string> {
+    return withTransaction(pool, (tx) =>
       enqueue(tx, {
         type: `${ctx}.thing.happened`,
         schema: StringValueSchema,
@@ -56,16 +56,13 @@ function kit({ pg, nats }: EventsFixture) {
     );
   }
 
-  async function publishedAt(id: string): Promise<Date | null> {
-    const { rows } = await h.pool.query<{ published_at: Date | null }>(
-      "SELECT published_at FROM outbox WHERE id = $1",
-      [id],
-    );
-    if (!rows[0]) throw new Error(`no outbox row ${id}`);
-    return rows[0].published_at;
+  /** Whether the row is still in the outbox, waiting to be published: a published row is deleted. */
+  async function waiting(id: string): Promise<boolean> {
+    const { rowCount } = await h.pool.query("SELECT 1 FROM outbox WHERE id = $1", [id]);
+    return rowCount === 1;
   }
 
-  return { h, freshContext, relay, enqueueCommitted, publishedAt };
+  return { h, freshContext, relay, enqueueCommitted, waiting };
 }
 
 const TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
@@ -74,7 +71,7 @@ describe("outbox relay", () => {
   test("publishes a committed event once, with CloudEvents headers and the protobuf payload", async ({
     events,
   }) => {
-    const { h, freshContext, relay, enqueueCommitted, publishedAt } = kit(events);
+    const { h, freshContext, relay, enqueueCommitted, waiting } = kit(events);
     const { ctx, stream } = await freshContext();
     const id = await enqueueCommitted(ctx, "hello");
     const { relay: r, registry } = relay(ctx);
@@ -83,7 +80,7 @@ describe("outbox relay", () => {
     expect(await r.runOnce()).toBe(0);
 
     expect(await streamMessages(h.nc, stream)).toBe(1);
-    expect(await publishedAt(id)).toBeInstanceOf(Date);
+    expect(await waiting(id)).toBe(false);
     const jsm = await jetstreamManager(h.nc);
     const stored = await jsm.streams.getMessage(stream, { seq: 1 });
     expect(stored?.subject).toBe(`${h.namespace}.${ctx}.thing.happened`);
@@ -134,10 +131,10 @@ describe("outbox relay", () => {
     expect(after.rows[0]).toEqual(before.rows[0]);
   });
 
-  test("after a crash between publish and mark, publishing again leaves one message in the stream", async ({
+  test("after a crash between publish and delete, publishing again leaves one message in the stream", async ({
     events,
   }) => {
-    const { h, freshContext, relay, enqueueCommitted, publishedAt } = kit(events);
+    const { h, freshContext, relay, enqueueCommitted, waiting } = kit(events);
     const { ctx, stream } = await freshContext();
     const id = await enqueueCommitted(ctx, "crash");
 
@@ -173,24 +170,28 @@ describe("outbox relay", () => {
     }
     expect(await exited).toEqual([null, "SIGKILL"]);
 
-    // The child's PubAck arrived but its mark died with it.
+    // The child's PubAck arrived but its deletion died with it.
     expect(await streamMessages(h.nc, stream)).toBe(1);
-    expect(await publishedAt(id)).toBeNull();
+    expect(await waiting(id)).toBe(true);
 
     const { relay: r } = relay(ctx);
     // The row stays locked until Postgres notices the dead connection; SKIP LOCKED skips it meanwhile.
     await waitFor(async () => (await r.runOnce()) === 1);
-    expect(await publishedAt(id)).toBeInstanceOf(Date);
+    expect(await waiting(id)).toBe(false);
     expect(await streamMessages(h.nc, stream)).toBe(1);
   }, 20_000);
 
-  test("republishing an unmarked row is acknowledged as a duplicate by JetStream", async ({ events }) => {
+  test("republishing a row whose deletion was lost is acknowledged as a duplicate by JetStream", async ({
+    events,
+  }) => {
     const { h, freshContext, relay, enqueueCommitted } = kit(events);
     const { ctx, stream } = await freshContext();
     const id = await enqueueCommitted(ctx, "again");
+    const rows = await copyOutboxRows(h.pool, `${ctx}.thing.happened`);
     const { relay: r } = relay(ctx);
     expect(await r.runOnce()).toBe(1);
-    await h.pool.query("UPDATE outbox SET published_at = NULL WHERE id = $1", [id]);
+    // The row back, as if the pass had published it and died before its deletion committed.
+    await putBackOutboxRows(h.pool, rows);
 
     expect(await r.runOnce()).toBe(1);
     expect(await streamMessages(h.nc, stream)).toBe(1);
@@ -240,7 +241,7 @@ describe("outbox relay", () => {
     const unpublished = async (ids: string[]) =>
       (
         await h.pool.query<{ n: number }>(
-          "SELECT count(*)::int4 AS n FROM outbox WHERE id = ANY($1::uuid[]) AND published_at IS NULL",
+          "SELECT count(*)::int4 AS n FROM outbox WHERE id = ANY($1::uuid[])",
           [ids],
         )
       ).rows[0]?.n;
@@ -270,7 +271,7 @@ describe("outbox relay", () => {
   });
 
   test("once started, publishes on commit without waiting for the poll interval", async ({ events }) => {
-    const { h, freshContext, relay, enqueueCommitted, publishedAt } = kit(events);
+    const { h, freshContext, relay, enqueueCommitted, waiting } = kit(events);
     const { ctx, stream } = await freshContext();
     const { relay: r, registry } = relay(ctx, { pollIntervalMs: 60_000 });
     r.start();
@@ -279,7 +280,7 @@ describe("outbox relay", () => {
       const backlog = registry.getSingleMetric("events_outbox_backlog");
       await waitFor(async () => ((await backlog?.get())?.values.length ?? 0) > 0);
       const id = await enqueueCommitted(ctx, "wake");
-      await waitFor(async () => (await publishedAt(id)) !== null, { timeoutMs: 3000 });
+      await waitFor(async () => !(await waiting(id)), { timeoutMs: 3000 });
       expect(await streamMessages(h.nc, stream)).toBe(1);
     } finally {
       await r.stop();
@@ -289,7 +290,7 @@ describe("outbox relay", () => {
   test("a commit wakes the relays of its own pool and sends no NOTIFY, whose lock would queue every commit", async ({
     events,
   }) => {
-    const { h, freshContext, relay, enqueueCommitted, publishedAt } = kit(events);
+    const { h, freshContext, relay, enqueueCommitted, waiting } = kit(events);
     const { ctx } = await freshContext();
     // Another process's relay, on the same outbox through a pool of its own.
     const elsewhere = createPool({ url: events.pg.url, schema: events.pg.schema, max: 2 });
@@ -310,7 +311,7 @@ describe("outbox relay", () => {
       other.relay.start();
       await waitFor(async () => (await passes(own.registry)) > 0 && (await passes(other.registry)) > 0);
       const id = await enqueueCommitted(ctx, "mine");
-      await waitFor(async () => (await publishedAt(id)) !== null, { timeoutMs: 3000 });
+      await waitFor(async () => !(await waiting(id)), { timeoutMs: 3000 });
       const published = async (registry: Registry) =>
         (await registry.getSingleMetric("events_outbox_published_total")?.get())?.values[0]?.value ?? 0;
       expect(await published(own.registry)).toBe(1);
@@ -328,43 +329,45 @@ describe("outbox relay", () => {
   test("with lingerMs, the commits that woke a relay meanwhile are published by one pass, after the linger", async ({
     events,
   }) => {
-    const { freshContext, relay, enqueueCommitted, publishedAt } = kit(events);
+    const { freshContext, relay, enqueueCommitted, waiting } = kit(events);
     const { ctx, stream } = await freshContext();
-    const { relay: r, registry } = relay(ctx, { pollIntervalMs: 60_000, lingerMs: 400 });
+    // The writes go through the relay's own pool, whose statements are recorded, so that their commits wake it.
+    const { pool, sent } = recordingPool(events.pg.url, events.pg.schema);
+    const { relay: r, registry } = relay(ctx, { pollIntervalMs: 60_000, lingerMs: 400, pool });
+    const deletions = () => sent.filter((text) => text.startsWith("DELETE FROM outbox WHERE id = ANY"));
     r.start();
     try {
       // Its first pass, at start, found nothing.
       const backlog = registry.getSingleMetric("events_outbox_backlog");
       await waitFor(async () => ((await backlog?.get())?.values.length ?? 0) > 0);
       const ids = [
-        await enqueueCommitted(ctx, "a"),
-        await enqueueCommitted(ctx, "b"),
-        await enqueueCommitted(ctx, "c"),
+        await enqueueCommitted(ctx, "a", pool),
+        await enqueueCommitted(ctx, "b", pool),
+        await enqueueCommitted(ctx, "c", pool),
       ];
       await sleep(150);
-      expect(await Promise.all(ids.map(publishedAt))).toEqual([null, null, null]);
-      await waitFor(async () => (await Promise.all(ids.map(publishedAt))).every((at) => at !== null), {
-        timeoutMs: 3000,
-      });
-      // Marked by one statement: one transaction's now().
-      const marks = new Set((await Promise.all(ids.map(publishedAt))).map((at) => at?.getTime()));
-      expect(marks.size).toBe(1);
+      expect(await Promise.all(ids.map(waiting))).toEqual([true, true, true]);
+      await waitFor(async () => (await Promise.all(ids.map(waiting))).every((w) => !w), { timeoutMs: 3000 });
+      // Deleted by one statement: one pass.
+      expect(deletions()).toHaveLength(1);
+      for (const id of ids) expect(deletions()[0]).toContain(id);
       expect(await streamMessages(events.nats.nc, stream)).toBe(3);
 
       // Stopped while it lingers (a service shutting down), it publishes what it was waiting for first.
-      const last = await enqueueCommitted(ctx, "d");
+      const last = await enqueueCommitted(ctx, "d", pool);
       await r.stop();
-      expect(await publishedAt(last)).not.toBeNull();
+      expect(await waiting(last)).toBe(false);
       expect(await streamMessages(events.nats.nc, stream)).toBe(4);
     } finally {
       await r.stop();
+      await pool.end();
     }
   });
 
   test("logs a failing pass once, keeps retrying, and publishes once the stream exists", async ({
     events,
   }) => {
-    const { h, relay, enqueueCommitted, publishedAt } = kit(events);
+    const { h, relay, enqueueCommitted, waiting } = kit(events);
     const ctx = `relay${++contexts}`;
     const id = await enqueueCommitted(ctx, "late");
     const { relay: r, lines, registry } = relay(ctx, { pollIntervalMs: 20 });
@@ -373,7 +376,7 @@ describe("outbox relay", () => {
       const errors = registry.getSingleMetric("events_outbox_relay_errors_total");
       await waitFor(async () => ((await errors?.get())?.values[0]?.value ?? 0) >= 3);
       expect(lines.filter((l) => l.level === 50)).toHaveLength(1);
-      expect(await publishedAt(id)).toBeNull();
+      expect(await waiting(id)).toBe(true);
       // The operator sees the stuck event and how long it has waited.
       const backlog = registry.getSingleMetric("events_outbox_backlog");
       const age = registry.getSingleMetric("events_outbox_backlog_age_seconds");
@@ -381,7 +384,7 @@ describe("outbox relay", () => {
       expect((await backlog?.get())?.values[0]?.value).toBe(1);
 
       await ensureStream(h.nc, { context: ctx, namespace: h.namespace });
-      await waitFor(async () => (await publishedAt(id)) !== null);
+      await waitFor(async () => !(await waiting(id)));
       expect(await streamMessages(h.nc, streamName(ctx, h.namespace))).toBe(1);
       await waitFor(() => lines.some((l) => l.msg === "outbox relay recovered"));
     } finally {
@@ -393,13 +396,13 @@ describe("outbox relay", () => {
     events,
   }) => {
     const { h, enqueueCommitted } = kit(events);
-    // 10,000 rows published: gone from the unpublished rows' index only once a vacuum runs.
+    // 10,000 rows published, so deleted: gone from the unpublished rows' index only once a vacuum runs.
     await h.pool.query(
       `INSERT INTO outbox (id, subject, type, payload)
        SELECT gen_random_uuid(), 'old.thing.happened', 'old.thing.happened', decode('00', 'hex')
          FROM generate_series(1, 10000)`,
     );
-    await h.pool.query("UPDATE outbox SET published_at = now() WHERE subject = 'old.thing.happened'");
+    await h.pool.query("DELETE FROM outbox WHERE subject = 'old.thing.happened'");
     const wanted = await enqueueCommitted("unread", "wanted");
     /** One pass's claim: the rows it got, and how many of the outbox's pages it read to get them. */
     const pass = () =>
@@ -434,17 +437,21 @@ describe("outbox relay", () => {
     }
   });
 
-  test("deletes published rows older than the retention", async ({ events }) => {
+  test("deletes the rows a release before this one marked published, and does not publish them", async ({
+    events,
+  }) => {
     const { h, freshContext, relay, enqueueCommitted } = kit(events);
-    const { ctx } = await freshContext();
+    const { ctx, stream } = await freshContext();
     const id = await enqueueCommitted(ctx, "old");
-    const { relay: r } = relay(ctx, { retainPublishedMs: 0 });
+    await h.pool.query("UPDATE outbox SET published_at = now() WHERE id = $1", [id]);
+    const { relay: r } = relay(ctx);
     r.start();
     try {
       await waitFor(async () => {
         const { rowCount } = await h.pool.query("SELECT 1 FROM outbox WHERE id = $1", [id]);
         return rowCount === 0;
       });
+      expect(await streamMessages(h.nc, stream)).toBe(0);
     } finally {
       await r.stop();
     }

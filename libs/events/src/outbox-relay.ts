@@ -40,16 +40,11 @@ export interface OutboxRelayOptions {
   pollIntervalMs?: number;
   /**
    * Milliseconds a relay woken by a commit (outboxWritten) waits for more commits before its pass; default 0, at
-   * once. The pass then publishes what all of them wrote: one claim, one marking and one round of publishes
+   * once. The pass then publishes what all of them wrote: one claim, one deletion and one round of publishes
    * instead of one each, for events published up to this much later (or right after the pass under way, when
    * that one ends later).
    */
   lingerMs?: number;
-  /**
-   * Milliseconds a published row is kept before the relay deletes it; default 86 400 000 (1 day). Must exceed the
-   * stream's duplicate window, which it does by far.
-   */
-  retainPublishedMs?: number;
   /** Registry for the relay's metrics; default prom-client's global registry. */
   registry?: Registry;
 }
@@ -76,10 +71,10 @@ export interface OutboxRelay {
   /** Stops the background relay after the pass in progress, and the pass it was lingering for, if any. */
   stop(): Promise<void>;
   /**
-   * Claims up to `batchSize` unpublished rows in outbox order, publishes them and marks them published, in one
-   * transaction. Safe to run concurrently with other relays (rows are claimed with SKIP LOCKED).
-   * @returns how many rows were published and marked.
-   * @throws OutboxPublishError when some rows could not be published (the others are marked).
+   * Claims up to `batchSize` rows in outbox order, publishes them and deletes them, in one transaction. Safe to
+   * run concurrently with other relays (rows are claimed with SKIP LOCKED).
+   * @returns how many rows were published and deleted.
+   * @throws OutboxPublishError when some rows could not be published (the others are deleted).
    */
   runOnce(): Promise<number>;
 }
@@ -100,10 +95,11 @@ const BACKLOG_EVERY_MS = 1000;
 
 /**
  * The statements a relay's pass opens its transaction with: up to `batchSize` unpublished rows, oldest first,
- * locked. A row marked published stays in the unpublished rows' index until a vacuum, and once such rows outnumber
- * the rest Postgres plans the claim as a bitmap scan, which fetches every one of them again on every pass; an
- * index scan (bitmap scans turned off for this transaction) marks them dead in the index as it passes them, so
- * the next passes skip them without reading the table.
+ * locked. (`published_at` is set only by the releases before this one, which marked rows instead of deleting
+ * them.) A deleted row stays in the unpublished rows' index until a vacuum, and once such rows outnumber the rest
+ * Postgres plans the claim as a bitmap scan, which fetches every one of them again on every pass; an index scan
+ * (bitmap scans turned off for this transaction) marks them dead in the index as it passes them, so the next
+ * passes skip them without reading the table.
  */
 export function claimOpening(batchSize: number): string {
   return `SET LOCAL enable_bitmapscan = off; SELECT id, subject, type, payload, headers, created_at FROM outbox
@@ -111,15 +107,18 @@ export function claimOpening(batchSize: number): string {
 }
 
 /**
- * The publishing half of the transactional outbox. A row is marked published only after its PubAck; a crash
- * between the two leaves it unmarked, and the next pass publishes it again with the same `Nats-Msg-Id`, which
- * JetStream drops as a duplicate within the stream's duplicate window. Every replica of a service runs a relay:
- * rows are claimed with SKIP LOCKED in the transaction that publishes and marks them, so each is published by one
- * relay, and a relay that stops or dies leaves its unmarked rows to the others. Publish order follows `seq` within
- * one pass; with several replicas, or after a failed publish, events can reach the stream out of `seq` order.
- * A commit that wrote rows wakes the relay of the process that wrote them (outboxWritten); a relay hears of no
- * other process's rows until its poll, since the NOTIFY that used to wake every relay made each committing
- * writer of the database wait for the others' commits (NOTIFY takes one lock, held through the commit).
+ * The publishing half of the transactional outbox. A row is deleted only after its PubAck, in the transaction
+ * that claimed it; a crash between the two leaves it in place, and the next pass publishes it again with the same
+ * `Nats-Msg-Id`, which JetStream drops as a duplicate within the stream's duplicate window. Deleting a published
+ * row, rather than marking it and deleting it later, writes it once less: the marking was not a HOT update (the
+ * backlog index's predicate names the column), so it copied the row and added it to two more indexes. Every
+ * replica of a service runs a relay: rows are claimed with SKIP LOCKED in the transaction that publishes and
+ * deletes them, so each is published by one relay, and a relay that stops or dies leaves its rows to the others.
+ * Publish order follows `seq` within one pass; with several replicas, or after a failed publish, events can reach
+ * the stream out of `seq` order. A commit that wrote rows wakes the relay of the process that wrote them
+ * (outboxWritten); a relay hears of no other process's rows until its poll, since the NOTIFY that used to wake
+ * every relay made each committing writer of the database wait for the others' commits (NOTIFY takes one lock,
+ * held through the commit).
  */
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const {
@@ -131,7 +130,6 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     batchSize = 500,
     pollIntervalMs = 1000,
     lingerMs = 0,
-    retainPublishedMs = 86_400_000,
   } = options;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
     throw new RangeError(`outbox relay batchSize must be a positive integer, not ${batchSize}`);
@@ -194,7 +192,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   // A pass is two round trips to Postgres, not four: BEGIN goes in one message with the claim, COMMIT with the
-  // marking (withTransaction's opening and closing; their only values are the batch size, checked to be an
+  // deletion (withTransaction's opening and closing; their only values are the batch size, checked to be an
   // integer, and ids the claim read from a uuid column).
   const claim = claimOpening(batchSize);
 
@@ -215,7 +213,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         closing: ({ ids }) =>
           ids.length === 0
             ? undefined
-            : `UPDATE outbox SET published_at = now() WHERE id = ANY(${pg.escapeLiteral(`{${ids.join(",")}}`)}::uuid[])`,
+            : `DELETE FROM outbox WHERE id = ANY(${pg.escapeLiteral(`{${ids.join(",")}}`)}::uuid[])`,
       },
     );
     const published = ids.length;
@@ -241,8 +239,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return waiting;
   }
 
-  // One replica deletes at a time: two deletes of the same old rows, locking them in different orders, could
-  // deadlock, and the second would find nothing left to do anyway.
+  // The rows a release before this one marked published and kept for a day, during and after a rolling upgrade.
+  // One replica deletes at a time: two deletes of the same rows, locking them in different orders, could deadlock,
+  // and the second would find nothing left to do anyway.
   async function cleanup(): Promise<void> {
     if (Date.now() - lastCleanup < CLEANUP_EVERY_MS) return;
     lastCleanup = Date.now();
@@ -250,8 +249,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (!(await tryAdvisoryXactLock(tx, CLEANUP_LOCK))) return;
       await tx.query(
         `DELETE FROM outbox WHERE id IN (
-           SELECT id FROM outbox WHERE published_at < now() - make_interval(secs => $1::float8 / 1000) LIMIT $2)`,
-        [retainPublishedMs, CLEANUP_BATCH],
+           SELECT id FROM outbox WHERE published_at IS NOT NULL LIMIT $1)`,
+        [CLEANUP_BATCH],
       );
     });
   }

@@ -21,7 +21,14 @@ export {
 export { type NatsFixture, provideNats } from "./provide-nats.js";
 export { type PgFixture, providePg } from "./provide-pg.js";
 export { provideRedis, type RedisFixture } from "./provide-redis.js";
-export { publishedEvents } from "./published-events.js";
+export {
+  copyOutboxRows,
+  type OutboxRowCopy,
+  publishedEvents,
+  publishedMessages,
+  putBackOutboxRows,
+  type StreamEvent,
+} from "./published-events.js";
 export { type RecordedLogs, recordLogs } from "./record-logs.js";
 export { serviceTest } from "./service-test.js";
 export { type ReceivedMail, type SmtpInbox, startSmtpInbox } from "./smtp-inbox.js";

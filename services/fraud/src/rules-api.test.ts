@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { fromBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { AuditEntrySchema } from "@fintech/proto/fintech/audit/v1/audit_pb.js";
 import { Decision, RuleMode } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
+import { publishedEvents } from "@fintech/testing";
 import { describe, expect } from "vitest";
 import { expectRefusal, fraudTest, minutesBefore, purchase, scoreRequest } from "./test/harness.js";
 
@@ -147,12 +147,15 @@ describe("audit", () => {
       );
     // The same rules again write no version and so no entry.
     await fraud.as("admin:auditor").updateRules({ offHours: { points: 25 } });
-    const { rows } = await fraud.pg.pool.query<{ payload: Buffer }>(
-      "SELECT payload FROM outbox WHERE type = 'fraud.audit.recorded' ORDER BY seq",
-    );
-    const entries = rows
-      .map((r) => fromBinary(AuditEntrySchema, r.payload))
-      .filter((e) => e.actor?.id === "auditor");
+    const entries = (
+      await publishedEvents(
+        fraud.nc,
+        fraud.pg.pool,
+        fraud.namespace,
+        "fraud.audit.recorded",
+        AuditEntrySchema,
+      )
+    ).filter((e) => e.actor?.id === "auditor");
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({
       service: "fraud",

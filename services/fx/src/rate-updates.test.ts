@@ -1,8 +1,7 @@
-import { fromBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { AuditEntrySchema } from "@fintech/proto/fintech/audit/v1/audit_pb.js";
 import { RateUpdatedSchema } from "@fintech/proto/fintech/fx/v1/events_pb.js";
-import { publishedEvents, testService } from "@fintech/testing";
+import { copyOutboxRows, publishedEvents, putBackOutboxRows, testService } from "@fintech/testing";
 import { describe, expect } from "vitest";
 import { expectRefusal, fxTest } from "./test/harness.js";
 
@@ -77,17 +76,19 @@ describe("rate updates", () => {
     }
   });
 
-  test("the relay killed between publish and mark publishes no second event", async ({ fx, pg, nats }) => {
+  test("the relay killed between publish and deletion publishes no second event", async ({
+    fx,
+    pg,
+    nats,
+  }) => {
     await fx.app.relay.stop();
     try {
       await fx.admin.setRate({ base: "USD", quote: "MYR", rate: "4.75" });
+      const rows = await copyOutboxRows(pg.pool, "fx.rate.updated");
       // The update and its audit entry.
       expect(await fx.app.relay.runOnce()).toBe(2);
-      // A crash after JetStream acknowledged the publish, before the row was marked, leaves exactly this.
-      const { rowCount } = await pg.pool.query(
-        "UPDATE outbox SET published_at = NULL WHERE seq = (SELECT max(seq) FROM outbox WHERE type = 'fx.rate.updated')",
-      );
-      expect(rowCount).toBe(1);
+      // A crash after JetStream acknowledged the publish, before the row's deletion committed, leaves it in place.
+      await putBackOutboxRows(pg.pool, rows.slice(-1));
       expect(await fx.app.relay.runOnce()).toBe(1);
       const events = await publishedEvents(
         nats.nc,
@@ -107,6 +108,7 @@ describe("audit", () => {
   test("an admin's rate change is audited with who, which request, and the rate before and after", async ({
     fx,
     pg,
+    nats,
   }) => {
     await fx.admin.setRate(
       { base: "JPY", quote: "MYR", rate: "0.0300" },
@@ -116,12 +118,9 @@ describe("audit", () => {
       { base: "MYR", quote: "JPY", rate: "32" },
       { headers: { "x-request-id": "rate-2" } },
     );
-    const { rows } = await pg.pool.query<{ payload: Buffer }>(
-      "SELECT payload FROM outbox WHERE type = 'fx.audit.recorded' ORDER BY seq",
-    );
-    const entries = rows
-      .map((r) => fromBinary(AuditEntrySchema, r.payload))
-      .filter((e) => e.subjectId.includes("JPY"));
+    const entries = (
+      await publishedEvents(nats.nc, pg.pool, fx.namespace, "fx.audit.recorded", AuditEntrySchema)
+    ).filter((e) => e.subjectId.includes("JPY"));
     // The first rate of a pair has no before; the second replaces it, seen in the direction it is set in.
     expect(entries.map((e) => [e.requestId, e.subjectId, e.before, e.after])).toEqual([
       ["rate-1", "JPY/MYR", undefined, { rate: "0.03", source: "admin:admin-1" }],

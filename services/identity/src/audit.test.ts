@@ -1,25 +1,32 @@
-import { fromBinary, toJsonString } from "@bufbuild/protobuf";
+import { toJsonString } from "@bufbuild/protobuf";
 import type { AuditEntry } from "@fintech/proto/fintech/audit/v1/audit_pb.js";
 import { AuditEntrySchema } from "@fintech/proto/fintech/audit/v1/audit_pb.js";
 import { Role, UserStatus } from "@fintech/proto/fintech/identity/v1/identity_pb.js";
-import type pg from "pg";
+import type { NatsFixture, PgFixture } from "@fintech/testing";
+import { publishedEvents } from "@fintech/testing";
 import { describe, expect } from "vitest";
 import { ADMIN_PASSWORD, bearer, identityTest, PASSWORD } from "./test/harness.js";
 
 const test = identityTest();
 
-/** The audit entries identity wrote into its outbox about `subjectId`, oldest first. */
-async function auditOf(pool: pg.Pool, subjectId: string): Promise<AuditEntry[]> {
-  const { rows } = await pool.query<{ payload: Buffer }>(
-    "SELECT payload FROM outbox WHERE type = 'identity.audit.recorded' ORDER BY seq",
-  );
-  return rows.map((r) => fromBinary(AuditEntrySchema, r.payload)).filter((e) => e.subjectId === subjectId);
+/** Every audit entry identity has published, oldest first. */
+function published({ nats, pg }: { nats: NatsFixture; pg: PgFixture }): Promise<AuditEntry[]> {
+  return publishedEvents(nats.nc, pg.pool, nats.namespace, "identity.audit.recorded", AuditEntrySchema);
+}
+
+/** The audit entries identity published about `subjectId`, oldest first. */
+async function auditOf(
+  fixtures: { nats: NatsFixture; pg: PgFixture },
+  subjectId: string,
+): Promise<AuditEntry[]> {
+  return (await published(fixtures)).filter((e) => e.subjectId === subjectId);
 }
 
 describe("audit entries", () => {
   test("an admin's status change, role change and deletion each record who, which request, from where, before and after", async ({
     identity,
     pg,
+    nats,
   }) => {
     const adminToken = await identity.adminToken();
     const adminId = (await identity.client.getMe({}, bearer(adminToken))).user?.id ?? "";
@@ -40,7 +47,7 @@ describe("audit entries", () => {
     await identity.client.setUserRoles({ id: u.id, roles: [Role.USER, Role.ADMIN] }, viaGateway("req-roles"));
     await identity.client.deleteUser({ id: u.id }, viaGateway("req-delete"));
 
-    const entries = await auditOf(pg.pool, u.id);
+    const entries = await auditOf({ nats, pg }, u.id);
     expect(entries.map((e) => [e.action, e.requestId, e.clientIp])).toEqual([
       ["identity.update_user_status", "req-status", "203.0.113.7"],
       ["identity.set_user_roles", "req-roles", "203.0.113.7"],
@@ -68,6 +75,7 @@ describe("audit entries", () => {
   test("the client's address is believed only with the gateway's own token beside it", async ({
     identity,
     pg,
+    nats,
   }) => {
     const adminToken = await identity.adminToken();
     const someone = await identity.signUp("claims-to-be-gateway");
@@ -81,11 +89,11 @@ describe("audit entries", () => {
       { id: b.id, status: UserStatus.SUSPENDED },
       as({ "x-forwarded-by": `Bearer ${someone.accessToken}` }),
     );
-    expect((await auditOf(pg.pool, a.id)).map((e) => e.clientIp)).toEqual([""]);
-    expect((await auditOf(pg.pool, b.id)).map((e) => e.clientIp)).toEqual([""]);
+    expect((await auditOf({ nats, pg }, a.id)).map((e) => e.clientIp)).toEqual([""]);
+    expect((await auditOf({ nats, pg }, b.id)).map((e) => e.clientIp)).toEqual([""]);
   });
 
-  test("no password, token or key appears in an audit entry", async ({ identity, pg }) => {
+  test("no password, token or key appears in an audit entry", async ({ identity, pg, nats }) => {
     const adminToken = await identity.adminToken();
     const gateway = await identity.serviceToken();
     const u = await identity.signUp("secretive");
@@ -96,13 +104,9 @@ describe("audit entries", () => {
     await identity.client.setUserRoles({ id: u.id, roles: [Role.USER, Role.ADMIN] }, admin);
     await identity.client.updateUserStatus({ id: u.id, status: UserStatus.SUSPENDED }, admin);
     await identity.client.deleteUser({ id: u.id }, admin);
-    const { rows } = await pg.pool.query<{ payload: Buffer }>(
-      "SELECT payload FROM outbox WHERE type = 'identity.audit.recorded'",
-    );
-    expect(rows.length).toBeGreaterThanOrEqual(3);
-    const text = rows
-      .map((r) => toJsonString(AuditEntrySchema, fromBinary(AuditEntrySchema, r.payload)))
-      .join("\n");
+    const entries = await published({ nats, pg });
+    expect(entries.length).toBeGreaterThanOrEqual(3);
+    const text = entries.map((e) => toJsonString(AuditEntrySchema, e)).join("\n");
     for (const secret of [
       PASSWORD,
       ADMIN_PASSWORD,
@@ -116,10 +120,14 @@ describe("audit entries", () => {
     }
   });
 
-  test("a signing key rotation is audited with the new key's id, never the key", async ({ identity, pg }) => {
+  test("a signing key rotation is audited with the new key's id, never the key", async ({
+    identity,
+    pg,
+    nats,
+  }) => {
     const adminToken = await identity.adminToken();
     const { kid } = await identity.client.rotateSigningKey({}, bearer(adminToken));
-    const [entry, ...more] = await auditOf(pg.pool, kid);
+    const [entry, ...more] = await auditOf({ nats, pg }, kid);
     expect(more).toEqual([]);
     expect(entry).toMatchObject({ action: "identity.rotate_signing_key", subjectType: "signing_key" });
     expect(Object.keys(entry?.after ?? {}).sort()).toEqual(["activates_at", "kid"]);

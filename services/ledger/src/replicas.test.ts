@@ -6,19 +6,10 @@ import { describe, expect } from "vitest";
 import { createIntegrityChecker } from "./integrity.js";
 import { ledgerMetrics } from "./metrics.js";
 import type { LedgerHarness, NewTransferInit } from "./test/harness.js";
-import { fund, ledgerTest, move, openAccount, startReplica } from "./test/harness.js";
+import { fund, ledgerTest, move, openAccount, publishedCount, startReplica } from "./test/harness.js";
 
 // Replicas of one ledger over one schema: its background jobs must each do their work once between them.
 const test = ledgerTest();
-
-/** Outbox rows of an event type: what the relays publish. */
-async function eventsOf(h: LedgerHarness, type: string): Promise<number> {
-  const { rows } = await h.pool.query<{ n: number }>(
-    "SELECT count(*)::int4 AS n FROM outbox WHERE type = $1",
-    [type],
-  );
-  return rows[0]?.n ?? 0;
-}
 
 /** `n` pending MYR transfers of 1.00 from `a` to `b` that time out after `seconds`. */
 async function pendings(h: LedgerHarness, n: number, seconds: number): Promise<NewTransferInit[]> {
@@ -52,7 +43,7 @@ describe("two replicas", () => {
     const second = await startReplica(ledger, { LEDGER_EXPIRY_INTERVAL_MS: 20 });
     let firstStopped = false;
     try {
-      const before = await eventsOf(ledger, "ledger.transfer.expired");
+      const before = await publishedCount(ledger, "ledger.transfer.expired");
       const early = await pendings(ledger, 30, 5);
       // Both schedules run all along; by hand as well, at once on both replicas.
       ledger.clock.advance(5_000);
@@ -60,14 +51,14 @@ describe("two replicas", () => {
       await waitFor(async () => (await statuses(ledger, early)).every((s) => s === TransferStatus.EXPIRED));
       expect(await statuses(ledger, early)).toEqual(expired(30));
       expect(voided.reduce((n, v) => n + v, 0)).toBeLessThanOrEqual(30);
-      expect(await eventsOf(ledger, "ledger.transfer.expired")).toBe(before + 30);
+      expect(await publishedCount(ledger, "ledger.transfer.expired")).toBe(before + 30);
 
       await first.stop();
       firstStopped = true;
       const late = await pendings(ledger, 10, 5);
       ledger.clock.advance(5_000);
       await waitFor(async () => (await statuses(ledger, late)).every((s) => s === TransferStatus.EXPIRED));
-      expect(await eventsOf(ledger, "ledger.transfer.expired")).toBe(before + 40);
+      expect(await publishedCount(ledger, "ledger.transfer.expired")).toBe(before + 40);
       expect((await ledger.client.checkIntegrity({})).ok).toBe(true);
     } finally {
       await Promise.all([firstStopped ? undefined : first.stop(), second.stop()]);
@@ -95,7 +86,7 @@ describe("two replicas", () => {
       account.id,
     ]);
     try {
-      const before = await eventsOf(ledger, "ledger.integrity.violated");
+      const before = await publishedCount(ledger, "ledger.integrity.violated");
       const runs = await Promise.all([
         one.runScheduled(),
         two.runScheduled(),
@@ -105,14 +96,14 @@ describe("two replicas", () => {
       const ran = runs.filter((r) => r !== undefined);
       expect(ran).toHaveLength(1);
       expect(ran[0]?.ok).toBe(false);
-      expect(await eventsOf(ledger, "ledger.integrity.violated")).toBe(before + 1);
+      expect(await publishedCount(ledger, "ledger.integrity.violated")).toBe(before + 1);
 
       ledger.clock.advance(3_599_000);
       expect(await Promise.all([one.runScheduled(), two.runScheduled()])).toEqual([undefined, undefined]);
       // The first replica is gone: an hour after the last check, the second runs the next one.
       ledger.clock.advance(1_000);
       expect((await two.runScheduled())?.ok).toBe(false);
-      expect(await eventsOf(ledger, "ledger.integrity.violated")).toBe(before + 2);
+      expect(await publishedCount(ledger, "ledger.integrity.violated")).toBe(before + 2);
     } finally {
       await ledger.pool.query("UPDATE accounts SET credits_posted = credits_posted - 1 WHERE id = $1", [
         account.id,

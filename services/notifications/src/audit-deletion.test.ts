@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { AuditCheckpointedSchema } from "@fintech/proto/fintech/notifications/v1/events_pb.js";
-import { testAdmin } from "@fintech/testing";
+import { publishedEvents, testAdmin } from "@fintech/testing";
 import { describe, expect } from "vitest";
 import { adminActs, record, seqsOf, tamper } from "./test/audit-kit.js";
-import { notificationsTest, outboxEvents } from "./test/harness.js";
+import { notificationsTest } from "./test/harness.js";
 
 // Checkpoint after every sealed batch, so a test's pass always signs the head it sealed.
 const test = notificationsTest({ AUDIT_CHECKPOINT_EVERY: "1" });
@@ -21,7 +21,13 @@ describe("audit trail checkpoints", () => {
     const seqs = await seqsOf(h, ids);
     const newest = seqs.at(-1) ?? 0n;
     expect(pass?.checkpoint?.seq).toBe(newest);
-    const published = await outboxEvents(h, "notifications.audit.checkpointed", AuditCheckpointedSchema);
+    const published = await publishedEvents(
+      h.nc,
+      h.pool,
+      h.namespace,
+      "notifications.audit.checkpointed",
+      AuditCheckpointedSchema,
+    );
     expect(published.map((c) => c.seq)).toContain(newest);
 
     await tamper(h, "DELETE FROM audit_chain WHERE seq >= $1", [seqs[1]]);

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { WebhookDisabledSchema } from "@fintech/proto/fintech/notifications/v1/events_pb.js";
 import { TransactionStatus, TransactionType } from "@fintech/proto/fintech/wallet/v1/events_pb.js";
-import { waitFor } from "@fintech/testing";
+import { publishedEvents, waitFor } from "@fintech/testing";
 import { expect } from "vitest";
 import { notificationsTest } from "./test/harness.js";
 import { startReceiver } from "./test/receiver.js";
@@ -53,10 +54,14 @@ test("an endpoint that fails for the whole retry period is disabled, its deliver
       enabled: false,
       disabledReason: "failing",
     });
-    const { rows } = await n.pool.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM outbox WHERE type = 'notifications.webhook.disabled'",
+    const disabled = await publishedEvents(
+      n.nc,
+      n.pool,
+      n.namespace,
+      "notifications.webhook.disabled",
+      WebhookDisabledSchema,
     );
-    expect(rows[0]?.n).toBe(1);
+    expect(disabled).toHaveLength(1);
 
     // Enabled again by its owner, it receives new events.
     await owner.updateWebhook({ id, enabled: true });

@@ -10,11 +10,9 @@ import { ADMIN_PASSWORD, defaultWallet, fund, PASSWORD, platformTest } from "./t
 const test = platformTest();
 
 async function auditOf(p: Platform, transactionId: string): Promise<AuditEntry[]> {
-  const { rows } = await p.pool.query<{ payload: Buffer }>(
-    "SELECT payload FROM outbox WHERE type = 'wallet.audit.recorded' ORDER BY seq",
-  );
-  return rows
-    .map((r) => fromBinary(AuditEntrySchema, r.payload))
+  return (await p.walletEvents())
+    .filter((e) => e.type === "wallet.audit.recorded")
+    .map((e) => fromBinary(AuditEntrySchema, e.data))
     .filter((e) => e.subjectId === transactionId);
 }
 

@@ -284,12 +284,10 @@ describe("wallets", () => {
       json: { from_wallet_id: a.id, to_wallet_id: b.id, amount: "4.00" },
     });
     const bought = await pay(p, ana, "1.00", "food_beverage", "USD");
-    const events = async () => {
-      const { rows } = await p.pool.query<{ type: string; payload: Buffer }>(
-        "SELECT type, payload FROM outbox WHERE type LIKE 'wallet.transaction.%' ORDER BY seq",
-      );
-      return rows.map((r) => ({ type: r.type, m: fromBinary(TransactionEventSchema, r.payload) }));
-    };
+    const events = async () =>
+      (await p.walletEvents())
+        .filter((e) => e.type.startsWith("wallet.transaction."))
+        .map((e) => ({ type: e.type, m: fromBinary(TransactionEventSchema, e.data) }));
     const all = await waitFor(async () => {
       const e = await events();
       return (

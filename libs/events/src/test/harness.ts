@@ -1,9 +1,10 @@
 import { Writable } from "node:stream";
-import { migrate } from "@fintech/db";
+import { createPool, migrate } from "@fintech/db";
 import type { NatsFixture, PgFixture } from "@fintech/testing";
 import { test as base } from "@fintech/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import type pg from "pg";
 import type { Logger } from "pino";
 import { pino } from "pino";
 import { Registry } from "prom-client";
@@ -48,4 +49,21 @@ export function captureLogs(): { logger: Logger; lines: LogLine[]; registry: Reg
 export async function streamMessages(nc: NatsConnection, stream: string): Promise<number> {
   const jsm = await jetstreamManager(nc);
   return (await jsm.streams.info(stream)).state.messages;
+}
+
+/** A pool whose every statement's text is recorded, as the relay sends it. */
+export function recordingPool(url: string, schema: string): { pool: pg.Pool; sent: string[] } {
+  const pool = createPool({ url, schema, max: 2 });
+  const sent: string[] = [];
+  pool.on("connect", (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    Object.assign(client, {
+      query: (...args: unknown[]) => {
+        const [config] = args;
+        sent.push(typeof config === "string" ? config : String((config as { text?: unknown }).text));
+        return query(...args);
+      },
+    });
+  });
+  return { pool, sent };
 }

@@ -1,5 +1,5 @@
-// Runs one relay pass and hangs at the moment the published rows would be marked, i.e. after every PubAck. The
-// parent test kills this process with SIGKILL there: the state a crash between publish and mark leaves behind.
+// Runs one relay pass and hangs at the moment the published rows would be deleted, i.e. after every PubAck. The
+// parent test kills this process with SIGKILL there: the state a crash between publish and deletion leaves behind.
 import { connect } from "@nats-io/transport-node";
 import pg from "pg";
 import { pino } from "pino";
@@ -17,7 +17,7 @@ pool.connect = (async () => {
   const client = await real.connect();
   const query = client.query.bind(client);
   client.query = ((text: unknown, ...rest: unknown[]) => {
-    if (typeof text === "string" && text.startsWith("UPDATE outbox")) {
+    if (typeof text === "string" && text.startsWith("DELETE FROM outbox")) {
       process.stdout.write("published\n");
       return new Promise(() => {});
     }

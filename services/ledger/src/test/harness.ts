@@ -9,7 +9,7 @@ import { createPool } from "@fintech/db";
 import type { Account, NewTransferSchema } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import { AccountKind, LedgerService } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
 import type { TestClock, TestTokens } from "@fintech/testing";
-import { serviceTest, testService } from "@fintech/testing";
+import { publishedMessages, serviceTest, testService } from "@fintech/testing";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type pg from "pg";
 import pino from "pino";
@@ -170,3 +170,12 @@ export async function startReplica(
 }
 
 export { expectRefusal, TestClock } from "@fintech/testing";
+
+/** How many events whose type starts with `prefix` the ledger has published so far (publishedMessages). */
+export async function publishedCount(
+  h: Pick<LedgerHarness, "nc" | "pool" | "namespace">,
+  prefix: string,
+): Promise<number> {
+  const events = await publishedMessages(h.nc, h.pool, h.namespace, "ledger");
+  return events.filter((e) => e.type.startsWith(prefix)).length;
+}

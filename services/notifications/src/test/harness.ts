@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import type { createClient } from "@connectrpc/connect";
 import type { Principal } from "@fintech/auth";
 import { auditSubject } from "@fintech/auth";
@@ -169,19 +169,6 @@ export async function publishAuditEntry(
   );
   await h.nc.flush();
   return id;
-}
-
-/** The events of type `type` this service wrote into its outbox (which its relay publishes), decoded, oldest first. */
-export async function outboxEvents<D extends DescMessage>(
-  h: Pick<NotificationsHarness, "pool">,
-  type: string,
-  schema: D,
-): Promise<MessageShape<D>[]> {
-  const { rows } = await h.pool.query<{ payload: Buffer }>(
-    "SELECT payload FROM outbox WHERE type = $1 ORDER BY seq",
-    [type],
-  );
-  return rows.map((r) => fromBinary(schema, r.payload));
 }
 
 /** A completed purchase of `userId`'s, as the wallet's transaction events carry it. */

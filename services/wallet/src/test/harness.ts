@@ -18,7 +18,8 @@ import { createServiceTransport, observeClientCalls, systemClock } from "@fintec
 import type { UpdateRulesRequestSchema } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { FraudService } from "@fintech/proto/fintech/fraud/v1/fraud_pb.js";
 import { LedgerService } from "@fintech/proto/fintech/ledger/v1/ledger_pb.js";
-import { serviceTest, waitFor } from "@fintech/testing";
+import type { StreamEvent } from "@fintech/testing";
+import { publishedMessages, serviceTest, waitFor } from "@fintech/testing";
 import { Redis } from "ioredis";
 import type pg from "pg";
 import pino from "pino";
@@ -114,6 +115,8 @@ export interface Platform {
   dbDelay: ((sql: string) => Promise<void> | undefined) | undefined;
   /** Events written into the wallet's, the ledger's and fraud's outboxes and not published yet. */
   unpublishedEvents(): Promise<number>;
+  /** Every event the wallet has published so far, in stream order, once its outbox is empty (publishedMessages). */
+  walletEvents(): Promise<StreamEvent[]>;
   /** Asserts that per currency the ledger balances: wallets plus system accounts sum to zero. */
   expectBooksBalance(): Promise<void>;
 }
@@ -461,6 +464,7 @@ export function platformTest(
         }
         return n;
       },
+      walletEvents: () => publishedMessages(nats.nc, walletPool, namespace, "wallet"),
       async expectBooksBalance() {
         const report = await platform.ledger.checkIntegrity({});
         expect(report.violations).toEqual([]);
