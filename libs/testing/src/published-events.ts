@@ -14,8 +14,8 @@ export interface StreamEvent {
 
 /**
  * Every event in `context`'s stream of the test's `namespace`, in stream order, once the outbox on `pool` has
- * nothing left to publish: what a service has published so far. (A published row leaves the outbox, so a test
- * reads what a service wrote here, not there.)
+ * nothing left to publish: what a service has published so far. (A published row leaves the outbox, so this, not
+ * the outbox, is where a test reads the events a service wrote.)
  */
 export async function publishedMessages(
   nc: NatsConnection,
