@@ -45,10 +45,8 @@ async function inRounds<T, R>(
   keysOf: (item: T) => string[],
   statement: (items: readonly T[]) => Promise<R[]>,
 ): Promise<Array<R | ItemFailure>> {
-  // Every item is in some round; the failure is overwritten by its outcome.
-  const results: Array<R | ItemFailure> = items.map(() =>
-    itemFailed(new Error("an item was left out of its batch")),
-  );
+  // Every slot is filled: each round takes at least the first item left, so every item is in one.
+  const results = new Array<R | ItemFailure>(items.length);
   let left = items.map((item, index) => ({ item, index }));
   while (left.length > 0) {
     const taken = new Set<string>();
