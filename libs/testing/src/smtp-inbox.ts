@@ -1,5 +1,6 @@
 // An SMTP server of a test's own, in the test's process: what the notifications service sends lands here, parsed,
 // so a test reads the mail a user would get (recipient, subject, text, HTML) instead of trusting the sender.
+import type { Socket } from "node:net";
 import type { AddressObject, ParsedMail } from "mailparser";
 import { simpleParser } from "mailparser";
 import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
@@ -43,6 +44,12 @@ export interface SmtpInbox {
    * the sender must try again later.
    */
   refuseNext(count: number): void;
+  /** Connections clients have opened so far. */
+  readonly connections: number;
+  /** The users that logged in, one entry per login (with `login` set). */
+  readonly logins: readonly string[];
+  /** Ends every open connection, as a server does with connections idle too long. */
+  dropConnections(): void;
   /** Stops listening and closes every connection. */
   close(): Promise<void>;
 }
@@ -68,16 +75,34 @@ function received(session: SMTPServerSession, parsed: ParsedMail): ReceivedMail 
 }
 
 /**
- * Starts an SMTP server on a free loopback port (or `port`) that accepts any sender and recipient without
- * authentication or TLS, keeps every message it is sent, parsed, and can refuse some on purpose. Close it in the
- * test's teardown.
+ * Starts an SMTP server on a free loopback port (or `port`) that accepts any sender and recipient without TLS,
+ * keeps every message it is sent, parsed, and can refuse some on purpose. Without `login` it asks for no
+ * authentication; with it, a client must log in as that user (over plain text) before it may send. Close it in
+ * the test's teardown.
  */
-export async function startSmtpInbox(opts: { port?: number } = {}): Promise<SmtpInbox> {
+export async function startSmtpInbox(
+  opts: { port?: number; login?: { user: string; pass: string } } = {},
+): Promise<SmtpInbox> {
   const mails: ReceivedMail[] = [];
+  const logins: string[] = [];
+  const sockets = new Set<Socket>();
+  let connections = 0;
   let refusals = 0;
+  const { login } = opts;
   const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS", "AUTH"],
+    authOptional: login === undefined,
+    disabledCommands: login === undefined ? ["STARTTLS", "AUTH"] : ["STARTTLS"],
+    allowInsecureAuth: true,
+    onAuth(auth, _session, callback) {
+      if (login !== undefined && auth.username === login.user && auth.password === login.pass) {
+        logins.push(auth.username ?? "");
+        callback(null, { user: auth.username });
+      } else callback(new Error("invalid username or password"));
+    },
+    onConnect(_session, callback) {
+      connections++;
+      callback();
+    },
     logger: false,
     banner: "test inbox",
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback: (err?: Error | null) => void) {
@@ -99,6 +124,10 @@ export async function startSmtpInbox(opts: { port?: number } = {}): Promise<Smtp
       });
     },
   });
+  server.server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   const port = await new Promise<number>((resolve, reject) => {
     server.server.once("error", reject);
     server.listen(opts.port ?? 0, "127.0.0.1", () => {
@@ -115,6 +144,13 @@ export async function startSmtpInbox(opts: { port?: number } = {}): Promise<Smtp
     waitForMail: (match, waitOpts) => waitFor(() => mails.find(match), waitOpts),
     refuseNext(count) {
       refusals = count;
+    },
+    get connections() {
+      return connections;
+    },
+    logins,
+    dropConnections() {
+      for (const socket of sockets) socket.destroy();
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
