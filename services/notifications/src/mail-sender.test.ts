@@ -1,3 +1,7 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { SmtpInbox } from "@fintech/testing/smtp-inbox";
 import { startSmtpInbox } from "@fintech/testing/smtp-inbox";
 import nodemailer from "nodemailer";
@@ -87,10 +91,111 @@ describe("the SMTP sender", () => {
   test("both parts say they are UTF-8 (a reader that assumes ASCII would garble the rest)", () => {
     const mail = mails["non-ASCII, long lines, a line that starts with a dot"];
     if (mail === undefined) throw new Error("no such mail");
-    const message = composeMail({ ...mail, to: "a@example.com", messageId: "<m@notifications.fintech>" });
+    const { message } = composeMail({ ...mail, to: "a@example.com", messageId: "<m@notifications.fintech>" });
     expect(message.match(/^Content-Type: text\/(plain|html); charset=utf-8\r$/gm)).toEqual([
       "Content-Type: text/plain; charset=utf-8\r",
       "Content-Type: text/html; charset=utf-8\r",
     ]);
+  });
+});
+
+describe("the SMTP sender's connections", () => {
+  const receipt = (i: number): OutgoingMail => ({
+    ...(mails.ascii as Omit<OutgoingMail, "to" | "messageId">),
+    to: `user-${i}@example.com`,
+    messageId: `<conn-${i}@notifications.fintech>`,
+  });
+  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+  test("mails sent at once share at most 5 connections, which stay open for the mails after", async () => {
+    const own = await startSmtpInbox();
+    const sender = smtpMailSender(own.url);
+    try {
+      await Promise.all(range(0, 20).map((i) => sender.send(receipt(i))));
+      expect(own.connections).toBe(5);
+      await Promise.all(range(20, 40).map((i) => sender.send(receipt(i))));
+      expect(own.connections).toBe(5);
+      expect(new Set(own.mails.flatMap((m) => m.rcptTo))).toEqual(
+        new Set(range(0, 40).map((i) => `user-${i}@example.com`)),
+      );
+    } finally {
+      sender.close();
+      await own.close();
+    }
+  });
+
+  test("a connection carries 100 mails, then the next goes over a new one", async () => {
+    const own = await startSmtpInbox();
+    const sender = smtpMailSender(own.url);
+    try {
+      for (const i of range(0, 101)) await sender.send(receipt(i));
+      expect(own.mails).toHaveLength(101);
+      expect(own.connections).toBe(2);
+    } finally {
+      sender.close();
+      await own.close();
+    }
+  });
+
+  test("a connection the server ended while idle is left; the next mail goes out at once on a new one", async () => {
+    const own = await startSmtpInbox();
+    const sender = smtpMailSender(own.url);
+    try {
+      await sender.send(receipt(1));
+      own.dropConnections();
+      // The end reaches the sender in a moment on loopback.
+      await sleep(200);
+      await sender.send(receipt(2));
+      expect(own.mails.flatMap((m) => m.rcptTo)).toEqual(["user-1@example.com", "user-2@example.com"]);
+      expect(own.connections).toBe(2);
+    } finally {
+      sender.close();
+      await own.close();
+    }
+  });
+
+  test("a mail the server refuses fails with the server's answer, and the next one goes out", async () => {
+    const own = await startSmtpInbox();
+    const sender = smtpMailSender(own.url);
+    try {
+      own.refuseNext(1);
+      await expect(sender.send(receipt(1))).rejects.toMatchObject({ responseCode: 451 });
+      await sender.send(receipt(2));
+      expect(own.mails.flatMap((m) => m.rcptTo)).toEqual(["user-2@example.com"]);
+    } finally {
+      sender.close();
+      await own.close();
+    }
+  });
+
+  test("logs in as the URL's user to a server that asks for a login; a wrong password sends nothing", async () => {
+    const own = await startSmtpInbox({ login: { user: "mailer", pass: "p@ss word" } });
+    const sender = smtpMailSender(`smtp://mailer:p%40ss%20word@127.0.0.1:${own.port}`);
+    const wrong = smtpMailSender(`smtp://mailer:guess@127.0.0.1:${own.port}`);
+    try {
+      await sender.send(receipt(1));
+      await expect(wrong.send(receipt(2))).rejects.toMatchObject({ code: "EAUTH" });
+      expect(own.logins).toEqual(["mailer"]);
+      expect(own.mails.flatMap((m) => m.rcptTo)).toEqual(["user-1@example.com"]);
+    } finally {
+      sender.close();
+      wrong.close();
+      await own.close();
+    }
+  });
+
+  test("a server that never greets fails the mail after the timeout instead of holding it", async () => {
+    const silent = createServer(() => {});
+    silent.listen(0, "127.0.0.1");
+    await once(silent, "listening");
+    const sender = smtpMailSender(`smtp://127.0.0.1:${(silent.address() as AddressInfo).port}`, {
+      timeoutMs: 300,
+    });
+    try {
+      await expect(sender.send(receipt(1))).rejects.toMatchObject({ code: "ETIMEDOUT" });
+    } finally {
+      sender.close();
+      silent.close();
+    }
   });
 });

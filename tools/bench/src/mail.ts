@@ -1,8 +1,8 @@
 // Benchmark: what sending a receipt costs the notifications service. A purchase's receipt (rendered as the
 // service renders it) goes BENCH_MAILS times (2,000, after 300 to warm up) with BENCH_IN_FLIGHT (8) in flight to
 // an SMTP server in a process of its own (libs/testing's inbox), once through the service's sender (each mail
-// built in one pass, handed to nodemailer's pooled transport as raw) and once through nodemailer's own composer on
-// the same kind of transport, alternating, BENCH_ROUNDS (3) times each. Printed per round: mails/s and this
+// built in one pass, handed whole to one of the sender's own SMTP connections) and once through nodemailer's own
+// composer on its pooled transport, alternating, BENCH_ROUNDS (3) times each. Printed per round: mails/s and this
 // process's CPU per mail; then the medians, their ratio and how many of the mails reached the server. Figures
 // are printed, never asserted.
 //
