@@ -6,7 +6,7 @@ import type { SmtpInbox } from "@fintech/testing/smtp-inbox";
 import { startSmtpInbox } from "@fintech/testing/smtp-inbox";
 import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { OutgoingMail } from "./mail-sender.js";
+import type { MailSender, OutgoingMail } from "./mail-sender.js";
 import { composeMail, smtpMailSender } from "./mail-sender.js";
 
 let inbox: SmtpInbox;
@@ -106,67 +106,53 @@ describe("the SMTP sender's connections", () => {
     messageId: `<conn-${i}@notifications.fintech>`,
   });
   const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
-
-  test("mails sent at once share at most 5 connections, which stay open for the mails after", async () => {
+  const sent = (own: SmtpInbox) => own.mails.flatMap((m) => m.rcptTo);
+  // A server of the test's own (its connections are counted) and a sender to it, both closed afterwards.
+  async function withOwnServer(run: (own: SmtpInbox, sender: MailSender) => Promise<void>): Promise<void> {
     const own = await startSmtpInbox();
     const sender = smtpMailSender(own.url);
     try {
+      await run(own, sender);
+    } finally {
+      sender.close();
+      await own.close();
+    }
+  }
+
+  test("mails sent at once share at most 5 connections, which stay open for the mails after", () =>
+    withOwnServer(async (own, sender) => {
       await Promise.all(range(0, 20).map((i) => sender.send(receipt(i))));
       expect(own.connections).toBe(5);
       await Promise.all(range(20, 40).map((i) => sender.send(receipt(i))));
       expect(own.connections).toBe(5);
-      expect(new Set(own.mails.flatMap((m) => m.rcptTo))).toEqual(
-        new Set(range(0, 40).map((i) => `user-${i}@example.com`)),
-      );
-    } finally {
-      sender.close();
-      await own.close();
-    }
-  });
+      expect(new Set(sent(own))).toEqual(new Set(range(0, 40).map((i) => `user-${i}@example.com`)));
+    }));
 
-  test("a connection carries 100 mails, then the next goes over a new one", async () => {
-    const own = await startSmtpInbox();
-    const sender = smtpMailSender(own.url);
-    try {
+  test("a connection carries 100 mails, then the next goes over a new one", () =>
+    withOwnServer(async (own, sender) => {
       for (const i of range(0, 101)) await sender.send(receipt(i));
       expect(own.mails).toHaveLength(101);
       expect(own.connections).toBe(2);
-    } finally {
-      sender.close();
-      await own.close();
-    }
-  });
+    }));
 
-  test("a connection the server ended while idle is left; the next mail goes out at once on a new one", async () => {
-    const own = await startSmtpInbox();
-    const sender = smtpMailSender(own.url);
-    try {
+  test("a connection the server ended while idle is left; the next mail goes out at once on a new one", () =>
+    withOwnServer(async (own, sender) => {
       await sender.send(receipt(1));
       own.dropConnections();
       // The end reaches the sender in a moment on loopback.
       await sleep(200);
       await sender.send(receipt(2));
-      expect(own.mails.flatMap((m) => m.rcptTo)).toEqual(["user-1@example.com", "user-2@example.com"]);
+      expect(sent(own)).toEqual(["user-1@example.com", "user-2@example.com"]);
       expect(own.connections).toBe(2);
-    } finally {
-      sender.close();
-      await own.close();
-    }
-  });
+    }));
 
-  test("a mail the server refuses fails with the server's answer, and the next one goes out", async () => {
-    const own = await startSmtpInbox();
-    const sender = smtpMailSender(own.url);
-    try {
+  test("a mail the server refuses fails with the server's answer, and the next one goes out", () =>
+    withOwnServer(async (own, sender) => {
       own.refuseNext(1);
       await expect(sender.send(receipt(1))).rejects.toMatchObject({ responseCode: 451 });
       await sender.send(receipt(2));
-      expect(own.mails.flatMap((m) => m.rcptTo)).toEqual(["user-2@example.com"]);
-    } finally {
-      sender.close();
-      await own.close();
-    }
-  });
+      expect(sent(own)).toEqual(["user-2@example.com"]);
+    }));
 
   test("logs in as the URL's user to a server that asks for a login; a wrong password sends nothing", async () => {
     const own = await startSmtpInbox({ login: { user: "mailer", pass: "p@ss word" } });
@@ -176,7 +162,7 @@ describe("the SMTP sender's connections", () => {
       await sender.send(receipt(1));
       await expect(wrong.send(receipt(2))).rejects.toMatchObject({ code: "EAUTH" });
       expect(own.logins).toEqual(["mailer"]);
-      expect(own.mails.flatMap((m) => m.rcptTo)).toEqual(["user-1@example.com"]);
+      expect(sent(own)).toEqual(["user-1@example.com"]);
     } finally {
       sender.close();
       wrong.close();
