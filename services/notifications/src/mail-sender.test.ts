@@ -108,9 +108,12 @@ describe("the SMTP sender's connections", () => {
   const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
   const sent = (own: SmtpInbox) => own.mails.flatMap((m) => m.rcptTo);
   // A server of the test's own (its connections are counted) and a sender to it, both closed afterwards.
-  async function withOwnServer(run: (own: SmtpInbox, sender: MailSender) => Promise<void>): Promise<void> {
+  async function withOwnServer(
+    run: (own: SmtpInbox, sender: MailSender) => Promise<void>,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<void> {
     const own = await startSmtpInbox();
-    const sender = smtpMailSender(own.url);
+    const sender = smtpMailSender(own.url, opts);
     try {
       await run(own, sender);
     } finally {
@@ -145,6 +148,19 @@ describe("the SMTP sender's connections", () => {
       expect(sent(own)).toEqual(["user-1@example.com", "user-2@example.com"]);
       expect(own.connections).toBe(2);
     }));
+
+  test("a connection idle past the timeout is closed quietly; the next mail goes out on a new one", () =>
+    withOwnServer(
+      async (own, sender) => {
+        await sender.send(receipt(1));
+        // The idle connection times out meanwhile: an error nobody waits for, which must not end the process.
+        await sleep(500);
+        await sender.send(receipt(2));
+        expect(sent(own)).toEqual(["user-1@example.com", "user-2@example.com"]);
+        expect(own.connections).toBe(2);
+      },
+      { timeoutMs: 200 },
+    ));
 
   test("a mail the server refuses fails with the server's answer, and the next one goes out", () =>
     withOwnServer(async (own, sender) => {
