@@ -82,4 +82,32 @@ describe("startSmtpInbox", () => {
       await inbox.close();
     }
   });
+
+  test("counts the connections clients open, and ends the open ones on request", async () => {
+    const inbox = await startSmtpInbox();
+    try {
+      await sendRaw(inbox.port, "a@example.com", "b@example.com", MESSAGE);
+      const idle = connect({ host: "127.0.0.1", port: inbox.port });
+      await once(idle, "data");
+      expect(inbox.connections).toBe(2);
+      const closed = once(idle, "close");
+      inbox.dropConnections();
+      await closed;
+    } finally {
+      await inbox.close();
+    }
+  });
+
+  test("with a login, takes mail only from a client that logged in as that user", async () => {
+    const inbox = await startSmtpInbox({ login: { user: "mailer", pass: "secret" } });
+    try {
+      const codes = await sendRaw(inbox.port, "a@example.com", "b@example.com", MESSAGE).catch(() => []);
+      // MAIL FROM without a login: 530, authentication required.
+      expect(codes[2]).toBe(530);
+      expect(inbox.mails).toHaveLength(0);
+      expect(inbox.logins).toEqual([]);
+    } finally {
+      await inbox.close();
+    }
+  });
 });
