@@ -1,5 +1,9 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "./logger.js";
+
+const killedFixture = fileURLToPath(new URL("./test/killed-logger-fixture.ts", import.meta.url));
 
 function capture(level?: string) {
   const lines: string[] = [];
@@ -12,6 +16,20 @@ function capture(level?: string) {
 }
 
 describe("createLogger", () => {
+  it("writes every line to stdout before the process can be killed", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", killedFixture, "500"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const signal = await new Promise((resolve) => child.on("close", (_code, sig) => resolve(sig)));
+    expect(signal).toBe("SIGKILL");
+    const lines = stdout.split("\n").filter((l) => l !== "");
+    expect(lines.map((l) => JSON.parse(l).i)).toEqual([...Array(500).keys()]);
+  });
+
   it("writes JSON lines with the service name, an ISO time and a textual level", () => {
     const { logger, lines } = capture();
     logger.info({ wallet_id: "w1" }, "opened");

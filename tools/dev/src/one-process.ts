@@ -107,14 +107,14 @@ export interface OneProcessPlatform {
 }
 
 /**
- * Starts every service in this process, in {@link ONE_PROCESS_ORDER}, each from its own environment (`envs`,
- * what `./dev start` would give its process: PORT, METRICS_PORT, DB_SCHEMA, SERVICE_CLIENT_SECRET, ...) and
- * with its own logger (default: a JSON logger at the env's LOG_LEVEL, every service's lines through one stdout
- * stream so that they never interleave mid-line). A service calls the ones
- * started before it through their in-process transports, with its own service token, checked by the callee's
- * own interceptors as over the network. Should one fail to start, the ones already started are stopped and the
- * error is thrown. Traces are exported as each service's main.ts would (startTelemetry), once for the process,
- * from the OTEL_* variables of `opts.env` (default: this process's), under the service name "one-process".
+ * Starts every service in this process, in {@link ONE_PROCESS_ORDER}, each from its own environment (`envs`, what
+ * `./dev start` would give its process: PORT, METRICS_PORT, DB_SCHEMA, SERVICE_CLIENT_SECRET, ...) and with its own
+ * logger (default: a JSON logger at the env's LOG_LEVEL, every service's lines through one stdout stream so that
+ * they never interleave mid-line, each written as it is logged, as createLogger's are). A service calls the ones
+ * started before it through their in-process transports, with its own service token, checked by the callee's own
+ * interceptors as over the network. Should one fail to start, the ones already started are stopped and the error is
+ * thrown. Traces are exported as each service's main.ts would (startTelemetry), once for the process, from the
+ * OTEL_* variables of `opts.env` (default: this process's), under the service name "one-process".
  */
 export async function startOneProcess(
   envs: Readonly<Record<PlatformService, NodeJS.ProcessEnv>>,
@@ -127,7 +127,7 @@ export async function startOneProcess(
     ...ONE_PROCESS_ORDER.filter((n) => envs[n] === undefined).map((n) => `${n} (no environment)`),
   ];
   if (missing.length > 0) throw new Error(`cannot start in one process: ${missing.join(", ")}`);
-  const stdout = pino.destination({ fd: 1, sync: false });
+  const stdout = pino.destination({ fd: 1, sync: true });
   const loggerFor =
     opts.logger ?? ((name, env) => createLogger({ name, level: env.LOG_LEVEL, destination: stdout }));
   const transports: Transports = {};
@@ -156,7 +156,6 @@ export async function startOneProcess(
       }
       // After the servers: the last requests' spans go out too.
       await telemetry.shutdown().catch((err: unknown) => failures.push(err));
-      stdout.flushSync();
       if (failures.length > 0) throw new AggregateError(failures, "some services did not stop cleanly");
     })();
     return stopping;
