@@ -14,7 +14,7 @@ import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { WriteStream } from "node:fs";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -64,7 +64,10 @@ export interface PlatformOptions {
   env?: Record<string, string>;
   /** More service clients identity accepts (name -> secret), for a caller that calls services itself. */
   clients?: Record<string, string>;
-  /** Where services' output goes: kept in memory (default, see logs()), `<dir>/<service>.log`, or nowhere. */
+  /**
+   * Where services' output goes: kept in memory (default, see logs()), `<dir>/<service>.log` (the directory is
+   * made if missing), or nowhere.
+   */
   output?: "memory" | { dir: string } | "discard";
   /** Extra `node` arguments for a service's process (e.g. --cpu-prof); asked with "one-process" in that mode. */
   nodeArgs?: (service: string) => readonly string[];
@@ -225,6 +228,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     databaseUrl = url.toString();
   }
   const output = opts.output ?? "memory";
+  if (typeof output === "object") mkdirSync(output.dir, { recursive: true });
   // In one process, every service's lines come out of one process and go to one file.
   const sharedFile =
     oneProcess && typeof output === "object"
