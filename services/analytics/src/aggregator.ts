@@ -63,16 +63,23 @@ export function createAggregator(opts: AggregatorOptions) {
   const { pool, hot, clock, baseCurrency } = opts;
 
   async function applyPending(id: string, known?: PendingDeltas, force = false): Promise<Applied> {
-    const outcome = await withTransaction(pool, async (tx) => {
-      const deltas = await store.lockPending(tx, id);
-      if (deltas === undefined) return "gone" as const;
-      const batches = toScopeBatches(known ?? deltas);
-      // A bucket that lost its data refuses: the row stays (Postgres has its increments in hot_aggregates, and
-      // the rebuild marks it applied), so queries meanwhile read Postgres and nothing is counted twice.
-      if (!(await hot.applyBatch(id, batches, force))) return "refused" as const;
-      await store.deletePending(tx, id);
-      return [...batches.keys()];
-    });
+    // Two round trips: BEGIN with the lock, then the deletion with COMMIT once Redis has the increments.
+    const outcome = await withTransaction(
+      pool,
+      async (_tx, locked) => {
+        const deltas = store.pendingDeltas(locked);
+        if (deltas === undefined) return "gone" as const;
+        const batches = toScopeBatches(known ?? deltas);
+        // A bucket that lost its data refuses: the row stays (Postgres has its increments in hot_aggregates, and
+        // the rebuild marks it applied), so queries meanwhile read Postgres and nothing is counted twice.
+        if (!(await hot.applyBatch(id, batches, force))) return "refused" as const;
+        return [...batches.keys()];
+      },
+      {
+        opening: store.lockPendingStatement(id),
+        closing: (result) => (typeof result === "string" ? undefined : store.deletePendingStatement(id)),
+      },
+    );
     if (typeof outcome === "string") return outcome;
     await hot.forgetApplied(id, outcome);
     return "applied";
@@ -125,12 +132,13 @@ export function createAggregator(opts: AggregatorOptions) {
     cold.sort(byScopeDay);
     hotRows.sort(byScopeDay);
     await store.addCold(tx, cold);
-    await store.addHot(tx, hotRows);
-    const pendingId = await store.insertPending(tx, pending);
-    if (eventTime > 0) {
-      const capped = Math.min(eventTime, clock.now().getTime() + MAX_EVENT_TIME_LEAD_MS);
-      await store.advanceWatermark(tx, consumer, new Date(capped));
-    }
+    const capped = Math.min(eventTime, clock.now().getTime() + MAX_EVENT_TIME_LEAD_MS);
+    const pendingId = await store.writeBatch(
+      tx,
+      hotRows,
+      pending,
+      eventTime > 0 ? { consumer, eventTime: new Date(capped) } : undefined,
+    );
     return async () => {
       await applyPending(pendingId, pending);
     };

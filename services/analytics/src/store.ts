@@ -79,25 +79,60 @@ export const store = {
     );
   },
 
-  async insertPending(db: Queryable, deltas: PendingDeltas): Promise<string> {
+  /**
+   * What a batch writes, in one statement: the hot days' increments (as {@link addHot}), the batch pending for
+   * Redis, and with `watermark` the latest event time the consumer has seen (kept where it is if later). Returns
+   * the pending batch's id.
+   */
+  async writeBatch(
+    db: Queryable,
+    hotRows: DayRow[],
+    deltas: PendingDeltas,
+    watermark: { consumer: string; eventTime: Date } | undefined,
+  ): Promise<string> {
     const { rows } = await db.query<{ id: bigint }>(
-      "INSERT INTO pending_batches (deltas) VALUES ($1) RETURNING id",
-      [JSON.stringify(deltas)],
+      `WITH hot AS (
+         INSERT INTO hot_aggregates AS h (scope, day, counters)
+         SELECT * FROM unnest($1::text[], $2::date[], $3::jsonb[])
+         ON CONFLICT (scope, day) DO UPDATE SET counters = counters_add(h.counters, excluded.counters)
+       ), mark AS (
+         INSERT INTO watermarks AS w (consumer, event_time)
+         SELECT $5::text, $6::timestamptz WHERE $6::timestamptz IS NOT NULL
+         ON CONFLICT (consumer) DO UPDATE SET event_time = GREATEST(w.event_time, excluded.event_time)
+       )
+       INSERT INTO pending_batches (deltas) VALUES ($4) RETURNING id`,
+      [
+        hotRows.map((r) => r.scope),
+        hotRows.map((r) => r.day),
+        hotRows.map((r) => JSON.stringify(countersToJson(r.counters))),
+        JSON.stringify(deltas),
+        watermark?.consumer ?? "",
+        watermark?.eventTime ?? null,
+      ],
     );
     return String(rows[0]?.id);
   },
 
+  /**
+   * The statement that locks pending batch `id` until the transaction ends, for withTransaction's opening (a
+   * simple query: the id, which the database gave, is checked to be an integer); its rows are read by
+   * {@link pendingDeltas}.
+   */
+  lockPendingStatement,
+
+  /** The deltas a {@link lockPendingStatement} found; undefined when the batch is gone (already applied). */
+  pendingDeltas,
+
   /** Locks a pending batch until the transaction ends; undefined when it is gone (already applied). */
   async lockPending(db: Queryable, id: string): Promise<PendingDeltas | undefined> {
-    const { rows } = await db.query<{ deltas: PendingDeltas }>(
-      "SELECT deltas FROM pending_batches WHERE id = $1 FOR UPDATE",
-      [id],
-    );
-    return rows[0]?.deltas;
+    return pendingDeltas(await db.query<{ deltas: PendingDeltas }>(lockPendingStatement(id)));
   },
 
+  /** The statement that deletes pending batch `id` (a simple query, as {@link lockPendingStatement}). */
+  deletePendingStatement,
+
   async deletePending(db: Queryable, id: string): Promise<void> {
-    await db.query("DELETE FROM pending_batches WHERE id = $1", [id]);
+    await db.query(deletePendingStatement(id));
   },
 
   /** Ids of pending batches at least `minAgeMs` old, after id `after`, oldest first. */
@@ -221,15 +256,6 @@ export const store = {
     await db.query("DELETE FROM hot_days");
   },
 
-  /** Keeps the latest event time a consumer has seen. */
-  async advanceWatermark(db: Queryable, consumer: string, eventTime: Date): Promise<void> {
-    await db.query(
-      `INSERT INTO watermarks AS w (consumer, event_time) VALUES ($1, $2)
-       ON CONFLICT (consumer) DO UPDATE SET event_time = GREATEST(w.event_time, excluded.event_time)`,
-      [consumer, eventTime],
-    );
-  },
-
   /** The event-time clock: the latest event time any consumer has seen; undefined before the first event. */
   async eventTime(db: Queryable): Promise<Date | undefined> {
     const { rows } = await db.query<{ t: Date | null }>("SELECT max(event_time) AS t FROM watermarks");
@@ -279,3 +305,23 @@ export const store = {
     return rows.map((r) => ({ day: r.day, counters: countersFromJson(r.counters), hotMerged: r.hot_merged }));
   },
 };
+
+function lockPendingStatement(id: string): string {
+  return `SELECT deltas FROM pending_batches WHERE id = ${pendingId(id)} FOR UPDATE`;
+}
+
+function pendingDeltas(
+  locked: { rows: Array<{ deltas?: PendingDeltas }> } | undefined,
+): PendingDeltas | undefined {
+  return locked?.rows[0]?.deltas;
+}
+
+function deletePendingStatement(id: string): string {
+  return `DELETE FROM pending_batches WHERE id = ${pendingId(id)}`;
+}
+
+/** A pending batch's id, checked to be what the database gives one (a bigint) before it is written into SQL. */
+function pendingId(id: string): string {
+  if (!/^[0-9]{1,19}$/.test(id)) throw new Error(`not a pending batch id: ${JSON.stringify(id)}`);
+  return id;
+}
