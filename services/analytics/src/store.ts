@@ -18,6 +18,11 @@ export interface ScopeDay {
 /** A pending batch's increments as stored: scope -> day -> field -> integer text. */
 export type PendingDeltas = Record<string, Record<string, Record<string, string>>>;
 
+/** Adds rows ($1 scopes, $2 days, $3 counters: {@link dayColumns}) to hot_aggregates, creating them as needed. */
+const ADD_HOT = `INSERT INTO hot_aggregates AS h (scope, day, counters)
+  SELECT * FROM unnest($1::text[], $2::date[], $3::jsonb[])
+  ON CONFLICT (scope, day) DO UPDATE SET counters = counters_add(h.counters, excluded.counters)`;
+
 /** The analytics schema's SQL for aggregates. Every function takes the connection or transaction to run on. */
 export const store = {
   /**
@@ -71,11 +76,7 @@ export const store = {
       `INSERT INTO day_aggregates AS d (scope, day, counters)
        SELECT * FROM unnest($1::text[], $2::date[], $3::jsonb[])
        ON CONFLICT (scope, day) DO UPDATE SET counters = counters_add(d.counters, excluded.counters)`,
-      [
-        rows.map((r) => r.scope),
-        rows.map((r) => r.day),
-        rows.map((r) => JSON.stringify(countersToJson(r.counters))),
-      ],
+      dayColumns(rows),
     );
   },
 
@@ -91,20 +92,14 @@ export const store = {
     watermark: { consumer: string; eventTime: Date } | undefined,
   ): Promise<string> {
     const { rows } = await db.query<{ id: bigint }>(
-      `WITH hot AS (
-         INSERT INTO hot_aggregates AS h (scope, day, counters)
-         SELECT * FROM unnest($1::text[], $2::date[], $3::jsonb[])
-         ON CONFLICT (scope, day) DO UPDATE SET counters = counters_add(h.counters, excluded.counters)
-       ), mark AS (
+      `WITH hot AS (${ADD_HOT}), mark AS (
          INSERT INTO watermarks AS w (consumer, event_time)
          SELECT $5::text, $6::timestamptz WHERE $6::timestamptz IS NOT NULL
          ON CONFLICT (consumer) DO UPDATE SET event_time = GREATEST(w.event_time, excluded.event_time)
        )
        INSERT INTO pending_batches (deltas) VALUES ($4) RETURNING id`,
       [
-        hotRows.map((r) => r.scope),
-        hotRows.map((r) => r.day),
-        hotRows.map((r) => JSON.stringify(countersToJson(r.counters))),
+        ...dayColumns(hotRows),
         JSON.stringify(deltas),
         watermark?.consumer ?? "",
         watermark?.eventTime ?? null,
@@ -153,16 +148,7 @@ export const store = {
    */
   async addHot(db: Queryable, rows: DayRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await db.query(
-      `INSERT INTO hot_aggregates AS h (scope, day, counters)
-       SELECT * FROM unnest($1::text[], $2::date[], $3::jsonb[])
-       ON CONFLICT (scope, day) DO UPDATE SET counters = counters_add(h.counters, excluded.counters)`,
-      [
-        rows.map((r) => r.scope),
-        rows.map((r) => r.day),
-        rows.map((r) => JSON.stringify(countersToJson(r.counters))),
-      ],
-    );
+    await db.query(ADD_HOT, dayColumns(rows));
   },
 
   /**
@@ -324,4 +310,13 @@ function deletePendingStatement(id: string): string {
 function pendingId(id: string): string {
   if (!/^[0-9]{1,19}$/.test(id)) throw new Error(`not a pending batch id: ${JSON.stringify(id)}`);
   return id;
+}
+
+/** Day rows as the three arrays the statements unnest: scopes, days and counters (JSON). */
+function dayColumns(rows: DayRow[]): [string[], string[], string[]] {
+  return [
+    rows.map((r) => r.scope),
+    rows.map((r) => r.day),
+    rows.map((r) => JSON.stringify(countersToJson(r.counters))),
+  ];
 }
