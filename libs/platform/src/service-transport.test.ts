@@ -1,5 +1,6 @@
 import type { ClientHttp2Stream, ServerHttp2Session } from "node:http2";
 import { connect as connectH2, constants, createServer as createH2Server } from "node:http2";
+import type { Interceptor } from "@connectrpc/connect";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { PingService } from "@fintech/proto/fintech/platform/v1/bench_pb.js";
@@ -208,6 +209,30 @@ describe("createServiceTransport", () => {
     } finally {
       manager.close();
     }
+  });
+
+  it("asks for answers uncompressed: between services gzip costs both sides more than it saves", async () => {
+    const server = createServer({
+      name: "echo",
+      logger: silent,
+      reflection: false,
+      routes: (router) => router.service(PingService, { ping: (req) => ({ payload: req.payload }) }),
+    });
+    const { url } = await server.listen({ host: "127.0.0.1", port: 0 });
+    started.push({ server, host: "127.0.0.1", port: 0, url, answered: 0 });
+    const encodings: string[] = [];
+    const encoding: Interceptor = (next) => async (req) => {
+      const res = await next(req);
+      if (!res.stream) encodings.push(res.header.get("content-encoding") ?? "none");
+      return res;
+    };
+    const payload = "x".repeat(64 * 1024);
+    const stock = createConnectTransport({ baseUrl: url, httpVersion: "2", interceptors: [encoding] });
+    expect((await createClient(PingService, stock).ping({ payload })).payload).toBe(payload);
+    const internal = createServiceTransport(url, { interceptors: [encoding] });
+    expect((await createClient(PingService, internal).ping({ payload })).payload).toBe(payload);
+    // The same server compresses the answer for a stock client that asks, not for an internal one.
+    expect(encodings).toEqual(["gzip", "none"]);
   });
 
   it("answers Unavailable when no replica can be reached", async () => {

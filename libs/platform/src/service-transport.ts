@@ -16,12 +16,12 @@ export interface ServiceTransportOptions extends BalancerOptions {
 }
 
 /**
- * The transport of every internal client: HTTP/2 cleartext, binary protobuf, Connect or gRPC, balanced per request
- * over every address `url` names (one URL or a comma-separated list; a host name with all its addresses, looked up
- * again every `resolveIntervalMs`): see createBalancedSessionManager. A unary call whose stream the server refused
- * (REFUSED_STREAM: it crossed the server's GOAWAY at a maximum connection age or a shutdown, and HTTP/2 guarantees
- * it was not processed) is sent again, at most 3 times in all. A URL naming one address behaves as connect-node's
- * own transport with one HTTP/2 connection (TCP_NODELAY on).
+ * The transport of every internal client: HTTP/2 cleartext, binary protobuf, Connect or gRPC, answers asked for
+ * uncompressed, balanced per request over every address `url` names (one URL or a comma-separated list; a host name
+ * with all its addresses, looked up again every `resolveIntervalMs`): see createBalancedSessionManager. A unary
+ * call whose stream the server refused (REFUSED_STREAM: it crossed the server's GOAWAY at a maximum connection age
+ * or a shutdown, and HTTP/2 guarantees it was not processed) is sent again, at most 3 times in all. A URL naming
+ * one address behaves as connect-node's own transport with one HTTP/2 connection (TCP_NODELAY on).
  */
 export function createServiceTransport(url: string, opts: ServiceTransportOptions = {}): Transport {
   const { protocol, interceptors, ...balancer } = opts;
@@ -30,6 +30,9 @@ export function createServiceTransport(url: string, opts: ServiceTransportOption
     baseUrl: sessionManager.authority,
     httpVersion: "2" as const,
     useBinaryFormat: true,
+    // No compressed answers: between services gzip costs both sides more CPU (and a libuv thread's round trip
+    // each way) than it saves on the wire. Servers still compress for a client that asks.
+    acceptCompression: [],
     interceptors: [...(interceptors ?? []), retryRefused],
     sessionManager,
   };
