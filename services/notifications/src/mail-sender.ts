@@ -99,8 +99,9 @@ interface Line {
  * Each mail goes over one of up to 5 connections kept open between mails (nodemailer's SMTPConnection, which
  * speaks the protocol, STARTTLS, logins and PIPELINING), handed the composed message whole: nodemailer's pooled
  * transport, given the same message raw, took more than twice the CPU a mail (`bench:mail`), most of it in the
- * mail object, MIME node and stream it builds around a raw message. A connection is closed after a failure, after 100 mails, or when the server ends it; a mail that
- * meets a connection the server ended a moment before fails like any other and the outbox sends it again.
+ * mail object, MIME node and stream it builds around a raw message. A connection is closed after a failure, after
+ * 100 mails, or when the server ends it; a mail that meets a connection the server ended a moment before fails
+ * like any other and the outbox sends it again.
  */
 export function smtpMailSender(url: string, opts: { timeoutMs?: number } = {}): MailSender {
   const parsed = new URL(url);
