@@ -1,26 +1,25 @@
-// Benchmark: purchases end to end, in both shapes of the platform in one run. Every service (identity, ledger,
-// fx, fraud, wallet, analytics and the REST gateway, logging at info) runs on this machine, started by the test
-// kit's platform booter on a database, NATS namespace and Redis prefix of its own: first each as its own
-// process (production's shape), then all in one process (`./dev start --one-process`). In each, users sign
-// up and top up through the gateway, then POST /api/v1/transactions (purchases) is driven over HTTP/1.1
-// keep-alive with 1, 4 and BENCH_IN_FLIGHT (64) in flight (BENCH_LOW_SECONDS, 5, after 1 s of warm-up for the
-// first two; BENCH_SECONDS, 15, after 3 s for the last). Then, on the same bootstrap, a do-nothing PingService
-// (libs/platform's createServer, loaded into the gateway's process, or into the one process) is called over
-// HTTP/2 (Connect protocol, binary, as the gateway calls a backend) with BENCH_IN_FLIGHT in flight: the
-// purchase enters the platform over HTTP and the closest call that does nothing at all behind the same
-// bootstrap is a Ping on its port (the gateway has no do-nothing REST route). Printed per shape: purchases/s
-// with p50 and p99 at each level and the CPU of every process but this client per purchase there (after the
-// warm-up), what the answers were, Ping calls/s and the ratio purchases/s / Ping calls/s
-// at BENCH_IN_FLIGHT, the CPU each process (Postgres, NATS, Redis and this client included) used per purchase
-// at each level and its share of a core during the saturated run, Postgres commits per purchase (the platform's
-// database only) and the WAL records and bytes the whole Postgres server wrote per purchase (Postgres counts WAL
-// per server only), the events published and the messages handed to consumers per purchase (JetStream's own
-// counts), the receipts the mail server got per purchase and the mails still queued, and the outbox rows still
-// unpublished when the run ends; then, after waiting for those mails (up to BENCH_DRAIN_SECONDS, 120: a sender
-// that falls behind sends them after the run), the CPU per purchase of every process but this client both during
-// the run and until then; then `pgbench -N` tps on the same Postgres, and what this machine charges a process
-// woken for a request (wake-cost.ts). The receipts the notifications service sends go to an SMTP server in this
-// process (libs/testing's inbox), whose CPU counts as the bench client's.
+// Benchmark: purchases end to end, in both shapes of the platform in one run. Every service (identity, ledger, fx,
+// fraud, wallet, analytics and the REST gateway, logging at info) runs on this machine, started by the test kit's
+// platform booter on a database, NATS namespace and Redis prefix of its own: first each as its own process
+// (production's shape), then all in one process (`./dev start --one-process`). In each, users sign up and top up
+// through the gateway, then POST /api/v1/transactions (purchases) is driven over HTTP/1.1 keep-alive with 1, 4 and
+// BENCH_IN_FLIGHT (64) in flight (BENCH_LOW_SECONDS, 5, after 1 s of warm-up for the first two; BENCH_SECONDS, 15,
+// after 3 s for the last). Then, on the same bootstrap, a do-nothing PingService (libs/platform's createServer,
+// loaded into the gateway's process, or into the one process) is called over HTTP/2 (Connect protocol, binary, as
+// the gateway calls a backend) with BENCH_IN_FLIGHT in flight: the purchase enters the platform over HTTP and the
+// closest call that does nothing at all behind the same bootstrap is a Ping on its port (the gateway has no
+// do-nothing REST route). Printed per shape: purchases/s with p50 and p99 at each level and the CPU of every
+// process but this client per purchase there (after the warm-up), what the answers were, Ping calls/s and the ratio
+// purchases/s / Ping calls/s at BENCH_IN_FLIGHT, the CPU each process (Postgres, NATS, Redis and this client
+// included) used per purchase at each level and its share of a core during the saturated run, Postgres commits per
+// purchase at each level (the platform's database only) and the WAL records and bytes the whole Postgres server
+// wrote per purchase (Postgres counts WAL per server only), the events published and the messages handed to
+// consumers per purchase (JetStream's own counts), the receipts the mail server got per purchase and the mails
+// still queued, and the outbox rows still unpublished when the run ends; then, after waiting for those mails (up to
+// BENCH_DRAIN_SECONDS, 120: a sender that falls behind sends them after the run), the CPU per purchase of every
+// process but this client both during the run and until then; then `pgbench -N` tps on the same Postgres, and what
+// this machine charges a process woken for a request (wake-cost.ts). The receipts the notifications service sends
+// go to an SMTP server in this process (libs/testing's inbox), whose CPU counts as the bench client's.
 //
 //   ./dev npm run bench:wallet -w @fintech/bench
 //   BENCH_USERS (64) signs up that many users; BENCH_MODES (processes,one-process) picks the shapes;
@@ -85,7 +84,13 @@ interface ModeResult {
    * the CPU seconds each process (or server, this client included) used then.
    */
   levels: Array<
-    LoadResult & { inFlight: number; cpuMsPerPurchase: number; cpu: Array<{ name: string; used: number }> }
+    LoadResult & {
+      inFlight: number;
+      cpuMsPerPurchase: number;
+      cpu: Array<{ name: string; used: number }>;
+      /** Commits of the platform's database per purchase after the warm-up. */
+      commitsPerPurchase: number;
+    }
   >;
   saturated: LoadResult;
   ping: LoadResult;
@@ -93,7 +98,6 @@ interface ModeResult {
   /** CPU seconds per process (or server) during the saturated run. */
   cpu: Array<{ name: string; used: number }>;
   machineBusy: number;
-  commitsPerPurchase: number;
   /** The WAL the whole Postgres server wrote during the saturated run, per purchase. */
   walPerPurchase: { records: number; bytes: number };
   /** Receipts the mail server received per purchase (saturated run), and mails still queued when it ends. */
@@ -273,8 +277,12 @@ async function measure(
     const spansBefore = receiver?.spans.length ?? 0;
     const warmupMs = 1000;
     let cpuAtStart = new Map<string, number>();
+    let commitsAtStart = 0;
     const warmedUp = setTimeout(() => {
       cpuAtStart = sample();
+      void postgresCounters().then((c) => {
+        commitsAtStart = c.commits;
+      });
     }, warmupMs);
     const run = await drive(`purchases, ${level} in flight`, (i) => purchase(i + level * 1_000_000, false), {
       inFlight: level,
@@ -283,11 +291,13 @@ async function measure(
     });
     clearTimeout(warmedUp);
     const cpu = usedSince(cpuAtStart, sample());
+    const { commits } = await postgresCounters();
     levels.push({
       ...run,
       inFlight: level,
       cpuMsPerPurchase: (platformCpu(cpu) * 1000) / Math.max(1, run.requests),
       cpu,
+      commitsPerPurchase: (commits - commitsAtStart) / Math.max(1, run.requests),
     });
     if (receiver !== undefined && level === 1) {
       // The last purchases' spans are exported within the 200 ms batch delay.
@@ -363,14 +373,19 @@ async function measure(
     mode,
     levels: [
       ...levels,
-      { ...saturated, inFlight, cpuMsPerPurchase: perPurchase(platformCpu(cpu) * 1000), cpu },
+      {
+        ...saturated,
+        inFlight,
+        cpuMsPerPurchase: perPurchase(platformCpu(cpu) * 1000),
+        cpu,
+        commitsPerPurchase: perPurchase(postgresAfter.commits - postgresBefore.commits),
+      },
     ],
     saturated,
     ping,
     outcomes,
     cpu,
     machineBusy: (machineAfter.busy - machineBefore.busy) / elapsed,
-    commitsPerPurchase: perPurchase(postgresAfter.commits - postgresBefore.commits),
     walPerPurchase: {
       records: perPurchase(postgresAfter.records - postgresBefore.records),
       bytes: perPurchase(postgresAfter.bytes - postgresBefore.bytes),
@@ -425,7 +440,7 @@ for (const r of results) {
     `  purchases/s / Ping calls/s at ${inFlight} in flight: ${(r.saturated.rps / Math.max(1, r.ping.rps)).toFixed(3)}`,
   );
   report.push(
-    `  machine CPU busy ${(r.machineBusy * 100).toFixed(0)}% of all cores; Postgres commits ${r.commitsPerPurchase.toFixed(1)} per purchase; outbox backlog at the end ${r.outboxBacklog} rows`,
+    `  machine CPU busy ${(r.machineBusy * 100).toFixed(0)}% of all cores; Postgres commits per purchase ${r.levels.map((l) => `${l.commitsPerPurchase.toFixed(1)} at ${l.inFlight}`).join(", ")} in flight; outbox backlog at the end ${r.outboxBacklog} rows`,
   );
   report.push(
     `  WAL per purchase (the whole Postgres server): ${r.walPerPurchase.records.toFixed(0)} records, ${(r.walPerPurchase.bytes / 1024).toFixed(1)} KB`,
