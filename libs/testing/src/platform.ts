@@ -41,6 +41,27 @@ const ONE_PROCESS_ENTRY = "tools/dev/src/one-process-main.ts";
 export const ONE_PROCESS = "one-process";
 /** How long stop() lets a service shut down after SIGTERM before it SIGKILLs it, in milliseconds. */
 const STOP_GRACE_MS = 10_000;
+/**
+ * The services' processes still running, from every platform this process started: SIGKILLed when it exits
+ * without having stopped them (a benchmark or a test that failed with an uncaught error), so that they do not
+ * go on serving and polling after it. A process killed by a signal runs no handler; its children share its
+ * process group, which a terminal's Ctrl-C reaches.
+ */
+const started = new Set<ChildProcess>();
+
+function killedAtExit(child: ChildProcess): void {
+  if (started.size === 0) process.once("exit", killStarted);
+  started.add(child);
+  child.once("exit", () => {
+    started.delete(child);
+    if (started.size === 0) process.off("exit", killStarted);
+  });
+}
+
+function killStarted(): void {
+  for (const child of started) child.kill("SIGKILL");
+}
+
 /** How much of a service's latest output an error quotes, in characters. */
 const TAIL_CHARS = 4_000;
 
@@ -358,6 +379,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
       ],
       { cwd: ROOT, env: r.env, stdio: ["ignore", output === "discard" ? "ignore" : "pipe", "pipe"] },
     );
+    killedAtExit(child);
     for (const stream of [child.stdout, child.stderr]) {
       if (stream !== null) createInterface({ input: stream }).on("line", (line) => note(r, `${line}\n`));
     }
@@ -397,6 +419,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
         stdio: ["pipe", output === "discard" ? "ignore" : "pipe", "pipe"],
       },
     );
+    killedAtExit(child);
     child.stdin?.end(JSON.stringify(Object.fromEntries([...running].map(([name, r]) => [name, r.env]))));
     for (const stream of [child.stdout, child.stderr]) {
       if (stream !== null) createInterface({ input: stream }).on("line", noteShared);
