@@ -272,21 +272,24 @@ export function createFeatureStore(options: FeatureStoreOptions) {
 
   // The day of the transaction up to it, from the transaction rows (kept longer than a day): a user's history
   // of the same day counts too, so a new user's first large purchase after small ones is compared with them.
-  // Concurrent scores share one statement, as the full days do.
+  // Concurrent scores share one statement, as the full days do. The same statement says whether the transaction
+  // has a score already (a caller's retry), which scoring would otherwise ask Postgres in a statement of its own.
   type TodayKey = { userId: string; at: Date; transactionId: string };
-  const todayLoader = createBatcher<TodayKey, Features["history"]>({
+  type Today = { history: Features["history"]; scored: boolean };
+  const todayLoader = createBatcher<TodayKey, Today>({
     ...BATCHING,
     keyOf: (k) => `${k.userId}|${k.at.getTime()}|${k.transactionId}`,
     flush: async (keys) => {
-      const { rows } = await db.query<{ i: string; count: number; total: bigint }>(
+      const { rows } = await db.query<{ i: string; count: number; total: bigint; scored: boolean }>(
         `SELECT q.i::text AS i, count(t.transaction_id)::int AS count,
-                coalesce(sum(t.base_amount_minor), 0)::bigint AS total
+                coalesce(sum(t.base_amount_minor), 0)::bigint AS total,
+                EXISTS (SELECT 1 FROM scores s WHERE s.transaction_id = q.tx) AS scored
            FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[])
                   WITH ORDINALITY AS q(user_id, since, until, tx, i)
            LEFT JOIN user_transactions t
              ON t.user_id = q.user_id AND t.occurred_at >= q.since AND t.occurred_at <= q.until
             AND t.transaction_id <> q.tx AND t.base_amount_minor IS NOT NULL
-          GROUP BY q.i`,
+          GROUP BY q.i, q.tx`,
         [
           keys.map((k) => k.userId),
           keys.map((k) => new Date(`${utcDay(k.at)}T00:00:00Z`)),
@@ -294,12 +297,19 @@ export function createFeatureStore(options: FeatureStoreOptions) {
           keys.map((k) => k.transactionId),
         ],
       );
-      const byIndex = new Map(rows.map((r) => [Number(r.i), { count: r.count, totalMinor: r.total }]));
-      return keys.map((_, i) => byIndex.get(i + 1) ?? { count: 0, totalMinor: 0n });
+      const byIndex = new Map(
+        rows.map((r) => [
+          Number(r.i),
+          { history: { count: r.count, totalMinor: r.total }, scored: r.scored },
+        ]),
+      );
+      return keys.map(
+        (_, i) => byIndex.get(i + 1) ?? { history: { count: 0, totalMinor: 0n }, scored: false },
+      );
     },
   });
 
-  const today = (q: FeatureQuery): Promise<Features["history"]> =>
+  const today = (q: FeatureQuery): Promise<Today> =>
     todayLoader.submit({ userId: q.userId, at: q.at, transactionId: q.transactionId });
 
   async function pastDays(q: FeatureQuery): Promise<Features["history"]> {
@@ -320,9 +330,13 @@ export function createFeatureStore(options: FeatureStoreOptions) {
     return value;
   }
 
-  async function history(q: FeatureQuery): Promise<Features["history"]> {
+  async function history(q: FeatureQuery): Promise<{ history: Features["history"]; scored: boolean }> {
     const [past, sameDay] = await Promise.all([pastDays(q), today(q)]);
-    return { count: past.count + sameDay.count, totalMinor: past.totalMinor + sameDay.totalMinor };
+    const { count, totalMinor } = sameDay.history;
+    return {
+      history: { count: past.count + count, totalMinor: past.totalMinor + totalMinor },
+      scored: sameDay.scored,
+    };
   }
 
   async function markEpoch(): Promise<void> {
@@ -405,10 +419,10 @@ export function createFeatureStore(options: FeatureStoreOptions) {
     /**
      * The user's features at `q.at`, the scored transaction itself left out of every count: windows from
      * Redis (or Postgres when Redis fails or is incomplete), the lookback totals from Postgres: the full days before
-     * the transaction's day and that day up to the transaction.
+     * the transaction's day and that day up to the transaction; and whether the transaction has a score already.
      */
-    async read(q: FeatureQuery): Promise<Features & { source: FeatureSource }> {
-      const [fromRedis, past] = await Promise.all([windowsFromRedis(q), history(q)]);
+    async read(q: FeatureQuery): Promise<Features & { source: FeatureSource; scored: boolean }> {
+      const [fromRedis, { history: past, scored }] = await Promise.all([windowsFromRedis(q), history(q)]);
       let windows: Windows;
       let source: FeatureSource = "redis";
       if (typeof fromRedis === "string") {
@@ -424,6 +438,7 @@ export function createFeatureStore(options: FeatureStoreOptions) {
         duplicatesPrior: windows.duplicates,
         history: past,
         source,
+        scored,
       };
     },
 

@@ -92,15 +92,6 @@ export function createFraudService(deps: {
     // The same transaction twice in one statement would look new to both callers.
     keyOf: (i) => i.row.transactionId,
   });
-  // The records of transactions being scored, if scored before: read together for concurrent scores.
-  const recorded = createBatcher({
-    ...BATCHING,
-    flush: async (ids: readonly string[]) => {
-      const found = await store.getScores(pool, ids);
-      return ids.map((id) => found.get(id));
-    },
-    keyOf: (id) => id,
-  });
   // Scores answered and not written yet, by transaction id: a repeat is answered the same, and reads of
   // scores through this service wait for them.
   const unwritten = new Map<string, { row: ScoreRow; written: Promise<void> }>();
@@ -138,10 +129,13 @@ export function createFraudService(deps: {
     }
   }
 
-  /** The score of `input` under the current rules, and what recording it writes. */
+  /**
+   * The score of `input` under the current rules, what recording it writes, and whether the transaction has a
+   * score recorded already (the features' statement tells).
+   */
   async function evaluateScore(
     input: ScoreInput,
-  ): Promise<{ row: ScoreRow; item: ScoreInsert; mode: string }> {
+  ): Promise<{ row: ScoreRow; item: ScoreInsert; mode: string; scoredBefore: boolean }> {
     const { stored, compiled } = await rules.current();
     const { config } = compiled;
     const at = input.occurredAt ?? clock.now();
@@ -215,7 +209,7 @@ export function createFraudService(deps: {
         message: event,
       }),
     };
-    return { row, item, mode: config.mode };
+    return { row, item, mode: config.mode, scoredBefore: f.scored };
   }
 
   return {
@@ -229,10 +223,8 @@ export function createFraudService(deps: {
     async score(input: ScoreInput): Promise<ScoreRow> {
       const waiting = unwritten.get(input.transactionId);
       if (waiting !== undefined) return waiting.row;
-      const [earlier, scored] = await Promise.all([
-        recorded.submit(input.transactionId),
-        evaluateScore(input),
-      ]);
+      const scored = await evaluateScore(input);
+      const earlier = scored.scoredBefore ? await store.getScore(pool, input.transactionId) : undefined;
       if (earlier !== undefined) return earlier;
       const racing = unwritten.get(input.transactionId);
       if (racing !== undefined) return racing.row;

@@ -50,6 +50,21 @@ describe("score writes", () => {
     expect(events).toHaveLength(1);
   });
 
+  test("an approval already written is the answer to a repeat, whatever the repeat carries", async ({
+    fraud,
+  }) => {
+    // What the repeat's own input scores, for a transaction of its own: a HIGH_VALUE approval.
+    const alone = await fraud.score(scoreRequest(randomUUID(), T, "12000.00"));
+    expect(alone).toMatchObject({ decision: Decision.APPROVE, score: 20 });
+    const req = scoreRequest(randomUUID(), T, "25.00");
+    const first = await fraud.score(req);
+    expect(first).toMatchObject({ decision: Decision.APPROVE, score: 0 });
+    // Written, so only Postgres knows of it now.
+    await fraud.app.service.flushed();
+    fraud.clock.advance(60_000);
+    expect(await fraud.score({ ...req, amount: { currency: "MYR", amount: "12000.00" } })).toEqual(first);
+  });
+
   test("a review is answered only once its case is recorded", async ({ fraud }) => {
     const user = randomUUID();
     const minutes = [55, 50, 45, 40, 35, 9, 7, 5, 3, 1];

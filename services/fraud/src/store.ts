@@ -252,15 +252,6 @@ export const store = {
     return new Set(rows.map((r) => r.transaction_id));
   },
 
-  /** The recorded scores of those of `transactionIds` that have one. */
-  async getScores(db: Queryable, transactionIds: readonly string[]): Promise<Map<string, ScoreRow>> {
-    const { rows } = await db.query<ScoreRecord>(
-      `SELECT ${SCORE_COLUMNS} FROM scores s WHERE s.transaction_id = ANY($1::text[])`,
-      [transactionIds],
-    );
-    return new Map(rows.map((r) => [r.transaction_id, toScore(r)]));
-  },
-
   async getScore(db: Queryable, transactionId: string): Promise<ScoreRow | undefined> {
     const { rows } = await db.query<ScoreRecord>(
       `SELECT ${SCORE_COLUMNS} FROM scores s WHERE s.transaction_id = $1`,
