@@ -34,6 +34,7 @@ export { connectError, DEFAULT_ERROR_DOMAIN, errorInfoOf } from "./errors.js";
 export type { HealthReporter } from "./health.js";
 export type { LoggerOptions } from "./logger.js";
 export { createLogger, REDACTED, REDACTED_KEYS, redactSecrets, SECRET_KEY_PATTERN } from "./logger.js";
+export { collectProcessMetrics } from "./metrics.js";
 export type { CursorPart, Page, PageCursor } from "./pagination.js";
 export {
   cursorParts,

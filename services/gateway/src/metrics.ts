@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import { createServer } from "node:http";
-import { Counter, collectDefaultMetrics, Histogram, register } from "prom-client";
+import { collectProcessMetrics } from "@fintech/platform";
+import { Counter, Histogram, register } from "prom-client";
 
 // Seconds; a request through the gateway is a backend call plus a little.
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -16,7 +17,7 @@ function getOrCreate<T>(name: string, make: () => T): T {
  * requests let through because the limiter (Redis) could not answer.
  */
 export function gatewayMetrics() {
-  if (register.getSingleMetric("process_cpu_seconds_total") === undefined) collectDefaultMetrics();
+  collectProcessMetrics();
   const requests = getOrCreate(
     "http_server_requests_total",
     () =>
