@@ -15,15 +15,41 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** CPU seconds used by every process whose command is `comm` (e.g. postgres, nats-server, redis-server). */
-export function cpuSecondsOf(comm: string): number {
-  let total = 0;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
+/** The processes whose command is `comm` (e.g. postgres, nats-server, redis-server). */
+export function pidsOf(comm: string): number[] {
+  return readdirSync("/proc").flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
     try {
-      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() === comm) total += cpuSeconds(Number(entry));
+      return readFileSync(`/proc/${entry}/comm`, "utf8").trim() === comm ? [Number(entry)] : [];
     } catch {
-      // gone meanwhile
+      return []; // gone meanwhile
+    }
+  });
+}
+
+/** CPU seconds used by every process whose command is `comm`. */
+export function cpuSecondsOf(comm: string): number {
+  return pidsOf(comm).reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+}
+
+/**
+ * How often the kernel has woken a process's threads from sleep (their voluntary context switches) so far; 0
+ * when it is gone.
+ */
+export function wakeUps(pid: number): number {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  for (const task of tasks) {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${task}/status`, "utf8");
+      total += Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status)?.[1] ?? 0);
+    } catch {
+      // a thread that ended meanwhile
     }
   }
   return total;

@@ -2,24 +2,26 @@
 // fraud, wallet, analytics and the REST gateway, logging at info) runs on this machine, started by the test kit's
 // platform booter on a database, NATS namespace and Redis prefix of its own: first each as its own process
 // (production's shape), then all in one process (`./dev start --one-process`). In each, users sign up and top up
-// through the gateway, then POST /api/v1/transactions (purchases) is driven over HTTP/1.1 keep-alive with 1, 4 and
-// BENCH_IN_FLIGHT (64) in flight (BENCH_LOW_SECONDS, 5, after 1 s of warm-up for the first two; BENCH_SECONDS, 15,
-// after 3 s for the last). Then, on the same bootstrap, a do-nothing PingService (libs/platform's createServer,
-// loaded into the gateway's process, or into the one process) is called over HTTP/2 (Connect protocol, binary, as
-// the gateway calls a backend) with BENCH_IN_FLIGHT in flight: the purchase enters the platform over HTTP and the
-// closest call that does nothing at all behind the same bootstrap is a Ping on its port (the gateway has no
-// do-nothing REST route). Printed per shape: purchases/s with p50 and p99 at each level and the CPU of every
-// process but this client per purchase there (after the warm-up), what the answers were, Ping calls/s and the ratio
-// purchases/s / Ping calls/s at BENCH_IN_FLIGHT, the CPU each process (Postgres, NATS, Redis and this client
-// included) used per purchase at each level and its share of a core during the saturated run, Postgres commits per
-// purchase at each level (the platform's database only) and the WAL records and bytes the whole Postgres server
-// wrote per purchase (Postgres counts WAL per server only), the events published and the messages handed to
-// consumers per purchase (JetStream's own counts), the receipts the mail server got per purchase and the mails
-// still queued, and the outbox rows still unpublished when the run ends; then, after waiting for those mails (up to
-// BENCH_DRAIN_SECONDS, 120: a sender that falls behind sends them after the run), the CPU per purchase of every
-// process but this client both during the run and until then; then `pgbench -N` tps on the same Postgres, and what
-// this machine charges a process woken for a request (wake-cost.ts). The receipts the notifications service sends
-// go to an SMTP server in this process (libs/testing's inbox), whose CPU counts as the bench client's.
+// through the gateway; the platform then idles for BENCH_IDLE_SECONDS (5: the CPU each process uses a second with
+// nothing to do, and how often its threads are woken for it), then POST /api/v1/transactions (purchases) is driven
+// over HTTP/1.1 keep-alive with 1, 4 and BENCH_IN_FLIGHT (64) in flight (BENCH_LOW_SECONDS, 5, after 1 s of warm-up
+// for the first two; BENCH_SECONDS, 15, after 3 s for the last). Then, on the same bootstrap, a do-nothing
+// PingService (libs/platform's createServer, loaded into the gateway's process, or into the one process) is called
+// over HTTP/2 (Connect protocol, binary, as the gateway calls a backend) with BENCH_IN_FLIGHT in flight: the
+// purchase enters the platform over HTTP and the closest call that does nothing at all behind the same bootstrap is
+// a Ping on its port (the gateway has no do-nothing REST route). Printed per shape: purchases/s with p50 and p99 at
+// each level and the CPU of every process but this client per purchase there (after the warm-up), what the answers
+// were, Ping calls/s and the ratio purchases/s / Ping calls/s at BENCH_IN_FLIGHT, the CPU each process (Postgres,
+// NATS, Redis and this client included) used per purchase at each level and its share of a core during the
+// saturated run, Postgres commits per purchase at each level (the platform's database only) and the WAL records and
+// bytes the whole Postgres server wrote per purchase (Postgres counts WAL per server only), the events published
+// and the messages handed to consumers per purchase (JetStream's own counts), the receipts the mail server got per
+// purchase and the mails still queued, and the outbox rows still unpublished when the run ends; then, after waiting
+// for those mails (up to BENCH_DRAIN_SECONDS, 120: a sender that falls behind sends them after the run), the CPU
+// per purchase of every process but this client both during the run and until then; then `pgbench -N` tps on the
+// same Postgres, and what this machine charges a process woken for a request (wake-cost.ts). The receipts the
+// notifications service sends go to an SMTP server in this process (libs/testing's inbox), whose CPU counts as the
+// bench client's.
 //
 //   ./dev npm run bench:wallet -w @fintech/bench
 //   BENCH_USERS (64) signs up that many users; BENCH_MODES (processes,one-process) picks the shapes;
@@ -52,7 +54,7 @@ import { httpCaller } from "./http-load.js";
 import type { LoadResult } from "./load.js";
 import { drive } from "./load.js";
 import { runPgbench } from "./pgbench.js";
-import { cpuSeconds, cpuSecondsOf, machineCpu } from "./proc-cpu.js";
+import { cpuSeconds, cpuSecondsOf, machineCpu, pidsOf, wakeUps } from "./proc-cpu.js";
 import { measureWakeCost } from "./wake-cost.js";
 
 type Mode = "processes" | "one-process";
@@ -62,6 +64,7 @@ const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 64);
 const userCount = Number(process.env.BENCH_USERS ?? 64);
 const lowSeconds = Number(process.env.BENCH_LOW_SECONDS ?? 5);
 const drainSeconds = Number(process.env.BENCH_DRAIN_SECONDS ?? 120);
+const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 5);
 const modes = (process.env.BENCH_MODES ?? "processes,one-process")
   .split(",")
   .map((m) => m.trim())
@@ -110,6 +113,11 @@ interface ModeResult {
   /** Events the services published, and messages their consumers were handed, per purchase (saturated run). */
   eventsPerPurchase: { published: number; delivered: number };
   outboxBacklog: number;
+  /**
+   * The platform with nothing to do, for idleSeconds after its users signed up: CPU seconds and wake-ups of its
+   * threads per process (or server).
+   */
+  idle: Array<{ name: string; cpu: number; wakeUps: number }>;
   /** With BENCH_TRACE=1: the request path of the purchases at 1 in flight, span by span, and of their slowest. */
   hops?: Array<{ purchases: number; rows: HopRow[] }>;
 }
@@ -269,6 +277,26 @@ async function measure(
   };
   const usedSince = (before: Map<string, number>, after: Map<string, number>) =>
     [...after].map(([name, v]) => ({ name, used: v - (before.get(name) ?? 0) }));
+  // Idle first: what the platform costs with nothing to do (its timers, polls and metrics), and how often it is
+  // woken for that, once what the sign-ups set off has settled.
+  const wakeUpsNow = () => {
+    const out = new Map<string, number>();
+    for (const [pid, name] of processes) out.set(name, wakeUps(pid));
+    for (const comm of ["postgres", "nats-server", "redis-server"]) {
+      out.set(
+        comm,
+        pidsOf(comm).reduce((sum, pid) => sum + wakeUps(pid), 0),
+      );
+    }
+    return out;
+  };
+  await sleep(2000);
+  const [idleCpu, idleWakeUps] = [sample(), wakeUpsNow()];
+  await sleep(idleSeconds * 1000);
+  const idleWoken = new Map(usedSince(idleWakeUps, wakeUpsNow()).map(({ name, used }) => [name, used]));
+  const idle = usedSince(idleCpu, sample())
+    .filter(({ name }) => name !== "bench client")
+    .map(({ name, used }) => ({ name, cpu: used, wakeUps: idleWoken.get(name) ?? 0 }));
   // Below saturation first, on a quiet platform: the latency of one purchase through every service, and what
   // a purchase costs when the processes wait between purchases instead of always having the next at hand.
   const levels: ModeResult["levels"] = [];
@@ -395,6 +423,7 @@ async function measure(
       delivered: perPurchase(eventsAfter.delivered - eventsBefore.delivered),
     },
     outboxBacklog,
+    idle,
     mail: {
       perPurchase: perPurchase(mailsDuring),
       queued: mailsQueued,
@@ -447,6 +476,12 @@ for (const r of results) {
   );
   report.push(
     `  events per purchase: ${r.eventsPerPurchase.published.toFixed(1)} published, ${r.eventsPerPurchase.delivered.toFixed(1)} handed to consumers; receipts mailed ${r.mail.perPurchase.toFixed(2)} per purchase, ${r.mail.queued} mails still queued at the end`,
+  );
+  const idleMs = (cpu: number) => ((cpu * 1000) / idleSeconds).toFixed(0);
+  const idleRate = (n: number) => (n / idleSeconds).toFixed(0);
+  report.push(
+    `  idle for ${idleSeconds} s before the load: ${idleMs(r.idle.reduce((s, p) => s + p.cpu, 0))} ms of CPU a second, its threads woken ${idleRate(r.idle.reduce((s, p) => s + p.wakeUps, 0))} times a second (each process: ms of CPU / wake-ups a second)`,
+    `    ${r.idle.map((p) => `${p.name} ${idleMs(p.cpu)} / ${idleRate(p.wakeUps)}`).join(", ")}`,
   );
   // A process woken for each step of a purchase pays more for it than one that always has the next at hand:
   // its CPU per purchase at each level shows where.
