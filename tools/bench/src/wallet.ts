@@ -279,21 +279,23 @@ async function measure(
     [...after].map(([name, v]) => ({ name, used: v - (before.get(name) ?? 0) }));
   // Idle first: what the platform costs with nothing to do (its timers, polls and metrics), and how often it is
   // woken for that, once what the sign-ups set off has settled.
+  // Per process id: a Postgres backend that ends meanwhile takes its count with it, one that starts brings all
+  // of its own (made within the window).
   const wakeUpsNow = () => {
-    const out = new Map<string, number>();
-    for (const [pid, name] of processes) out.set(name, wakeUps(pid));
+    const out = new Map<number, { name: string; n: number }>();
+    for (const [pid, name] of processes) out.set(pid, { name, n: wakeUps(pid) });
     for (const comm of ["postgres", "nats-server", "redis-server"]) {
-      out.set(
-        comm,
-        pidsOf(comm).reduce((sum, pid) => sum + wakeUps(pid), 0),
-      );
+      for (const pid of pidsOf(comm)) out.set(pid, { name: comm, n: wakeUps(pid) });
     }
     return out;
   };
   await sleep(2000);
   const [idleCpu, idleWakeUps] = [sample(), wakeUpsNow()];
   await sleep(idleSeconds * 1000);
-  const idleWoken = new Map(usedSince(idleWakeUps, wakeUpsNow()).map(({ name, used }) => [name, used]));
+  const idleWoken = new Map<string, number>();
+  for (const [pid, { name, n }] of wakeUpsNow()) {
+    idleWoken.set(name, (idleWoken.get(name) ?? 0) + n - (idleWakeUps.get(pid)?.n ?? 0));
+  }
   const idle = usedSince(idleCpu, sample())
     .filter(({ name }) => name !== "bench client")
     .map(({ name, used }) => ({ name, cpu: used, wakeUps: idleWoken.get(name) ?? 0 }));
