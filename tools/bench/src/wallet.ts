@@ -13,15 +13,15 @@
 // each level and the CPU of every process but this client per purchase there (after the warm-up), what the answers
 // were, Ping calls/s and the ratio purchases/s / Ping calls/s at BENCH_IN_FLIGHT, the CPU each process (Postgres,
 // NATS, Redis and this client included) used per purchase at each level and its share of a core during the
-// saturated run, Postgres commits per purchase at each level (the platform's database only) and the WAL records and
-// bytes the whole Postgres server wrote per purchase (Postgres counts WAL per server only), the events published
-// and the messages handed to consumers per purchase (JetStream's own counts), the receipts the mail server got per
-// purchase and the mails still queued, and the outbox rows still unpublished when the run ends; then, after waiting
-// for those mails (up to BENCH_DRAIN_SECONDS, 120: a sender that falls behind sends them after the run), the CPU
-// per purchase of every process but this client both during the run and until then; then `pgbench -N` tps on the
-// same Postgres, and what this machine charges a process woken for a request (wake-cost.ts). The receipts the
-// notifications service sends go to an SMTP server in this process (libs/testing's inbox), whose CPU counts as the
-// bench client's.
+// saturated run and how often its threads were woken from sleep per purchase at each level, Postgres commits per
+// purchase at each level (the platform's database only) and the WAL records and bytes the whole Postgres server
+// wrote per purchase (Postgres counts WAL per server only), the events published and the messages handed to
+// consumers per purchase (JetStream's own counts), the receipts the mail server got per purchase and the mails
+// still queued, and the outbox rows still unpublished when the run ends; then, after waiting for those mails (up to
+// BENCH_DRAIN_SECONDS, 120: a sender that falls behind sends them after the run), the CPU per purchase of every
+// process but this client both during the run and until then; then `pgbench -N` tps on the same Postgres, and what
+// this machine charges a process woken for a request (wake-cost.ts). The receipts the notifications service sends
+// go to an SMTP server in this process (libs/testing's inbox), whose CPU counts as the bench client's.
 //
 //   ./dev npm run bench:wallet -w @fintech/bench
 //   BENCH_USERS (64) signs up that many users; BENCH_MODES (processes,one-process) picks the shapes;
@@ -91,6 +91,8 @@ interface ModeResult {
       inFlight: number;
       cpuMsPerPurchase: number;
       cpu: Array<{ name: string; used: number }>;
+      /** How often each process's (or server's) threads were woken from sleep after the warm-up. */
+      woken: Map<string, number>;
       /** Commits of the platform's database per purchase after the warm-up. */
       commitsPerPurchase: number;
     }
@@ -277,10 +279,8 @@ async function measure(
   };
   const usedSince = (before: Map<string, number>, after: Map<string, number>) =>
     [...after].map(([name, v]) => ({ name, used: v - (before.get(name) ?? 0) }));
-  // Idle first: what the platform costs with nothing to do (its timers, polls and metrics), and how often it is
-  // woken for that, once what the sign-ups set off has settled.
-  // Per process id: a Postgres backend that ends meanwhile takes its count with it, one that starts brings all
-  // of its own (made within the window).
+  // How often each process's threads have been woken from sleep, by process id: a Postgres backend that ends
+  // meanwhile takes its count with it, one that starts brings all of its own (made since the snapshot).
   const wakeUpsNow = () => {
     const out = new Map<number, { name: string; n: number }>();
     for (const [pid, name] of processes) out.set(pid, { name, n: wakeUps(pid) });
@@ -289,13 +289,19 @@ async function measure(
     }
     return out;
   };
+  const wokenSince = (before: ReturnType<typeof wakeUpsNow>) => {
+    const woken = new Map<string, number>();
+    for (const [pid, { name, n }] of wakeUpsNow()) {
+      woken.set(name, (woken.get(name) ?? 0) + n - (before.get(pid)?.n ?? 0));
+    }
+    return woken;
+  };
+  // Idle first: what the platform costs with nothing to do (its timers, polls and metrics), and how often it is
+  // woken for that, once what the sign-ups set off has settled.
   await sleep(2000);
   const [idleCpu, idleWakeUps] = [sample(), wakeUpsNow()];
   await sleep(idleSeconds * 1000);
-  const idleWoken = new Map<string, number>();
-  for (const [pid, { name, n }] of wakeUpsNow()) {
-    idleWoken.set(name, (idleWoken.get(name) ?? 0) + n - (idleWakeUps.get(pid)?.n ?? 0));
-  }
+  const idleWoken = wokenSince(idleWakeUps);
   const idle = usedSince(idleCpu, sample())
     .filter(({ name }) => name !== "bench client")
     .map(({ name, used }) => ({ name, cpu: used, wakeUps: idleWoken.get(name) ?? 0 }));
@@ -307,9 +313,11 @@ async function measure(
     const spansBefore = receiver?.spans.length ?? 0;
     const warmupMs = 1000;
     let cpuAtStart = new Map<string, number>();
+    let wakeUpsAtStart = wakeUpsNow();
     let commitsAtStart = 0;
     const warmedUp = setTimeout(() => {
       cpuAtStart = sample();
+      wakeUpsAtStart = wakeUpsNow();
       void postgresCounters().then((c) => {
         commitsAtStart = c.commits;
       });
@@ -321,12 +329,14 @@ async function measure(
     });
     clearTimeout(warmedUp);
     const cpu = usedSince(cpuAtStart, sample());
+    const woken = wokenSince(wakeUpsAtStart);
     const { commits } = await postgresCounters();
     levels.push({
       ...run,
       inFlight: level,
       cpuMsPerPurchase: (platformCpu(cpu) * 1000) / Math.max(1, run.requests),
       cpu,
+      woken,
       commitsPerPurchase: (commits - commitsAtStart) / Math.max(1, run.requests),
     });
     if (receiver !== undefined && level === 1) {
@@ -337,6 +347,7 @@ async function measure(
     }
   }
   let cpuBefore = new Map<string, number>();
+  let wakeUpsBefore = wakeUpsNow();
   let machineBefore = machineCpu();
   let postgresBefore = { commits: 0, records: 0, bytes: 0 };
   let eventsBefore = { published: 0, delivered: 0 };
@@ -345,6 +356,7 @@ async function measure(
     measuring = true;
     mailsBefore = mailSink.mails.length;
     cpuBefore = sample();
+    wakeUpsBefore = wakeUpsNow();
     machineBefore = machineCpu();
     void postgresCounters().then((c) => {
       postgresBefore = c;
@@ -359,6 +371,7 @@ async function measure(
     warmupMs: 3000,
   });
   const cpuAfter = sample();
+  const wokenAtSaturation = wokenSince(wakeUpsBefore);
   const machineAfter = machineCpu();
   const postgresAfter = await postgresCounters();
   const eventsAfter = await eventCounts(platform);
@@ -408,6 +421,7 @@ async function measure(
         inFlight,
         cpuMsPerPurchase: perPurchase(platformCpu(cpu) * 1000),
         cpu,
+        woken: wokenAtSaturation,
         commitsPerPurchase: perPurchase(postgresAfter.commits - postgresBefore.commits),
       },
     ],
@@ -488,8 +502,8 @@ for (const r of results) {
   // A process woken for each step of a purchase pays more for it than one that always has the next at hand:
   // its CPU per purchase at each level shows where.
   report.push(
-    `  where the time goes (CPU per purchase in ms at each level, and share of one core at ${inFlight} in flight):`,
-    `    ${"".padEnd(28)} ${r.levels.map((l) => `at ${l.inFlight}`.padStart(7)).join(" ")}`,
+    `  where the time goes (per purchase at each level: CPU in ms, then how often the process's threads were woken from sleep; share of one core at ${inFlight} in flight):`,
+    `    ${"".padEnd(28)} ${r.levels.map((l) => `at ${l.inFlight}`.padStart(7)).join(" ")}   ${r.levels.map((l) => `at ${l.inFlight}`.padStart(6)).join(" ")}`,
   );
   const msPerPurchase = (used: number) => ((used * 1000) / Math.max(1, r.saturated.requests)).toFixed(2);
   for (const { name, used } of r.cpu) {
@@ -497,8 +511,12 @@ for (const r of results) {
       const u = l.cpu.find((c) => c.name === name)?.used ?? 0;
       return ((u * 1000) / Math.max(1, l.requests)).toFixed(2).padStart(7);
     });
+    const wokenAtLevels = r.levels.map((l) => {
+      const n = l.woken.get(name);
+      return (n === undefined ? "-" : (n / Math.max(1, l.requests)).toFixed(1)).padStart(6);
+    });
     report.push(
-      `    ${name.padEnd(28)} ${atLevels.join(" ")}  ${((used / seconds) * 100).toFixed(0).padStart(4)}% of a core`,
+      `    ${name.padEnd(28)} ${atLevels.join(" ")}   ${wokenAtLevels.join(" ")}  ${((used / seconds) * 100).toFixed(0).padStart(4)}% of a core`,
     );
   }
   report.push(
