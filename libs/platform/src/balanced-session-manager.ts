@@ -17,6 +17,7 @@ import {
 import type { Counter } from "prom-client";
 import { wasRefusedStream } from "./refused-stream.js";
 import { splitServiceUrl } from "./service-urls.js";
+import { endUnaryRequest } from "./unary-end-stream.js";
 import { upstreamRequestCounter } from "./upstream-metrics.js";
 
 /** How often host names are looked up again by default, in ms. */
@@ -56,7 +57,7 @@ export interface UpstreamAddress {
   address: string;
   /** In rotation: neither its connection nor its health check failed since it last answered. */
   up: boolean;
-  /** Requests sent to it whose stream is still open. */
+  /** Requests sent to it whose answer has not been read to the end, nor their stream closed. */
   outstanding: number;
 }
 
@@ -334,11 +335,21 @@ export function createBalancedSessionManager(
           continue;
         }
         hearErrors(stream.session);
+        endUnaryRequest(stream, headers);
         // It answers: back in rotation if it was out (only picked out of rotation when every address was).
         endpoint.up = true;
         byStream.set(stream, endpoint);
         endpoint.requests.inc();
-        stream.once("close", () => finished(endpoint));
+        // Under way until its answer has been read to the end, or its stream closed without one: a caller that has
+        // its answer picks the next address before the stream's close event, and must not count this one.
+        let under = true;
+        const done = () => {
+          if (!under) return;
+          under = false;
+          finished(endpoint);
+        };
+        stream.once("end", done);
+        stream.once("close", done);
         return stream;
       }
     },

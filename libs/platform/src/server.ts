@@ -28,6 +28,7 @@ import { createMetricsInterceptor, createMetricsServer } from "./metrics.js";
 import { createReflectionServices } from "./reflection.js";
 import { createRequestIdInterceptor } from "./request-id.js";
 import { createTraceInterceptor } from "./rpc-tracing.js";
+import { withUnaryAnswersEnded } from "./unary-end-stream.js";
 
 /**
  * Largest request message accepted, in bytes: the gateway's 1 MiB body limit plus 16 KiB for what it adds from the
@@ -218,7 +219,7 @@ export function createServer(opts: ServerOptions): PlatformServer {
   };
 
   // grpc-js clients read connect-node's encodeURIComponent grpc-message with escapes left in; see grpc-message.ts.
-  const server: Http2Server = createHttp2Server(withSpecGrpcMessage(handler));
+  const server: Http2Server = createHttp2Server(withUnaryAnswersEnded(withSpecGrpcMessage(handler)));
   const sessions = new Set<ServerHttp2Session>();
   const maxAgeMs = opts.maxConnectionAgeMs ?? DEFAULT_MAX_CONNECTION_AGE_MS;
   server.on("session", (session) => {
