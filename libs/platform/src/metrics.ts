@@ -21,9 +21,9 @@ let instruments: Instruments | undefined;
 
 /**
  * Milliseconds between the samples of the event loop's delay behind `nodejs_eventloop_lag_*`. Each sample is a
- * timer that wakes the process: at prom-client's default of 10 ms an idle service woke 100 times a second for it,
- * 9 ms of CPU a second (about 60 of an idle platform's 80 in separate processes) and most of a sleeping
- * process's wake-ups. The lag gauges count from the interval: an event loop that is never late reads 0.1 s.
+ * timer that wakes the process: at prom-client's default of 10 ms an idle service woke 100 times a second for it
+ * (most of its wake-ups) and spent up to 9 ms of CPU a second, half of what an idle platform in separate processes
+ * used. The lag gauges count from the interval: an event loop that is never late reads 0.1 s.
  */
 const EVENT_LOOP_SAMPLE_MS = 100;
 

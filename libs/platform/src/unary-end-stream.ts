@@ -1,11 +1,11 @@
-// A Connect unary request or answer over HTTP/2 is one message: its body is one write. connect-node ends the stream
-// only after that write's callback (the client) or later in the turn that wrote it (the server), so the end of the
-// stream went as an empty DATA frame of its own: a second write and a second TCP segment for every call in each
-// direction, a second wake-up of a peer that was asleep, and a request the server could not finish reading (nor an
-// answer the client) until the sender's event loop came round to the end, several milliseconds later under load.
-// Node puts END_STREAM on the last DATA frame when the stream is ended in the same turn as its last write; these
-// end it there. gRPC (trailers), gRPC-Web (a trailer frame after the message) and Connect streaming are left alone:
-// their content types differ.
+// A Connect unary request or answer over HTTP/2 is one message: its body is one write. connect-node ends a request
+// only after that write's callback, and Node's compatibility response (which servers answer through) waits for
+// trailers before it ends, so the end of the stream went as an empty DATA frame of its own: a second write and a
+// second TCP segment for every call in each direction, a second wake-up of a peer that was asleep, and a request
+// the server could not finish reading until the client's event loop came round to the end, several milliseconds
+// later under load. Node puts END_STREAM on the last DATA frame when the stream is ended in the same turn as its
+// last write and waits for no trailers; these end it there. gRPC (trailers), gRPC-Web (a trailer frame after the
+// message) and Connect streaming are left alone: their content types differ.
 import type { OutgoingHttpHeaders } from "node:http";
 import type { ClientHttp2Stream, Http2ServerRequest, Http2ServerResponse } from "node:http2";
 
