@@ -126,6 +126,18 @@ describe("a Connect unary call over HTTP/2", () => {
     }
   });
 
+  it("sends a request and an answer larger than HTTP/2's flow-control window whole, the last frame ending each", async () => {
+    const client = createClient(PingService, createServiceTransport(recorder.url));
+    const payload = "x".repeat(800 * 1024);
+    expect((await client.ping({ payload })).payload).toHaveLength(payload.length);
+    for (const from of ["client", "server"] as const) {
+      const frames = recorder.data().filter((f) => f.from === from);
+      expect(frames.length).toBeGreaterThan(1);
+      expect(frames.every((f) => f.length > 0)).toBe(true);
+      expect(frames.map((f) => f.flags & END_STREAM)).toEqual([...frames.slice(1).map(() => 0), END_STREAM]);
+    }
+  });
+
   it("ends an error answer with its body too, and the caller reads the error", async () => {
     const client = createClient(PingService, createServiceTransport(recorder.url));
     const err = await client.ping({ payload: "refuse" }).catch((e: unknown) => ConnectError.from(e));
