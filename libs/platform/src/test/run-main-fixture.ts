@@ -15,7 +15,6 @@ await runMain(async () => {
     throw new Error("cannot reach the database");
   }
   const keepAlive = setInterval(() => undefined, 60_000);
-  logger.info("started");
   return {
     stop: async () => {
       logger.info("stopping");
@@ -26,3 +25,5 @@ await runMain(async () => {
     },
   };
 }, logger);
+// Once runMain has returned its signal handlers are in place: a test that signals on this line is never early.
+logger.info("started");
