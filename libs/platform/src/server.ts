@@ -18,6 +18,7 @@ import {
   ServerReflection as ServerReflectionV1alpha,
 } from "@fintech/proto/grpc/reflection/v1alpha/reflection_pb.js";
 import type { Logger } from "pino";
+import { shareAbortReason } from "./abort-reason.js";
 import type { ErrorMapper } from "./error-mapping-interceptor.js";
 import { createErrorMappingInterceptor } from "./error-mapping-interceptor.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
@@ -141,9 +142,11 @@ export interface StartedService {
  * the service's routes plus grpc.health.v1.Health and (unless `reflection` is false) grpc.reflection.v1 and v1alpha.
  * Request messages over {@link MAX_REQUEST_BYTES} are refused with RESOURCE_EXHAUSTED. Every RPC runs through, in order: request id, logging, metrics, error mapping, then `interceptors`.
  * HTTP/1.1 is not served on this port (h2c only): curl needs `--http2-prior-knowledge`. `transport()` reaches
- * the same routes through the same interceptors from inside the process, without the port.
+ * the same routes through the same interceptors from inside the process, without the port. Installs
+ * shareAbortReason: connect-node aborts every call's signals without a reason.
  */
 export function createServer(opts: ServerOptions): PlatformServer {
+  shareAbortReason();
   // One child, made once, so every line says which service wrote it; never one logger per request.
   const logger =
     "service" in opts.logger.bindings() ? opts.logger : opts.logger.child({ service: opts.name });

@@ -1,5 +1,6 @@
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { shareAbortReason } from "./abort-reason.js";
 import type { BalancerOptions } from "./balanced-session-manager.js";
 import { createBalancedSessionManager } from "./balanced-session-manager.js";
 import { wasRefusedStream } from "./refused-stream.js";
@@ -21,9 +22,11 @@ export interface ServiceTransportOptions extends BalancerOptions {
  * with all its addresses, looked up again every `resolveIntervalMs`): see createBalancedSessionManager. A unary
  * call whose stream the server refused (REFUSED_STREAM: it crossed the server's GOAWAY at a maximum connection age
  * or a shutdown, and HTTP/2 guarantees it was not processed) is sent again, at most 3 times in all. A URL naming
- * one address behaves as connect-node's own transport with one HTTP/2 connection (TCP_NODELAY on).
+ * one address behaves as connect-node's own transport with one HTTP/2 connection (TCP_NODELAY on). Installs
+ * shareAbortReason, as createServer does.
  */
 export function createServiceTransport(url: string, opts: ServiceTransportOptions = {}): Transport {
+  shareAbortReason();
   const { protocol, interceptors, ...balancer } = opts;
   const sessionManager = createBalancedSessionManager(url, balancer);
   const options = {
