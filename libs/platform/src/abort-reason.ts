@@ -1,9 +1,9 @@
 // An AbortController aborted without a reason makes its signal a new DOMException: an Error with a stack trace,
 // moved onto another prototype, with a WeakMap entry for its name and message. connect-node aborts every call's
 // signals without a reason when the call ends, on both sides (the server's request signal as its stream closes,
-// the handler context's as the handler returns, the client's when the answer is read), so every call built two
-// or three of them that nothing read. In a profile of a do-nothing call they took 9% of the server's time, and
-// with one error made once the server's CPU per call fell by about a fifth (docs/benchmarks.md).
+// the handler context's as the handler returns, the client's when the answer is read), so every call built three
+// of them that nothing read. In a profile of a do-nothing call they took 9% of the server's time, and with one
+// error made once the server's CPU per Connect call fell by 15% (docs/benchmarks.md).
 
 /** The reason every abort without one is given: a DOMException "AbortError", as Node would make, made once. */
 export const ABORTED_WITHOUT_REASON = new DOMException("This operation was aborted", "AbortError");
